@@ -1,0 +1,95 @@
+// core/format.cc
+#include "core/format.h"
+
+#include <charconv>
+#include <cmath>
+#include <string_view>
+#include <system_error>
+
+namespace sluice::core {
+
+void AppendDouble(double v, std::string* out) {
+  char buf[32];
+  const auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), v);
+  out->append(buf, end);
+}
+
+std::string FormatDouble(double v) {
+  std::string s;
+  AppendDouble(v, &s);
+  return s;
+}
+
+std::optional<double> ParseDouble(absl::string_view text) {
+  const char* begin = text.data();
+  const char* end = text.data() + text.size();
+  // from_chars rejects a leading '+', which CSV writers sometimes emit.
+  if (begin != end && *begin == '+') ++begin;
+  double v = 0;
+  const auto [ptr, ec] = std::from_chars(begin, end, v);
+  if (ec == std::errc::result_out_of_range) {
+    // Overflow to infinity or underflow to zero; from_chars leaves v untouched, strtod agrees
+    // with Python's float() here.
+    const std::string copy(begin, end);
+    return std::strtod(copy.c_str(), nullptr);
+  }
+  if (ec != std::errc() || ptr != end || begin == end) return std::nullopt;
+  return v;
+}
+
+}  // namespace sluice::core
+
+namespace sluice::core {
+
+std::string FormatPythonRepr(double v) {
+  if (std::isnan(v)) return "nan";
+  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
+  // Shortest digits and exponent from to_chars' scientific form, e.g. "-1.2345e-05".
+  char buf[40];
+  const auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), v, std::chars_format::scientific);
+  std::string_view sci(buf, static_cast<size_t>(end - buf));
+  std::string out;
+  if (sci.front() == '-') {
+    out.push_back('-');
+    sci.remove_prefix(1);
+  }
+  const size_t e = sci.find('e');
+  std::string digits;
+  for (const char c : sci.substr(0, e)) {
+    if (c != '.') digits.push_back(c);
+  }
+  int exponent = 0;
+  std::from_chars(sci.data() + e + 1 + (sci[e + 1] == '+' ? 1 : 0), sci.data() + sci.size(),
+                  exponent);
+  const int decpt = exponent + 1;  // Python's position of the decimal point.
+  const int n = static_cast<int>(digits.size());
+  if (decpt > -4 && decpt <= 16) {
+    if (decpt <= 0) {
+      out += "0.";
+      out.append(static_cast<size_t>(-decpt), '0');
+      out += digits;
+    } else if (decpt >= n) {
+      out += digits;
+      out.append(static_cast<size_t>(decpt - n), '0');
+      out += ".0";
+    } else {
+      out += digits.substr(0, static_cast<size_t>(decpt));
+      out += '.';
+      out += digits.substr(static_cast<size_t>(decpt));
+    }
+    return out;
+  }
+  out += digits[0];
+  if (n > 1) {
+    out += '.';
+    out += digits.substr(1);
+  }
+  const int shown = decpt - 1;
+  out += shown < 0 ? "e-" : "e+";
+  const int magnitude = shown < 0 ? -shown : shown;
+  if (magnitude < 10) out += '0';
+  out += std::to_string(magnitude);
+  return out;
+}
+
+}  // namespace sluice::core

@@ -1,0 +1,33 @@
+// core/format.h. Doubles as text: shortest round-trip output and exact parsing, so that every
+// number sluice writes reads back as the same binary64.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "absl/strings/string_view.h"
+
+namespace sluice::core {
+
+// Appends the shortest decimal that round-trips to `v` (std::to_chars), e.g. "0.1", "1e-07".
+void AppendDouble(double v, std::string* out);
+std::string FormatDouble(double v);
+
+// Parses all of `text` as a decimal double, correctly rounded. nullopt if it is not a number.
+// "nan" and "inf" parse (callers decide whether they are acceptable).
+std::optional<double> ParseDouble(absl::string_view text);
+
+// AsAbsl/AsStd: Debian's Abseil has its own string_view type (reference/dependencies.md).
+inline absl::string_view AsAbsl(std::string_view s) { return {s.data(), s.size()}; }
+inline std::string_view AsStd(absl::string_view s) { return {s.data(), s.size()}; }
+
+}  // namespace sluice::core
+
+namespace sluice::core {
+
+// Python's repr(float): shortest round-trip digits, fixed notation when the decimal exponent is
+// in [-4, 16), else d.ddde+XX; integral values keep ".0". Used to write CSVs byte-identical to
+// Python-made ones.
+std::string FormatPythonRepr(double v);
+
+}  // namespace sluice::core

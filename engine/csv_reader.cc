@@ -1,0 +1,275 @@
+// engine/csv_reader.cc
+#include "engine/csv_reader.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_join.h"
+#include "core/format.h"
+#include "core/status_macros.h"
+
+namespace sluice::engine {
+namespace {
+
+constexpr size_t kChunkBytes = 1 << 20;
+constexpr absl::string_view kByteOrderMark = "\xEF\xBB\xBF";
+
+// Shows a field in an error message: quoted, escaped, and cut if long.
+std::string Quote(absl::string_view text) {
+  std::string shown(text.substr(0, 40));
+  for (char& c : shown) {
+    if (static_cast<unsigned char>(c) < 0x20) c = '?';
+  }
+  return absl::StrCat("\"", shown, text.size() > 40 ? "...\"" : "\"");
+}
+
+}  // namespace
+
+CsvReader::CsvReader(std::string name, std::unique_ptr<ByteStream> stream)
+    : name_(std::move(name)), stream_(std::move(stream)) {
+  buffer_.resize(kChunkBytes);
+}
+
+absl::StatusOr<std::unique_ptr<CsvReader>> CsvReader::Open(const std::string& path,
+                                                          const Options& options) {
+  SLUICE_ASSIGN_OR_RETURN(std::unique_ptr<ByteStream> stream, OpenFileStream(path));
+  return Create(path, std::move(stream), options);
+}
+
+absl::StatusOr<std::unique_ptr<CsvReader>> CsvReader::Create(std::string name,
+                                                            std::unique_ptr<ByteStream> stream,
+                                                            const Options& options) {
+  std::unique_ptr<CsvReader> reader(new CsvReader(std::move(name), std::move(stream)));
+  SLUICE_RETURN_IF_ERROR(reader->ReadHeader(options));
+  return reader;
+}
+
+absl::StatusOr<bool> CsvReader::NextLine(absl::string_view* line) {
+  while (true) {
+    const char* start = buffer_.data() + begin_;
+    const void* newline = std::memchr(start, '\n', end_ - begin_);
+    if (newline != nullptr) {
+      const auto length = static_cast<size_t>(static_cast<const char*>(newline) - start);
+      *line = absl::string_view(start, length);
+      begin_ += length + 1;
+      break;
+    }
+    if (eof_) {
+      if (begin_ == end_) return false;
+      *line = absl::string_view(start, end_ - begin_);  // A last line without a newline.
+      begin_ = end_;
+      break;
+    }
+    // Move the partial line to the front, grow if one line fills the buffer, and read more.
+    if (begin_ > 0) {
+      std::memmove(buffer_.data(), start, end_ - begin_);
+      end_ -= begin_;
+      begin_ = 0;
+    }
+    if (end_ == buffer_.size()) buffer_.resize(buffer_.size() * 2);
+    SLUICE_ASSIGN_OR_RETURN(const size_t n, stream_->Read(buffer_.data() + end_,
+                                                          buffer_.size() - end_));
+    if (n == 0) eof_ = true;
+    end_ += n;
+  }
+  ++line_number_;
+  if (!line->empty() && line->back() == '\r') line->remove_suffix(1);
+  return true;
+}
+
+bool CsvReader::SplitFields(absl::string_view line, std::string* error) {
+  fields_.clear();
+  if (line.find('"') == absl::string_view::npos) {  // The common case: no quoting at all.
+    size_t start = 0;
+    while (true) {
+      const size_t comma = line.find(',', start);
+      if (comma == absl::string_view::npos) {
+        fields_.push_back(line.substr(start));
+        return true;
+      }
+      fields_.push_back(line.substr(start, comma - start));
+      start = comma + 1;
+    }
+  }
+  unescaped_.clear();
+  size_t i = 0;
+  while (true) {
+    if (i < line.size() && line[i] == '"') {
+      std::string value;
+      bool escaped = false;
+      size_t j = i + 1;
+      while (true) {
+        const size_t quote = line.find('"', j);
+        if (quote == absl::string_view::npos) {
+          *error = "unterminated quoted field";
+          return false;
+        }
+        value.append(line.data() + j, quote - j);
+        if (quote + 1 < line.size() && line[quote + 1] == '"') {
+          value.push_back('"');
+          escaped = true;
+          j = quote + 2;
+          continue;
+        }
+        if (escaped) {
+          unescaped_.push_back(std::move(value));
+          fields_.push_back(unescaped_.back());
+        } else {
+          fields_.push_back(line.substr(i + 1, quote - i - 1));
+        }
+        i = quote + 1;
+        break;
+      }
+      if (i == line.size()) return true;
+      if (line[i] != ',') {
+        *error = "text after a closing quote";
+        return false;
+      }
+      ++i;
+    } else {
+      const size_t comma = line.find(',', i);
+      if (comma == absl::string_view::npos) {
+        fields_.push_back(line.substr(i));
+        return true;
+      }
+      fields_.push_back(line.substr(i, comma - i));
+      i = comma + 1;
+    }
+  }
+}
+
+absl::Status CsvReader::ReadHeader(const Options& options) {
+  absl::string_view line;
+  SLUICE_ASSIGN_OR_RETURN(const bool has_header, NextLine(&line));
+  if (!has_header) return absl::InvalidArgumentError(absl::StrCat(name_, ": empty file"));
+  if (absl::StartsWith(line, kByteOrderMark)) line.remove_prefix(kByteOrderMark.size());
+  if (line.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(name_, ":1: empty header line"));
+  }
+  std::string error;
+  if (!SplitFields(line, &error)) {
+    return absl::InvalidArgumentError(absl::StrCat(name_, ":1: header: ", error));
+  }
+  absl::flat_hash_map<std::string, int> index;
+  for (const absl::string_view field : fields_) {
+    const std::string column(field);
+    if (column.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(name_, ":1: header: column ",
+                                                     columns_.size() + 1, " has no name"));
+    }
+    if (!index.emplace(column, static_cast<int>(columns_.size())).second) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(name_, ":1: header: duplicate column ", Quote(column)));
+    }
+    columns_.push_back(column);
+  }
+  const auto find = [&](const std::string& column, const char* flag, bool required,
+                        int* out) -> absl::Status {
+    if (column.empty()) return absl::OkStatus();
+    const auto it = index.find(column);
+    if (it != index.end()) {
+      *out = it->second;
+    } else if (required) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          name_, ":1: ", flag, " column ", Quote(column), " is not in the header (columns: ",
+          absl::StrJoin(columns_, ","), ")"));
+    }
+    return absl::OkStatus();
+  };
+  SLUICE_RETURN_IF_ERROR(find(options.label_column, "label", true, &label_index_));
+  SLUICE_RETURN_IF_ERROR(find(options.time_column, "time", options.time_column_required,
+                              &time_index_));
+  SLUICE_RETURN_IF_ERROR(find(options.id_column, "id", true, &id_index_));
+  std::vector<bool> excluded(columns_.size(), false);
+  for (const std::string& column : options.exclude) {
+    int i = -1;
+    SLUICE_RETURN_IF_ERROR(find(column, "excluded", true, &i));
+    if (i >= 0) excluded[static_cast<size_t>(i)] = true;
+  }
+  feature_of_column_.assign(columns_.size(), -1);
+  for (size_t i = 0; i < columns_.size(); ++i) {
+    const int column = static_cast<int>(i);
+    if (excluded[i] || column == label_index_ || column == id_index_) continue;
+    feature_of_column_[i] = static_cast<int>(feature_names_.size());
+    feature_names_.push_back(columns_[i]);
+  }
+  if (feature_names_.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(name_, ":1: no feature columns left"));
+  }
+  return absl::OkStatus();
+}
+
+bool CsvReader::BadRow(absl::string_view column, absl::string_view reason) {
+  bad_row_message_ = absl::StrCat(name_, ":", line_number_, ": column ", column, ": ", reason);
+  return false;
+}
+
+absl::StatusOr<CsvReader::Result> CsvReader::Next(core::Event* event) {
+  absl::string_view line;
+  do {
+    SLUICE_ASSIGN_OR_RETURN(const bool more, NextLine(&line));
+    if (!more) return Result::kEndOfStream;
+  } while (line.empty());  // Blank lines carry no row.
+  event->row = rows_read_++;
+  std::string error;
+  if (!SplitFields(line, &error)) {
+    BadRow(columns_[std::min(fields_.size(), columns_.size() - 1)], error);
+    return Result::kBadRow;
+  }
+  if (fields_.size() != columns_.size()) {
+    if (fields_.size() < columns_.size()) {
+      BadRow(columns_[fields_.size()], absl::StrCat("missing (the row has ", fields_.size(),
+                                                    " fields, the header ", columns_.size(),
+                                                    ")"));
+    } else {
+      BadRow(absl::StrCat("#", columns_.size() + 1),
+             absl::StrCat("unexpected (the row has ", fields_.size(), " fields, the header ",
+                          columns_.size(), ")"));
+    }
+    return Result::kBadRow;
+  }
+  event->features.resize(feature_names_.size());
+  event->event_time = core::kMissing;
+  event->label.reset();
+  for (size_t i = 0; i < fields_.size(); ++i) {
+    const absl::string_view field = fields_[i];
+    const int column = static_cast<int>(i);
+    if (column == label_index_) {
+      if (field == "1") {
+        event->label = true;
+      } else if (field == "0") {
+        event->label = false;
+      } else {
+        BadRow(columns_[i], absl::StrCat("label must be 0 or 1, got ", Quote(field)));
+        return Result::kBadRow;
+      }
+      continue;
+    }
+    if (column == id_index_) {
+      event->id.assign(field.data(), field.size());
+      continue;
+    }
+    const int feature = feature_of_column_[i];
+    if (feature < 0 && column != time_index_) continue;
+    const std::optional<double> value = core::ParseDouble(field);
+    if (!value.has_value()) {
+      BadRow(columns_[i], field.empty() ? std::string("empty value")
+                                        : absl::StrCat("not a number: ", Quote(field)));
+      return Result::kBadRow;
+    }
+    if (!std::isfinite(*value)) {
+      BadRow(columns_[i], absl::StrCat("not a finite number: ", Quote(field)));
+      return Result::kBadRow;
+    }
+    if (feature >= 0) event->features[static_cast<size_t>(feature)] = *value;
+    if (column == time_index_) event->event_time = *value;
+  }
+  if (id_index_ < 0) event->id = absl::StrCat(event->row);
+  return Result::kEvent;
+}
+
+}  // namespace sluice::engine

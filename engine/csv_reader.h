@@ -1,0 +1,86 @@
+// engine/csv_reader.h. Turns a CSV with a header row into validated Events, one row at a time.
+#pragma once
+
+#include <deque>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "core/event.h"
+#include "engine/byte_stream.h"
+
+namespace sluice::engine {
+
+// Reads RFC 4180-style CSV: comma separated, optional double quotes ("" inside quotes is a
+// quote), LF or CRLF line ends, an optional UTF-8 byte-order mark. A newline always ends a row.
+// Blank lines are skipped. Every column that is not the label, the id or excluded is a feature
+// (the time column too, unless excluded). Not thread-safe.
+class CsvReader {
+ public:
+  struct Options {
+    std::string label_column = "Class";  // Empty: the file has no labels.
+    std::string time_column = "Time";     // Empty: no event time.
+    bool time_column_required = false;    // If false, a missing time column means "no time".
+    std::string id_column;                // Empty: the id is the row number.
+    std::vector<std::string> exclude;     // Columns that are not features.
+  };
+  enum class Result { kEvent, kBadRow, kEndOfStream };
+
+  // Reads and checks the header. InvalidArgument (naming `name` and the column) for an empty
+  // file, a bad header, a missing label/time/id column, an unknown excluded column or no
+  // features left.
+  static absl::StatusOr<std::unique_ptr<CsvReader>> Create(std::string name,
+                                                          std::unique_ptr<ByteStream> stream,
+                                                          const Options& options);
+  // Create() over the file at `path`; NotFound if it does not exist.
+  static absl::StatusOr<std::unique_ptr<CsvReader>> Open(const std::string& path,
+                                                        const Options& options);
+  CsvReader(const CsvReader&) = delete;
+  CsvReader& operator=(const CsvReader&) = delete;
+
+  // Reads the next data row into *event (its buffers are reused). kBadRow: the row was consumed
+  // and bad_row_message() says "NAME:LINE: column COL: reason". An I/O error ends the stream.
+  absl::StatusOr<Result> Next(core::Event* event);
+  const std::string& bad_row_message() const { return bad_row_message_; }
+
+  const std::vector<std::string>& feature_names() const { return feature_names_; }
+  const std::vector<std::string>& columns() const { return columns_; }
+  bool has_label() const { return label_index_ >= 0; }
+  bool has_time() const { return time_index_ >= 0; }
+  const std::string& name() const { return name_; }
+  // Data rows read so far, bad ones included.
+  int64_t rows_read() const { return rows_read_; }
+
+ private:
+  CsvReader(std::string name, std::unique_ptr<ByteStream> stream);
+  absl::Status ReadHeader(const Options& options);
+  // Sets *line to the next line without its terminator; false at the end of the stream.
+  absl::StatusOr<bool> NextLine(absl::string_view* line);
+  // Splits `line` into fields_; false (with *error set) on a malformed quote.
+  bool SplitFields(absl::string_view line, std::string* error);
+  bool BadRow(absl::string_view column, absl::string_view reason);
+
+  std::string name_;
+  std::unique_ptr<ByteStream> stream_;
+  std::string buffer_;
+  size_t begin_ = 0;  // Unconsumed bytes are buffer_[begin_, end_).
+  size_t end_ = 0;
+  bool eof_ = false;
+  int64_t line_number_ = 0;
+  int64_t rows_read_ = 0;
+
+  std::vector<std::string> columns_;
+  std::vector<std::string> feature_names_;
+  std::vector<int> feature_of_column_;  // Column -> feature index, or -1.
+  int label_index_ = -1;
+  int time_index_ = -1;
+  int id_index_ = -1;
+
+  std::vector<absl::string_view> fields_;
+  std::deque<std::string> unescaped_;  // Owns fields that contained "" escapes.
+  std::string bad_row_message_;
+};
+
+}  // namespace sluice::engine

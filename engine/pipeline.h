@@ -1,0 +1,88 @@
+// engine/pipeline.h. The one path every event takes, whatever its source: score with both
+// models, let the anomaly model learn at once, and when the label arrives update the metrics
+// with the scores made at scoring time and let the fraud model learn.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "core/features.h"
+#include "learners/half_space_trees.h"
+#include "learners/learner.h"
+#include "learners/logistic_regression.h"
+#include "metrics/river_roc_auc.h"
+#include "metrics/roc_auc.h"
+
+namespace sluice::engine {
+
+// The four AUCs of one model, all fed the same (label, score) pairs in label order.
+struct ModelMetrics {
+  explicit ModelMetrics(int window) : rolling(window), river_rolling(window) {}
+  void Update(bool label, double score) {
+    ++labels;
+    auc.Update(label, score);
+    rolling.Update(label, score);
+    river.Update(label, score);
+    river_rolling.Update(label, score);
+  }
+  int64_t labels = 0;
+  metrics::RocAuc auc;                          // Exact, cumulative.
+  metrics::RollingRocAuc rolling;               // Exact, last W labels.
+  metrics::RiverRocAuc river;                   // River's ROCAUC (10 thresholds).
+  metrics::RiverRollingRocAuc river_rolling;    // River's RollingROCAUC(W).
+};
+
+// Owns the anomaly pipeline (MinMaxScaler | HalfSpaceTrees) and the fraud pipeline
+// (StandardScaler or MinMaxScaler | LogisticRegression), either of which may be off, and their
+// metrics. Not thread-safe: one engine thread drives it.
+class Pipeline {
+ public:
+  enum class FraudScaler { kStandard, kMinMax };
+  struct Options {
+    bool anomaly = true;                        // Run MinMaxScaler | HalfSpaceTrees.
+    bool fraud = true;                          // Run scaler | LogisticRegression.
+    learners::HalfSpaceTrees::Options hst;      // River's defaults.
+    learners::LogisticRegression::Options lr;   // River's defaults.
+    FraudScaler fraud_scaler = FraudScaler::kStandard;
+    int metric_window = 1000;                   // W of the rolling AUCs.
+  };
+  // Scores of one event; NaN for a model that is off.
+  struct Scores {
+    double anomaly;
+    double fraud;
+  };
+
+  // InvalidArgument if both models are off, an option is out of range or there are no features.
+  static absl::StatusOr<std::unique_ptr<Pipeline>> Create(const Options& options,
+                                                          std::vector<std::string> feature_names);
+  Pipeline(const Pipeline&) = delete;
+  Pipeline& operator=(const Pipeline&) = delete;
+
+  // Scores x with both models, then the anomaly model learns x (it needs no label).
+  Scores ScoreAndLearn(core::Features x);
+  // The label of an event scored earlier as `scores`: metrics first, then the fraud model
+  // learns x.
+  void ApplyLabel(core::Features x, bool label, const Scores& scores);
+
+  const Options& options() const { return options_; }
+  const std::vector<std::string>& feature_names() const { return feature_names_; }
+  const ModelMetrics& anomaly_metrics() const { return anomaly_metrics_; }
+  const ModelMetrics& fraud_metrics() const { return fraud_metrics_; }
+  learners::Learner* anomaly_model() { return anomaly_.get(); }
+  learners::Learner* fraud_model() { return fraud_.get(); }
+
+ private:
+  Pipeline(const Options& options, std::vector<std::string> feature_names);
+
+  Options options_;
+  std::vector<std::string> feature_names_;
+  std::unique_ptr<learners::Learner> anomaly_;
+  std::unique_ptr<learners::Learner> fraud_;
+  ModelMetrics anomaly_metrics_;
+  ModelMetrics fraud_metrics_;
+};
+
+}  // namespace sluice::engine

@@ -1,0 +1,310 @@
+// learners/half_space_trees.cc
+#include "learners/half_space_trees.h"
+
+#include <algorithm>
+#include <numeric>
+
+#include "absl/strings/str_cat.h"
+#include "core/random.h"
+#include "core/state_codec.h"
+#include "core/status_macros.h"
+
+namespace sluice::learners {
+namespace {
+
+constexpr absl::string_view kKind = "HalfSpaceTrees";
+constexpr uint16_t kFormatVersion = 1;
+constexpr double kPadding = 0.15;  // River's fixed split padding.
+// A sweep rewrites every node's masses into the current window every kSweepEvery windows, so a
+// node's stored epoch is never more than kSweepEvery behind and its 16 bits are unambiguous.
+constexpr uint64_t kSweepEvery = 16384;
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<HalfSpaceTrees>> HalfSpaceTrees::Create(
+    const Options& options, std::vector<std::string> feature_names) {
+  if (options.num_trees < 1 || options.num_trees > 10000) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("half-space trees: num_trees must be in [1, 10000], got ", options.num_trees));
+  }
+  if (options.height < 1 || options.height > 24) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("half-space trees: height must be in [1, 24], got ", options.height));
+  }
+  if (options.window_size < 1 || options.window_size > 65535) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "half-space trees: window_size must be in [1, 65535], got ", options.window_size));
+  }
+  if (feature_names.empty() || feature_names.size() > 65535) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "half-space trees: need 1 to 65535 features, got ", feature_names.size()));
+  }
+  return std::unique_ptr<HalfSpaceTrees>(new HalfSpaceTrees(options, std::move(feature_names)));
+}
+
+HalfSpaceTrees::HalfSpaceTrees(const Options& options, std::vector<std::string> feature_names)
+    : options_(options),
+      feature_names_(std::move(feature_names)),
+      size_limit_(0.1 * options.window_size),
+      max_score_(static_cast<double>(static_cast<uint64_t>(options.num_trees) *
+                                     static_cast<uint64_t>(options.window_size) *
+                                     ((uint64_t{2} << options.height) - 1))),
+      nodes_per_tree_(uint32_t{2} << options.height),
+      first_leaf_(uint32_t{1} << options.height) {}
+
+uint32_t HalfSpaceTrees::LMass(const Node& node) const {
+  return node.epoch == static_cast<uint16_t>(epoch_) ? node.l_mass : 0;
+}
+
+uint32_t HalfSpaceTrees::RMass(const Node& node) const {
+  const auto e = static_cast<uint16_t>(epoch_);
+  if (node.epoch == e) return node.r_mass;
+  // Written in the previous window: its current-window mass has become the reference mass.
+  return node.epoch == static_cast<uint16_t>(e - 1) ? node.l_mass : 0;
+}
+
+uint32_t HalfSpaceTrees::Child(const Node* tree, uint32_t node_idx, Features x) const {
+  const Node& node = tree[node_idx];
+  const double v = x[node.feature];
+  const uint32_t left = 2 * node_idx;
+  if (v < node.threshold) return left;
+  if (!core::IsMissing(v)) return left + 1;  // Equality goes right, as in River.
+  // Missing feature: follow the child with the larger current-window mass, ties left.
+  return LMass(tree[left]) >= LMass(tree[left + 1]) ? left : left + 1;
+}
+
+double HalfSpaceTrees::ScoreOne(Features x) const {
+  if (epoch_ == 0) return 0.0;  // River returns 0 during the first window.
+  uint64_t score = 0;           // Integer mass sums, exact as River's Python ints.
+  for (int tree_idx = 0; tree_idx < options_.num_trees; ++tree_idx) {
+    const Node* tree = nodes_.data() + static_cast<size_t>(tree_idx) * nodes_per_tree_;
+    uint32_t node_idx = 1;
+    for (int depth = 0;; ++depth) {
+      const uint32_t r_mass = RMass(tree[node_idx]);
+      score += static_cast<uint64_t>(r_mass) << depth;
+      // The node that falls below the size limit is counted, then the walk stops.
+      if (static_cast<double>(r_mass) < size_limit_ || node_idx >= first_leaf_) break;
+      node_idx = Child(tree, node_idx, x);
+    }
+  }
+  return 1.0 - static_cast<double>(score) / max_score_;
+}
+
+void HalfSpaceTrees::LearnOne(Features x, std::optional<bool> /*label*/) {
+  if (!built_) {
+    BuildTrees(x);
+    if (!built_) return;  // No feature present: River would fail; we learn nothing.
+  }
+  const auto e = static_cast<uint16_t>(epoch_);
+  const auto previous = static_cast<uint16_t>(e - 1);
+  const bool deep = options_.height > 10;
+  for (int tree_idx = 0; tree_idx < options_.num_trees; ++tree_idx) {
+    Node* tree = nodes_.data() + static_cast<size_t>(tree_idx) * nodes_per_tree_;
+    uint32_t node_idx = 1;
+    while (true) {
+      if (deep) {
+        // The four great-grandchildren of a node are two adjacent cache lines: fetch them while
+        // the comparisons of the next two levels run.
+        const uint32_t ahead = node_idx * 8;
+        if (ahead < nodes_per_tree_) {
+          __builtin_prefetch(tree + ahead);
+          __builtin_prefetch(tree + ahead + 4);
+        }
+      }
+      Node& node = tree[node_idx];
+      if (node.epoch != e) {
+        node.r_mass = node.epoch == previous ? node.l_mass : 0;
+        node.l_mass = 0;
+        node.epoch = e;
+      }
+      ++node.l_mass;
+      if (node_idx >= first_leaf_) break;
+      node_idx = Child(tree, node_idx, x);
+    }
+  }
+  if (++counter_ == static_cast<uint32_t>(options_.window_size)) Pivot();
+}
+
+void HalfSpaceTrees::Pivot() {
+  counter_ = 0;
+  ++epoch_;
+  if (epoch_ % kSweepEvery != 0) return;
+  const auto e = static_cast<uint16_t>(epoch_);
+  for (Node& node : nodes_) {
+    const uint16_t l_mass = static_cast<uint16_t>(LMass(node));
+    node.r_mass = static_cast<uint16_t>(RMass(node));
+    node.l_mass = l_mass;
+    node.epoch = e;
+  }
+}
+
+void HalfSpaceTrees::BuildTrees(Features first) {
+  // River sorts the keys of the first example (Python's sorted: byte order for ASCII names).
+  std::vector<int> features;
+  for (int i = 0; i < dimension(); ++i) {
+    if (!core::IsMissing(first[i])) features.push_back(i);
+  }
+  if (features.empty()) return;
+  std::stable_sort(features.begin(), features.end(),
+                   [&](int a, int b) { return feature_names_[a] < feature_names_[b]; });
+  nodes_.assign(static_cast<size_t>(options_.num_trees) * nodes_per_tree_, Node{});
+  core::PyRandom rng(options_.seed);
+  const size_t n = features.size();
+  std::vector<double> lo(n, 0.0), hi(n, 1.0), weights(n, 1.0);
+  for (int tree_idx = 0; tree_idx < options_.num_trees; ++tree_idx) {
+    BuildSubtree(nodes_.data() + static_cast<size_t>(tree_idx) * nodes_per_tree_, 1,
+                 options_.height, lo, hi, weights, features, rng);
+  }
+  built_ = true;
+}
+
+void HalfSpaceTrees::BuildSubtree(Node* tree, uint32_t node_idx, int depth_left,
+                                  std::vector<double>& lo, std::vector<double>& hi,
+                                  std::vector<double>& weights, const std::vector<int>& features,
+                                  core::PyRandom& rng) {
+  if (depth_left == 0) return;
+  // Pre-order draws: the feature (weighted by its current interval width), then the threshold.
+  const int on = rng.WeightedChoice(weights);
+  const double a = lo[on];
+  const double b = hi[on];
+  const double low = a + kPadding * (b - a);
+  const double high = b - kPadding * (b - a);
+  const double threshold = rng.Uniform(low, high);
+  tree[node_idx].feature = static_cast<uint16_t>(features[on]);
+  tree[node_idx].threshold = threshold;
+  hi[on] = threshold;
+  weights[on] = threshold - a;
+  BuildSubtree(tree, 2 * node_idx, depth_left - 1, lo, hi, weights, features, rng);
+  hi[on] = b;
+  lo[on] = threshold;
+  weights[on] = b - threshold;
+  BuildSubtree(tree, 2 * node_idx + 1, depth_left - 1, lo, hi, weights, features, rng);
+  lo[on] = a;
+  weights[on] = b - a;
+}
+
+std::vector<std::pair<std::string, double>> HalfSpaceTrees::Branches(int tree_idx) const {
+  std::vector<std::pair<std::string, double>> out;
+  const Node* tree = nodes_.data() + static_cast<size_t>(tree_idx) * nodes_per_tree_;
+  std::vector<uint32_t> stack = {1};
+  while (!stack.empty()) {
+    const uint32_t node_idx = stack.back();
+    stack.pop_back();
+    if (node_idx >= first_leaf_) continue;
+    out.emplace_back(feature_names_[tree[node_idx].feature], tree[node_idx].threshold);
+    stack.push_back(2 * node_idx + 1);
+    stack.push_back(2 * node_idx);
+  }
+  return out;
+}
+
+void HalfSpaceTrees::WriteMasses(std::vector<uint16_t>* l_mass,
+                                 std::vector<uint16_t>* r_mass) const {
+  l_mass->reserve(nodes_.size());
+  r_mass->reserve(nodes_.size());
+  for (const Node& node : nodes_) {
+    l_mass->push_back(static_cast<uint16_t>(LMass(node)));
+    r_mass->push_back(static_cast<uint16_t>(RMass(node)));
+  }
+}
+
+std::string HalfSpaceTrees::Save() const {
+  core::StateWriter w;
+  w.Put<int32_t>(options_.num_trees);
+  w.Put<int32_t>(options_.height);
+  w.Put<int32_t>(options_.window_size);
+  w.Put<uint64_t>(options_.seed);
+  w.Put<uint64_t>(feature_names_.size());
+  for (const std::string& name : feature_names_) w.PutString(name);
+  w.Put<uint8_t>(built_ ? 1 : 0);
+  w.Put<uint64_t>(epoch_);
+  w.Put<uint32_t>(counter_);
+  if (built_) {
+    // Masses are written as seen from the current window, so equal states give equal blobs.
+    std::vector<uint16_t> features, l_mass, r_mass;
+    std::vector<double> thresholds;
+    features.reserve(nodes_.size());
+    thresholds.reserve(nodes_.size());
+    for (const Node& node : nodes_) {
+      features.push_back(node.feature);
+      thresholds.push_back(node.threshold);
+    }
+    WriteMasses(&l_mass, &r_mass);
+    w.PutVector(features);
+    w.PutVector(thresholds);
+    w.PutVector(l_mass);
+    w.PutVector(r_mass);
+  }
+  return core::SealState(kKind, kFormatVersion, w.payload());
+}
+
+absl::Status HalfSpaceTrees::Load(absl::string_view state) {
+  SLUICE_ASSIGN_OR_RETURN(const absl::string_view payload,
+                          core::OpenState(state, kKind, kFormatVersion));
+  core::StateReader r(payload);
+  Options options;
+  uint64_t num_features = 0;
+  r.Get(&options.num_trees);
+  r.Get(&options.height);
+  r.Get(&options.window_size);
+  r.Get(&options.seed);
+  r.Get(&num_features);
+  if (!r.ok() || num_features > 65535) {
+    return absl::DataLossError("half-space trees state: malformed header");
+  }
+  std::vector<std::string> names(num_features);
+  for (std::string& name : names) r.GetString(&name);
+  uint8_t built = 0;
+  uint64_t epoch = 0;
+  uint32_t counter = 0;
+  r.Get(&built);
+  r.Get(&epoch);
+  r.Get(&counter);
+  if (!r.ok()) return absl::DataLossError("half-space trees state: malformed header");
+  if (options.num_trees != options_.num_trees || options.height != options_.height ||
+      options.window_size != options_.window_size || options.seed != options_.seed) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "half-space trees state was saved with trees=", options.num_trees, " height=",
+        options.height, " window=", options.window_size, " seed=", options.seed,
+        "; this model has trees=", options_.num_trees, " height=", options_.height,
+        " window=", options_.window_size, " seed=", options_.seed));
+  }
+  if (names != feature_names_) {
+    return absl::FailedPreconditionError(
+        "half-space trees state was saved for different feature names");
+  }
+  std::vector<Node> nodes;
+  if (built != 0) {
+    std::vector<uint16_t> features, l_mass, r_mass;
+    std::vector<double> thresholds;
+    r.GetVector(&features);
+    r.GetVector(&thresholds);
+    r.GetVector(&l_mass);
+    r.GetVector(&r_mass);
+    const size_t expected = static_cast<size_t>(options_.num_trees) * nodes_per_tree_;
+    if (!r.ok() || features.size() != expected || thresholds.size() != expected ||
+        l_mass.size() != expected || r_mass.size() != expected) {
+      return absl::DataLossError("half-space trees state: malformed node arrays");
+    }
+    nodes.resize(expected);
+    for (size_t i = 0; i < expected; ++i) {
+      if (features[i] >= num_features || l_mass[i] > options_.window_size ||
+          r_mass[i] > options_.window_size) {
+        return absl::DataLossError("half-space trees state: node out of range");
+      }
+      nodes[i] = Node{thresholds[i], features[i], static_cast<uint16_t>(epoch), l_mass[i],
+                      r_mass[i]};
+    }
+  }
+  if (!r.done() || built > 1 || counter >= static_cast<uint32_t>(options_.window_size) ||
+      (built == 0 && (epoch != 0 || counter != 0))) {
+    return absl::DataLossError("half-space trees state: malformed payload");
+  }
+  built_ = built != 0;
+  nodes_ = std::move(nodes);
+  epoch_ = epoch;
+  counter_ = counter;
+  return absl::OkStatus();
+}
+
+}  // namespace sluice::learners

@@ -1,0 +1,88 @@
+// learners/half_space_trees.h. River's anomaly.HalfSpaceTrees, bit for bit.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "core/random.h"
+#include "learners/learner.h"
+
+namespace sluice::learners {
+
+// Half-Space Trees (Tan, Ting & Liu, "Fast anomaly detection for streaming data", IJCAI 2011),
+// as River implements it: trees built lazily at the first LearnOne over the sorted feature names
+// with CPython's random.Random(seed); score 0 during the first window; a path's mass walk stops
+// after the first node whose reference mass is below 0.1 * window_size.
+// Expects features in [0, 1]: put a MinMaxScaler first.
+//
+// Deviations from River, none observable in scores: trees are flat arrays in heap order, and a
+// window pivot is O(1): each node records the window (epoch) its masses belong to, and stale
+// masses are read as "shifted" instead of being rewritten at every pivot.
+class HalfSpaceTrees final : public Learner {
+ public:
+  struct Options {
+    int num_trees = 10;     // River's default. More trees: smoother scores, linear cost.
+    int height = 8;         // River's default. Depth of every tree; a path has height + 1 nodes.
+    int window_size = 250;  // Examples per reference window (1..65535).
+    uint64_t seed = 42;     // Same seed + same stream => same trees and scores.
+  };
+  // `feature_names` are the schema's names in dense order; trees split on them in sorted order.
+  // InvalidArgument if an option is out of range, there are no features or more than 65535.
+  static absl::StatusOr<std::unique_ptr<HalfSpaceTrees>> Create(
+      const Options& options, std::vector<std::string> feature_names);
+  HalfSpaceTrees(const HalfSpaceTrees&) = delete;
+  HalfSpaceTrees& operator=(const HalfSpaceTrees&) = delete;
+
+  // In [0, 1), higher is more anomalous; exactly 0 during the first window.
+  double ScoreOne(Features x) const override;
+  // Adds x to the current window; builds the trees first if this is the first call.
+  void LearnOne(Features x, std::optional<bool> label) override;
+  int dimension() const override { return static_cast<int>(feature_names_.size()); }
+  std::string Save() const override;
+  absl::Status Load(absl::string_view state) override;
+
+  const Options& options() const { return options_; }
+  bool trees_built() const { return built_; }
+  // The internal nodes of tree `tree_idx` in pre-order as (feature name, threshold).
+  // Requires: trees_built().
+  std::vector<std::pair<std::string, double>> Branches(int tree_idx) const;
+
+ private:
+  // 16 bytes; tree t's node i (1-based heap order: children 2i and 2i+1 share a cache line)
+  // lives at nodes_[t * nodes_per_tree_ + i].
+  struct Node {
+    double threshold = 0.0;
+    uint16_t feature = 0;  // Dense schema index; unused in leaves.
+    uint16_t epoch = 0;    // Low 16 bits of the window in which l_mass/r_mass were last written.
+    uint16_t l_mass = 0;   // Mass in that window.
+    uint16_t r_mass = 0;   // Mass in the window before it.
+  };
+
+  HalfSpaceTrees(const Options& options, std::vector<std::string> feature_names);
+  void BuildTrees(Features first);
+  void BuildSubtree(Node* tree, uint32_t node_idx, int depth_left, std::vector<double>& lo,
+                    std::vector<double>& hi, std::vector<double>& weights,
+                    const std::vector<int>& features, core::PyRandom& rng);
+  uint32_t LMass(const Node& node) const;
+  uint32_t RMass(const Node& node) const;
+  uint32_t Child(const Node* tree, uint32_t node_idx, Features x) const;
+  void Pivot();
+  void WriteMasses(std::vector<uint16_t>* l_mass, std::vector<uint16_t>* r_mass) const;
+
+  Options options_;
+  std::vector<std::string> feature_names_;
+  double size_limit_;     // 0.1 * window_size, as River computes it.
+  double max_score_;      // num_trees * window_size * (2^(height+1) - 1), exact.
+  uint32_t nodes_per_tree_;  // 2^(height+1): index 0 unused.
+  uint32_t first_leaf_;      // 2^height.
+  bool built_ = false;
+  std::vector<Node> nodes_;
+  uint64_t epoch_ = 0;    // Completed windows; 0 means River's first_window.
+  uint32_t counter_ = 0;  // Learns in the current window.
+};
+
+}  // namespace sluice::learners

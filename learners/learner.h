@@ -1,0 +1,53 @@
+// learners/learner.h. The two online-model interfaces: a Learner scores one example before
+// learning it (progressive validation), a Transformer rescales features. Neither does I/O,
+// reads a clock or starts threads; one pipeline thread owns each instance.
+#pragma once
+
+#include <optional>
+#include <span>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "core/features.h"
+
+namespace sluice::learners {
+
+using core::Features;
+
+// A model that learns from one example at a time. ScoreOne() is const: scoring never changes
+// what later calls return.
+class Learner {
+ public:
+  virtual ~Learner() = default;
+  // Anomaly score (HalfSpaceTrees) or P(label = 1) (LogisticRegression).
+  // Requires: x.size() == dimension(); missing features are core::kMissing.
+  virtual double ScoreOne(Features x) const = 0;
+  // Updates the model. `label` is used by supervised learners only.
+  virtual void LearnOne(Features x, std::optional<bool> label) = 0;
+  virtual int dimension() const = 0;
+  // The whole model state. Load(Save()) reproduces every later score exactly, and equal states
+  // give byte-identical blobs.
+  virtual std::string Save() const = 0;
+  // Replaces the state. DataLoss if `state` is corrupt, truncated or of another kind;
+  // FailedPrecondition if it was saved with different options or dimension. On error the
+  // learner is unchanged.
+  virtual absl::Status Load(absl::string_view state) = 0;
+};
+
+// An online feature transformer (River's MinMaxScaler, StandardScaler).
+class Transformer {
+ public:
+  virtual ~Transformer() = default;
+  // Writes the transformed x into `out` using the current statistics (missing stays missing).
+  // Requires: x.size() == out.size() == dimension().
+  virtual void TransformOne(Features x, std::span<double> out) const = 0;
+  // Updates the running statistics with x.
+  virtual void LearnOne(Features x) = 0;
+  virtual int dimension() const = 0;
+  virtual std::string Save() const = 0;
+  // Same contract as Learner::Load.
+  virtual absl::Status Load(absl::string_view state) = 0;
+};
+
+}  // namespace sluice::learners

@@ -1,0 +1,71 @@
+// learners/min_max_scaler.cc
+#include "learners/min_max_scaler.h"
+
+#include <limits>
+
+#include "absl/strings/str_cat.h"
+#include "core/state_codec.h"
+#include "core/status_macros.h"
+
+namespace sluice::learners {
+namespace {
+
+constexpr absl::string_view kKind = "MinMaxScaler";
+constexpr uint16_t kFormatVersion = 1;
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<MinMaxScaler>> MinMaxScaler::Create(int dimension) {
+  if (dimension < 1) {
+    return absl::InvalidArgumentError(absl::StrCat("min-max scaler: dimension ", dimension));
+  }
+  return std::unique_ptr<MinMaxScaler>(new MinMaxScaler(dimension));
+}
+
+MinMaxScaler::MinMaxScaler(int dimension)
+    : min_(static_cast<size_t>(dimension), std::numeric_limits<double>::infinity()),
+      max_(static_cast<size_t>(dimension), -std::numeric_limits<double>::infinity()) {}
+
+void MinMaxScaler::TransformOne(Features x, std::span<double> out) const {
+  const size_t n = min_.size();
+  for (size_t i = 0; i < n; ++i) {
+    const double d = max_[i] - min_[i];
+    // River: (x - min) / (max - min) if max != min else 0. A missing x stays NaN.
+    out[i] = d != 0.0 ? (x[i] - min_[i]) / d : (core::IsMissing(x[i]) ? x[i] : 0.0);
+  }
+}
+
+void MinMaxScaler::LearnOne(Features x) {
+  const size_t n = min_.size();
+  for (size_t i = 0; i < n; ++i) {
+    // Strict comparisons, as River's stats.Min/Max; NaN (missing) never updates.
+    if (x[i] < min_[i]) min_[i] = x[i];
+    if (x[i] > max_[i]) max_[i] = x[i];
+  }
+}
+
+std::string MinMaxScaler::Save() const {
+  core::StateWriter w;
+  w.PutVector(min_);
+  w.PutVector(max_);
+  return core::SealState(kKind, kFormatVersion, w.payload());
+}
+
+absl::Status MinMaxScaler::Load(absl::string_view state) {
+  SLUICE_ASSIGN_OR_RETURN(const absl::string_view payload,
+                          core::OpenState(state, kKind, kFormatVersion));
+  core::StateReader r(payload);
+  std::vector<double> min, max;
+  r.GetVector(&min);
+  r.GetVector(&max);
+  if (!r.done()) return absl::DataLossError("min-max scaler state: malformed payload");
+  if (min.size() != min_.size() || max.size() != max_.size()) {
+    return absl::FailedPreconditionError(absl::StrCat("min-max scaler state has dimension ",
+                                                      min.size(), ", this model ", min_.size()));
+  }
+  min_ = std::move(min);
+  max_ = std::move(max);
+  return absl::OkStatus();
+}
+
+}  // namespace sluice::learners

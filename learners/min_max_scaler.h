@@ -1,0 +1,33 @@
+// learners/min_max_scaler.h. River's preprocessing.MinMaxScaler (window_size=None).
+#pragma once
+
+#include <memory>
+
+#include "absl/status/statusor.h"
+#include "learners/learner.h"
+
+namespace sluice::learners {
+
+// Scales each feature by its running min and max: (v - min) / (max - min), 0 when max == min.
+// A feature never learned yields NaN, exactly as River's (-inf)/(-inf).
+class MinMaxScaler final : public Transformer {
+ public:
+  // InvalidArgument if dimension < 1.
+  static absl::StatusOr<std::unique_ptr<MinMaxScaler>> Create(int dimension);
+  MinMaxScaler(const MinMaxScaler&) = delete;
+  MinMaxScaler& operator=(const MinMaxScaler&) = delete;
+
+  void TransformOne(Features x, std::span<double> out) const override;
+  void LearnOne(Features x) override;
+  int dimension() const override { return static_cast<int>(min_.size()); }
+  std::string Save() const override;
+  absl::Status Load(absl::string_view state) override;
+
+ private:
+  explicit MinMaxScaler(int dimension);
+
+  std::vector<double> min_;
+  std::vector<double> max_;
+};
+
+}  // namespace sluice::learners

@@ -1,0 +1,71 @@
+// learners/scaled_learner.cc
+#include "learners/scaled_learner.h"
+
+#include "absl/strings/str_cat.h"
+#include "core/state_codec.h"
+#include "core/status_macros.h"
+
+namespace sluice::learners {
+namespace {
+
+constexpr absl::string_view kKind = "ScaledLearner";
+constexpr uint16_t kFormatVersion = 1;
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<ScaledLearner>> ScaledLearner::Create(
+    std::unique_ptr<Transformer> scaler, std::unique_ptr<Learner> model) {
+  if (scaler == nullptr || model == nullptr) {
+    return absl::InvalidArgumentError("scaled learner: scaler and model are required");
+  }
+  if (scaler->dimension() != model->dimension()) {
+    return absl::InvalidArgumentError(absl::StrCat("scaled learner: scaler has dimension ",
+                                                   scaler->dimension(), ", model ",
+                                                   model->dimension()));
+  }
+  return std::unique_ptr<ScaledLearner>(new ScaledLearner(std::move(scaler), std::move(model)));
+}
+
+ScaledLearner::ScaledLearner(std::unique_ptr<Transformer> scaler, std::unique_ptr<Learner> model)
+    : scaler_(std::move(scaler)),
+      model_(std::move(model)),
+      scaled_(static_cast<size_t>(model_->dimension())) {}
+
+double ScaledLearner::ScoreOne(Features x) const {
+  scaler_->TransformOne(x, scaled_);
+  return model_->ScoreOne(scaled_);
+}
+
+void ScaledLearner::LearnOne(Features x, std::optional<bool> label) {
+  scaler_->LearnOne(x);
+  scaler_->TransformOne(x, scaled_);
+  model_->LearnOne(scaled_, label);
+}
+
+std::string ScaledLearner::Save() const {
+  core::StateWriter w;
+  w.PutString(scaler_->Save());
+  w.PutString(model_->Save());
+  return core::SealState(kKind, kFormatVersion, w.payload());
+}
+
+absl::Status ScaledLearner::Load(absl::string_view state) {
+  SLUICE_ASSIGN_OR_RETURN(const absl::string_view payload,
+                          core::OpenState(state, kKind, kFormatVersion));
+  core::StateReader r(payload);
+  std::string scaler_state, model_state;
+  r.GetString(&scaler_state);
+  r.GetString(&model_state);
+  if (!r.done()) return absl::DataLossError("scaled learner state: malformed payload");
+  // Load into the model last only after the scaler succeeded; restore the scaler on failure so
+  // that an error leaves this learner unchanged.
+  const std::string old_scaler = scaler_->Save();
+  SLUICE_RETURN_IF_ERROR(scaler_->Load(scaler_state));
+  if (absl::Status status = model_->Load(model_state); !status.ok()) {
+    scaler_->Load(old_scaler).IgnoreError();  // Our own blob: it loads.
+    return status;
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace sluice::learners

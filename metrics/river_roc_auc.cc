@@ -1,0 +1,121 @@
+// metrics/river_roc_auc.cc. Follows reference/river-algorithms.md sections 7 and 8.
+#include "metrics/river_roc_auc.h"
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+
+namespace sluice::metrics {
+namespace {
+
+// NumPy's pairwise summation (add.reduce over a contiguous array).
+double PairwiseSum(const double* a, size_t n) {
+  if (n < 8) {
+    double sum = 0.0;
+    for (size_t i = 0; i < n; ++i) sum += a[i];
+    return sum;
+  }
+  if (n <= 128) {
+    double r[8];
+    for (int j = 0; j < 8; ++j) r[j] = a[j];
+    size_t i = 8;
+    for (; i < n - (n % 8); i += 8) {
+      for (int j = 0; j < 8; ++j) r[j] += a[i + j];
+    }
+    double sum = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
+    for (; i < n; ++i) sum += a[i];
+    return sum;
+  }
+  size_t half = n / 2;
+  half -= half % 8;
+  return PairwiseSum(a, half) + PairwiseSum(a + half, n - half);
+}
+
+int64_t TotalOrderKey(double v) {
+  const auto bits = std::bit_cast<int64_t>(v);
+  return bits ^ static_cast<int64_t>(static_cast<uint64_t>(bits >> 63) >> 1);
+}
+
+}  // namespace
+
+RiverRocAuc::RiverRocAuc(int n_thresholds)
+    : thresholds_(static_cast<size_t>(std::max(n_thresholds, 2))),
+      counts_(thresholds_.size(), {0, 0, 0, 0}) {
+  const size_t n = thresholds_.size();
+  for (size_t i = 0; i < n; ++i) {
+    thresholds_[i] = static_cast<double>(i) / static_cast<double>(n - 1);
+  }
+  thresholds_[0] -= 1e-7;
+  thresholds_[n - 1] += 1e-7;
+}
+
+void RiverRocAuc::Update(bool label, double score) {
+  for (size_t i = 0; i < thresholds_.size(); ++i) {
+    const bool predicted = score > thresholds_[i];
+    ++counts_[i][label ? (predicted ? 0 : 1) : (predicted ? 2 : 3)];
+  }
+}
+
+double RiverRocAuc::Get() const {
+  const size_t n = thresholds_.size();
+  std::vector<double> tpr(n), fpr(n), terms(n - 1);
+  for (size_t i = 0; i < n; ++i) {
+    const auto [tp, fn, fp, tn] = counts_[i];
+    tpr[i] = tp + fn != 0 ? static_cast<double>(tp) / static_cast<double>(tp + fn) : 0.0;
+    fpr[i] = fp + tn != 0 ? static_cast<double>(fp) / static_cast<double>(fp + tn) : 0.0;
+  }
+  for (size_t i = 0; i + 1 < n; ++i) {
+    terms[i] = ((fpr[i + 1] - fpr[i]) * (tpr[i + 1] + tpr[i])) / 2.0;
+  }
+  return -PairwiseSum(terms.data(), terms.size());
+}
+
+RiverRollingRocAuc::RiverRollingRocAuc(int window_size)
+    : window_(static_cast<size_t>(std::max(window_size, 1))) {}
+
+void RiverRollingRocAuc::Update(bool label, double score) {
+  window_[next_] = Entry{score, label ? 1 : 0};  // Overwrites (evicts) the oldest when full.
+  next_ = next_ + 1 == window_.size() ? 0 : next_ + 1;
+  size_ = std::min(size_ + 1, window_.size());
+}
+
+double RiverRollingRocAuc::Get() const {
+  struct Keyed {
+    int64_t key;  // IEEE total order: -0.0 sorts before 0.0, as in River's ordered set.
+    double score;
+    int label;
+  };
+  std::vector<Keyed> sorted;
+  sorted.reserve(size_);
+  int64_t p = 0;
+  for (size_t i = 0; i < size_; ++i) {
+    sorted.push_back(Keyed{TotalOrderKey(window_[i].score), window_[i].score, window_[i].label});
+    p += window_[i].label;
+  }
+  const auto n = static_cast<int64_t>(size_) - p;
+  if (p == 0 || n == 0) return 0.0;
+  std::sort(sorted.begin(), sorted.end(), [](const Keyed& a, const Keyed& b) {
+    return a.key != b.key ? a.key < b.key : a.label < b.label;
+  });
+  // Descending walk: among equal scores the positives come first.
+  int64_t auc = 0;
+  int64_t c = 0;
+  int64_t prev_c = 0;
+  double last_positive = std::nan("");
+  for (auto it = sorted.rbegin(); it != sorted.rend(); ++it) {
+    if (it->label == 1) {
+      if (it->score != last_positive) {
+        prev_c = c;
+        last_positive = it->score;
+      }
+      ++c;
+    } else if (it->score == last_positive) {
+      auc += (c + prev_c) / 2;  // River truncates the tie credit to an integer.
+    } else {
+      auc += c;
+    }
+  }
+  return static_cast<double>(auc) / static_cast<double>(p * n);
+}
+
+}  // namespace sluice::metrics

@@ -1,0 +1,73 @@
+// metrics/roc_auc.cc
+#include "metrics/roc_auc.h"
+
+#include <algorithm>
+#include <limits>
+
+namespace sluice::metrics {
+
+uint64_t RocAuc::PairCredit(const ScoreRanks::Counts& c, const ScoreRanks& ranks, int label) {
+  // A positive beats the negatives below it; a negative loses to the positives above it.
+  if (label == 1) return 2 * c.below[0] + c.equal[0];
+  return 2 * (ranks.count(1) - c.below[1] - c.equal[1]) + c.equal[1];
+}
+
+void RocAuc::Update(bool label, double score) {
+  entries_.push_back(Entry{score + 0.0, label});  // + 0.0: -0.0 ties with 0.0.
+  positives_ += label ? 1 : 0;
+}
+
+double RocAuc::Auc() const {
+  const uint64_t p = positives_;
+  const uint64_t n = entries_.size() - positives_;
+  if (p == 0 || n == 0) return std::numeric_limits<double>::quiet_NaN();
+  const auto by_score = [](const Entry& a, const Entry& b) { return a.score < b.score; };
+  if (sorted_ < entries_.size()) {
+    const auto middle = entries_.begin() + static_cast<std::ptrdiff_t>(sorted_);
+    std::sort(middle, entries_.end(), by_score);
+    std::inplace_merge(entries_.begin(), middle, entries_.end(), by_score);
+    sorted_ = entries_.size();
+  }
+  // Walk groups of equal scores upwards: each positive beats the negatives below its group and
+  // ties with those inside it.
+  uint64_t twice_u = 0;
+  uint64_t negatives_below = 0;
+  for (size_t i = 0; i < entries_.size();) {
+    size_t j = i;
+    uint64_t group_positives = 0;
+    for (; j < entries_.size() && entries_[j].score == entries_[i].score; ++j) {
+      group_positives += entries_[j].label ? 1 : 0;
+    }
+    const uint64_t group_negatives = (j - i) - group_positives;
+    twice_u += group_positives * (2 * negatives_below + group_negatives);
+    negatives_below += group_negatives;
+    i = j;
+  }
+  return static_cast<double>(twice_u) / (2.0 * static_cast<double>(p) * static_cast<double>(n));
+}
+
+RollingRocAuc::RollingRocAuc(int window_size)
+    : window_(static_cast<size_t>(window_size < 1 ? 1 : window_size)) {}
+
+void RollingRocAuc::Update(bool label, double score) {
+  if (ranks_.size() == window_.size()) {
+    const Entry& old = window_[next_];
+    const int l = old.label ? 1 : 0;
+    const ScoreRanks::Counts counts = ranks_.Erase(old.score, l);
+    twice_u_ -= RocAuc::PairCredit(counts, ranks_, l);
+  }
+  const int l = label ? 1 : 0;
+  const ScoreRanks::Counts counts = ranks_.Insert(score, l);
+  twice_u_ += RocAuc::PairCredit(counts, ranks_, l);
+  window_[next_] = Entry{score, label};
+  next_ = next_ + 1 == window_.size() ? 0 : next_ + 1;
+}
+
+double RollingRocAuc::Auc() const {
+  const uint64_t p = ranks_.count(1);
+  const uint64_t n = ranks_.count(0);
+  if (p == 0 || n == 0) return std::numeric_limits<double>::quiet_NaN();
+  return static_cast<double>(twice_u_) / (2.0 * static_cast<double>(p) * static_cast<double>(n));
+}
+
+}  // namespace sluice::metrics

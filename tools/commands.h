@@ -1,0 +1,10 @@
+// tools/commands.h. The sluice subcommands. Each takes argv after the subcommand name and
+// returns the process exit code: 0 success, 1 failure at run time, 2 bad flags.
+#pragma once
+
+namespace sluice::tools {
+
+int ReplayCommand(int argc, char** argv);
+int GenCommand(int argc, char** argv);
+
+}  // namespace sluice::tools

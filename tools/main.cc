@@ -1,0 +1,31 @@
+// tools/main.cc. `sluice <command> [flags]`.
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include "tools/commands.h"
+
+namespace {
+
+constexpr const char* kUsage =
+    "sluice: online anomaly and fraud detection with River-exact learners\n"
+    "\n"
+    "usage: sluice <command> [flags]    (sluice <command> --help for its flags)\n"
+    "\n"
+    "commands:\n"
+    "  replay   stream a CSV (or the built-in synthetic stream) through both models\n"
+    "  gen      write the synthetic credit-card-like CSV\n";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2 || std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-h") == 0) {
+    std::fputs(kUsage, argc < 2 ? stderr : stdout);
+    return argc < 2 ? 2 : 0;
+  }
+  const std::string command = argv[1];
+  if (command == "replay") return sluice::tools::ReplayCommand(argc - 1, argv + 1);
+  if (command == "gen") return sluice::tools::GenCommand(argc - 1, argv + 1);
+  std::fprintf(stderr, "sluice: unknown command \"%s\"\n\n%s", command.c_str(), kUsage);
+  return 2;
+}

@@ -1,0 +1,75 @@
+// tools/replay_report.h. What `sluice replay` shows and writes besides the run itself: the
+// predictions CSV, the progress line, the summary JSON and table, the HTML report.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "core/clock.h"
+#include "engine/pipeline.h"
+#include "engine/replay.h"
+#include "engine/text_file.h"
+
+namespace sluice::tools {
+
+// Everything a replay run is described by, for the summary and the report.
+struct RunDescription {
+  std::string input;          // File name, or "built-in synthetic stream (seed S)".
+  std::string anomaly_model;  // e.g. "MinMaxScaler | HalfSpaceTrees(n_trees=10, ...)".
+  std::string fraud_model;
+  std::string label_delay;    // e.g. "0 events".
+  int metric_window = 1000;
+  int64_t rows_read = 0;
+};
+
+// Collects predictions, progress and report data during a replay. Not thread-safe.
+class ReplayRecorder final : public engine::ReplayObserver {
+ public:
+  // `predictions` may be null (no --predictions). `total_rows` (or -1) gives the progress
+  // percentage. `pipeline` and `clock` must outlive the recorder.
+  ReplayRecorder(const engine::Pipeline& pipeline, std::unique_ptr<engine::BufferedFile> predictions,
+                 bool progress, int64_t total_rows, const core::Clock& clock);
+
+  void OnPrediction(const core::Event& event, const engine::Pipeline::Scores& scores) override;
+  void OnLabel(bool label, const engine::Pipeline::Scores& scores) override;
+  void OnBadRow(const std::string& message) override;
+  void OnProgress(int64_t rows_read) override;
+
+  // Flushes and closes the predictions file and ends the progress line.
+  absl::Status Finish();
+
+  std::string SummaryJson(const RunDescription& run, const engine::ReplayResult& result) const;
+  std::string SummaryTable(const RunDescription& run, const engine::ReplayResult& result) const;
+  std::string HtmlReport(const RunDescription& run, const engine::ReplayResult& result) const;
+
+ private:
+  static constexpr int kBins = 40;
+  static constexpr size_t kMaxPoints = 1000;
+  struct Point {
+    int64_t labels;
+    double anomaly;
+    double fraud;
+  };
+
+  const engine::Pipeline& pipeline_;
+  std::unique_ptr<engine::BufferedFile> predictions_;
+  bool progress_;
+  bool tty_;
+  int64_t total_rows_;
+  const core::Clock& clock_;
+  absl::Time start_;
+  absl::Time last_progress_;
+  bool progress_shown_ = false;
+
+  int64_t labels_ = 0;
+  int64_t stride_ = 1;  // Record a point every stride_ labels; doubles when the series is full.
+  std::vector<Point> points_;
+  // histogram_[model][label][bin], model 0 = anomaly, 1 = fraud.
+  std::array<std::array<std::array<int64_t, kBins>, 2>, 2> histogram_{};
+};
+
+}  // namespace sluice::tools
