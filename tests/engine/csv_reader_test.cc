@@ -1,0 +1,146 @@
+#include "engine/csv_reader.h"
+
+#include <cmath>
+#include <string>
+
+#include "tests/support/test_util.h"
+
+namespace sluice::engine {
+namespace {
+
+using ::sluice::testing::StatusIs;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+absl::StatusOr<std::unique_ptr<CsvReader>> FromText(const std::string& text,
+                                                    const CsvReader::Options& options = {}) {
+  return CsvReader::Create("in.csv", NewStringStream(text), options);
+}
+
+TEST(CsvReader, ReadsTheRealCreditCardDialect) {
+  // Quoted header, quoted class, LF; Time is both the time and a feature.
+  ASSERT_OK_AND_ASSIGN(auto reader,
+                       FromText("\"Time\",\"V1\",\"Amount\",\"Class\"\n0,-1.5,149.62,\"0\"\n"
+                                "2,0.25,2.69,\"1\"\n"));
+  EXPECT_THAT(reader->feature_names(), ElementsAre("Time", "V1", "Amount"));
+  core::Event e;
+  ASSERT_OK_AND_ASSIGN(auto result, reader->Next(&e));
+  ASSERT_EQ(result, CsvReader::Result::kEvent);
+  EXPECT_THAT(e.features, ElementsAre(0.0, -1.5, 149.62));
+  EXPECT_EQ(e.label, false);
+  EXPECT_EQ(e.event_time, 0.0);
+  EXPECT_EQ(e.id, "0");
+  ASSERT_OK_AND_ASSIGN(result, reader->Next(&e));
+  EXPECT_EQ(e.label, true);
+  EXPECT_EQ(e.row, 1);
+  ASSERT_OK_AND_ASSIGN(result, reader->Next(&e));
+  EXPECT_EQ(result, CsvReader::Result::kEndOfStream);
+}
+
+TEST(CsvReader, AcceptsBomCrlfBlankLinesAndNoFinalNewline) {
+  ASSERT_OK_AND_ASSIGN(auto reader, FromText("\xEF\xBB\xBFTime,x,Class\r\n1,2,0\r\n\r\n3,4,1"));
+  EXPECT_THAT(reader->columns(), ElementsAre("Time", "x", "Class"));
+  core::Event e;
+  ASSERT_OK_AND_ASSIGN(auto result, reader->Next(&e));
+  EXPECT_THAT(e.features, ElementsAre(1.0, 2.0));
+  ASSERT_OK_AND_ASSIGN(result, reader->Next(&e));
+  ASSERT_EQ(result, CsvReader::Result::kEvent);
+  EXPECT_THAT(e.features, ElementsAre(3.0, 4.0));
+  EXPECT_EQ(e.label, true);
+}
+
+TEST(CsvReader, IdColumnExcludeAndQuotedFieldsWithCommas) {
+  CsvReader::Options options;
+  options.id_column = "id";
+  options.exclude = {"Time"};
+  ASSERT_OK_AND_ASSIGN(auto reader,
+                       FromText("id,Time,x,Class\n\"t,1 \"\"a\"\"\",5,0.5,1\n", options));
+  EXPECT_THAT(reader->feature_names(), ElementsAre("x"));
+  core::Event e;
+  ASSERT_OK_AND_ASSIGN(auto result, reader->Next(&e));
+  ASSERT_EQ(result, CsvReader::Result::kEvent);
+  EXPECT_EQ(e.id, "t,1 \"a\"");
+  EXPECT_EQ(e.event_time, 5.0);  // Excluded from the features, still the event time.
+  EXPECT_THAT(e.features, ElementsAre(0.5));
+}
+
+TEST(CsvReader, HeaderErrorsNameTheFileAndColumn) {
+  EXPECT_THAT(FromText(""), StatusIs(absl::StatusCode::kInvalidArgument, "in.csv: empty file"));
+  EXPECT_THAT(FromText("a,b\n1,2\n"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("in.csv:1: label column \"Class\" is not in the header")));
+  CsvReader::Options exclude;
+  exclude.exclude = {"nope"};
+  EXPECT_THAT(FromText("a,Class\n1,0\n", exclude),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("excluded column \"nope\" is not in the header")));
+  EXPECT_THAT(FromText("a,a,Class\n"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("duplicate column \"a\"")));
+  EXPECT_THAT(FromText("Class\n0\n"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("no feature columns")));
+  CsvReader::Options time;
+  time.time_column = "ts";
+  time.time_column_required = true;
+  EXPECT_THAT(FromText("a,Class\n1,0\n", time),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("time column \"ts\"")));
+}
+
+// One bad row per reason; each message is "FILE:LINE: column NAME: reason".
+TEST(CsvReader, BadRowsAreReportedAndSkippable) {
+  ASSERT_OK_AND_ASSIGN(auto reader,
+                       FromText("Time,V1,Class\n"
+                                "0,1.5\n"           // line 2: too few fields
+                                "0,1.5,0,9\n"       // line 3: too many
+                                "0,abc,0\n"         // line 4: not a number
+                                "0,nan,0\n"         // line 5: NaN
+                                "0,-inf,0\n"        // line 6: infinity
+                                "0,,0\n"            // line 7: empty
+                                "0,1,2\n"           // line 8: bad label
+                                "x,1,0\n"           // line 9: bad time
+                                "0,\"1,0\n"         // line 10: unterminated quote
+                                "7,2.5,1\n"));      // line 11: good
+  const std::string expected[] = {
+      "in.csv:2: column Class: missing (the row has 2 fields, the header 3)",
+      "in.csv:3: column #4: unexpected (the row has 4 fields, the header 3)",
+      "in.csv:4: column V1: not a number: \"abc\"",
+      "in.csv:5: column V1: not a finite number: \"nan\"",
+      "in.csv:6: column V1: not a finite number: \"-inf\"",
+      "in.csv:7: column V1: empty value",
+      "in.csv:8: column Class: label must be 0 or 1, got \"2\"",
+      "in.csv:9: column Time: not a number: \"x\"",
+      "in.csv:10: column V1: unterminated quoted field",
+  };
+  core::Event e;
+  for (const std::string& message : expected) {
+    ASSERT_OK_AND_ASSIGN(auto result, reader->Next(&e));
+    ASSERT_EQ(result, CsvReader::Result::kBadRow) << message;
+    EXPECT_EQ(reader->bad_row_message(), message);
+  }
+  ASSERT_OK_AND_ASSIGN(auto result, reader->Next(&e));
+  ASSERT_EQ(result, CsvReader::Result::kEvent);
+  EXPECT_EQ(e.row, 9);  // Bad rows keep their row numbers.
+  EXPECT_THAT(e.features, ElementsAre(7.0, 2.5));
+}
+
+TEST(CsvReader, LinesLongerThanTheBufferAreRead) {
+  std::string header = "Class";
+  std::string row = "1";
+  for (int i = 0; i < 120000; ++i) {
+    header += ",f" + std::to_string(i);
+    row += ",0.125";
+  }
+  ASSERT_OK_AND_ASSIGN(auto reader, FromText(header + "\n" + row + "\n"));
+  core::Event e;
+  ASSERT_OK_AND_ASSIGN(auto result, reader->Next(&e));
+  ASSERT_EQ(result, CsvReader::Result::kEvent);
+  EXPECT_EQ(e.features.size(), 120000u);
+  EXPECT_EQ(e.features.back(), 0.125);
+}
+
+TEST(CsvReader, MissingFileIsNotFound) {
+  EXPECT_THAT(CsvReader::Open("/nonexistent/x.csv", {}),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("/nonexistent/x.csv")));
+}
+
+}  // namespace
+}  // namespace sluice::engine

@@ -1,0 +1,150 @@
+#include "engine/replay.h"
+
+#include <cmath>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/format.h"
+#include "core/random.h"
+#include "learners/logistic_regression.h"
+#include "learners/scaled_learner.h"
+#include "learners/standard_scaler.h"
+#include "tests/support/test_util.h"
+
+namespace sluice::engine {
+namespace {
+
+using ::sluice::testing::StatusIs;
+
+struct Row {
+  double time;
+  std::vector<double> x;
+  bool label;
+};
+
+std::vector<Row> MakeRows(int n) {
+  core::PyRandom rng(4);
+  std::vector<Row> rows;
+  double time = 0;
+  for (int i = 0; i < n; ++i) {
+    time += static_cast<double>(rng.RandBelow(3));  // Non-decreasing, with duplicates.
+    const bool label = rng.Random() < 0.2;
+    rows.push_back({time, {rng.Gauss(label ? 1 : 0, 1), rng.Gauss(0, 2)}, label});
+  }
+  return rows;
+}
+
+std::string ToCsv(const std::vector<Row>& rows) {
+  std::string csv = "Time,a,b,Class\n";
+  for (const Row& r : rows) {
+    csv += std::to_string(r.time) + "," + core::FormatDouble(r.x[0]) + "," +
+           core::FormatDouble(r.x[1]) + (r.label ? ",1\n" : ",0\n");
+  }
+  return csv;
+}
+
+class Collector final : public ReplayObserver {
+ public:
+  void OnPrediction(const core::Event&, const Pipeline::Scores& scores) override {
+    fraud.push_back(scores.fraud);
+  }
+  void OnLabel(bool, const Pipeline::Scores&) override { ++labels; }
+  std::vector<double> fraud;
+  int labels = 0;
+};
+
+// simulate_qa by hand: before scoring event i, learn every label that is due, oldest first,
+// stopping at the first that is not.
+std::vector<double> Expected(const std::vector<Row>& rows, bool seconds, double delay) {
+  auto model = learners::ScaledLearner::Create(
+                   learners::StandardScaler::Create(3).value(),
+                   learners::LogisticRegression::Create({}, 3).value())
+                   .value();
+  std::vector<double> out;
+  size_t next_label = 0;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    while (next_label < i) {
+      const bool due = seconds ? rows[next_label].time + delay <= rows[i].time
+                               : static_cast<double>(next_label) + delay <= static_cast<double>(i);
+      if (!due) break;
+      const Row& r = rows[next_label++];
+      model->LearnOne(std::vector<double>{r.time, r.x[0], r.x[1]}, r.label);
+    }
+    out.push_back(model->ScoreOne(std::vector<double>{rows[i].time, rows[i].x[0], rows[i].x[1]}));
+  }
+  return out;
+}
+
+std::vector<double> Replay(const std::vector<Row>& rows, const ReplayOptions& options,
+                           int* labels) {
+  auto reader = CsvReader::Create("rows.csv", NewStringStream(ToCsv(rows)), {}).value();
+  Pipeline::Options pipeline_options;
+  pipeline_options.anomaly = false;
+  auto pipeline = Pipeline::Create(pipeline_options, reader->feature_names()).value();
+  Collector collector;
+  const auto result = RunReplay(*reader, options, *pipeline, collector, core::Clock::Real());
+  EXPECT_TRUE(result.ok()) << result.status();
+  *labels = collector.labels;
+  return collector.fraud;
+}
+
+TEST(Replay, LabelDelayInEventsFollowsSimulateQa) {
+  const auto rows = MakeRows(400);
+  for (const int delay : {0, 1, 7, 399, 1000}) {
+    ReplayOptions options;
+    options.label_delay = delay;
+    int labels = 0;
+    EXPECT_EQ(Replay(rows, options, &labels), Expected(rows, false, delay)) << "delay " << delay;
+    EXPECT_EQ(labels, 400);  // Every label arrives, the last ones after the final event.
+  }
+}
+
+TEST(Replay, LabelDelayInSecondsFollowsSimulateQa) {
+  const auto rows = MakeRows(400);
+  for (const double delay : {0.0, 2.0, 10.5}) {
+    ReplayOptions options;
+    options.label_delay_seconds = delay;
+    int labels = 0;
+    EXPECT_EQ(Replay(rows, options, &labels), Expected(rows, true, delay)) << "delay " << delay;
+    EXPECT_EQ(labels, 400);
+  }
+}
+
+TEST(Replay, BadRowFailsWithItsMessageOrIsSkippedAndCounted) {
+  const std::string csv = "Time,a,Class\n0,1,0\n1,oops,0\n2,3,1\n";
+  Pipeline::Options pipeline_options;
+  ReplayObserver quiet;
+  {
+    auto reader = CsvReader::Create("b.csv", NewStringStream(csv), {}).value();
+    auto pipeline = Pipeline::Create(pipeline_options, reader->feature_names()).value();
+    EXPECT_THAT(RunReplay(*reader, {}, *pipeline, quiet, core::Clock::Real()),
+                StatusIs(absl::StatusCode::kInvalidArgument,
+                         "b.csv:3: column a: not a number: \"oops\""));
+  }
+  auto reader = CsvReader::Create("b.csv", NewStringStream(csv), {}).value();
+  auto pipeline = Pipeline::Create(pipeline_options, reader->feature_names()).value();
+  ReplayOptions skip;
+  skip.skip_bad_rows = true;
+  ASSERT_OK_AND_ASSIGN(const ReplayResult result,
+                       RunReplay(*reader, skip, *pipeline, quiet, core::Clock::Real()));
+  EXPECT_EQ(result.events, 2);
+  EXPECT_EQ(result.bad_rows, 1);
+  EXPECT_EQ(result.labels, 2);
+  ASSERT_EQ(result.bad_row_examples.size(), 1u);
+  EXPECT_EQ(result.bad_row_examples[0], "b.csv:3: column a: not a number: \"oops\"");
+}
+
+TEST(Replay, SecondsDelayNeedsATimeColumn) {
+  auto reader = CsvReader::Create("t.csv", NewStringStream("a,Class\n1,0\n"), {}).value();
+  auto pipeline = Pipeline::Create({}, reader->feature_names()).value();
+  ReplayOptions options;
+  options.label_delay_seconds = 5;
+  ReplayObserver quiet;
+  EXPECT_THAT(RunReplay(*reader, options, *pipeline, quiet, core::Clock::Real()),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+}
+
+}  // namespace
+}  // namespace sluice::engine

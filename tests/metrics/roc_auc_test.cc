@@ -1,0 +1,135 @@
+#include "metrics/roc_auc.h"
+
+#include <cmath>
+#include <deque>
+#include <utility>
+#include <vector>
+
+#include "core/random.h"
+#include "metrics/score_ranks.h"
+#include "tests/support/test_util.h"
+
+namespace sluice::metrics {
+namespace {
+
+// Mann-Whitney by enumerating every (positive, negative) pair.
+double BruteForceAuc(const std::deque<std::pair<bool, double>>& items) {
+  double credit = 0;
+  double p = 0, n = 0;
+  for (const auto& [label, score] : items) (label ? p : n) += 1;
+  if (p == 0 || n == 0) return std::nan("");
+  for (const auto& [a_label, a] : items) {
+    if (!a_label) continue;
+    for (const auto& [b_label, b] : items) {
+      if (b_label) continue;
+      credit += a > b ? 1.0 : (a == b ? 0.5 : 0.0);
+    }
+  }
+  return credit / (p * n);
+}
+
+// Scores on a coarse grid so that ties are frequent; about 1 in `rarity` labels positive.
+std::vector<std::pair<bool, double>> RandomStream(uint64_t seed, int n, int grid, int rarity) {
+  core::PyRandom rng(seed);
+  std::vector<std::pair<bool, double>> out;
+  for (int i = 0; i < n; ++i) {
+    const bool label = rng.RandBelow(static_cast<uint64_t>(rarity)) == 0;
+    double score = static_cast<double>(rng.RandBelow(static_cast<uint64_t>(grid))) / grid;
+    if (label) score = std::min(1.0, score + 0.2);  // Positives score higher on average.
+    if (score == 0.0 && rng.Random() < 0.5) score = -0.0;  // -0.0 ties with 0.0.
+    out.emplace_back(label, score);
+  }
+  return out;
+}
+
+void ExpectSameAuc(double actual, double expected, const std::string& where) {
+  if (std::isnan(expected)) {
+    EXPECT_TRUE(std::isnan(actual)) << where;
+  } else {
+    // Both are a ratio of the same integers up to the brute force's 0.5 steps, which are exact
+    // in double for these sizes; only the final division can differ by rounding.
+    EXPECT_NEAR(actual, expected, 1e-12) << where;
+  }
+}
+
+TEST(RollingRocAuc, MatchesBruteForceOverWindowWithTies) {
+  for (const int window : {1, 2, 7, 100}) {
+    for (const int grid : {3, 20, 1000}) {
+      RollingRocAuc metric(window);
+      std::deque<std::pair<bool, double>> items;
+      const auto stream = RandomStream(static_cast<uint64_t>(window * 1000 + grid), 1500, grid, 4);
+      for (size_t i = 0; i < stream.size(); ++i) {
+        metric.Update(stream[i].first, stream[i].second);
+        items.push_back(stream[i]);
+        if (items.size() > static_cast<size_t>(window)) items.pop_front();
+        ExpectSameAuc(metric.Auc(), BruteForceAuc(items),
+                      "window " + std::to_string(window) + " grid " + std::to_string(grid) +
+                          " event " + std::to_string(i));
+      }
+    }
+  }
+}
+
+TEST(RocAuc, MatchesBruteForceCumulatively) {
+  for (const int grid : {2, 10, 100000}) {
+    RocAuc metric;
+    std::deque<std::pair<bool, double>> items;
+    const auto stream = RandomStream(static_cast<uint64_t>(grid), 600, grid, 3);
+    for (size_t i = 0; i < stream.size(); ++i) {
+      metric.Update(stream[i].first, stream[i].second);
+      items.push_back(stream[i]);
+      if (i % 7 == 0 || i + 1 == stream.size()) {
+        ExpectSameAuc(metric.Auc(), BruteForceAuc(items),
+                      "grid " + std::to_string(grid) + " event " + std::to_string(i));
+      }
+    }
+  }
+}
+
+TEST(RocAuc, HandWorkedCases) {
+  RocAuc auc;
+  EXPECT_TRUE(std::isnan(auc.Auc()));
+  // River's docstring example: labels 0,0,1,1, scores .1,.4,.35,.8 -> exact AUC 0.75.
+  auc.Update(false, 0.1);
+  auc.Update(false, 0.4);
+  auc.Update(true, 0.35);
+  auc.Update(true, 0.8);
+  EXPECT_EQ(auc.Auc(), 0.75);
+  RollingRocAuc tie(2);
+  tie.Update(true, 0.5);
+  tie.Update(false, 0.5);
+  EXPECT_EQ(tie.Auc(), 0.5);  // A full half credit for a tie (River's rolling gives 0).
+}
+
+TEST(ScoreRanks, CountsMatchAMultiset) {
+  ScoreRanks ranks;
+  std::vector<std::pair<double, int>> present;
+  core::PyRandom rng(77);
+  for (int step = 0; step < 5000; ++step) {
+    if (!present.empty() && rng.Random() < 0.45) {
+      const size_t k = rng.RandBelow(present.size());
+      ranks.Erase(present[k].first, present[k].second);
+      present.erase(present.begin() + static_cast<std::ptrdiff_t>(k));
+    } else {
+      const double score = static_cast<double>(rng.RandBelow(50));
+      const int label = static_cast<int>(rng.RandBelow(2));
+      ranks.Insert(score, label);
+      present.emplace_back(score, label);
+    }
+    const double probe = static_cast<double>(rng.RandBelow(52)) - 1;
+    const ScoreRanks::Counts c = ranks.Query(probe);
+    uint64_t below[2] = {0, 0}, equal[2] = {0, 0};
+    for (const auto& [score, label] : present) {
+      if (score < probe) ++below[label];
+      if (score == probe) ++equal[label];
+    }
+    ASSERT_EQ(c.below[0], below[0]) << "step " << step;
+    ASSERT_EQ(c.below[1], below[1]) << "step " << step;
+    ASSERT_EQ(c.equal[0], equal[0]) << "step " << step;
+    ASSERT_EQ(c.equal[1], equal[1]) << "step " << step;
+    ASSERT_EQ(ranks.size(), present.size());
+  }
+}
+
+}  // namespace
+}  // namespace sluice::metrics
