@@ -20,7 +20,8 @@ std::string Sample() {
 }
 
 TEST(StateCodec, RoundTripsValues) {
-  ASSERT_OK_AND_ASSIGN(const absl::string_view payload, OpenState(Sample(), "Sample", 3));
+  const std::string blob = Sample();  // OpenState returns a view into it.
+  ASSERT_OK_AND_ASSIGN(const absl::string_view payload, OpenState(blob, "Sample", 3));
   StateReader r(payload);
   int32_t i = 0;
   std::string s;
