@@ -20,12 +20,62 @@ std::string FormatDouble(double v) {
   return s;
 }
 
+namespace {
+
+// Exact powers of ten: every one up to 1e22 is a double.
+constexpr double kPowersOfTen[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                   1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                   1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+
+// Clinger's fast path for plain decimals ("-12.345"): when the digits form an integer m < 2^53
+// and there are k <= 22 decimals, m and 10^k are exact doubles and one IEEE division gives the
+// correctly rounded m / 10^k. That covers CSV numbers such as the credit-card file's; anything
+// else (exponents, long mantissas, "inf") returns false and goes to from_chars.
+}  // namespace
+
+const char* ParseDecimalPrefix(const char* p, const char* end, double* value, bool* exact) {
+  bool negative = false;
+  if (p != end && (*p == '-' || *p == '+')) negative = *p++ == '-';
+  uint64_t mantissa = 0;
+  const char* start = p;
+  while (p != end && static_cast<unsigned>(*p - '0') < 10) {
+    mantissa = mantissa * 10 + static_cast<uint64_t>(*p++ - '0');
+  }
+  const auto integer_digits = static_cast<int>(p - start);
+  int decimals = 0;
+  if (p != end && *p == '.') {
+    const char* fraction = ++p;
+    while (p != end && static_cast<unsigned>(*p - '0') < 10) {
+      mantissa = mantissa * 10 + static_cast<uint64_t>(*p++ - '0');
+    }
+    decimals = static_cast<int>(p - fraction);
+  }
+  // Up to 19 digits cannot overflow 64 bits; then Clinger's conditions.
+  *exact = integer_digits + decimals > 0 && integer_digits + decimals <= 19 &&
+           mantissa < (uint64_t{1} << 53) && decimals <= 22;
+  if (*exact) {
+    const double v = static_cast<double>(mantissa) / kPowersOfTen[decimals];
+    *value = negative ? -v : v;
+  }
+  return p;
+}
+
+namespace {
+
+bool ParseSimpleDecimal(const char* p, const char* end, double* out) {
+  bool exact = false;
+  return ParseDecimalPrefix(p, end, out, &exact) == end && exact;
+}
+
+}  // namespace
+
 std::optional<double> ParseDouble(absl::string_view text) {
   const char* begin = text.data();
   const char* end = text.data() + text.size();
+  double v = 0;
+  if (ParseSimpleDecimal(begin, end, &v)) return v;
   // from_chars rejects a leading '+', which CSV writers sometimes emit.
   if (begin != end && *begin == '+') ++begin;
-  double v = 0;
   const auto [ptr, ec] = std::from_chars(begin, end, v);
   if (ec == std::errc::result_out_of_range) {
     // Overflow to infinity or underflow to zero; from_chars leaves v untouched, strtod agrees

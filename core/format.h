@@ -17,6 +17,12 @@ std::string FormatDouble(double v);
 // "nan" and "inf" parse (callers decide whether they are acceptable).
 std::optional<double> ParseDouble(absl::string_view text);
 
+// Parses the longest prefix of [p, end) that is a plain decimal ("-12.345", no exponent) and
+// returns where it stopped. Sets *value and returns true in *exact only if that prefix is
+// non-empty and converts exactly by Clinger's fast path; otherwise callers use ParseDouble on
+// the whole field. Lets a CSV reader split and convert a field in one pass.
+const char* ParseDecimalPrefix(const char* p, const char* end, double* value, bool* exact);
+
 // AsAbsl/AsStd: Debian's Abseil has its own string_view type (reference/dependencies.md).
 inline absl::string_view AsAbsl(std::string_view s) { return {s.data(), s.size()}; }
 inline std::string_view AsStd(absl::string_view s) { return {s.data(), s.size()}; }

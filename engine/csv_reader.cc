@@ -83,18 +83,6 @@ absl::StatusOr<bool> CsvReader::NextLine(absl::string_view* line) {
 
 bool CsvReader::SplitFields(absl::string_view line, std::string* error) {
   fields_.clear();
-  if (line.find('"') == absl::string_view::npos) {  // The common case: no quoting at all.
-    size_t start = 0;
-    while (true) {
-      const size_t comma = line.find(',', start);
-      if (comma == absl::string_view::npos) {
-        fields_.push_back(line.substr(start));
-        return true;
-      }
-      fields_.push_back(line.substr(start, comma - start));
-      start = comma + 1;
-    }
-  }
   unescaped_.clear();
   size_t i = 0;
   while (true) {
@@ -208,6 +196,83 @@ bool CsvReader::BadRow(absl::string_view column, absl::string_view reason) {
   return false;
 }
 
+bool CsvReader::ParseField(size_t column, absl::string_view field, core::Event* event) {
+  const int index = static_cast<int>(column);
+  if (index == label_index_) {
+    if (field == "1") {
+      event->label = true;
+    } else if (field == "0") {
+      event->label = false;
+    } else {
+      return BadRow(columns_[column], absl::StrCat("label must be 0 or 1, got ", Quote(field)));
+    }
+    return true;
+  }
+  if (index == id_index_) {
+    event->id.assign(field.data(), field.size());
+    return true;
+  }
+  const int feature = feature_of_column_[column];
+  if (feature < 0 && index != time_index_) return true;  // Excluded.
+  const std::optional<double> value = core::ParseDouble(field);
+  if (!value.has_value()) {
+    return BadRow(columns_[column], field.empty() ? std::string("empty value")
+                                                  : absl::StrCat("not a number: ", Quote(field)));
+  }
+  if (!std::isfinite(*value)) {
+    return BadRow(columns_[column], absl::StrCat("not a finite number: ", Quote(field)));
+  }
+  if (feature >= 0) event->features[static_cast<size_t>(feature)] = *value;
+  if (index == time_index_) event->event_time = *value;
+  return true;
+}
+
+bool CsvReader::FieldCountError(size_t fields) {
+  if (fields < columns_.size()) {
+    return BadRow(columns_[fields], absl::StrCat("missing (the row has ", fields,
+                                                 " fields, the header ", columns_.size(), ")"));
+  }
+  return BadRow(absl::StrCat("#", columns_.size() + 1),
+                absl::StrCat("unexpected (the row has ", fields, " fields, the header ",
+                             columns_.size(), ")"));
+}
+
+bool CsvReader::ParseUnquotedRow(absl::string_view line, core::Event* event) {
+  // One pass: split and convert together. A plain decimal feature is converted as it is
+  // scanned; any other field is cut at its comma and handed to ParseField.
+  const char* p = line.data();
+  const char* const end = p + line.size();
+  const size_t columns = columns_.size();
+  for (size_t column = 0; column < columns; ++column) {
+    const int feature = feature_of_column_[column];
+    bool converted = false;
+    if (feature >= 0 && static_cast<int>(column) != time_index_) {
+      double value = 0;
+      bool exact = false;
+      const char* stop = core::ParseDecimalPrefix(p, end, &value, &exact);
+      if (exact && (stop == end || *stop == ',')) {
+        event->features[static_cast<size_t>(feature)] = value;
+        p = stop;
+        converted = true;
+      }
+    }
+    if (!converted) {
+      const char* comma = p;
+      while (comma != end && *comma != ',') ++comma;
+      if (!ParseField(column, absl::string_view(p, static_cast<size_t>(comma - p)), event)) {
+        return false;
+      }
+      p = comma;
+    }
+    if (column + 1 < columns) {
+      if (p == end) return FieldCountError(column + 1);
+      ++p;  // The comma.
+    }
+  }
+  if (p != end) return FieldCountError(columns + 1 + static_cast<size_t>(std::count(p + 1, end, ',')));
+  return true;
+}
+
 absl::StatusOr<CsvReader::Result> CsvReader::Next(core::Event* event) {
   absl::string_view line;
   do {
@@ -215,58 +280,24 @@ absl::StatusOr<CsvReader::Result> CsvReader::Next(core::Event* event) {
     if (!more) return Result::kEndOfStream;
   } while (line.empty());  // Blank lines carry no row.
   event->row = rows_read_++;
-  std::string error;
-  if (!SplitFields(line, &error)) {
-    BadRow(columns_[std::min(fields_.size(), columns_.size() - 1)], error);
-    return Result::kBadRow;
-  }
-  if (fields_.size() != columns_.size()) {
-    if (fields_.size() < columns_.size()) {
-      BadRow(columns_[fields_.size()], absl::StrCat("missing (the row has ", fields_.size(),
-                                                    " fields, the header ", columns_.size(),
-                                                    ")"));
-    } else {
-      BadRow(absl::StrCat("#", columns_.size() + 1),
-             absl::StrCat("unexpected (the row has ", fields_.size(), " fields, the header ",
-                          columns_.size(), ")"));
-    }
-    return Result::kBadRow;
-  }
   event->features.resize(feature_names_.size());
   event->event_time = core::kMissing;
   event->label.reset();
-  for (size_t i = 0; i < fields_.size(); ++i) {
-    const absl::string_view field = fields_[i];
-    const int column = static_cast<int>(i);
-    if (column == label_index_) {
-      if (field == "1") {
-        event->label = true;
-      } else if (field == "0") {
-        event->label = false;
-      } else {
-        BadRow(columns_[i], absl::StrCat("label must be 0 or 1, got ", Quote(field)));
-        return Result::kBadRow;
-      }
-      continue;
-    }
-    if (column == id_index_) {
-      event->id.assign(field.data(), field.size());
-      continue;
-    }
-    const int feature = feature_of_column_[i];
-    if (feature < 0 && column != time_index_) continue;
-    const std::optional<double> value = core::ParseDouble(field);
-    if (!value.has_value()) {
-      BadRow(columns_[i], field.empty() ? std::string("empty value")
-                                        : absl::StrCat("not a number: ", Quote(field)));
+  if (line.find('"') == absl::string_view::npos) {
+    if (!ParseUnquotedRow(line, event)) return Result::kBadRow;
+  } else {
+    std::string error;
+    if (!SplitFields(line, &error)) {
+      BadRow(columns_[std::min(fields_.size(), columns_.size() - 1)], error);
       return Result::kBadRow;
     }
-    if (!std::isfinite(*value)) {
-      BadRow(columns_[i], absl::StrCat("not a finite number: ", Quote(field)));
+    if (fields_.size() != columns_.size()) {
+      FieldCountError(fields_.size());
       return Result::kBadRow;
     }
-    if (feature >= 0) event->features[static_cast<size_t>(feature)] = *value;
-    if (column == time_index_) event->event_time = *value;
+    for (size_t i = 0; i < fields_.size(); ++i) {
+      if (!ParseField(i, fields_[i], event)) return Result::kBadRow;
+    }
   }
   if (id_index_ < 0) event->id = absl::StrCat(event->row);
   return Result::kEvent;

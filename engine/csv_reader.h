@@ -58,8 +58,12 @@ class CsvReader {
   absl::Status ReadHeader(const Options& options);
   // Sets *line to the next line without its terminator; false at the end of the stream.
   absl::StatusOr<bool> NextLine(absl::string_view* line);
-  // Splits `line` into fields_; false (with *error set) on a malformed quote.
+  // Splits a line with quotes into fields_; false (with *error set) on a malformed quote.
   bool SplitFields(absl::string_view line, std::string* error);
+  // Each returns false after setting bad_row_message_.
+  bool ParseUnquotedRow(absl::string_view line, core::Event* event);
+  bool ParseField(size_t column, absl::string_view field, core::Event* event);
+  bool FieldCountError(size_t fields);
   bool BadRow(absl::string_view column, absl::string_view reason);
 
   std::string name_;

@@ -52,25 +52,28 @@ HalfSpaceTrees::HalfSpaceTrees(const Options& options, std::vector<std::string> 
       nodes_per_tree_(uint32_t{2} << options.height),
       first_leaf_(uint32_t{1} << options.height) {}
 
-uint32_t HalfSpaceTrees::LMass(const Node& node) const {
+[[gnu::always_inline]] inline uint32_t HalfSpaceTrees::LMass(const Node& node) const {
   return node.epoch == static_cast<uint16_t>(epoch_) ? node.l_mass : 0;
 }
 
-uint32_t HalfSpaceTrees::RMass(const Node& node) const {
+[[gnu::always_inline]] inline uint32_t HalfSpaceTrees::RMass(const Node& node) const {
   const auto e = static_cast<uint16_t>(epoch_);
   if (node.epoch == e) return node.r_mass;
   // Written in the previous window: its current-window mass has become the reference mass.
   return node.epoch == static_cast<uint16_t>(e - 1) ? node.l_mass : 0;
 }
 
-uint32_t HalfSpaceTrees::Child(const Node* tree, uint32_t node_idx, Features x) const {
+[[gnu::always_inline]] inline uint32_t HalfSpaceTrees::Child(const Node* tree, uint32_t node_idx, Features x) const {
   const Node& node = tree[node_idx];
   const double v = x[node.feature];
   const uint32_t left = 2 * node_idx;
+  if (__builtin_expect(core::IsMissing(v), 0)) {
+    // Missing feature: follow the child with the larger current-window mass, ties left.
+    return LMass(tree[left]) >= LMass(tree[left + 1]) ? left : left + 1;
+  }
+  // Left iff v < threshold (equality goes right, as in River).
   if (v < node.threshold) return left;
-  if (!core::IsMissing(v)) return left + 1;  // Equality goes right, as in River.
-  // Missing feature: follow the child with the larger current-window mass, ties left.
-  return LMass(tree[left]) >= LMass(tree[left + 1]) ? left : left + 1;
+  return left + 1;
 }
 
 double HalfSpaceTrees::ScoreOne(Features x) const {
@@ -90,6 +93,21 @@ double HalfSpaceTrees::ScoreOne(Features x) const {
   return 1.0 - static_cast<double>(score) / max_score_;
 }
 
+namespace {
+
+// Brings a node into window `e` and counts one example in it, without branches: a stale node's
+// masses shift (it was written in the previous window) or reset (older).
+template <typename Node>
+[[gnu::always_inline]] inline void Touch(Node& node, uint16_t e, uint16_t previous) {
+  const bool stale = node.epoch != e;
+  const uint16_t shifted = node.epoch == previous ? node.l_mass : 0;
+  node.r_mass = stale ? shifted : node.r_mass;
+  node.l_mass = static_cast<uint16_t>((stale ? 0 : node.l_mass) + 1);
+  node.epoch = e;
+}
+
+}  // namespace
+
 void HalfSpaceTrees::LearnOne(Features x, std::optional<bool> /*label*/) {
   if (!built_) {
     BuildTrees(x);
@@ -97,29 +115,35 @@ void HalfSpaceTrees::LearnOne(Features x, std::optional<bool> /*label*/) {
   }
   const auto e = static_cast<uint16_t>(epoch_);
   const auto previous = static_cast<uint16_t>(e - 1);
-  const bool deep = options_.height > 10;
-  for (int tree_idx = 0; tree_idx < options_.num_trees; ++tree_idx) {
-    Node* tree = nodes_.data() + static_cast<size_t>(tree_idx) * nodes_per_tree_;
-    uint32_t node_idx = 1;
-    while (true) {
-      if (deep) {
-        // The four great-grandchildren of a node are two adjacent cache lines: fetch them while
-        // the comparisons of the next two levels run.
-        const uint32_t ahead = node_idx * 8;
-        if (ahead < nodes_per_tree_) {
-          __builtin_prefetch(tree + ahead);
-          __builtin_prefetch(tree + ahead + 4);
+  if (options_.height <= 10) {
+    // Small trees stay in cache: walk one tree after the other.
+    for (int tree_idx = 0; tree_idx < options_.num_trees; ++tree_idx) {
+      Node* tree = nodes_.data() + static_cast<size_t>(tree_idx) * nodes_per_tree_;
+      uint32_t node_idx = 1;
+      while (true) {
+        Touch(tree[node_idx], e, previous);
+        if (node_idx >= first_leaf_) break;
+        node_idx = Child(tree, node_idx, x);
+      }
+    }
+  } else {
+    // Deep trees miss the caches: walk all trees level by level, so that the misses of
+    // different trees overlap instead of waiting on each other.
+    constexpr int kBatch = 32;
+    for (int first = 0; first < options_.num_trees; first += kBatch) {
+      const int count = std::min(kBatch, options_.num_trees - first);
+      Node* trees[kBatch];
+      uint32_t node_idx[kBatch];
+      for (int k = 0; k < count; ++k) {
+        trees[k] = nodes_.data() + static_cast<size_t>(first + k) * nodes_per_tree_;
+        node_idx[k] = 1;
+      }
+      for (int depth = 0; depth <= options_.height; ++depth) {
+        for (int k = 0; k < count; ++k) {
+          Touch(trees[k][node_idx[k]], e, previous);
+          if (depth < options_.height) node_idx[k] = Child(trees[k], node_idx[k], x);
         }
       }
-      Node& node = tree[node_idx];
-      if (node.epoch != e) {
-        node.r_mass = node.epoch == previous ? node.l_mass : 0;
-        node.l_mass = 0;
-        node.epoch = e;
-      }
-      ++node.l_mass;
-      if (node_idx >= first_leaf_) break;
-      node_idx = Child(tree, node_idx, x);
     }
   }
   if (++counter_ == static_cast<uint32_t>(options_.window_size)) Pivot();

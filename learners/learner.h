@@ -44,6 +44,12 @@ class Transformer {
   virtual void TransformOne(Features x, std::span<double> out) const = 0;
   // Updates the running statistics with x.
   virtual void LearnOne(Features x) = 0;
+  // LearnOne(x), then TransformOne(x, out) with the updated statistics: what a pipeline does
+  // when it learns. Scalers override it with one pass over the features.
+  virtual void LearnAndTransform(Features x, std::span<double> out) {
+    LearnOne(x);
+    TransformOne(x, out);
+  }
   virtual int dimension() const = 0;
   virtual std::string Save() const = 0;
   // Same contract as Learner::Load.

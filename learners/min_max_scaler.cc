@@ -27,20 +27,17 @@ MinMaxScaler::MinMaxScaler(int dimension)
       max_(static_cast<size_t>(dimension), -std::numeric_limits<double>::infinity()) {}
 
 void MinMaxScaler::TransformOne(Features x, std::span<double> out) const {
-  const size_t n = min_.size();
-  for (size_t i = 0; i < n; ++i) {
-    const double d = max_[i] - min_[i];
-    // River: (x - min) / (max - min) if max != min else 0. A missing x stays NaN.
-    out[i] = d != 0.0 ? (x[i] - min_[i]) / d : (core::IsMissing(x[i]) ? x[i] : 0.0);
-  }
+  for (size_t i = 0; i < min_.size(); ++i) out[i] = Transform(i, x[i]);
 }
 
 void MinMaxScaler::LearnOne(Features x) {
-  const size_t n = min_.size();
-  for (size_t i = 0; i < n; ++i) {
-    // Strict comparisons, as River's stats.Min/Max; NaN (missing) never updates.
-    if (x[i] < min_[i]) min_[i] = x[i];
-    if (x[i] > max_[i]) max_[i] = x[i];
+  for (size_t i = 0; i < min_.size(); ++i) Learn(i, x[i]);
+}
+
+void MinMaxScaler::LearnAndTransform(Features x, std::span<double> out) {
+  for (size_t i = 0; i < min_.size(); ++i) {
+    Learn(i, x[i]);
+    out[i] = Transform(i, x[i]);
   }
 }
 

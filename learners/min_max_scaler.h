@@ -19,12 +19,23 @@ class MinMaxScaler final : public Transformer {
 
   void TransformOne(Features x, std::span<double> out) const override;
   void LearnOne(Features x) override;
+  void LearnAndTransform(Features x, std::span<double> out) override;
   int dimension() const override { return static_cast<int>(min_.size()); }
   std::string Save() const override;
   absl::Status Load(absl::string_view state) override;
 
  private:
   explicit MinMaxScaler(int dimension);
+  double Transform(size_t i, double v) const {
+    const double d = max_[i] - min_[i];
+    // River: (x - min) / (max - min) if max != min else 0. A missing x stays NaN.
+    return d != 0.0 ? (v - min_[i]) / d : (core::IsMissing(v) ? v : 0.0);
+  }
+  void Learn(size_t i, double v) {
+    // Strict comparisons, as River's stats.Min/Max; NaN (missing) never updates.
+    if (v < min_[i]) min_[i] = v;
+    if (v > max_[i]) max_[i] = v;
+  }
 
   std::vector<double> min_;
   std::vector<double> max_;

@@ -37,8 +37,7 @@ double ScaledLearner::ScoreOne(Features x) const {
 }
 
 void ScaledLearner::LearnOne(Features x, std::optional<bool> label) {
-  scaler_->LearnOne(x);
-  scaler_->TransformOne(x, scaled_);
+  scaler_->LearnAndTransform(x, scaled_);
   model_->LearnOne(scaled_, label);
 }
 

@@ -1,7 +1,9 @@
 // learners/standard_scaler.cc
 #include "learners/standard_scaler.h"
 
+#include <bit>
 #include <cmath>
+#include <cstdint>
 
 #include "absl/strings/str_cat.h"
 #include "core/state_codec.h"
@@ -15,7 +17,27 @@ constexpr uint16_t kFormatVersion = 1;
 
 }  // namespace
 
-double PythonSqrt(double v) { return std::pow(v, 0.5); }
+double PythonSqrt(double v) {
+  // glibc's pow is within 0.54 ulp of the exact root (its documented worst case) and sqrt is
+  // correctly rounded (within 0.5 ulp). When the exact root lies less than 0.45 ulp from
+  // s = sqrt(v), the neighbours of s are more than 0.55 ulp away, so pow must return s too.
+  // Only near-ties, where the two may differ, pay for pow (~12 ns against ~4 ns).
+  const double s = std::sqrt(v);
+  if (!(v >= 0x1p-1000 && v <= 0x1p1000)) return std::pow(v, 0.5);  // 0, tiny, huge, NaN.
+  const auto bits = std::bit_cast<uint64_t>(s);
+  if ((bits & 0x000FFFFFFFFFFFFFULL) == 0) {
+    return std::pow(v, 0.5);  // A power of two: its neighbours are not equally spaced.
+  }
+  const double ulp = std::bit_cast<double>(bits & 0x7FF0000000000000ULL) * 0x1p-52;
+  // The residual v - s*s, exactly up to one rounding: Veltkamp splits s into 26-bit halves
+  // whose products are exact, and v - hi*hi is exact by Sterbenz's lemma.
+  const double split = s * 134217729.0;  // 2^27 + 1.
+  const double hi = split - (split - s);
+  const double lo = s - hi;
+  const double residual = ((v - hi * hi) - 2.0 * hi * lo) - lo * lo;
+  // The exact root is s + residual / (2 s), so its distance in ulps is residual / (2 s ulp).
+  return std::fabs(residual) < 0.9 * s * ulp ? s : std::pow(v, 0.5);
+}
 
 absl::StatusOr<std::unique_ptr<StandardScaler>> StandardScaler::Create(int dimension) {
   if (dimension < 1) {
@@ -31,27 +53,17 @@ StandardScaler::StandardScaler(int dimension)
       std_(static_cast<size_t>(dimension), 0.0) {}
 
 void StandardScaler::TransformOne(Features x, std::span<double> out) const {
-  const size_t n = mean_.size();
-  for (size_t i = 0; i < n; ++i) {
-    if (core::IsMissing(x[i])) {
-      out[i] = x[i];
-    } else {
-      out[i] = var_[i] != 0.0 ? (x[i] - mean_[i]) / std_[i] : 0.0;
-    }
-  }
+  for (size_t i = 0; i < mean_.size(); ++i) out[i] = Transform(i, x[i]);
 }
 
 void StandardScaler::LearnOne(Features x) {
-  const size_t n = mean_.size();
-  for (size_t i = 0; i < n; ++i) {
-    const double v = x[i];
-    if (core::IsMissing(v)) continue;
-    // Welford, in River's exact operation order; the second factor uses the new mean.
-    const int64_t count = ++count_[i];
-    const double old_mean = mean_[i];
-    mean_[i] = old_mean + (v - old_mean) / static_cast<double>(count);
-    var_[i] = var_[i] + ((v - old_mean) * (v - mean_[i]) - var_[i]) / static_cast<double>(count);
-    std_[i] = PythonSqrt(var_[i]);
+  for (size_t i = 0; i < mean_.size(); ++i) Learn(i, x[i]);
+}
+
+void StandardScaler::LearnAndTransform(Features x, std::span<double> out) {
+  for (size_t i = 0; i < mean_.size(); ++i) {
+    Learn(i, x[i]);
+    out[i] = Transform(i, x[i]);
   }
 }
 

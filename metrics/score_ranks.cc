@@ -1,16 +1,7 @@
 // metrics/score_ranks.cc
 #include "metrics/score_ranks.h"
 
-#include <utility>
-
 namespace sluice::metrics {
-
-void ScoreRanks::Clear() {
-  nodes_.assign(1, Node{});
-  free_.clear();
-  root_ = 0;
-  rng_state_ = 0x9E3779B97F4A7C15ULL;
-}
 
 uint32_t ScoreRanks::NewNode(double score, int label) {
   // xorshift64*: cheap, deterministic priorities.
@@ -18,8 +9,8 @@ uint32_t ScoreRanks::NewNode(double score, int label) {
   rng_state_ ^= rng_state_ << 25;
   rng_state_ ^= rng_state_ >> 27;
   const auto priority = static_cast<uint32_t>((rng_state_ * 2685821657736338717ULL) >> 32);
-  Node node{score, 0, 0, priority, {0, 0}, {0, 0}};
-  node.own[label] = node.sum[label] = 1;
+  Node node{score, {0, 0}, priority, {0, 0}, {0, 0}};
+  node.own[label] = 1;
   if (!free_.empty()) {
     const uint32_t t = free_.back();
     free_.pop_back();
@@ -30,118 +21,127 @@ uint32_t ScoreRanks::NewNode(double score, int label) {
   return static_cast<uint32_t>(nodes_.size() - 1);
 }
 
-void ScoreRanks::Pull(uint32_t t) {
+uint32_t ScoreRanks::Rotate(uint32_t t, int side) {
+  const uint32_t c = nodes_[t].child[side];
   Node& n = nodes_[t];
-  for (int label = 0; label < 2; ++label) {
-    n.sum[label] = n.own[label] + nodes_[n.left].sum[label] + nodes_[n.right].sum[label];
+  Node& up = nodes_[c];
+  for (int l = 0; l < 2; ++l) {
+    if (side == 0) {
+      // c's right subtree becomes t's left: it held t.left - c.left - c.own entries.
+      n.left[l] -= up.left[l] + up.own[l];
+    } else {
+      // t and its left subtree join c's left.
+      up.left[l] += n.left[l] + n.own[l];
+    }
   }
+  n.child[side] = up.child[1 - side];
+  up.child[1 - side] = t;
+  return c;
 }
 
 ScoreRanks::Counts ScoreRanks::Query(double score) const {
+  score += 0.0;
   Counts counts;
   uint32_t t = root_;
   while (t != 0) {
     const Node& n = nodes_[t];
-    if (score < n.score) {
-      t = n.left;
-    } else {
-      const Node& left = nodes_[n.left];
-      counts.below[0] += left.sum[0];
-      counts.below[1] += left.sum[1];
-      if (score == n.score) {
-        counts.equal[0] = n.own[0];
-        counts.equal[1] = n.own[1];
-        break;
+    if (score == n.score) {
+      for (int l = 0; l < 2; ++l) {
+        counts.below[l] += n.left[l];
+        counts.equal[l] = n.own[l];
       }
-      counts.below[0] += n.own[0];
-      counts.below[1] += n.own[1];
-      t = n.right;
+      break;
     }
+    const int right = score > n.score ? 1 : 0;
+    for (int l = 0; l < 2; ++l) counts.below[l] += right * (n.left[l] + n.own[l]);
+    t = n.child[right];
   }
   return counts;
 }
 
 ScoreRanks::Counts ScoreRanks::Insert(double score, int label) {
-  score += 0.0;  // -0.0 becomes +0.0: one key per ==-class.
-  const Counts counts = Query(score);
-  root_ = InsertAt(root_, score, label);
-  return counts;
-}
-
-uint32_t ScoreRanks::InsertAt(uint32_t t, double score, int label) {
-  if (t == 0) return NewNode(score, label);
-  Node* n = &nodes_[t];
-  if (score == n->score) {
-    ++n->own[label];
-    ++n->sum[label];
-    return t;
-  }
-  if (score < n->score) {
-    const uint32_t child = InsertAt(n->left, score, label);
-    n = &nodes_[t];  // NewNode may have reallocated.
-    n->left = child;
-    if (nodes_[child].priority > n->priority) {  // Rotate right.
-      n->left = nodes_[child].right;
-      nodes_[child].right = t;
-      Pull(t);
-      Pull(child);
-      return child;
+  score += 0.0;  // -0.0 joins 0.0's key.
+  ++total_[label];
+  Counts counts;
+  // Descend, counting what lies below and adding the new entry to the left counts of the nodes
+  // it passes on their left.
+  uint32_t path[kMaxDepth];
+  int side[kMaxDepth];
+  int depth = 0;
+  uint32_t t = root_;
+  while (t != 0) {
+    Node& n = nodes_[t];
+    if (score == n.score) {
+      for (int l = 0; l < 2; ++l) {
+        counts.below[l] += n.left[l];
+        counts.equal[l] = n.own[l];
+      }
+      ++n.own[label];
+      return counts;
     }
+    const int right = score > n.score ? 1 : 0;
+    if (right != 0) {
+      for (int l = 0; l < 2; ++l) counts.below[l] += n.left[l] + n.own[l];
+    } else {
+      ++n.left[label];
+    }
+    path[depth] = t;
+    side[depth++] = right;
+    t = n.child[right];
+  }
+  // A new key: attach a leaf, then rotate it up while its priority beats its parent's.
+  t = NewNode(score, label);
+  while (depth > 0 && nodes_[t].priority > nodes_[path[depth - 1]].priority) {
+    --depth;
+    nodes_[path[depth]].child[side[depth]] = t;
+    t = Rotate(path[depth], side[depth]);
+  }
+  if (depth == 0) {
+    root_ = t;
   } else {
-    const uint32_t child = InsertAt(n->right, score, label);
-    n = &nodes_[t];
-    n->right = child;
-    if (nodes_[child].priority > n->priority) {  // Rotate left.
-      n->right = nodes_[child].left;
-      nodes_[child].left = t;
-      Pull(t);
-      Pull(child);
-      return child;
-    }
+    nodes_[path[depth - 1]].child[side[depth - 1]] = t;
   }
-  ++n->sum[label];
-  return t;
+  return counts;
 }
 
 ScoreRanks::Counts ScoreRanks::Erase(double score, int label) {
   score += 0.0;
-  root_ = EraseAt(root_, score, label);
-  return Query(score);
-}
-
-uint32_t ScoreRanks::EraseAt(uint32_t t, double score, int label) {
-  if (t == 0) return 0;  // Not present: callers guarantee it is, so this is unreachable.
-  Node& n = nodes_[t];
-  if (score == n.score) {
-    --n.own[label];
-    --n.sum[label];
-    if (n.own[0] == 0 && n.own[1] == 0) {
-      free_.push_back(t);
-      return Merge(n.left, n.right);
+  --total_[label];
+  Counts counts;
+  uint32_t* link = &root_;  // Where the current subtree hangs.
+  uint32_t t = root_;
+  while (t != 0) {
+    Node& n = nodes_[t];
+    if (score == n.score) break;
+    const int right = score > n.score ? 1 : 0;
+    if (right != 0) {
+      for (int l = 0; l < 2; ++l) counts.below[l] += n.left[l] + n.own[l];
+    } else {
+      --n.left[label];
     }
-    return t;
+    link = &n.child[right];
+    t = n.child[right];
   }
-  if (score < n.score) {
-    n.left = EraseAt(n.left, score, label);
-  } else {
-    n.right = EraseAt(n.right, score, label);
+  if (t == 0) return counts;  // Not present: callers guarantee it is.
+  Node& n = nodes_[t];
+  --n.own[label];
+  for (int l = 0; l < 2; ++l) {
+    counts.below[l] += n.left[l];
+    counts.equal[l] = n.own[l];
   }
-  --nodes_[t].sum[label];
-  return t;
-}
-
-uint32_t ScoreRanks::Merge(uint32_t a, uint32_t b) {
-  // Every key in a is smaller than every key in b.
-  if (a == 0) return b;
-  if (b == 0) return a;
-  if (nodes_[a].priority > nodes_[b].priority) {
-    nodes_[a].right = Merge(nodes_[a].right, b);
-    Pull(a);
-    return a;
+  if (n.own[0] != 0 || n.own[1] != 0) return counts;
+  // The key is gone: rotate the node down (its higher-priority child up) until it is a leaf.
+  while (nodes_[t].child[0] != 0 || nodes_[t].child[1] != 0) {
+    const Node& d = nodes_[t];
+    const int up = d.child[0] == 0 ||
+                   (d.child[1] != 0 && nodes_[d.child[1]].priority > nodes_[d.child[0]].priority);
+    const uint32_t c = Rotate(t, up);
+    *link = c;
+    link = &nodes_[c].child[1 - up];
   }
-  nodes_[b].left = Merge(a, nodes_[b].left);
-  Pull(b);
-  return b;
+  *link = 0;
+  free_.push_back(t);
+  return counts;
 }
 
 }  // namespace sluice::metrics

@@ -1,8 +1,13 @@
 #include "core/format.h"
 
+#include <bit>
+#include <charconv>
 #include <cmath>
+#include <cstdint>
+#include <string>
 #include <limits>
 
+#include "core/random.h"
 #include "tests/support/test_util.h"
 
 namespace sluice::core {
@@ -38,12 +43,42 @@ TEST(ParseDouble, ParsesCorrectlyRounded) {
   EXPECT_TRUE(std::isnan(*ParseDouble("nan")));
 }
 
+TEST(ParseDouble, FastPathEqualsFromChars) {
+  // Every plain decimal the fast path takes must parse to from_chars' correctly rounded value.
+  PyRandom rng(5);
+  for (int i = 0; i < 200000; ++i) {
+    const int decimals = static_cast<int>(rng.RandBelow(18));
+    const uint64_t mantissa = rng.GetRandBits(static_cast<int>(rng.RandBelow(54)));
+    std::string text = std::to_string(mantissa);
+    if (decimals > 0) {
+      if (static_cast<int>(text.size()) <= decimals) {
+        text.insert(0, static_cast<size_t>(decimals - static_cast<int>(text.size()) + 1), '0');
+      }
+      text.insert(text.size() - static_cast<size_t>(decimals), ".");
+    }
+    if (i % 2 == 1) text.insert(0, "-");
+    double expected = 0;
+    std::from_chars(text.data(), text.data() + text.size(), expected);
+    const std::optional<double> parsed = ParseDouble(text);
+    ASSERT_TRUE(parsed.has_value()) << text;
+    ASSERT_EQ(std::bit_cast<uint64_t>(*parsed), std::bit_cast<uint64_t>(expected)) << text;
+  }
+  EXPECT_TRUE(std::signbit(*ParseDouble("-0.0")));
+  EXPECT_EQ(ParseDouble("0.0986979012610507"), 0.0986979012610507);
+  EXPECT_EQ(ParseDouble("12345678901234567890.5"), 12345678901234567890.5);
+  EXPECT_EQ(ParseDouble(".5"), 0.5);
+  EXPECT_EQ(ParseDouble("5."), 5.0);
+}
+
 TEST(ParseDouble, RejectsWhatIsNotANumber) {
   EXPECT_EQ(ParseDouble(""), std::nullopt);
   EXPECT_EQ(ParseDouble("abc"), std::nullopt);
   EXPECT_EQ(ParseDouble("1.5x"), std::nullopt);
   EXPECT_EQ(ParseDouble(" 1"), std::nullopt);
   EXPECT_EQ(ParseDouble("+"), std::nullopt);
+  EXPECT_EQ(ParseDouble("."), std::nullopt);
+  EXPECT_EQ(ParseDouble("-"), std::nullopt);
+  EXPECT_EQ(ParseDouble("1.2.3"), std::nullopt);
 }
 
 }  // namespace
