@@ -46,15 +46,16 @@ absl::StatusOr<std::unique_ptr<Pipeline>> Pipeline::Create(const Options& option
   return pipeline;
 }
 
-Pipeline::Scores Pipeline::ScoreAndLearn(core::Features x) {
-  constexpr double kOff = std::numeric_limits<double>::quiet_NaN();
-  Scores scores{kOff, kOff};
-  if (anomaly_ != nullptr) {
-    scores.anomaly = anomaly_->ScoreOne(x);
-    anomaly_->LearnOne(x, std::nullopt);
-  }
-  if (fraud_ != nullptr) scores.fraud = fraud_->ScoreOne(x);
-  return scores;
+double Pipeline::ScoreAndLearnAnomaly(core::Features x) {
+  if (anomaly_ == nullptr) return std::numeric_limits<double>::quiet_NaN();
+  const double score = anomaly_->ScoreOne(x);
+  anomaly_->LearnOne(x, std::nullopt);
+  return score;
+}
+
+double Pipeline::ScoreFraud(core::Features x) const {
+  if (fraud_ == nullptr) return std::numeric_limits<double>::quiet_NaN();
+  return fraud_->ScoreOne(x);
 }
 
 void Pipeline::ApplyLabel(core::Features x, bool label, const Scores& scores) {

@@ -37,7 +37,10 @@ struct ModelMetrics {
 
 // Owns the anomaly pipeline (MinMaxScaler | HalfSpaceTrees) and the fraud pipeline
 // (StandardScaler or MinMaxScaler | LogisticRegression), either of which may be off, and their
-// metrics. Not thread-safe: one engine thread drives it.
+// metrics. Two stages: the unsupervised stage (ScoreAndLearnAnomaly: the anomaly model needs no
+// label) and the supervised stage (ScoreFraud, ApplyLabel: the fraud model and all metrics).
+// Each stage touches only its own state, so the two may run on two threads, one thread each,
+// as long as every event passes both in the same order. Otherwise not thread-safe.
 class Pipeline {
  public:
   enum class FraudScaler { kStandard, kMinMax };
@@ -61,10 +64,15 @@ class Pipeline {
   Pipeline(const Pipeline&) = delete;
   Pipeline& operator=(const Pipeline&) = delete;
 
-  // Scores x with both models, then the anomaly model learns x (it needs no label).
-  Scores ScoreAndLearn(core::Features x);
-  // The label of an event scored earlier as `scores`: metrics first, then the fraud model
-  // learns x.
+  // Unsupervised stage: the anomaly score of x, after which the anomaly model learns x. NaN if
+  // the anomaly model is off.
+  double ScoreAndLearnAnomaly(core::Features x);
+  // Supervised stage: P(fraud) for x. NaN if the fraud model is off.
+  double ScoreFraud(core::Features x) const;
+  // Both stages on one thread.
+  Scores ScoreAndLearn(core::Features x) { return {ScoreAndLearnAnomaly(x), ScoreFraud(x)}; }
+  // Supervised stage: the label of an event scored earlier as `scores`: metrics first, then
+  // the fraud model learns x.
   void ApplyLabel(core::Features x, bool label, const Scores& scores);
 
   const Options& options() const { return options_; }
