@@ -75,6 +75,7 @@ absl::StatusOr<bool> CsvReader::NextLine(absl::string_view* line) {
                                                           buffer_.size() - end_));
     if (n == 0) eof_ = true;
     end_ += n;
+    bytes_read_.fetch_add(static_cast<int64_t>(n), std::memory_order_relaxed);
   }
   ++line_number_;
   if (!line->empty() && line->back() == '\r') line->remove_suffix(1);

@@ -1,6 +1,7 @@
 // engine/csv_reader.h. Turns a CSV with a header row into validated Events, one row at a time.
 #pragma once
 
+#include <atomic>
 #include <deque>
 #include <memory>
 #include <string>
@@ -52,6 +53,9 @@ class CsvReader {
   const std::string& name() const { return name_; }
   // Data rows read so far, bad ones included.
   int64_t rows_read() const { return rows_read_; }
+  // Bytes read from the stream so far, in 1 MiB steps. Thread-safe, for progress reports while
+  // another thread reads.
+  int64_t bytes_read() const { return bytes_read_.load(std::memory_order_relaxed); }
 
  private:
   CsvReader(std::string name, std::unique_ptr<ByteStream> stream);
@@ -74,6 +78,7 @@ class CsvReader {
   bool eof_ = false;
   int64_t line_number_ = 0;
   int64_t rows_read_ = 0;
+  std::atomic<int64_t> bytes_read_{0};
 
   std::vector<std::string> columns_;
   std::vector<std::string> feature_names_;

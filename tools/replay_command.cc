@@ -185,7 +185,7 @@ int ReplayCommand(int argc, char** argv) {
 
   absl::StatusOr<std::unique_ptr<engine::CsvReader>> reader;
   RunDescription run;
-  int64_t total_rows = -1;
+  std::function<double(int64_t rows)> done_fraction;
   if (flags.input.empty()) {
     const int64_t rows = flags.rows.value_or(kBuiltInRows);
     run.input = absl::StrCat("built-in synthetic stream (seed ", flags.synthetic_seed, ", ", rows,
@@ -193,14 +193,26 @@ int ReplayCommand(int argc, char** argv) {
     reader = engine::CsvReader::Create(run.input,
                                        engine::NewSyntheticCsvStream(flags.synthetic_seed, rows),
                                        flags.csv);
-    total_rows = rows;
+    done_fraction = [rows](int64_t read) {
+      return static_cast<double>(read) / static_cast<double>(std::max<int64_t>(rows, 1));
+    };
   } else {
     run.input = flags.input;
     reader = engine::CsvReader::Open(flags.input, flags.csv);
     flags.replay.max_rows = flags.rows.value_or(-1);
-    total_rows = flags.rows.value_or(-1);
   }
   if (!reader.ok()) return Fail(reader.status());
+  if (flags.rows.has_value() && !flags.input.empty()) {
+    const int64_t rows = *flags.rows;
+    done_fraction = [rows](int64_t read) {
+      return static_cast<double>(read) / static_cast<double>(std::max<int64_t>(rows, 1));
+    };
+  } else if (struct stat st; !flags.input.empty() && stat(flags.input.c_str(), &st) == 0 &&
+             st.st_size > 0) {
+    const engine::CsvReader* csv = reader->get();
+    const auto size = static_cast<double>(st.st_size);
+    done_fraction = [csv, size](int64_t) { return static_cast<double>(csv->bytes_read()) / size; };
+  }
   auto pipeline = engine::Pipeline::Create(flags.pipeline, (*reader)->feature_names());
   if (!pipeline.ok()) return Fail(pipeline.status());
 
@@ -215,7 +227,8 @@ int ReplayCommand(int argc, char** argv) {
   run.label_delay = flags.replay.label_delay_seconds.has_value()
                         ? absl::StrCat(*flags.replay.label_delay_seconds, " s")
                         : absl::StrCat(flags.replay.label_delay, " events");
-  ReplayRecorder recorder(**pipeline, std::move(predictions), !flags.quiet, total_rows, clock);
+  ReplayRecorder recorder(**pipeline, std::move(predictions), !flags.quiet,
+                          std::move(done_fraction), clock);
   const absl::StatusOr<engine::ReplayResult> result =
       engine::RunReplay(**reader, flags.replay, **pipeline, recorder, clock);
   const absl::Status closed = recorder.Finish();

@@ -97,12 +97,13 @@ std::string ModelJson(const std::string& model, const engine::ModelMetrics& m) {
 
 ReplayRecorder::ReplayRecorder(const engine::Pipeline& pipeline,
                                std::unique_ptr<engine::BufferedFile> predictions, bool progress,
-                               int64_t total_rows, const core::Clock& clock)
+                               std::function<double(int64_t rows)> done_fraction,
+                               const core::Clock& clock)
     : pipeline_(pipeline),
       predictions_(std::move(predictions)),
       progress_(progress),
       tty_(isatty(STDERR_FILENO) != 0),
-      total_rows_(total_rows),
+      done_fraction_(std::move(done_fraction)),
       clock_(clock),
       start_(clock.Now()),
       last_progress_(start_) {
@@ -168,9 +169,8 @@ void ReplayRecorder::OnProgress(int64_t rows_read) {
                    " fraud ", Fixed(pipeline_.fraud_metrics().rolling.Auc(), 4));
   if (tty_) {
     std::string bar;
-    if (total_rows_ > 0) {
-      const double done = std::min(1.0, static_cast<double>(rows_read) /
-                                            static_cast<double>(total_rows_));
+    if (done_fraction_) {
+      const double done = std::clamp(done_fraction_(rows_read), 0.0, 1.0);
       const int filled = static_cast<int>(done * 30);
       bar = absl::StrCat("[", std::string(static_cast<size_t>(filled), '#'),
                          std::string(static_cast<size_t>(30 - filled), '.'), "] ",

@@ -4,6 +4,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -29,10 +30,12 @@ struct RunDescription {
 // Collects predictions, progress and report data during a replay. Not thread-safe.
 class ReplayRecorder final : public engine::ReplayObserver {
  public:
-  // `predictions` may be null (no --predictions). `total_rows` (or -1) gives the progress
-  // percentage. `pipeline` and `clock` must outlive the recorder.
+  // `predictions` may be null (no --predictions). `done_fraction` (may be empty) tells how
+  // much of the input was read, in [0, 1], for the progress bar. `pipeline` and `clock` must
+  // outlive the recorder.
   ReplayRecorder(const engine::Pipeline& pipeline, std::unique_ptr<engine::BufferedFile> predictions,
-                 bool progress, int64_t total_rows, const core::Clock& clock);
+                 bool progress, std::function<double(int64_t rows)> done_fraction,
+                 const core::Clock& clock);
 
   void OnPrediction(const core::Event& event, const engine::Pipeline::Scores& scores) override;
   void OnLabel(bool label, const engine::Pipeline::Scores& scores) override;
@@ -59,7 +62,7 @@ class ReplayRecorder final : public engine::ReplayObserver {
   std::unique_ptr<engine::BufferedFile> predictions_;
   bool progress_;
   bool tty_;
-  int64_t total_rows_;
+  std::function<double(int64_t rows)> done_fraction_;
   const core::Clock& clock_;
   absl::Time start_;
   absl::Time last_progress_;
