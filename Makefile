@@ -3,7 +3,7 @@ JOBS ?= $(shell nproc)
 BUILD ?= build
 ASAN_BUILD ?= build-asan
 
-.PHONY: all deps build demo test test-release test-asan bench layering clean
+.PHONY: all deps build demo test test-release test-asan bench layering format clean
 
 all: build
 
@@ -19,7 +19,7 @@ demo: build
 	@echo "report: $(BUILD)/demo-report.html  summary: $(BUILD)/demo-summary.json"
 
 # The release suite, then the whole suite again under AddressSanitizer + UBSan.
-test: layering test-release test-asan
+test: layering format test-release test-asan
 
 test-release: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
@@ -29,6 +29,9 @@ test-asan: deps
 	  -DSLUICE_BUILD_BENCHMARKS=OFF >/dev/null
 	@cmake --build $(ASAN_BUILD) -j $(JOBS)
 	cd $(ASAN_BUILD) && ctest --output-on-failure -j $(JOBS) -LE slow
+
+format:
+	@scripts/check-format.sh
 
 layering:
 	@scripts/check-layering.sh

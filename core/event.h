@@ -11,8 +11,8 @@
 namespace sluice::core {
 
 struct Event {
-  int64_t row = 0;           // 0-based position in the source (CSV data row).
-  std::string id;            // The id column's value, or the row number.
+  int64_t row = 0;               // 0-based position in the source (CSV data row).
+  std::string id;                // The id column's value, or the row number.
   double event_time = kMissing;  // Seconds (the time column); kMissing if the source has none.
   std::vector<double> features;  // Schema order; kMissing where absent.
   std::optional<bool> label;     // Ground truth when the source carries it.

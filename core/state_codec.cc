@@ -2,8 +2,8 @@
 #include "core/state_codec.h"
 
 #include "absl/status/status.h"
-#include "absl/strings/str_cat.h"
 #include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
 
 namespace sluice::core {
 namespace {
@@ -42,12 +42,11 @@ std::string SealState(absl::string_view kind, uint16_t format_version, absl::str
 }
 
 absl::StatusOr<absl::string_view> OpenState(absl::string_view blob, absl::string_view kind,
-                                            uint16_t max_format_version,
-                                            uint16_t* format_version) {
+                                            uint16_t max_format_version, uint16_t* format_version) {
   const std::string what = absl::StrCat(kind, " state");
   if (blob.size() < kFixedBytes || blob.substr(0, 4) != kMagic) {
-    return absl::DataLossError(absl::StrCat(what, ": not a sluice state blob (", blob.size(),
-                                            " bytes, bad header)"));
+    return absl::DataLossError(
+        absl::StrCat(what, ": not a sluice state blob (", blob.size(), " bytes, bad header)"));
   }
   const uint16_t version = ReadLe<uint16_t>(blob.data() + 4);
   const uint16_t kind_size = ReadLe<uint16_t>(blob.data() + 6);
@@ -65,13 +64,13 @@ absl::StatusOr<absl::string_view> OpenState(absl::string_view blob, absl::string
     return absl::DataLossError(absl::StrCat(what, ": checksum mismatch (corrupted blob)"));
   }
   if (stored_kind != kind) {
-    return absl::DataLossError(absl::StrCat(what, ": blob holds a \"",
-                                            absl::CHexEscape(stored_kind), "\" state"));
+    return absl::DataLossError(
+        absl::StrCat(what, ": blob holds a \"", absl::CHexEscape(stored_kind), "\" state"));
   }
   if (version > max_format_version) {
-    return absl::FailedPreconditionError(
-        absl::StrCat(what, ": format version ", version, " is newer than this build reads (",
-                     max_format_version, ")"));
+    return absl::FailedPreconditionError(absl::StrCat(what, ": format version ", version,
+                                                      " is newer than this build reads (",
+                                                      max_format_version, ")"));
   }
   if (format_version != nullptr) *format_version = version;
   return blob.substr(8 + kind_size + 8, payload_size);

@@ -6,8 +6,8 @@
 #include <cstring>
 
 #include "absl/container/flat_hash_map.h"
-#include "absl/strings/str_cat.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "core/format.h"
 #include "core/status_macros.h"
@@ -35,14 +35,14 @@ CsvReader::CsvReader(std::string name, std::unique_ptr<ByteStream> stream)
 }
 
 absl::StatusOr<std::unique_ptr<CsvReader>> CsvReader::Open(const std::string& path,
-                                                          const Options& options) {
+                                                           const Options& options) {
   SLUICE_ASSIGN_OR_RETURN(std::unique_ptr<ByteStream> stream, OpenFileStream(path));
   return Create(path, std::move(stream), options);
 }
 
 absl::StatusOr<std::unique_ptr<CsvReader>> CsvReader::Create(std::string name,
-                                                            std::unique_ptr<ByteStream> stream,
-                                                            const Options& options) {
+                                                             std::unique_ptr<ByteStream> stream,
+                                                             const Options& options) {
   std::unique_ptr<CsvReader> reader(new CsvReader(std::move(name), std::move(stream)));
   SLUICE_RETURN_IF_ERROR(reader->ReadHeader(options));
   return reader;
@@ -71,8 +71,8 @@ absl::StatusOr<bool> CsvReader::NextLine(absl::string_view* line) {
       begin_ = 0;
     }
     if (end_ == buffer_.size()) buffer_.resize(buffer_.size() * 2);
-    SLUICE_ASSIGN_OR_RETURN(const size_t n, stream_->Read(buffer_.data() + end_,
-                                                          buffer_.size() - end_));
+    SLUICE_ASSIGN_OR_RETURN(const size_t n,
+                            stream_->Read(buffer_.data() + end_, buffer_.size() - end_));
     if (n == 0) eof_ = true;
     end_ += n;
     bytes_read_.fetch_add(static_cast<int64_t>(n), std::memory_order_relaxed);
@@ -147,8 +147,8 @@ absl::Status CsvReader::ReadHeader(const Options& options) {
   for (const absl::string_view field : fields_) {
     const std::string column(field);
     if (column.empty()) {
-      return absl::InvalidArgumentError(absl::StrCat(name_, ":1: header: column ",
-                                                     columns_.size() + 1, " has no name"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(name_, ":1: header: column ", columns_.size() + 1, " has no name"));
     }
     if (!index.emplace(column, static_cast<int>(columns_.size())).second) {
       return absl::InvalidArgumentError(
@@ -163,15 +163,15 @@ absl::Status CsvReader::ReadHeader(const Options& options) {
     if (it != index.end()) {
       *out = it->second;
     } else if (required) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          name_, ":1: ", flag, " column ", Quote(column), " is not in the header (columns: ",
-          absl::StrJoin(columns_, ","), ")"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(name_, ":1: ", flag, " column ", Quote(column),
+                       " is not in the header (columns: ", absl::StrJoin(columns_, ","), ")"));
     }
     return absl::OkStatus();
   };
   SLUICE_RETURN_IF_ERROR(find(options.label_column, "label", true, &label_index_));
-  SLUICE_RETURN_IF_ERROR(find(options.time_column, "time", options.time_column_required,
-                              &time_index_));
+  SLUICE_RETURN_IF_ERROR(
+      find(options.time_column, "time", options.time_column_required, &time_index_));
   SLUICE_RETURN_IF_ERROR(find(options.id_column, "id", true, &id_index_));
   std::vector<bool> excluded(columns_.size(), false);
   for (const std::string& column : options.exclude) {
@@ -270,7 +270,8 @@ bool CsvReader::ParseUnquotedRow(absl::string_view line, core::Event* event) {
       ++p;  // The comma.
     }
   }
-  if (p != end) return FieldCountError(columns + 1 + static_cast<size_t>(std::count(p + 1, end, ',')));
+  if (p != end)
+    return FieldCountError(columns + 1 + static_cast<size_t>(std::count(p + 1, end, ',')));
   return true;
 }
 

@@ -22,10 +22,10 @@ class CsvReader {
  public:
   struct Options {
     std::string label_column = "Class";  // Empty: the file has no labels.
-    std::string time_column = "Time";     // Empty: no event time.
-    bool time_column_required = false;    // If false, a missing time column means "no time".
-    std::string id_column;                // Empty: the id is the row number.
-    std::vector<std::string> exclude;     // Columns that are not features.
+    std::string time_column = "Time";    // Empty: no event time.
+    bool time_column_required = false;   // If false, a missing time column means "no time".
+    std::string id_column;               // Empty: the id is the row number.
+    std::vector<std::string> exclude;    // Columns that are not features.
   };
   enum class Result { kEvent, kBadRow, kEndOfStream };
 
@@ -33,11 +33,11 @@ class CsvReader {
   // file, a bad header, a missing label/time/id column, an unknown excluded column or no
   // features left.
   static absl::StatusOr<std::unique_ptr<CsvReader>> Create(std::string name,
-                                                          std::unique_ptr<ByteStream> stream,
-                                                          const Options& options);
+                                                           std::unique_ptr<ByteStream> stream,
+                                                           const Options& options);
   // Create() over the file at `path`; NotFound if it does not exist.
   static absl::StatusOr<std::unique_ptr<CsvReader>> Open(const std::string& path,
-                                                        const Options& options);
+                                                         const Options& options);
   CsvReader(const CsvReader&) = delete;
   CsvReader& operator=(const CsvReader&) = delete;
 

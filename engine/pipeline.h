@@ -29,10 +29,10 @@ struct ModelMetrics {
     river_rolling.Update(label, score);
   }
   int64_t labels = 0;
-  metrics::RocAuc auc;                          // Exact, cumulative.
-  metrics::RollingRocAuc rolling;               // Exact, last W labels.
-  metrics::RiverRocAuc river;                   // River's ROCAUC (10 thresholds).
-  metrics::RiverRollingRocAuc river_rolling;    // River's RollingROCAUC(W).
+  metrics::RocAuc auc;                        // Exact, cumulative.
+  metrics::RollingRocAuc rolling;             // Exact, last W labels.
+  metrics::RiverRocAuc river;                 // River's ROCAUC (10 thresholds).
+  metrics::RiverRollingRocAuc river_rolling;  // River's RollingROCAUC(W).
 };
 
 // Owns the anomaly pipeline (MinMaxScaler | HalfSpaceTrees) and the fraud pipeline
@@ -45,12 +45,12 @@ class Pipeline {
  public:
   enum class FraudScaler { kStandard, kMinMax };
   struct Options {
-    bool anomaly = true;                        // Run MinMaxScaler | HalfSpaceTrees.
-    bool fraud = true;                          // Run scaler | LogisticRegression.
-    learners::HalfSpaceTrees::Options hst;      // River's defaults.
-    learners::LogisticRegression::Options lr;   // River's defaults.
+    bool anomaly = true;                       // Run MinMaxScaler | HalfSpaceTrees.
+    bool fraud = true;                         // Run scaler | LogisticRegression.
+    learners::HalfSpaceTrees::Options hst;     // River's defaults.
+    learners::LogisticRegression::Options lr;  // River's defaults.
     FraudScaler fraud_scaler = FraudScaler::kStandard;
-    int metric_window = 1000;                   // W of the rolling AUCs.
+    int metric_window = 1000;  // W of the rolling AUCs.
   };
   // Scores of one event; NaN for a model that is off.
   struct Scores {

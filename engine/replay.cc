@@ -85,7 +85,6 @@ class LabelQueue {
   int64_t labels_ = 0;
 };
 
-
 // The first half of the replay, on a second thread: parses rows a batch at a time and runs the
 // pipeline's unsupervised stage (the anomaly model) on each, while the calling thread runs the
 // supervised stage. Rows reach it in file order and each stage sees every event in that order,
@@ -103,7 +102,7 @@ class ParseStage {
   };
   struct Batch {
     std::vector<Row> rows = std::vector<Row>(kBatchRows);  // Reused: buffers survive.
-    size_t size = 0;                                         // Rows in use.
+    size_t size = 0;                                       // Rows in use.
   };
 
   ParseStage(CsvReader& reader, int64_t max_rows, Pipeline& pipeline)
@@ -150,8 +149,7 @@ class ParseStage {
       {
         absl::MutexLock lock(&mu_);
         mu_.Await(absl::Condition(
-            +[](ParseStage* self) { return !self->free_.empty() || self->cancelled_; },
-            this));
+            +[](ParseStage* self) { return !self->free_.empty() || self->cancelled_; }, this));
         if (cancelled_) break;
         batch = free_.front();
         free_.pop_front();

@@ -16,11 +16,11 @@
 namespace sluice::engine {
 
 struct ReplayOptions {
-  int64_t max_rows = -1;        // Stop after this many data rows (bad ones count); -1: all.
-  int64_t label_delay = 0;      // The label of event j arrives just before event j + N is scored.
+  int64_t max_rows = -1;    // Stop after this many data rows (bad ones count); -1: all.
+  int64_t label_delay = 0;  // The label of event j arrives just before event j + N is scored.
   // If set, the label of event j arrives before the first event i with t_j + S <= t_i.
   std::optional<double> label_delay_seconds;
-  bool skip_bad_rows = false;   // false: the first bad row ends the replay with its message.
+  bool skip_bad_rows = false;  // false: the first bad row ends the replay with its message.
 };
 
 // What a replay reports while it runs. Called on the replay thread; default: nothing.
@@ -38,11 +38,11 @@ class ReplayObserver {
 };
 
 struct ReplayResult {
-  int64_t events = 0;    // Rows scored.
-  int64_t labels = 0;    // Labels applied.
-  int64_t bad_rows = 0;  // Rows skipped.
+  int64_t events = 0;                         // Rows scored.
+  int64_t labels = 0;                         // Labels applied.
+  int64_t bad_rows = 0;                       // Rows skipped.
   std::vector<std::string> bad_row_examples;  // The first 20 messages.
-  double seconds = 0;    // Wall time of the replay loop.
+  double seconds = 0;                         // Wall time of the replay loop.
 };
 
 // Replays `reader` through `pipeline`. InvalidArgument with "FILE:LINE: column NAME: reason" on

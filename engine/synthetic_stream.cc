@@ -18,8 +18,8 @@ namespace {
 
 constexpr int64_t kBlock = 500;
 constexpr double kTimeGapMean = 0.6;
-constexpr double kSd[28] = {1.96, 1.65, 1.52, 1.42,  1.38,  1.33,  1.24,  1.19,  1.10, 1.09,
-                            1.02, 1.00, 0.995, 0.96, 0.915, 0.876, 0.849, 0.838, 0.814, 0.771,
+constexpr double kSd[28] = {1.96,  1.65,  1.52,  1.42,  1.38,  1.33,  1.24,  1.19,  1.10,  1.09,
+                            1.02,  1.00,  0.995, 0.96,  0.915, 0.876, 0.849, 0.838, 0.814, 0.771,
                             0.735, 0.726, 0.624, 0.606, 0.521, 0.482, 0.404, 0.330};
 constexpr double kOutlierP = 0.01;
 constexpr double kOutlierMult = 4.0;
@@ -30,28 +30,41 @@ constexpr double kFraudAmountMu = 3.5, kFraudAmountSigma = 1.8;
 
 double FraudShift(int j) {
   switch (j) {
-    case 1: return -4.0;
-    case 2: return 3.0;
-    case 3: return -6.0;
-    case 4: return 4.0;
-    case 7: return -5.0;
-    case 9: return -2.5;
-    case 10: return -5.0;
-    case 11: return 3.5;
-    case 12: return -6.0;
-    case 14: return -7.0;
-    case 16: return -4.0;
-    case 17: return -6.0;
-    case 18: return -2.0;
-    default: return 0.0;
+    case 1:
+      return -4.0;
+    case 2:
+      return 3.0;
+    case 3:
+      return -6.0;
+    case 4:
+      return 4.0;
+    case 7:
+      return -5.0;
+    case 9:
+      return -2.5;
+    case 10:
+      return -5.0;
+    case 11:
+      return 3.5;
+    case 12:
+      return -6.0;
+    case 14:
+      return -7.0;
+    case 16:
+      return -4.0;
+    case 17:
+      return -6.0;
+    case 18:
+      return -2.0;
+    default:
+      return 0.0;
   }
 }
 
 // Python's round(v, digits): the correctly rounded decimal, read back as a double.
 double PythonRound(double v, int digits) {
   char buf[64];
-  const auto [end, ec] =
-      std::to_chars(buf, buf + sizeof(buf), v, std::chars_format::fixed, digits);
+  const auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), v, std::chars_format::fixed, digits);
   double rounded = 0;
   std::from_chars(buf, end, rounded);
   return rounded;
@@ -59,8 +72,7 @@ double PythonRound(double v, int digits) {
 
 void AppendFixed(double v, int digits, std::string* out) {
   char buf[64];
-  const auto [end, ec] =
-      std::to_chars(buf, buf + sizeof(buf), v, std::chars_format::fixed, digits);
+  const auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), v, std::chars_format::fixed, digits);
   out->append(buf, end);
 }
 

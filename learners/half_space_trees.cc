@@ -36,8 +36,8 @@ absl::StatusOr<std::unique_ptr<HalfSpaceTrees>> HalfSpaceTrees::Create(
         "half-space trees: window_size must be in [1, 65535], got ", options.window_size));
   }
   if (feature_names.empty() || feature_names.size() > 65535) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "half-space trees: need 1 to 65535 features, got ", feature_names.size()));
+    return absl::InvalidArgumentError(
+        absl::StrCat("half-space trees: need 1 to 65535 features, got ", feature_names.size()));
   }
   return std::unique_ptr<HalfSpaceTrees>(new HalfSpaceTrees(options, std::move(feature_names)));
 }
@@ -63,7 +63,8 @@ HalfSpaceTrees::HalfSpaceTrees(const Options& options, std::vector<std::string> 
   return node.epoch == static_cast<uint16_t>(e - 1) ? node.l_mass : 0;
 }
 
-[[gnu::always_inline]] inline uint32_t HalfSpaceTrees::Child(const Node* tree, uint32_t node_idx, Features x) const {
+[[gnu::always_inline]] inline uint32_t HalfSpaceTrees::Child(const Node* tree, uint32_t node_idx,
+                                                             Features x) const {
   const Node& node = tree[node_idx];
   const double v = x[node.feature];
   const uint32_t left = 2 * node_idx;
@@ -288,8 +289,8 @@ absl::Status HalfSpaceTrees::Load(absl::string_view state) {
   if (options.num_trees != options_.num_trees || options.height != options_.height ||
       options.window_size != options_.window_size || options.seed != options_.seed) {
     return absl::FailedPreconditionError(absl::StrCat(
-        "half-space trees state was saved with trees=", options.num_trees, " height=",
-        options.height, " window=", options.window_size, " seed=", options.seed,
+        "half-space trees state was saved with trees=", options.num_trees,
+        " height=", options.height, " window=", options.window_size, " seed=", options.seed,
         "; this model has trees=", options_.num_trees, " height=", options_.height,
         " window=", options_.window_size, " seed=", options_.seed));
   }
@@ -316,8 +317,8 @@ absl::Status HalfSpaceTrees::Load(absl::string_view state) {
           r_mass[i] > options_.window_size) {
         return absl::DataLossError("half-space trees state: node out of range");
       }
-      nodes[i] = Node{thresholds[i], features[i], static_cast<uint16_t>(epoch), l_mass[i],
-                      r_mass[i]};
+      nodes[i] =
+          Node{thresholds[i], features[i], static_cast<uint16_t>(epoch), l_mass[i], r_mass[i]};
     }
   }
   if (!r.done() || built > 1 || counter >= static_cast<uint32_t>(options_.window_size) ||

@@ -75,8 +75,8 @@ class HalfSpaceTrees final : public Learner {
 
   Options options_;
   std::vector<std::string> feature_names_;
-  double size_limit_;     // 0.1 * window_size, as River computes it.
-  double max_score_;      // num_trees * window_size * (2^(height+1) - 1), exact.
+  double size_limit_;        // 0.1 * window_size, as River computes it.
+  double max_score_;         // num_trees * window_size * (2^(height+1) - 1), exact.
   uint32_t nodes_per_tree_;  // 2^(height+1): index 0 unused.
   uint32_t first_leaf_;      // 2^height.
   bool built_ = false;

@@ -24,10 +24,12 @@ double Sigmoid(double z) {
 
 absl::StatusOr<std::unique_ptr<LogisticRegression>> LogisticRegression::Create(
     const Options& options, int dimension) {
-  const std::pair<const char*, double> checks[] = {
-      {"learning_rate", options.learning_rate},     {"intercept_lr", options.intercept_lr},
-      {"l2", options.l2},                           {"clip_gradient", options.clip_gradient},
-      {"positive_weight", options.positive_weight}, {"negative_weight", options.negative_weight}};
+  const std::pair<const char*, double> checks[] = {{"learning_rate", options.learning_rate},
+                                                   {"intercept_lr", options.intercept_lr},
+                                                   {"l2", options.l2},
+                                                   {"clip_gradient", options.clip_gradient},
+                                                   {"positive_weight", options.positive_weight},
+                                                   {"negative_weight", options.negative_weight}};
   for (const auto& [name, value] : checks) {
     if (!std::isfinite(value) || value < 0) {
       return absl::InvalidArgumentError(
@@ -165,8 +167,7 @@ absl::Status LogisticRegression::Load(absl::string_view state) {
   }
   if (dimension != weights_.size()) {
     return absl::FailedPreconditionError(absl::StrCat("logistic regression state has dimension ",
-                                                      dimension, ", this model ",
-                                                      weights_.size()));
+                                                      dimension, ", this model ", weights_.size()));
   }
   std::vector<double> dense(dimension, 0.0);
   std::vector<uint8_t> known(dimension, 0);

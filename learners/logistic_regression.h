@@ -17,13 +17,13 @@ namespace sluice::learners {
 class LogisticRegression final : public Learner {
  public:
   struct Options {
-    double learning_rate = 0.01;     // SGD step for the weights (constant schedule).
-    double intercept_lr = 0.01;      // Step for the intercept; 0 freezes it.
-    double intercept_init = 0.0;     // Starting intercept.
-    double l2 = 0.0;                 // L2 penalty added to each weight's gradient.
-    double clip_gradient = 1e12;     // |dloss/dlogit| is clipped to this.
-    double positive_weight = 1.0;    // Log-loss weight of label 1.
-    double negative_weight = 1.0;    // Log-loss weight of label 0.
+    double learning_rate = 0.01;   // SGD step for the weights (constant schedule).
+    double intercept_lr = 0.01;    // Step for the intercept; 0 freezes it.
+    double intercept_init = 0.0;   // Starting intercept.
+    double l2 = 0.0;               // L2 penalty added to each weight's gradient.
+    double clip_gradient = 1e12;   // |dloss/dlogit| is clipped to this.
+    double positive_weight = 1.0;  // Log-loss weight of label 1.
+    double negative_weight = 1.0;  // Log-loss weight of label 0.
   };
   // InvalidArgument if an option is negative or not finite, or dimension < 1.
   static absl::StatusOr<std::unique_ptr<LogisticRegression>> Create(const Options& options,

@@ -16,8 +16,8 @@ namespace sluice::learners {
 class ScaledLearner final : public Learner {
  public:
   // InvalidArgument if either part is null or their dimensions differ.
-  static absl::StatusOr<std::unique_ptr<ScaledLearner>> Create(
-      std::unique_ptr<Transformer> scaler, std::unique_ptr<Learner> model);
+  static absl::StatusOr<std::unique_ptr<ScaledLearner>> Create(std::unique_ptr<Transformer> scaler,
+                                                               std::unique_ptr<Learner> model);
   ScaledLearner(const ScaledLearner&) = delete;
   ScaledLearner& operator=(const ScaledLearner&) = delete;
 

@@ -92,8 +92,8 @@ absl::Status StandardScaler::Load(absl::string_view state) {
     return absl::DataLossError("standard scaler state: malformed payload");
   }
   if (mean.size() != mean_.size()) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "standard scaler state has dimension ", mean.size(), ", this model ", mean_.size()));
+    return absl::FailedPreconditionError(absl::StrCat("standard scaler state has dimension ",
+                                                      mean.size(), ", this model ", mean_.size()));
   }
   count_ = std::move(count);
   mean_ = std::move(mean);

@@ -26,8 +26,7 @@ class RocAuc {
   friend class RollingRocAuc;
   // Twice the Mann-Whitney U credit of one entry against the set described by `counts`: 2 per
   // correctly ordered pair, 1 per tie. Integer, so exact.
-  static uint64_t PairCredit(const ScoreRanks::Counts& counts, const ScoreRanks& ranks,
-                             int label);
+  static uint64_t PairCredit(const ScoreRanks::Counts& counts, const ScoreRanks& ranks, int label);
 
   struct Entry {
     double score;

@@ -8,10 +8,10 @@
 namespace sluice::metrics {
 
 // A treap keyed by distinct score (== semantics: -0.0 and 0.0 are one key), each node holding
-// per-label counts and the counts of its left subtree. Insert, Erase and Query are O(log n) expected, iterative,
-// with branch-free child selection. Priorities come from a fixed-seed generator, so the shape,
-// and hence the cost, is deterministic.
-// Requires: scores are not NaN; fewer than 2^32 entries. Copyable value type; not thread-safe.
+// per-label counts and the counts of its left subtree. Insert, Erase and Query are O(log n)
+// expected, iterative, with branch-free child selection. Priorities come from a fixed-seed
+// generator, so the shape, and hence the cost, is deterministic. Requires: scores are not NaN;
+// fewer than 2^32 entries. Copyable value type; not thread-safe.
 class ScoreRanks {
  public:
   struct Counts {
@@ -34,8 +34,8 @@ class ScoreRanks {
     double score;
     uint32_t child[2];  // Left (smaller scores), right (larger).
     uint32_t priority;
-    uint32_t own[2];    // Entries with exactly this score.
-    uint32_t left[2];   // Entries in the left subtree: a descent needs no other node's data.
+    uint32_t own[2];   // Entries with exactly this score.
+    uint32_t left[2];  // Entries in the left subtree: a descent needs no other node's data.
   };
 
   uint32_t NewNode(double score, int label);

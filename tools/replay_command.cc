@@ -190,9 +190,8 @@ int ReplayCommand(int argc, char** argv) {
     const int64_t rows = flags.rows.value_or(kBuiltInRows);
     run.input = absl::StrCat("built-in synthetic stream (seed ", flags.synthetic_seed, ", ", rows,
                              " rows)");
-    reader = engine::CsvReader::Create(run.input,
-                                       engine::NewSyntheticCsvStream(flags.synthetic_seed, rows),
-                                       flags.csv);
+    reader = engine::CsvReader::Create(
+        run.input, engine::NewSyntheticCsvStream(flags.synthetic_seed, rows), flags.csv);
     done_fraction = [rows](int64_t read) {
       return static_cast<double>(read) / static_cast<double>(std::max<int64_t>(rows, 1));
     };
@@ -207,8 +206,8 @@ int ReplayCommand(int argc, char** argv) {
     done_fraction = [rows](int64_t read) {
       return static_cast<double>(read) / static_cast<double>(std::max<int64_t>(rows, 1));
     };
-  } else if (struct stat st; !flags.input.empty() && stat(flags.input.c_str(), &st) == 0 &&
-             st.st_size > 0) {
+  } else if (struct stat st;
+             !flags.input.empty() && stat(flags.input.c_str(), &st) == 0 && st.st_size > 0) {
     const engine::CsvReader* csv = reader->get();
     const auto size = static_cast<double>(st.st_size);
     done_fraction = [csv, size](int64_t) { return static_cast<double>(csv->bytes_read()) / size; };

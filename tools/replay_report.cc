@@ -23,11 +23,21 @@ std::string JsonString(absl::string_view s) {
   std::string out = "\"";
   for (const char c : s) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (static_cast<unsigned char>(c) < 0x20) {
           out += absl::StrFormat("\\u%04x", static_cast<unsigned char>(c));
@@ -43,11 +53,20 @@ std::string HtmlEscape(absl::string_view s) {
   std::string out;
   for (const char c : s) {
     switch (c) {
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '&': out += "&amp;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '&':
+        out += "&amp;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -87,10 +106,10 @@ MetricValues Values(const engine::ModelMetrics& m) {
 std::string ModelJson(const std::string& model, const engine::ModelMetrics& m) {
   const MetricValues v = Values(m);
   return absl::StrCat("{\"model\": ", JsonString(model), ", \"labels\": ", v.labels,
-                      ", \"auc\": ", JsonNumber(v.auc), ", \"rolling_auc\": ",
-                      JsonNumber(v.rolling_auc), ", \"river_rocauc\": ",
-                      JsonNumber(v.river_rocauc), ", \"river_rolling_rocauc\": ",
-                      JsonNumber(v.river_rolling_rocauc), "}");
+                      ", \"auc\": ", JsonNumber(v.auc),
+                      ", \"rolling_auc\": ", JsonNumber(v.rolling_auc),
+                      ", \"river_rocauc\": ", JsonNumber(v.river_rocauc),
+                      ", \"river_rolling_rocauc\": ", JsonNumber(v.river_rolling_rocauc), "}");
 }
 
 }  // namespace
@@ -206,8 +225,9 @@ std::string ReplayRecorder::SummaryJson(const RunDescription& run,
       "{\n  \"input\": ", JsonString(run.input), ",\n  \"rows_read\": ", run.rows_read,
       ",\n  \"events\": ", result.events, ",\n  \"labels\": ", result.labels,
       ",\n  \"bad_rows\": ", result.bad_rows, ",\n  \"bad_row_examples\": [", examples,
-      "],\n  \"seconds\": ", JsonNumber(result.seconds), ",\n  \"events_per_second\": ",
-      JsonNumber(rate), ",\n  \"label_delay\": ", JsonString(run.label_delay),
+      "],\n  \"seconds\": ", JsonNumber(result.seconds),
+      ",\n  \"events_per_second\": ", JsonNumber(rate),
+      ",\n  \"label_delay\": ", JsonString(run.label_delay),
       ",\n  \"metric_window\": ", run.metric_window, ",\n  \"anomaly\": ",
       pipeline_.options().anomaly ? ModelJson(run.anomaly_model, pipeline_.anomaly_metrics())
                                   : "null",
@@ -255,11 +275,11 @@ std::string ReplayRecorder::HtmlReport(const RunDescription& run,
       kW, kH + 30, kW, kH + 30);
   for (int tick = 0; tick <= 4; ++tick) {
     const double y = kTop + kPlotH * (1 - tick / 4.0);
-    absl::StrAppend(&chart, absl::StrFormat("<line x1=\"%.0f\" y1=\"%.1f\" x2=\"%.0f\" y2=\"%.1f\" "
-                                            "stroke=\"#ddd\"/><text x=\"%.0f\" y=\"%.1f\" "
-                                            "font-size=\"11\" text-anchor=\"end\">%.2f</text>\n",
-                                            kLeft, y, kLeft + kPlotW, y, kLeft - 6, y + 4,
-                                            tick / 4.0));
+    absl::StrAppend(&chart,
+                    absl::StrFormat("<line x1=\"%.0f\" y1=\"%.1f\" x2=\"%.0f\" y2=\"%.1f\" "
+                                    "stroke=\"#ddd\"/><text x=\"%.0f\" y=\"%.1f\" "
+                                    "font-size=\"11\" text-anchor=\"end\">%.2f</text>\n",
+                                    kLeft, y, kLeft + kPlotW, y, kLeft - 6, y + 4, tick / 4.0));
   }
   const double max_labels = points_.empty() ? 1.0 : static_cast<double>(points_.back().labels);
   for (int model = 0; model < 2; ++model) {
@@ -310,15 +330,15 @@ std::string ReplayRecorder::HtmlReport(const RunDescription& run,
             static_cast<double>(h[static_cast<size_t>(label)][static_cast<size_t>(bin)]) /
             totals[label];
         const double height = kPlotH * share / peak;
-        absl::StrAppend(&svg, absl::StrFormat("<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
-                                              "height=\"%.1f\" fill=\"%s\"/>\n",
-                                              kLeft + bin * bar + (label == 1 ? bar / 2 : 0),
-                                              kTop + kPlotH - height, bar / 2, height,
-                                              fills[label]));
+        absl::StrAppend(&svg,
+                        absl::StrFormat("<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
+                                        "height=\"%.1f\" fill=\"%s\"/>\n",
+                                        kLeft + bin * bar + (label == 1 ? bar / 2 : 0),
+                                        kTop + kPlotH - height, bar / 2, height, fills[label]));
       }
     }
-    absl::StrAppend(&svg, absl::StrFormat(
-                              "<line x1=\"%.0f\" y1=\"%.0f\" x2=\"%.0f\" y2=\"%.0f\" "
+    absl::StrAppend(
+        &svg, absl::StrFormat("<line x1=\"%.0f\" y1=\"%.0f\" x2=\"%.0f\" y2=\"%.0f\" "
                               "stroke=\"#333\"/>\n<text x=\"%.0f\" y=\"%.0f\" font-size=\"11\">0"
                               "</text><text x=\"%.0f\" y=\"%.0f\" font-size=\"11\" "
                               "text-anchor=\"end\">1</text>\n<text x=\"%.0f\" y=\"%.0f\" "

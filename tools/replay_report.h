@@ -22,7 +22,7 @@ struct RunDescription {
   std::string input;          // File name, or "built-in synthetic stream (seed S)".
   std::string anomaly_model;  // e.g. "MinMaxScaler | HalfSpaceTrees(n_trees=10, ...)".
   std::string fraud_model;
-  std::string label_delay;    // e.g. "0 events".
+  std::string label_delay;  // e.g. "0 events".
   int metric_window = 1000;
   int64_t rows_read = 0;
 };
@@ -33,9 +33,9 @@ class ReplayRecorder final : public engine::ReplayObserver {
   // `predictions` may be null (no --predictions). `done_fraction` (may be empty) tells how
   // much of the input was read, in [0, 1], for the progress bar. `pipeline` and `clock` must
   // outlive the recorder.
-  ReplayRecorder(const engine::Pipeline& pipeline, std::unique_ptr<engine::BufferedFile> predictions,
-                 bool progress, std::function<double(int64_t rows)> done_fraction,
-                 const core::Clock& clock);
+  ReplayRecorder(const engine::Pipeline& pipeline,
+                 std::unique_ptr<engine::BufferedFile> predictions, bool progress,
+                 std::function<double(int64_t rows)> done_fraction, const core::Clock& clock);
 
   void OnPrediction(const core::Event& event, const engine::Pipeline::Scores& scores) override;
   void OnLabel(bool label, const engine::Pipeline::Scores& scores) override;

@@ -4,8 +4,8 @@
 #include <charconv>
 #include <cmath>
 #include <cstdint>
-#include <string>
 #include <limits>
+#include <string>
 
 #include "core/random.h"
 #include "tests/support/test_util.h"

@@ -1,7 +1,8 @@
 // `sluice` as a user meets it: exit codes, messages, and the files it writes.
+#include "tests/support/cli.h"
+
 #include <string>
 
-#include "tests/support/cli.h"
 #include "tests/support/test_util.h"
 
 namespace sluice::testing {
@@ -77,7 +78,8 @@ TEST_F(CliTest, CrlfQuotedHeaderAndBomGiveTheSameResultAsPlainCsv) {
   ASSERT_EQ(Replay(kGood, "--predictions " + plain).exit_code, 0);
   const std::string expected = ReadFileOrDie(plain);
   std::string crlf;
-  for (const char c : std::string(kGood)) crlf += c == '\n' ? std::string("\r\n") : std::string(1, c);
+  for (const char c : std::string(kGood))
+    crlf += c == '\n' ? std::string("\r\n") : std::string(1, c);
   const std::string variants[] = {
       crlf,
       "\"Time\",\"V1\",\"Amount\",\"Class\"\n0,1.5,10,\"0\"\n1,-0.5,20,\"1\"\n2,0.25,5,\"0\"\n",
@@ -107,21 +109,20 @@ TEST_F(CliTest, BadFlagsExitWithTwo) {
 
 TEST_F(CliTest, WritesPredictionsSummaryAndReport) {
   const std::string p = dir_.File("p.csv"), s = dir_.File("s.json"), h = dir_.File("r.html");
-  const CliResult r = RunSluice("replay --rows 3000 --predictions " + p + " --summary " + s +
-                                " --report " + h);
+  const CliResult r =
+      RunSluice("replay --rows 3000 --predictions " + p + " --summary " + s + " --report " + h);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("3000 events, 3000 labels"));
   const CsvTable predictions = ReadCsv(p);
-  EXPECT_EQ(predictions.header,
-            (std::vector<std::string>{"row", "id", "event_time", "label", "anomaly_score",
-                                      "fraud_probability"}));
+  EXPECT_EQ(predictions.header, (std::vector<std::string>{"row", "id", "event_time", "label",
+                                                          "anomaly_score", "fraud_probability"}));
   ASSERT_EQ(predictions.rows.size(), 3000u);
   EXPECT_EQ(predictions.rows[0][0], "0");
   EXPECT_EQ(predictions.rows[0][5], "0.5");  // An untrained LR says 0.5.
   const std::string json = ReadFileOrDie(s);
-  for (const char* key : {"\"events\": 3000", "\"labels\": 3000", "\"seconds\":",
-                          "\"events_per_second\":", "\"auc\":", "\"rolling_auc\":",
-                          "\"river_rocauc\":", "\"river_rolling_rocauc\":"}) {
+  for (const char* key :
+       {"\"events\": 3000", "\"labels\": 3000", "\"seconds\":", "\"events_per_second\":",
+        "\"auc\":", "\"rolling_auc\":", "\"river_rocauc\":", "\"river_rolling_rocauc\":"}) {
     EXPECT_THAT(json, HasSubstr(key));
   }
   const std::string html = ReadFileOrDie(h);
@@ -133,8 +134,10 @@ TEST_F(CliTest, WritesPredictionsSummaryAndReport) {
 
 TEST_F(CliTest, SameInputGivesIdenticalOutput) {
   const std::string a = dir_.File("a.csv"), b = dir_.File("b.csv");
-  ASSERT_EQ(RunSluice("replay --quiet --rows 2000 --label-delay 100 --predictions " + a).exit_code, 0);
-  ASSERT_EQ(RunSluice("replay --quiet --rows 2000 --label-delay 100 --predictions " + b).exit_code, 0);
+  ASSERT_EQ(RunSluice("replay --quiet --rows 2000 --label-delay 100 --predictions " + a).exit_code,
+            0);
+  ASSERT_EQ(RunSluice("replay --quiet --rows 2000 --label-delay 100 --predictions " + b).exit_code,
+            0);
   EXPECT_EQ(ReadFileOrDie(a), ReadFileOrDie(b));
 }
 

@@ -30,9 +30,9 @@ struct Stream {
 Stream OracleStream(bool with_time) {
   engine::CsvReader::Options options;
   if (!with_time) options.exclude = {"Time"};
-  auto reader = engine::CsvReader::Create("synthetic", engine::NewSyntheticCsvStream(1, 20000),
-                                          options)
-                    .value();
+  auto reader =
+      engine::CsvReader::Create("synthetic", engine::NewSyntheticCsvStream(1, 20000), options)
+          .value();
   Stream s;
   s.names = reader->feature_names();
   core::Event e;
@@ -53,8 +53,9 @@ std::unique_ptr<learners::Learner> OracleHst(const std::vector<std::string>& nam
 }
 
 std::unique_ptr<learners::ScaledLearner> OracleLr(int dimension) {
-  return learners::ScaledLearner::Create(learners::StandardScaler::Create(dimension).value(),
-                                         learners::LogisticRegression::Create({}, dimension).value())
+  return learners::ScaledLearner::Create(
+             learners::StandardScaler::Create(dimension).value(),
+             learners::LogisticRegression::Create({}, dimension).value())
       .value();
 }
 
@@ -114,7 +115,8 @@ TEST(Golden, LogisticRegressionEqualsRiverImmediateAndDelayed) {
     std::smatch m;
     const std::regex weight("\"" + s.names[static_cast<size_t>(i)] + "\": (-?[0-9.e-]+)");
     ASSERT_TRUE(std::regex_search(summary, m, weight)) << s.names[static_cast<size_t>(i)];
-    EXPECT_EQ(lr.weight(i), std::strtod(m[1].str().c_str(), nullptr)) << s.names[static_cast<size_t>(i)];
+    EXPECT_EQ(lr.weight(i), std::strtod(m[1].str().c_str(), nullptr))
+        << s.names[static_cast<size_t>(i)];
   }
 }
 
@@ -153,8 +155,7 @@ TEST(Golden, SluiceReplayEqualsRiverOnEveryEvent) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   ExpectSeriesEqual(ReadCsv(p).Doubles("fraud_probability"), lr.Doubles("p_delay500"),
                     "replay lr delay 500");
-  EXPECT_NE(ReadFileOrDie(summary).find("\"river_rocauc\": 0.4997751753507014"),
-            std::string::npos);
+  EXPECT_NE(ReadFileOrDie(summary).find("\"river_rocauc\": 0.4997751753507014"), std::string::npos);
 }
 
 // River's docstring for HalfSpaceTrees on CreditCard: ROCAUC 88.43 % after 1,000 rows, 89.28 %
@@ -163,8 +164,8 @@ TEST(Golden, CreditCardReproducesRiversPublishedRocAuc) {
   SLUICE_REQUIRE_SHARED();
   const std::string input = (SharedDir() / "datasets/creditcard/creditcard_head4002.csv").string();
   TempDir dir;
-  const std::map<int, std::string> expected = {{1000, "0.8843"}, {2000, "0.8928"},
-                                               {2500, "0.9115"}};
+  const std::map<int, std::string> expected = {
+      {1000, "0.8843"}, {2000, "0.8928"}, {2500, "0.9115"}};
   for (const auto& [rows, value] : expected) {
     const std::string summary = dir.File("s.json");
     const CliResult r = RunSluice("replay --quiet --model hst --rows " + std::to_string(rows) +

@@ -89,16 +89,16 @@ TEST(CsvReader, HeaderErrorsNameTheFileAndColumn) {
 TEST(CsvReader, BadRowsAreReportedAndSkippable) {
   ASSERT_OK_AND_ASSIGN(auto reader,
                        FromText("Time,V1,Class\n"
-                                "0,1.5\n"           // line 2: too few fields
-                                "0,1.5,0,9\n"       // line 3: too many
-                                "0,abc,0\n"         // line 4: not a number
-                                "0,nan,0\n"         // line 5: NaN
-                                "0,-inf,0\n"        // line 6: infinity
-                                "0,,0\n"            // line 7: empty
-                                "0,1,2\n"           // line 8: bad label
-                                "x,1,0\n"           // line 9: bad time
-                                "0,\"1,0\n"         // line 10: unterminated quote
-                                "7,2.5,1\n"));      // line 11: good
+                                "0,1.5\n"       // line 2: too few fields
+                                "0,1.5,0,9\n"   // line 3: too many
+                                "0,abc,0\n"     // line 4: not a number
+                                "0,nan,0\n"     // line 5: NaN
+                                "0,-inf,0\n"    // line 6: infinity
+                                "0,,0\n"        // line 7: empty
+                                "0,1,2\n"       // line 8: bad label
+                                "x,1,0\n"       // line 9: bad time
+                                "0,\"1,0\n"     // line 10: unterminated quote
+                                "7,2.5,1\n"));  // line 11: good
   const std::string expected[] = {
       "in.csv:2: column Class: missing (the row has 2 fields, the header 3)",
       "in.csv:3: column #4: unexpected (the row has 4 fields, the header 3)",

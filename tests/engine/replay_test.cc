@@ -58,9 +58,8 @@ class Collector final : public ReplayObserver {
 // simulate_qa by hand: before scoring event i, learn every label that is due, oldest first,
 // stopping at the first that is not.
 std::vector<double> Expected(const std::vector<Row>& rows, bool seconds, double delay) {
-  auto model = learners::ScaledLearner::Create(
-                   learners::StandardScaler::Create(3).value(),
-                   learners::LogisticRegression::Create({}, 3).value())
+  auto model = learners::ScaledLearner::Create(learners::StandardScaler::Create(3).value(),
+                                               learners::LogisticRegression::Create({}, 3).value())
                    .value();
   std::vector<double> out;
   size_t next_label = 0;
@@ -119,9 +118,9 @@ TEST(Replay, BadRowFailsWithItsMessageOrIsSkippedAndCounted) {
   {
     auto reader = CsvReader::Create("b.csv", NewStringStream(csv), {}).value();
     auto pipeline = Pipeline::Create(pipeline_options, reader->feature_names()).value();
-    EXPECT_THAT(RunReplay(*reader, {}, *pipeline, quiet, core::Clock::Real()),
-                StatusIs(absl::StatusCode::kInvalidArgument,
-                         "b.csv:3: column a: not a number: \"oops\""));
+    EXPECT_THAT(
+        RunReplay(*reader, {}, *pipeline, quiet, core::Clock::Real()),
+        StatusIs(absl::StatusCode::kInvalidArgument, "b.csv:3: column a: not a number: \"oops\""));
   }
   auto reader = CsvReader::Create("b.csv", NewStringStream(csv), {}).value();
   auto pipeline = Pipeline::Create(pipeline_options, reader->feature_names()).value();

@@ -17,9 +17,8 @@ const std::vector<std::string> kNames = {"a", "b", "c", "d"};
 
 struct HstFactory {
   static std::unique_ptr<Learner> Make() {
-    return learners::HalfSpaceTrees::Create({.num_trees = 5, .height = 6, .window_size = 50,
-                                             .seed = 3},
-                                            kNames)
+    return learners::HalfSpaceTrees::Create(
+               {.num_trees = 5, .height = 6, .window_size = 50, .seed = 3}, kNames)
         .value();
   }
 };

@@ -93,7 +93,8 @@ TEST(HalfSpaceTrees, EpochPivotEqualsTouchingEveryNode) {
     int i = 1;
     for (int depth = 0; depth <= options.height; ++depth) {
       if (!visit(trees[t][i], depth)) return;
-      if (depth < options.height) i = x[trees[t][i].feature] < trees[t][i].threshold ? 2 * i : 2 * i + 1;
+      if (depth < options.height)
+        i = x[trees[t][i].feature] < trees[t][i].threshold ? 2 * i : 2 * i + 1;
     }
   };
   int counter = 0;

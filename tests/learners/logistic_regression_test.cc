@@ -84,8 +84,7 @@ TEST(LogisticRegression, MissingFeaturesNeitherLearnNorScore) {
   auto lr = Make({}, 2);
   lr->LearnOne(std::vector<double>{1.0, core::kMissing}, true);
   EXPECT_EQ(lr->weight(1), 0.0);
-  EXPECT_EQ(lr->ScoreOne(std::vector<double>{core::kMissing, 5.0}),
-            Sigmoid(0.0 + lr->intercept()));
+  EXPECT_EQ(lr->ScoreOne(std::vector<double>{core::kMissing, 5.0}), Sigmoid(0.0 + lr->intercept()));
 }
 
 TEST(LogisticRegression, RejectsBadOptions) {

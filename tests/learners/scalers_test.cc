@@ -1,10 +1,9 @@
 #include <bit>
 #include <cmath>
 #include <cstdint>
-
-#include "core/random.h"
 #include <vector>
 
+#include "core/random.h"
 #include "learners/min_max_scaler.h"
 #include "learners/standard_scaler.h"
 #include "tests/support/streams.h"
@@ -28,7 +27,7 @@ TEST(MinMaxScaler, ScalesByRunningRange) {
   EXPECT_EQ(out[0], 0.5);
   EXPECT_EQ(out[1], 0.0);  // A constant feature stays 0.
   s->TransformOne(std::vector<double>{5.0, core::kMissing}, out);
-  EXPECT_EQ(out[0], 2.0);  // Outside the seen range: outside [0, 1].
+  EXPECT_EQ(out[0], 2.0);           // Outside the seen range: outside [0, 1].
   EXPECT_TRUE(std::isnan(out[1]));  // Missing stays missing.
 }
 
@@ -72,8 +71,7 @@ TEST(PythonSqrt, IsBitIdenticalToPow) {
   core::PyRandom rng(21);
   int differ_from_sqrt = 0;
   for (int i = 0; i < 2000000; ++i) {
-    const double x = i % 2 == 0 ? std::bit_cast<double>(rng.GetRandBits(63))
-                                : rng.Uniform(0, 10);
+    const double x = i % 2 == 0 ? std::bit_cast<double>(rng.GetRandBits(63)) : rng.Uniform(0, 10);
     ASSERT_EQ(std::bit_cast<uint64_t>(PythonSqrt(x)), std::bit_cast<uint64_t>(std::pow(x, 0.5)))
         << x;
     if (std::pow(x, 0.5) != std::sqrt(x)) ++differ_from_sqrt;

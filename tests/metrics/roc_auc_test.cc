@@ -35,7 +35,7 @@ std::vector<std::pair<bool, double>> RandomStream(uint64_t seed, int n, int grid
   for (int i = 0; i < n; ++i) {
     const bool label = rng.RandBelow(static_cast<uint64_t>(rarity)) == 0;
     double score = static_cast<double>(rng.RandBelow(static_cast<uint64_t>(grid))) / grid;
-    if (label) score = std::min(1.0, score + 0.2);  // Positives score higher on average.
+    if (label) score = std::min(1.0, score + 0.2);         // Positives score higher on average.
     if (score == 0.0 && rng.Random() < 0.5) score = -0.0;  // -0.0 ties with 0.0.
     out.emplace_back(label, score);
   }

@@ -38,9 +38,9 @@ MATCHER_P2(StatusIs, code, message_matcher, "has the code and a matching message
 #define SLUICE_TEST_CONCAT(a, b) SLUICE_TEST_CONCAT_INNER(a, b)
 #define ASSERT_OK_AND_ASSIGN(lhs, rexpr) \
   ASSERT_OK_AND_ASSIGN_IMPL(SLUICE_TEST_CONCAT(statusor_, __LINE__), lhs, rexpr)
-#define ASSERT_OK_AND_ASSIGN_IMPL(statusor, lhs, rexpr)  \
-  auto statusor = (rexpr);                               \
-  ASSERT_TRUE(statusor.ok()) << statusor.status();       \
+#define ASSERT_OK_AND_ASSIGN_IMPL(statusor, lhs, rexpr) \
+  auto statusor = (rexpr);                              \
+  ASSERT_TRUE(statusor.ok()) << statusor.status();      \
   lhs = std::move(statusor).value()
 #define ASSERT_OK(expr) ASSERT_THAT((expr), ::sluice::testing::IsOk())
 #define EXPECT_OK(expr) EXPECT_THAT((expr), ::sluice::testing::IsOk())
@@ -58,15 +58,15 @@ inline std::filesystem::path SharedDir() {
 }
 
 // Skips the test when ../shared is missing, except in CI (CI=true), where it must exist.
-#define SLUICE_REQUIRE_SHARED()                                                           \
-  do {                                                                                    \
-    if (::sluice::testing::SharedDir().empty()) {                                         \
-      const char* ci = std::getenv("CI");                                                 \
-      if (ci != nullptr && std::string(ci) == "true") {                                   \
-        FAIL() << "../shared is missing; CI must run this test";                          \
-      }                                                                                   \
+#define SLUICE_REQUIRE_SHARED()                                                          \
+  do {                                                                                   \
+    if (::sluice::testing::SharedDir().empty()) {                                        \
+      const char* ci = std::getenv("CI");                                                \
+      if (ci != nullptr && std::string(ci) == "true") {                                  \
+        FAIL() << "../shared is missing; CI must run this test";                         \
+      }                                                                                  \
       GTEST_SKIP() << "../shared (reference data) is not on this machine: test skipped"; \
-    }                                                                                     \
+    }                                                                                    \
   } while (false)
 
 inline std::string ReadFileOrDie(const std::filesystem::path& path) {
@@ -90,7 +90,8 @@ struct CsvTable {
   std::vector<double> Doubles(const std::string& name) const {
     const int c = Column(name);
     std::vector<double> out;
-    for (const auto& row : rows) out.push_back(std::strtod(row[static_cast<size_t>(c)].c_str(), nullptr));
+    for (const auto& row : rows)
+      out.push_back(std::strtod(row[static_cast<size_t>(c)].c_str(), nullptr));
     return out;
   }
 };

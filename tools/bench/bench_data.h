@@ -7,7 +7,7 @@
 namespace sluice::bench {
 
 struct Stream {
-  std::vector<std::string> names;        // Time, V1..V28, Amount: 30 features.
+  std::vector<std::string> names;  // Time, V1..V28, Amount: 30 features.
   std::vector<std::vector<double>> x;
   std::vector<bool> labels;
 };

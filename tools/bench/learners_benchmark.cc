@@ -26,7 +26,8 @@ std::unique_ptr<learners::Learner> MinMaxHst(int trees, int height, const Stream
 void RunScoreLearn(benchmark::State& state, learners::Learner& model, const Stream& s,
                    bool supervised) {
   // Warm up past the first window (tree building and the zero-score phase are not steady state).
-  for (size_t i = 0; i < 1000; ++i) model.LearnOne(s.x[i], supervised ? std::optional<bool>(s.labels[i]) : std::nullopt);
+  for (size_t i = 0; i < 1000; ++i)
+    model.LearnOne(s.x[i], supervised ? std::optional<bool>(s.labels[i]) : std::nullopt);
   size_t i = 0;
   double sink = 0;
   for (auto _ : state) {
@@ -54,11 +55,11 @@ BENCHMARK(BM_MinMaxHst_25x15);
 
 void BM_StandardLr(benchmark::State& state) {
   const Stream& s = SyntheticStream();
-  auto model = learners::ScaledLearner::Create(
-                   learners::StandardScaler::Create(static_cast<int>(s.names.size())).value(),
-                   learners::LogisticRegression::Create({}, static_cast<int>(s.names.size()))
-                       .value())
-                   .value();
+  auto model =
+      learners::ScaledLearner::Create(
+          learners::StandardScaler::Create(static_cast<int>(s.names.size())).value(),
+          learners::LogisticRegression::Create({}, static_cast<int>(s.names.size())).value())
+          .value();
   RunScoreLearn(state, *model, s, true);
 }
 BENCHMARK(BM_StandardLr);
