@@ -1,0 +1,591 @@
+// registry/registry.cc
+#include "registry/registry.h"
+
+#include <sqlite3.h>
+#include <sys/stat.h>
+
+#include <cstdlib>
+#include <utility>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "core/sha256.h"
+#include "core/status_macros.h"
+
+#ifndef SLUICE_GIT_DESCRIBE
+#define SLUICE_GIT_DESCRIBE "unknown"
+#endif
+
+namespace sluice::registry {
+namespace {
+
+// 'SLCR': marks the file as a sluice registry (PRAGMA application_id).
+constexpr int kApplicationId = 0x534C4352;
+
+constexpr const char* kSchemaV1 = R"sql(
+CREATE TABLE versions (
+  id INTEGER PRIMARY KEY,
+  model TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  parent INTEGER,
+  created_wall_ms INTEGER NOT NULL,
+  created_event_time REAL,
+  trigger TEXT NOT NULL,
+  code_version TEXT NOT NULL,
+  config TEXT NOT NULL,
+  lineage TEXT NOT NULL,
+  metrics TEXT NOT NULL,
+  state_sha256 TEXT NOT NULL,
+  state_format INTEGER NOT NULL,
+  state_bytes INTEGER NOT NULL,
+  -- Blobs last: listing the columns above never reads their overflow pages.
+  state BLOB NOT NULL,
+  checkpoint BLOB,
+  UNIQUE (model, version)
+);
+CREATE TABLE aliases (
+  model TEXT NOT NULL,
+  alias TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  PRIMARY KEY (model, alias)
+);
+CREATE TABLE alias_history (
+  id INTEGER PRIMARY KEY,
+  model TEXT NOT NULL,
+  alias TEXT NOT NULL,
+  version INTEGER,
+  previous INTEGER,
+  changed_wall_ms INTEGER NOT NULL
+);
+CREATE INDEX alias_history_by_alias ON alias_history (model, alias, changed_wall_ms);
+)sql";
+
+constexpr const char* kVersionColumns =
+    "model, version, parent, created_wall_ms, created_event_time, trigger, code_version, config, "
+    "lineage, metrics, state_sha256, state_format, state_bytes";
+
+std::string Message(sqlite3* db) { return sqlite3_errmsg(db); }
+
+// Maps an SQLite failure to the most specific status code.
+absl::Status SqliteError(sqlite3* db, int rc, absl::string_view what) {
+  const std::string message = absl::StrCat(what, ": ", db != nullptr ? Message(db) : "");
+  switch (rc & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      return absl::UnavailableError(
+          absl::StrCat(message, " (the registry is locked by another writer)"));
+    case SQLITE_FULL:
+      return absl::ResourceExhaustedError(message);
+    case SQLITE_READONLY:
+    case SQLITE_PERM:
+    case SQLITE_CANTOPEN:
+      return absl::PermissionDeniedError(message);
+    case SQLITE_NOTADB:
+    case SQLITE_CORRUPT:
+      return absl::DataLossError(message);
+    default:
+      return absl::InternalError(message);
+  }
+}
+
+// A prepared statement, finalized on destruction.
+class Statement {
+ public:
+  static absl::StatusOr<Statement> Prepare(sqlite3* db, absl::string_view sql) {
+    sqlite3_stmt* stmt = nullptr;
+    const int rc = sqlite3_prepare_v2(db, sql.data(), static_cast<int>(sql.size()), &stmt, nullptr);
+    if (rc != SQLITE_OK) return SqliteError(db, rc, "prepare");
+    return Statement(db, stmt);
+  }
+  Statement(Statement&& other) noexcept
+      : db_(other.db_), stmt_(std::exchange(other.stmt_, nullptr)) {}
+  Statement& operator=(Statement&&) = delete;
+  ~Statement() { sqlite3_finalize(stmt_); }
+
+  Statement& Bind(int i, absl::string_view text) {
+    sqlite3_bind_text(stmt_, i, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  Statement& BindBlob(int i, absl::string_view blob) {
+    sqlite3_bind_blob64(stmt_, i, blob.data(), blob.size(), SQLITE_STATIC);
+    return *this;
+  }
+  Statement& Bind(int i, int64_t v) {
+    sqlite3_bind_int64(stmt_, i, v);
+    return *this;
+  }
+  Statement& Bind(int i, std::optional<int64_t> v) {
+    if (v.has_value()) return Bind(i, *v);
+    sqlite3_bind_null(stmt_, i);
+    return *this;
+  }
+  Statement& Bind(int i, std::optional<double> v) {
+    if (v.has_value()) {
+      sqlite3_bind_double(stmt_, i, *v);
+    } else {
+      sqlite3_bind_null(stmt_, i);
+    }
+    return *this;
+  }
+  // True for a row, false when done; errors as Status.
+  absl::StatusOr<bool> Step(absl::string_view what) {
+    const int rc = sqlite3_step(stmt_);
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    return SqliteError(db_, rc, what);
+  }
+  absl::Status Run(absl::string_view what) {
+    SLUICE_ASSIGN_OR_RETURN(const bool row, Step(what));
+    (void)row;
+    return absl::OkStatus();
+  }
+  int64_t Int(int i) const { return sqlite3_column_int64(stmt_, i); }
+  double Double(int i) const { return sqlite3_column_double(stmt_, i); }
+  bool IsNull(int i) const { return sqlite3_column_type(stmt_, i) == SQLITE_NULL; }
+  std::optional<int64_t> OptionalInt(int i) const {
+    return IsNull(i) ? std::nullopt : std::optional<int64_t>(Int(i));
+  }
+  std::string Text(int i) const {
+    const auto* p = sqlite3_column_blob(stmt_, i);
+    return std::string(static_cast<const char*>(p),
+                       static_cast<size_t>(sqlite3_column_bytes(stmt_, i)));
+  }
+
+ private:
+  Statement(sqlite3* db, sqlite3_stmt* stmt) : db_(db), stmt_(stmt) {}
+  sqlite3* db_;
+  sqlite3_stmt* stmt_;
+};
+
+absl::Status Exec(sqlite3* db, const char* sql, absl::string_view what) {
+  char* error = nullptr;
+  const int rc = sqlite3_exec(db, sql, nullptr, nullptr, &error);
+  sqlite3_free(error);
+  if (rc != SQLITE_OK) return SqliteError(db, rc, what);
+  return absl::OkStatus();
+}
+
+// Commits on Commit(); rolls back otherwise.
+class Transaction {
+ public:
+  static absl::StatusOr<Transaction> Begin(sqlite3* db) {
+    // IMMEDIATE takes the write lock now, so a busy registry fails here, before any work.
+    SLUICE_RETURN_IF_ERROR(Exec(db, "BEGIN IMMEDIATE", "begin transaction"));
+    return Transaction(db);
+  }
+  Transaction(Transaction&& other) noexcept : db_(std::exchange(other.db_, nullptr)) {}
+  Transaction& operator=(Transaction&&) = delete;
+  ~Transaction() {
+    if (db_ != nullptr) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+  }
+  absl::Status Commit() {
+    const absl::Status status = Exec(db_, "COMMIT", "commit");
+    if (status.ok()) db_ = nullptr;
+    return status;
+  }
+
+ private:
+  explicit Transaction(sqlite3* db) : db_(db) {}
+  sqlite3* db_;
+};
+
+Version ReadVersion(const Statement& s) {
+  Version v;
+  v.model = s.Text(0);
+  v.version = s.Int(1);
+  v.parent = s.OptionalInt(2);
+  v.created_wall_ms = s.Int(3);
+  if (!s.IsNull(4)) v.created_event_time = s.Double(4);
+  v.trigger = s.Text(5);
+  v.code_version = s.Text(6);
+  v.config_json = s.Text(7);
+  v.lineage_json = s.Text(8);
+  v.metrics_json = s.Text(9);
+  v.state_sha256 = s.Text(10);
+  v.state_format = static_cast<int32_t>(s.Int(11));
+  v.state_bytes = s.Int(12);
+  return v;
+}
+
+// Reads one integer (a pragma or a count); the statement is finalized before returning, so no
+// read transaction stays open.
+absl::StatusOr<int64_t> QueryInt(sqlite3* db, const char* sql) {
+  SLUICE_ASSIGN_OR_RETURN(Statement s, Statement::Prepare(db, sql));
+  SLUICE_ASSIGN_OR_RETURN(const bool row, s.Step(sql));
+  return row ? s.Int(0) : 0;
+}
+
+}  // namespace
+
+Registry::Registry(sqlite3* db, std::string path, const core::Clock& clock)
+    : db_(db), path_(std::move(path)), clock_(clock) {}
+
+Registry::~Registry() { sqlite3_close_v2(db_); }
+
+absl::StatusOr<std::unique_ptr<Registry>> Registry::Open(const std::string& path,
+                                                         const core::Clock& clock,
+                                                         const Options& options) {
+  sqlite3* db = nullptr;
+  const int flags =
+      (options.read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
+      SQLITE_OPEN_NOMUTEX;
+  const int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
+  if (rc != SQLITE_OK) {
+    const absl::Status status = SqliteError(db, rc, absl::StrCat(path, ": cannot open registry"));
+    sqlite3_close_v2(db);
+    return status;
+  }
+  std::unique_ptr<Registry> registry(new Registry(db, path, clock));
+  sqlite3_busy_timeout(db, options.busy_timeout_ms);
+  sqlite3_extended_result_codes(db, 1);
+  SLUICE_RETURN_IF_ERROR(registry->Migrate(options.read_only));
+  if (options.max_page_count > 0) {
+    const std::string pragma = absl::StrCat("PRAGMA max_page_count = ", options.max_page_count);
+    SLUICE_RETURN_IF_ERROR(Exec(db, pragma.c_str(), "set max_page_count"));
+  }
+  return registry;
+}
+
+absl::Status Registry::Migrate(bool read_only) {
+  const auto not_a_registry = [&](const absl::Status& status) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(path_, " is not a sluice registry (", status.message(), ")"));
+  };
+  const absl::StatusOr<int64_t> application_id_or = QueryInt(db_, "PRAGMA application_id");
+  if (!application_id_or.ok()) return not_a_registry(application_id_or.status());
+  const int64_t application_id = *application_id_or;
+  SLUICE_ASSIGN_OR_RETURN(const int64_t schema, QueryInt(db_, "PRAGMA user_version"));
+  SLUICE_ASSIGN_OR_RETURN(const int64_t table_count,
+                          QueryInt(db_, "SELECT count(*) FROM sqlite_schema"));
+
+  if (application_id == 0 && table_count == 0) {  // A new, empty file.
+    if (read_only) {
+      return absl::InvalidArgumentError(absl::StrCat(path_, " is not a sluice registry (empty)"));
+    }
+    SLUICE_RETURN_IF_ERROR(Exec(db_, "PRAGMA journal_mode = WAL", "enable WAL"));
+    SLUICE_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(db_));
+    SLUICE_RETURN_IF_ERROR(Exec(db_, kSchemaV1, "create schema"));
+    const std::string pragmas = absl::StrCat("PRAGMA application_id = ", kApplicationId,
+                                             "; PRAGMA user_version = ", kSchemaVersion);
+    SLUICE_RETURN_IF_ERROR(Exec(db_, pragmas.c_str(), "mark registry"));
+    return txn.Commit();
+  }
+  if (application_id != kApplicationId) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(path_, " is not a sluice registry (an SQLite file with application id ",
+                     application_id, ")"));
+  }
+  if (schema > kSchemaVersion) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(path_, ": registry schema ", schema, " was written by a newer sluice; this ",
+                     "build reads schema ", kSchemaVersion, " and older"));
+  }
+  // Schema 1 is the first; later versions add their migrations here, one step at a time.
+  return absl::OkStatus();
+}
+
+absl::StatusOr<int64_t> Registry::Put(const NewVersion& v) {
+  const std::string where = absl::StrCat(path_, ": register a version of \"", v.model, "\"");
+  const auto annotate = [&](const absl::Status& s) {
+    return absl::Status(s.code(), absl::StrCat(where, ": ", s.message()));
+  };
+  absl::StatusOr<Transaction> txn = Transaction::Begin(db_);
+  if (!txn.ok()) return annotate(txn.status());
+  SLUICE_ASSIGN_OR_RETURN(
+      Statement next,
+      Statement::Prepare(db_,
+                         "SELECT coalesce(max(version), 0) + 1 FROM versions WHERE model = ?"));
+  next.Bind(1, v.model);
+  SLUICE_ASSIGN_OR_RETURN(const bool row, next.Step("next version"));
+  (void)row;
+  const int64_t version = next.Int(0);
+  const std::string sha = core::Sha256Hex(v.state);
+  SLUICE_ASSIGN_OR_RETURN(
+      Statement insert,
+      Statement::Prepare(db_, absl::StrCat("INSERT INTO versions (", kVersionColumns,
+                                           ", state, checkpoint) VALUES (?, ?, ?, ?, ?, ?, ?, ?, "
+                                           "?, ?, ?, ?, ?, ?, ?)")));
+  insert.Bind(1, v.model)
+      .Bind(2, version)
+      .Bind(3, v.parent)
+      .Bind(4, absl::ToUnixMillis(clock_.Now()))
+      .Bind(5, v.created_event_time)
+      .Bind(6, v.trigger)
+      .Bind(7, SLUICE_GIT_DESCRIBE)
+      .Bind(8, v.config_json)
+      .Bind(9, v.lineage_json)
+      .Bind(10, v.metrics_json)
+      .Bind(11, sha)
+      .Bind(12, int64_t{v.state_format})
+      .Bind(13, static_cast<int64_t>(v.state.size()))
+      .BindBlob(14, v.state)
+      .BindBlob(15, v.checkpoint);
+  if (absl::Status s = insert.Run("insert version"); !s.ok()) return annotate(s);
+  if (absl::Status s = txn->Commit(); !s.ok()) return annotate(s);
+  return version;
+}
+
+absl::StatusOr<Version> Registry::Get(absl::string_view model, int64_t version) const {
+  SLUICE_ASSIGN_OR_RETURN(
+      Statement s, Statement::Prepare(db_, absl::StrCat("SELECT ", kVersionColumns,
+                                                        ", state, checkpoint FROM versions WHERE "
+                                                        "model = ? AND version = ?")));
+  s.Bind(1, model).Bind(2, version);
+  SLUICE_ASSIGN_OR_RETURN(const bool found, s.Step("read version"));
+  if (!found) {
+    return absl::NotFoundError(
+        absl::StrCat("model \"", model, "\" has no version ", version, " in ", path_));
+  }
+  Version v = ReadVersion(s);
+  v.state = s.Text(13);
+  v.checkpoint = s.Text(14);
+  if (core::Sha256Hex(v.state) != v.state_sha256) {
+    return absl::DataLossError(absl::StrCat("version ", version, " of model \"", model,
+                                            "\": state blob does not match its SHA-256 (",
+                                            v.state_sha256, "); refusing to load it"));
+  }
+  return v;
+}
+
+absl::StatusOr<Version> Registry::Latest(absl::string_view model) const {
+  SLUICE_ASSIGN_OR_RETURN(const int64_t version, Resolve(model, "latest"));
+  return Get(model, version);
+}
+
+absl::StatusOr<std::vector<Version>> Registry::List(absl::string_view model) const {
+  SLUICE_ASSIGN_OR_RETURN(
+      Statement s,
+      Statement::Prepare(db_, absl::StrCat("SELECT ", kVersionColumns,
+                                           " FROM versions WHERE ?1 = '' OR model = ?1 "
+                                           "ORDER BY model, version")));
+  s.Bind(1, model);
+  std::vector<Version> out;
+  while (true) {
+    SLUICE_ASSIGN_OR_RETURN(const bool row, s.Step("list versions"));
+    if (!row) break;
+    out.push_back(ReadVersion(s));
+  }
+  return out;
+}
+
+absl::StatusOr<int64_t> Registry::Resolve(absl::string_view model, absl::string_view ref) const {
+  int64_t number = 0;
+  if (absl::SimpleAtoi(ref, &number)) {
+    SLUICE_ASSIGN_OR_RETURN(
+        Statement s,
+        Statement::Prepare(db_, "SELECT 1 FROM versions WHERE model = ? AND version = ?"));
+    s.Bind(1, model).Bind(2, number);
+    SLUICE_ASSIGN_OR_RETURN(const bool found, s.Step("find version"));
+    if (!found) {
+      return absl::NotFoundError(
+          absl::StrCat("model \"", model, "\" has no version ", number, " in ", path_));
+    }
+    return number;
+  }
+  if (ref == "latest") {
+    SLUICE_ASSIGN_OR_RETURN(Statement s,
+                            Statement::Prepare(db_,
+                                               "SELECT max(version) FROM versions WHERE "
+                                               "model = ?"));
+    s.Bind(1, model);
+    SLUICE_ASSIGN_OR_RETURN(const bool row, s.Step("latest version"));
+    if (!row || s.IsNull(0)) {
+      return absl::NotFoundError(absl::StrCat("model \"", model, "\" has no versions in ", path_));
+    }
+    return s.Int(0);
+  }
+  SLUICE_ASSIGN_OR_RETURN(Statement s,
+                          Statement::Prepare(db_,
+                                             "SELECT version FROM aliases WHERE model = ? AND "
+                                             "alias = ?"));
+  s.Bind(1, model).Bind(2, ref);
+  SLUICE_ASSIGN_OR_RETURN(const bool found, s.Step("resolve alias"));
+  if (!found) {
+    return absl::NotFoundError(
+        absl::StrCat("model \"", model, "\" has no version or alias \"", ref, "\" in ", path_));
+  }
+  return s.Int(0);
+}
+
+absl::Status Registry::SetAlias(absl::string_view model, absl::string_view alias, int64_t version) {
+  int64_t unused = 0;
+  if (alias.empty() || alias == "latest" || absl::SimpleAtoi(alias, &unused)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("alias \"", alias, "\" is reserved or a number; choose a name"));
+  }
+  SLUICE_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(db_));
+  SLUICE_RETURN_IF_ERROR(Resolve(model, absl::StrCat(version)).status());
+  std::optional<int64_t> previous;
+  if (absl::StatusOr<int64_t> old = Resolve(model, alias); old.ok()) previous = *old;
+  SLUICE_ASSIGN_OR_RETURN(
+      Statement upsert,
+      Statement::Prepare(db_,
+                         "INSERT INTO aliases (model, alias, version) VALUES (?, ?, ?) "
+                         "ON CONFLICT (model, alias) DO UPDATE SET version = excluded.version"));
+  upsert.Bind(1, model).Bind(2, alias).Bind(3, version);
+  SLUICE_RETURN_IF_ERROR(upsert.Run("set alias"));
+  SLUICE_ASSIGN_OR_RETURN(
+      Statement history,
+      Statement::Prepare(db_,
+                         "INSERT INTO alias_history (model, alias, version, previous, "
+                         "changed_wall_ms) VALUES (?, ?, ?, ?, ?)"));
+  history.Bind(1, model)
+      .Bind(2, alias)
+      .Bind(3, version)
+      .Bind(4, previous)
+      .Bind(5, absl::ToUnixMillis(clock_.Now()));
+  SLUICE_RETURN_IF_ERROR(history.Run("record alias change"));
+  return txn.Commit();
+}
+
+absl::StatusOr<std::vector<AliasChange>> Registry::AliasHistory(absl::string_view model,
+                                                                absl::string_view alias) const {
+  SLUICE_ASSIGN_OR_RETURN(Statement s,
+                          Statement::Prepare(db_,
+                                             "SELECT version, previous, changed_wall_ms FROM "
+                                             "alias_history WHERE model = ? AND alias = ? ORDER "
+                                             "BY id"));
+  s.Bind(1, model).Bind(2, alias);
+  std::vector<AliasChange> out;
+  while (true) {
+    SLUICE_ASSIGN_OR_RETURN(const bool row, s.Step("alias history"));
+    if (!row) break;
+    out.push_back(AliasChange{std::string(alias), s.OptionalInt(0), s.OptionalInt(1), s.Int(2)});
+  }
+  if (out.empty()) {
+    return absl::NotFoundError(
+        absl::StrCat("model \"", model, "\" never had an alias \"", alias, "\" in ", path_));
+  }
+  return out;
+}
+
+absl::StatusOr<std::optional<int64_t>> Registry::AliasAt(absl::string_view model,
+                                                         absl::string_view alias,
+                                                         int64_t unix_ms) const {
+  SLUICE_ASSIGN_OR_RETURN(std::vector<AliasChange> changes, AliasHistory(model, alias));
+  std::optional<int64_t> at;
+  for (const AliasChange& change : changes) {
+    if (change.changed_wall_ms > unix_ms) break;
+    at = change.version;
+  }
+  return at;
+}
+
+absl::StatusOr<std::vector<std::pair<std::string, int64_t>>> Registry::Aliases(
+    absl::string_view model) const {
+  SLUICE_ASSIGN_OR_RETURN(Statement s,
+                          Statement::Prepare(db_,
+                                             "SELECT alias, version FROM aliases WHERE model = ? "
+                                             "ORDER BY alias"));
+  s.Bind(1, model);
+  std::vector<std::pair<std::string, int64_t>> out;
+  while (true) {
+    SLUICE_ASSIGN_OR_RETURN(const bool row, s.Step("list aliases"));
+    if (!row) break;
+    out.emplace_back(s.Text(0), s.Int(1));
+  }
+  return out;
+}
+
+absl::Status Registry::Export(absl::string_view model, int64_t version,
+                              const std::string& path) const {
+  struct stat st;
+  if (stat(path.c_str(), &st) == 0) {
+    return absl::AlreadyExistsError(absl::StrCat(path, " already exists; not overwriting it"));
+  }
+  SLUICE_ASSIGN_OR_RETURN(const Version v, Get(model, version));
+  SLUICE_ASSIGN_OR_RETURN(std::unique_ptr<Registry> out, Open(path, clock_));
+  SLUICE_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(out->db_));
+  SLUICE_ASSIGN_OR_RETURN(
+      Statement insert,
+      Statement::Prepare(out->db_, absl::StrCat("INSERT INTO versions (", kVersionColumns,
+                                                ", state, checkpoint) VALUES (?, ?, ?, ?, ?, ?, "
+                                                "?, ?, ?, ?, ?, ?, ?, ?, NULL)")));
+  insert.Bind(1, v.model)
+      .Bind(2, v.version)
+      .Bind(3, v.parent)
+      .Bind(4, v.created_wall_ms)
+      .Bind(5, v.created_event_time)
+      .Bind(6, v.trigger)
+      .Bind(7, v.code_version)
+      .Bind(8, v.config_json)
+      .Bind(9, v.lineage_json)
+      .Bind(10, v.metrics_json)
+      .Bind(11, v.state_sha256)
+      .Bind(12, int64_t{v.state_format})
+      .Bind(13, v.state_bytes)
+      .BindBlob(14, v.state);
+  SLUICE_RETURN_IF_ERROR(insert.Run("export version"));
+  return txn.Commit();
+}
+
+absl::StatusOr<std::vector<std::tuple<std::string, int64_t, int64_t>>> Registry::Import(
+    const std::string& path) {
+  Options read;
+  read.read_only = true;
+  SLUICE_ASSIGN_OR_RETURN(std::unique_ptr<Registry> in, Open(path, clock_, read));
+  SLUICE_ASSIGN_OR_RETURN(const std::vector<Version> listed, in->List(""));
+  std::vector<Version> versions;
+  for (const Version& listed_version : listed) {  // Verify every blob before writing anything.
+    SLUICE_ASSIGN_OR_RETURN(Version v, in->Get(listed_version.model, listed_version.version));
+    versions.push_back(std::move(v));
+  }
+  std::vector<std::tuple<std::string, int64_t, int64_t>> mapping;
+  SLUICE_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(db_));
+  for (const Version& v : versions) {
+    SLUICE_ASSIGN_OR_RETURN(
+        Statement next,
+        Statement::Prepare(db_,
+                           "SELECT coalesce(max(version), 0) + 1 FROM versions WHERE model = ?"));
+    next.Bind(1, v.model);
+    SLUICE_ASSIGN_OR_RETURN(const bool row, next.Step("next version"));
+    (void)row;
+    const int64_t number = next.Int(0);
+    // The lineage keeps where the version came from.
+    const std::string lineage =
+        absl::StrCat("{\"imported_from\": {\"file\": \"", path, "\", \"version\": ", v.version,
+                     "}, \"original\": ", v.lineage_json, "}");
+    SLUICE_ASSIGN_OR_RETURN(
+        Statement insert,
+        Statement::Prepare(db_, absl::StrCat("INSERT INTO versions (", kVersionColumns,
+                                             ", state, checkpoint) VALUES (?, ?, NULL, ?, ?, ?, "
+                                             "?, ?, ?, ?, ?, ?, ?, ?, NULL)")));
+    insert.Bind(1, v.model)
+        .Bind(2, number)
+        .Bind(3, v.created_wall_ms)
+        .Bind(4, v.created_event_time)
+        .Bind(5, v.trigger)
+        .Bind(6, v.code_version)
+        .Bind(7, v.config_json)
+        .Bind(8, lineage)
+        .Bind(9, v.metrics_json)
+        .Bind(10, v.state_sha256)
+        .Bind(11, int64_t{v.state_format})
+        .Bind(12, v.state_bytes)
+        .BindBlob(13, v.state);
+    SLUICE_RETURN_IF_ERROR(insert.Run("import version"));
+    mapping.emplace_back(v.model, v.version, number);
+  }
+  SLUICE_RETURN_IF_ERROR(txn.Commit());
+  return mapping;
+}
+
+absl::StatusOr<int64_t> Registry::Gc(absl::string_view model, int64_t keep) {
+  if (keep < 1) return absl::InvalidArgumentError("gc: --keep must be at least 1");
+  SLUICE_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(db_));
+  SLUICE_ASSIGN_OR_RETURN(
+      Statement s,
+      Statement::Prepare(db_,
+                         "DELETE FROM versions WHERE model = ?1 AND version NOT IN "
+                         "(SELECT version FROM versions WHERE model = ?1 ORDER BY version "
+                         "DESC LIMIT ?2) AND version NOT IN (SELECT version FROM aliases "
+                         "WHERE model = ?1)"));
+  s.Bind(1, model).Bind(2, keep);
+  SLUICE_RETURN_IF_ERROR(s.Run("gc"));
+  const int64_t deleted = sqlite3_changes64(db_);
+  SLUICE_RETURN_IF_ERROR(txn.Commit());
+  return deleted;
+}
+
+}  // namespace sluice::registry

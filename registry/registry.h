@@ -1,0 +1,135 @@
+// registry/registry.h. Versioned model snapshots in one SQLite file (WAL): every version's state
+// blob with its SHA-256, the metadata that explains it (config, lineage, metrics), aliases and
+// their history. The registry stores blobs and JSON text; it knows nothing of learners.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "core/clock.h"
+
+struct sqlite3;  // Keeps sqlite3.h out of this header.
+
+namespace sluice::registry {
+
+// What a caller provides to register a new version.
+struct NewVersion {
+  std::string model;                         // Model name, e.g. "default".
+  std::optional<int64_t> parent;             // The version this one continues from.
+  std::optional<double> created_event_time;  // Event time (seconds) of the last event learned.
+  std::string trigger;       // The schedule rule that fired, e.g. "every 1000 events".
+  std::string config_json;   // Hyperparameters and options.
+  std::string lineage_json;  // Data that trained it.
+  std::string metrics_json;  // Metrics at snapshot time.
+  std::string state;         // The model blob.
+  int32_t state_format = 1;  // Format version of the blob.
+  std::string checkpoint;    // Opaque run state for --resume (may be empty).
+};
+
+// One stored version. Blobs are filled only by Get().
+struct Version {
+  std::string model;
+  int64_t version = 0;
+  std::optional<int64_t> parent;
+  int64_t created_wall_ms = 0;  // Unix milliseconds.
+  std::optional<double> created_event_time;
+  std::string trigger;
+  std::string code_version;  // git describe of the build that wrote it.
+  std::string config_json;
+  std::string lineage_json;
+  std::string metrics_json;
+  std::string state_sha256;
+  int32_t state_format = 0;
+  int64_t state_bytes = 0;
+  std::string state;
+  std::string checkpoint;
+};
+
+struct AliasChange {
+  std::string alias;
+  std::optional<int64_t> version;   // nullopt: the alias was removed.
+  std::optional<int64_t> previous;  // What it pointed to before.
+  int64_t changed_wall_ms = 0;
+};
+
+// Thread-compatible: one Registry per thread. Several processes may open the same file; a
+// writer waits up to `busy_timeout_ms` for another writer, then gets Unavailable.
+class Registry {
+ public:
+  struct Options {
+    int busy_timeout_ms = 5000;  // How long a write waits for another writer.
+    bool read_only = false;      // Open without the right to write (and without creating).
+    int64_t max_page_count = 0;  // If > 0, caps the file size (tests simulate a full disk).
+  };
+
+  // Opens or creates the registry at `path` (":memory:" in tests) and migrates its schema.
+  // InvalidArgument if the file is not a sluice registry; FailedPrecondition if a newer sluice
+  // wrote it; Unavailable if it cannot be opened. `clock` must outlive the registry.
+  static absl::StatusOr<std::unique_ptr<Registry>> Open(const std::string& path,
+                                                        const core::Clock& clock,
+                                                        const Options& options);
+  static absl::StatusOr<std::unique_ptr<Registry>> Open(const std::string& path,
+                                                        const core::Clock& clock) {
+    return Open(path, clock, Options());
+  }
+  ~Registry();
+  Registry(const Registry&) = delete;
+  Registry& operator=(const Registry&) = delete;
+
+  // Stores a new version of `v.model` in one transaction and returns its number (1, 2, ...).
+  // Unavailable if the file is locked past the busy timeout, ResourceExhausted if the disk (or
+  // the page cap) is full, PermissionDenied if read-only; the registry is unchanged then.
+  absl::StatusOr<int64_t> Put(const NewVersion& v);
+  // One version with its blobs, whose SHA-256 is verified. NotFound if absent; DataLoss (naming
+  // the version) if the state does not match its recorded SHA-256.
+  absl::StatusOr<Version> Get(absl::string_view model, int64_t version) const;
+  // The newest version of `model`. NotFound if it has none.
+  absl::StatusOr<Version> Latest(absl::string_view model) const;
+  // Every version (without blobs), by model then version; `model` empty: all models.
+  absl::StatusOr<std::vector<Version>> List(absl::string_view model) const;
+  // A version number from "17", "latest" or an alias name. NotFound if unknown.
+  absl::StatusOr<int64_t> Resolve(absl::string_view model, absl::string_view ref) const;
+
+  // Points `alias` of `model` at `version` (which must exist) and records the change.
+  absl::Status SetAlias(absl::string_view model, absl::string_view alias, int64_t version);
+  // The changes of `alias`, oldest first. NotFound if it never existed.
+  absl::StatusOr<std::vector<AliasChange>> AliasHistory(absl::string_view model,
+                                                        absl::string_view alias) const;
+  // What `alias` pointed to at `unix_ms`: nullopt if nothing then.
+  absl::StatusOr<std::optional<int64_t>> AliasAt(absl::string_view model, absl::string_view alias,
+                                                 int64_t unix_ms) const;
+  // Current aliases of `model` as (alias, version), sorted by alias.
+  absl::StatusOr<std::vector<std::pair<std::string, int64_t>>> Aliases(
+      absl::string_view model) const;
+
+  // Writes a new registry file at `path` holding only this version. AlreadyExists if `path`
+  // exists.
+  absl::Status Export(absl::string_view model, int64_t version, const std::string& path) const;
+  // Copies every version of the registry at `path` into this one, as new versions of the same
+  // model names; returns (model, old number, new number) per version. Blobs are verified first.
+  absl::StatusOr<std::vector<std::tuple<std::string, int64_t, int64_t>>> Import(
+      const std::string& path);
+  // Deletes all but the newest `keep` versions of `model`, sparing aliased ones. Returns how
+  // many were deleted.
+  absl::StatusOr<int64_t> Gc(absl::string_view model, int64_t keep);
+
+  const std::string& path() const { return path_; }
+
+ private:
+  Registry(sqlite3* db, std::string path, const core::Clock& clock);
+  absl::Status Migrate(bool read_only);
+
+  sqlite3* db_;
+  std::string path_;
+  const core::Clock& clock_;
+};
+
+// The schema version this build writes (PRAGMA user_version).
+inline constexpr int kSchemaVersion = 1;
+
+}  // namespace sluice::registry

@@ -1,0 +1,248 @@
+#include "registry/registry.h"
+
+#include <sqlite3.h>
+
+#include <string>
+
+#include "core/sha256.h"
+#include "tests/support/cli.h"
+#include "tests/support/fake_clock.h"
+#include "tests/support/test_util.h"
+
+namespace sluice::registry {
+namespace {
+
+using ::sluice::testing::FakeClock;
+using ::sluice::testing::StatusIs;
+using ::sluice::testing::TempDir;
+using ::testing::HasSubstr;
+
+NewVersion Sample(const std::string& state, std::optional<int64_t> parent = std::nullopt) {
+  NewVersion v;
+  v.model = "default";
+  v.parent = parent;
+  v.created_event_time = 42.5;
+  v.trigger = "every 1000 events";
+  v.config_json = R"({"hst": {"trees": 10}})";
+  v.lineage_json = R"({"input": "x.csv"})";
+  v.metrics_json = R"({"auc": 0.9})";
+  v.state = state;
+  v.checkpoint = "run state";
+  return v;
+}
+
+// Runs SQL on the registry file behind the registry's back (corruption, locks, old schemas).
+void RawSql(const std::string& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  char* error = nullptr;
+  EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error), SQLITE_OK)
+      << (error != nullptr ? error : "");
+  sqlite3_free(error);
+  sqlite3_close(db);
+}
+
+class RegistryTest : public ::testing::Test {
+ protected:
+  std::unique_ptr<Registry> OpenOrDie(const Registry::Options& options = {}) {
+    auto registry = Registry::Open(path_, clock_, options);
+    EXPECT_TRUE(registry.ok()) << registry.status();
+    return std::move(registry).value();
+  }
+  TempDir dir_;
+  const std::string path_ = dir_.File("registry.db");
+  FakeClock clock_;
+};
+
+TEST_F(RegistryTest, PutAndGetRoundTripEverything) {
+  auto registry = OpenOrDie();
+  clock_.Advance(absl::Seconds(10));
+  ASSERT_OK_AND_ASSIGN(const int64_t v1, registry->Put(Sample(std::string("blob\0one", 8))));
+  ASSERT_OK_AND_ASSIGN(const int64_t v2, registry->Put(Sample("blob two", v1)));
+  EXPECT_EQ(v1, 1);
+  EXPECT_EQ(v2, 2);
+  ASSERT_OK_AND_ASSIGN(const Version got, registry->Get("default", 1));
+  EXPECT_EQ(got.state, std::string("blob\0one", 8));
+  EXPECT_EQ(got.checkpoint, "run state");
+  EXPECT_EQ(got.created_wall_ms, 10000);
+  EXPECT_EQ(got.created_event_time, 42.5);
+  EXPECT_EQ(got.trigger, "every 1000 events");
+  EXPECT_EQ(got.config_json, R"({"hst": {"trees": 10}})");
+  EXPECT_EQ(got.lineage_json, R"({"input": "x.csv"})");
+  EXPECT_EQ(got.metrics_json, R"({"auc": 0.9})");
+  EXPECT_EQ(got.state_sha256, core::Sha256Hex(std::string("blob\0one", 8)));
+  EXPECT_EQ(got.state_bytes, 8);
+  EXPECT_FALSE(got.code_version.empty());
+  ASSERT_OK_AND_ASSIGN(const Version latest, registry->Latest("default"));
+  EXPECT_EQ(latest.version, 2);
+  EXPECT_EQ(latest.parent, 1);
+  ASSERT_OK_AND_ASSIGN(const std::vector<Version> listed, registry->List(""));
+  ASSERT_EQ(listed.size(), 2u);
+  EXPECT_TRUE(listed[0].state.empty());  // Listing reads no blobs.
+}
+
+TEST_F(RegistryTest, ReopensWhatItWrote) {
+  {
+    auto registry = OpenOrDie();
+    ASSERT_OK(registry->Put(Sample("kept")).status());
+  }
+  auto again = OpenOrDie();
+  ASSERT_OK_AND_ASSIGN(const Version v, again->Get("default", 1));
+  EXPECT_EQ(v.state, "kept");
+}
+
+TEST_F(RegistryTest, FlippedByteInAStateBlobIsDataLossNamingTheVersion) {
+  {
+    auto registry = OpenOrDie();
+    ASSERT_OK(registry->Put(Sample("abcdefgh")).status());
+    ASSERT_OK(registry->Put(Sample("ijklmnop")).status());
+  }
+  RawSql(path_, "UPDATE versions SET state = CAST('abcdXfgh' AS BLOB) WHERE version = 2");
+  auto registry = OpenOrDie();
+  EXPECT_THAT(registry->Get("default", 2),
+              StatusIs(absl::StatusCode::kDataLoss, HasSubstr("version 2 of model \"default\"")));
+  EXPECT_OK(registry->Get("default", 1).status());
+  EXPECT_THAT(registry->Export("default", 2, dir_.File("out.db")),
+              StatusIs(absl::StatusCode::kDataLoss));
+}
+
+TEST_F(RegistryTest, UnknownVersionsAndAliasesAreNotFound) {
+  auto registry = OpenOrDie();
+  EXPECT_THAT(registry->Latest("default"), StatusIs(absl::StatusCode::kNotFound));
+  ASSERT_OK(registry->Put(Sample("x")).status());
+  EXPECT_THAT(registry->Get("default", 7),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("has no version 7")));
+  EXPECT_THAT(registry->Resolve("default", "champion"),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("no version or alias \"champion\"")));
+  EXPECT_THAT(registry->Resolve("other", "latest"), StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(registry->SetAlias("default", "champion", 9), StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(registry->AliasHistory("default", "champion"), StatusIs(absl::StatusCode::kNotFound));
+}
+
+TEST_F(RegistryTest, AliasesKeepAHistoryThatAnswersWhatServedWhen) {
+  auto registry = OpenOrDie();
+  for (int i = 0; i < 3; ++i) ASSERT_OK(registry->Put(Sample("v" + std::to_string(i))).status());
+  clock_.Advance(absl::Seconds(100));
+  ASSERT_OK(registry->SetAlias("default", "champion", 1));
+  clock_.Advance(absl::Seconds(100));
+  ASSERT_OK(registry->SetAlias("default", "champion", 3));
+  clock_.Advance(absl::Seconds(100));
+  ASSERT_OK(registry->SetAlias("default", "champion", 1));  // Rollback.
+  ASSERT_OK_AND_ASSIGN(const int64_t now, registry->Resolve("default", "champion"));
+  EXPECT_EQ(now, 1);
+  ASSERT_OK_AND_ASSIGN(const auto history, registry->AliasHistory("default", "champion"));
+  ASSERT_EQ(history.size(), 3u);
+  EXPECT_EQ(history[1].version, 3);
+  EXPECT_EQ(history[1].previous, 1);
+  EXPECT_EQ(history[2].changed_wall_ms, 300000);
+  ASSERT_OK_AND_ASSIGN(auto at, registry->AliasAt("default", "champion", 50000));
+  EXPECT_EQ(at, std::nullopt);
+  ASSERT_OK_AND_ASSIGN(at, registry->AliasAt("default", "champion", 250000));
+  EXPECT_EQ(at, 3);
+  EXPECT_THAT(registry->SetAlias("default", "12", 1), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(registry->SetAlias("default", "latest", 1),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
+TEST_F(RegistryTest, ExportAndImportMoveOneVersionWithItsMetadata) {
+  auto registry = OpenOrDie();
+  ASSERT_OK(registry->Put(Sample("first")).status());
+  ASSERT_OK(registry->Put(Sample("second", 1)).status());
+  const std::string exported = dir_.File("v2.db");
+  ASSERT_OK(registry->Export("default", 2, exported));
+  EXPECT_THAT(registry->Export("default", 2, exported), StatusIs(absl::StatusCode::kAlreadyExists));
+  auto single = Registry::Open(exported, clock_).value();
+  ASSERT_OK_AND_ASSIGN(const auto listed, single->List(""));
+  ASSERT_EQ(listed.size(), 1u);
+  EXPECT_EQ(listed[0].version, 2);
+
+  TempDir elsewhere;
+  auto other = Registry::Open(elsewhere.File("other.db"), clock_).value();
+  ASSERT_OK(other->Put(Sample("unrelated")).status());
+  ASSERT_OK_AND_ASSIGN(const auto mapping, other->Import(exported));
+  ASSERT_EQ(mapping.size(), 1u);
+  EXPECT_EQ(std::get<1>(mapping[0]), 2);
+  EXPECT_EQ(std::get<2>(mapping[0]), 2);  // Next free number there.
+  ASSERT_OK_AND_ASSIGN(const Version imported, other->Get("default", 2));
+  EXPECT_EQ(imported.state, "second");
+  EXPECT_EQ(imported.config_json, R"({"hst": {"trees": 10}})");
+  EXPECT_THAT(imported.lineage_json, HasSubstr("imported_from"));
+  EXPECT_THAT(imported.lineage_json, HasSubstr(R"({"input": "x.csv"})"));
+}
+
+TEST_F(RegistryTest, GcKeepsTheNewestAndTheAliased) {
+  auto registry = OpenOrDie();
+  for (int i = 0; i < 6; ++i) ASSERT_OK(registry->Put(Sample("v")).status());
+  ASSERT_OK(registry->SetAlias("default", "champion", 2));
+  ASSERT_OK_AND_ASSIGN(const int64_t deleted, registry->Gc("default", 2));
+  EXPECT_EQ(deleted, 3);  // 1, 3, 4 go; 2 (champion), 5 and 6 stay.
+  ASSERT_OK_AND_ASSIGN(const auto listed, registry->List("default"));
+  ASSERT_EQ(listed.size(), 3u);
+  EXPECT_EQ(listed[0].version, 2);
+  EXPECT_EQ(listed[2].version, 6);
+  ASSERT_OK_AND_ASSIGN(const int64_t next, registry->Put(Sample("v")));
+  EXPECT_EQ(next, 7);  // Numbers are never reused while newer versions remain.
+}
+
+TEST_F(RegistryTest, FilesThatAreNotRegistriesAreRefused) {
+  testing::WriteFile(dir_.File("text.db"), "this is not a database at all, just some text....");
+  EXPECT_THAT(Registry::Open(dir_.File("text.db"), clock_),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("is not a sluice registry")));
+  RawSql(dir_.File("other.db"), "CREATE TABLE t (x)");
+  EXPECT_THAT(Registry::Open(dir_.File("other.db"), clock_),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("is not a sluice registry")));
+  Registry::Options read_only;
+  read_only.read_only = true;
+  EXPECT_FALSE(Registry::Open(dir_.File("missing.db"), clock_, read_only).ok());
+}
+
+TEST_F(RegistryTest, NewerSchemaIsRefused) {
+  OpenOrDie();
+  RawSql(path_, "PRAGMA user_version = 99");
+  EXPECT_THAT(Registry::Open(path_, clock_),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("schema 99")));
+}
+
+TEST_F(RegistryTest, ALockedRegistryWaitsThenFailsClearlyAndRecovers) {
+  auto registry = OpenOrDie({.busy_timeout_ms = 100});
+  sqlite3* other = nullptr;
+  ASSERT_EQ(sqlite3_open(path_.c_str(), &other), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(other, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK);
+  EXPECT_THAT(registry->Put(Sample("x")),
+              StatusIs(absl::StatusCode::kUnavailable, HasSubstr("locked by another writer")));
+  ASSERT_EQ(sqlite3_exec(other, "COMMIT", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(other);
+  ASSERT_OK_AND_ASSIGN(const int64_t v, registry->Put(Sample("x")));
+  EXPECT_EQ(v, 1);
+}
+
+TEST_F(RegistryTest, TwoHandlesOnOneFileBothWrite) {
+  auto a = OpenOrDie();
+  auto b = OpenOrDie();
+  ASSERT_OK(a->Put(Sample("a")).status());
+  ASSERT_OK(b->Put(Sample("b")).status());
+  ASSERT_OK_AND_ASSIGN(const auto listed, a->List("default"));
+  EXPECT_EQ(listed.size(), 2u);
+}
+
+TEST_F(RegistryTest, AFullDiskFailsThePutAndKeepsTheRegistryReadable) {
+  auto registry = OpenOrDie({.max_page_count = 40});
+  ASSERT_OK(registry->Put(Sample("small")).status());
+  EXPECT_THAT(registry->Put(Sample(std::string(1 << 20, 'x'))),
+              StatusIs(absl::StatusCode::kResourceExhausted));
+  ASSERT_OK_AND_ASSIGN(const auto listed, registry->List("default"));
+  EXPECT_EQ(listed.size(), 1u);
+  EXPECT_OK(registry->Get("default", 1).status());
+  ASSERT_OK_AND_ASSIGN(const int64_t next, registry->Put(Sample("small again")));
+  EXPECT_EQ(next, 2);
+}
+
+TEST_F(RegistryTest, ReadOnlyRegistryRefusesWrites) {
+  OpenOrDie()->Put(Sample("x")).IgnoreError();
+  auto registry = OpenOrDie({.read_only = true});
+  EXPECT_THAT(registry->Put(Sample("y")), StatusIs(absl::StatusCode::kPermissionDenied));
+  EXPECT_OK(registry->Get("default", 1).status());
+}
+
+}  // namespace
+}  // namespace sluice::registry
