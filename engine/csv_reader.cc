@@ -275,6 +275,19 @@ bool CsvReader::ParseUnquotedRow(absl::string_view line, core::Event* event) {
   return true;
 }
 
+absl::StatusOr<int64_t> CsvReader::SkipRows(int64_t rows) {
+  int64_t skipped = 0;
+  absl::string_view line;
+  while (skipped < rows) {
+    SLUICE_ASSIGN_OR_RETURN(const bool more, NextLine(&line));
+    if (!more) break;
+    if (line.empty()) continue;  // Blank lines are not rows.
+    ++skipped;
+    ++rows_read_;
+  }
+  return skipped;
+}
+
 absl::StatusOr<CsvReader::Result> CsvReader::Next(core::Event* event) {
   absl::string_view line;
   do {

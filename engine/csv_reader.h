@@ -45,6 +45,9 @@ class CsvReader {
   // and bad_row_message() says "NAME:LINE: column COL: reason". An I/O error ends the stream.
   absl::StatusOr<Result> Next(core::Event* event);
   const std::string& bad_row_message() const { return bad_row_message_; }
+  // Skips up to `rows` data rows without parsing them (a resumed run's rows); returns how many
+  // there were.
+  absl::StatusOr<int64_t> SkipRows(int64_t rows);
 
   const std::vector<std::string>& feature_names() const { return feature_names_; }
   const std::vector<std::string>& columns() const { return columns_; }

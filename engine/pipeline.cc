@@ -3,6 +3,7 @@
 
 #include <limits>
 
+#include "absl/strings/str_cat.h"
 #include "core/status_macros.h"
 #include "learners/min_max_scaler.h"
 #include "learners/scaled_learner.h"
@@ -16,6 +17,25 @@ Pipeline::Pipeline(const Options& options, std::vector<std::string> feature_name
       anomaly_metrics_(options.metric_window),
       fraud_metrics_(options.metric_window) {}
 
+absl::StatusOr<std::unique_ptr<learners::Learner>> Pipeline::MakeAnomaly() const {
+  const int dimension = static_cast<int>(feature_names_.size());
+  SLUICE_ASSIGN_OR_RETURN(auto scaler, learners::MinMaxScaler::Create(dimension));
+  SLUICE_ASSIGN_OR_RETURN(auto hst, learners::HalfSpaceTrees::Create(options_.hst, feature_names_));
+  return learners::ScaledLearner::Create(std::move(scaler), std::move(hst));
+}
+
+absl::StatusOr<std::unique_ptr<learners::Learner>> Pipeline::MakeFraud() const {
+  const int dimension = static_cast<int>(feature_names_.size());
+  std::unique_ptr<learners::Transformer> scaler;
+  if (options_.fraud_scaler == FraudScaler::kStandard) {
+    SLUICE_ASSIGN_OR_RETURN(scaler, learners::StandardScaler::Create(dimension));
+  } else {
+    SLUICE_ASSIGN_OR_RETURN(scaler, learners::MinMaxScaler::Create(dimension));
+  }
+  SLUICE_ASSIGN_OR_RETURN(auto lr, learners::LogisticRegression::Create(options_.lr, dimension));
+  return learners::ScaledLearner::Create(std::move(scaler), std::move(lr));
+}
+
 absl::StatusOr<std::unique_ptr<Pipeline>> Pipeline::Create(const Options& options,
                                                            std::vector<std::string> feature_names) {
   if (!options.anomaly && !options.fraud) {
@@ -24,38 +44,34 @@ absl::StatusOr<std::unique_ptr<Pipeline>> Pipeline::Create(const Options& option
   if (options.metric_window < 1) {
     return absl::InvalidArgumentError("pipeline: metric window must be >= 1");
   }
-  const int dimension = static_cast<int>(feature_names.size());
-  std::unique_ptr<Pipeline> pipeline(new Pipeline(options, feature_names));
+  std::unique_ptr<Pipeline> pipeline(new Pipeline(options, std::move(feature_names)));
+  const bool frozen = options.serving == Serving::kFrozen;
   if (options.anomaly) {
-    SLUICE_ASSIGN_OR_RETURN(auto scaler, learners::MinMaxScaler::Create(dimension));
-    SLUICE_ASSIGN_OR_RETURN(auto hst, learners::HalfSpaceTrees::Create(options.hst, feature_names));
-    SLUICE_ASSIGN_OR_RETURN(pipeline->anomaly_,
-                            learners::ScaledLearner::Create(std::move(scaler), std::move(hst)));
+    SLUICE_ASSIGN_OR_RETURN(pipeline->anomaly_, pipeline->MakeAnomaly());
+    if (frozen) {
+      SLUICE_ASSIGN_OR_RETURN(pipeline->anomaly_serving_, pipeline->MakeAnomaly());
+    }
   }
   if (options.fraud) {
-    std::unique_ptr<learners::Transformer> scaler;
-    if (options.fraud_scaler == FraudScaler::kStandard) {
-      SLUICE_ASSIGN_OR_RETURN(scaler, learners::StandardScaler::Create(dimension));
-    } else {
-      SLUICE_ASSIGN_OR_RETURN(scaler, learners::MinMaxScaler::Create(dimension));
+    SLUICE_ASSIGN_OR_RETURN(pipeline->fraud_, pipeline->MakeFraud());
+    if (frozen) {
+      SLUICE_ASSIGN_OR_RETURN(pipeline->fraud_serving_, pipeline->MakeFraud());
     }
-    SLUICE_ASSIGN_OR_RETURN(auto lr, learners::LogisticRegression::Create(options.lr, dimension));
-    SLUICE_ASSIGN_OR_RETURN(pipeline->fraud_,
-                            learners::ScaledLearner::Create(std::move(scaler), std::move(lr)));
   }
   return pipeline;
 }
 
 double Pipeline::ScoreAndLearnAnomaly(core::Features x) {
   if (anomaly_ == nullptr) return std::numeric_limits<double>::quiet_NaN();
-  const double score = anomaly_->ScoreOne(x);
+  const double score =
+      anomaly_serving_ != nullptr ? anomaly_serving_->ScoreOne(x) : anomaly_->ScoreOne(x);
   anomaly_->LearnOne(x, std::nullopt);
   return score;
 }
 
 double Pipeline::ScoreFraud(core::Features x) const {
   if (fraud_ == nullptr) return std::numeric_limits<double>::quiet_NaN();
-  return fraud_->ScoreOne(x);
+  return fraud_serving_ != nullptr ? fraud_serving_->ScoreOne(x) : fraud_->ScoreOne(x);
 }
 
 void Pipeline::ApplyLabel(core::Features x, bool label, const Scores& scores) {
@@ -64,6 +80,74 @@ void Pipeline::ApplyLabel(core::Features x, bool label, const Scores& scores) {
     fraud_metrics_.Update(label, scores.fraud);
     fraud_->LearnOne(x, label);
   }
+}
+
+std::string Pipeline::SaveAnomaly() const {
+  return anomaly_ != nullptr ? anomaly_->Save() : std::string();
+}
+
+std::string Pipeline::SaveFraud() const {
+  return fraud_ != nullptr ? fraud_->Save() : std::string();
+}
+
+namespace {
+
+// Loads `state` into `model` (a model that is off expects an empty state).
+absl::Status LoadInto(learners::Learner* model, absl::string_view state, const char* which) {
+  if (model == nullptr || state.empty()) {
+    if ((model == nullptr) == state.empty()) return absl::OkStatus();
+    return absl::FailedPreconditionError(
+        absl::StrCat("the snapshot's ", which, " model is ", state.empty() ? "off" : "on",
+                     " but this run's is ", model == nullptr ? "off" : "on"));
+  }
+  return model->Load(state);
+}
+
+}  // namespace
+
+absl::Status Pipeline::PromoteAnomaly(absl::string_view state) {
+  return anomaly_serving_ != nullptr ? LoadInto(anomaly_serving_.get(), state, "anomaly")
+                                     : absl::OkStatus();
+}
+
+absl::Status Pipeline::PromoteFraud(absl::string_view state) {
+  return fraud_serving_ != nullptr ? LoadInto(fraud_serving_.get(), state, "fraud")
+                                   : absl::OkStatus();
+}
+
+absl::Status Pipeline::RestoreAnomaly(absl::string_view state) {
+  SLUICE_RETURN_IF_ERROR(LoadInto(anomaly_.get(), state, "anomaly"));
+  return PromoteAnomaly(state);
+}
+
+absl::Status Pipeline::RestoreFraud(absl::string_view state) {
+  SLUICE_RETURN_IF_ERROR(LoadInto(fraud_.get(), state, "fraud"));
+  return PromoteFraud(state);
+}
+
+void ModelMetrics::Save(core::StateWriter* w) const {
+  w->Put<int64_t>(labels);
+  rolling.Save(w);
+  river.Save(w);
+  river_rolling.Save(w);
+}
+
+bool ModelMetrics::Load(core::StateReader* r) {
+  return r->Get(&labels) && rolling.Load(r) && river.Load(r) && river_rolling.Load(r);
+}
+
+void Pipeline::SaveMetrics(core::StateWriter* w) {
+  for (ModelMetrics* m : {&anomaly_metrics_, &fraud_metrics_}) {
+    m->Save(w);
+    m->auc.SaveDelta(w);
+  }
+}
+
+bool Pipeline::LoadMetrics(core::StateReader* r) {
+  for (ModelMetrics* m : {&anomaly_metrics_, &fraud_metrics_}) {
+    if (!m->Load(r) || !m->auc.LoadDelta(r)) return false;
+  }
+  return true;
 }
 
 }  // namespace sluice::engine

@@ -10,6 +10,7 @@
 
 #include "absl/status/statusor.h"
 #include "core/features.h"
+#include "core/state_codec.h"
 #include "learners/half_space_trees.h"
 #include "learners/learner.h"
 #include "learners/logistic_regression.h"
@@ -21,6 +22,9 @@ namespace sluice::engine {
 // The four AUCs of one model, all fed the same (label, score) pairs in label order.
 struct ModelMetrics {
   explicit ModelMetrics(int window) : rolling(window), river_rolling(window) {}
+  // Everything but the cumulative AUC's pairs, which checkpoints carry as deltas.
+  void Save(core::StateWriter* w) const;
+  bool Load(core::StateReader* r);
   void Update(bool label, double score) {
     ++labels;
     auc.Update(label, score);
@@ -44,6 +48,9 @@ struct ModelMetrics {
 class Pipeline {
  public:
   enum class FraudScaler { kStandard, kMinMax };
+  // continuous: serve and learn the same model (River's progressive validation). frozen: serve
+  // an immutable copy, replaced by the learner's state at each Promote*().
+  enum class Serving { kContinuous, kFrozen };
   struct Options {
     bool anomaly = true;                       // Run MinMaxScaler | HalfSpaceTrees.
     bool fraud = true;                         // Run scaler | LogisticRegression.
@@ -51,6 +58,7 @@ class Pipeline {
     learners::LogisticRegression::Options lr;  // River's defaults.
     FraudScaler fraud_scaler = FraudScaler::kStandard;
     int metric_window = 1000;  // W of the rolling AUCs.
+    Serving serving = Serving::kContinuous;
   };
   // Scores of one event; NaN for a model that is off.
   struct Scores {
@@ -75,6 +83,21 @@ class Pipeline {
   // the fraud model learns x.
   void ApplyLabel(core::Features x, bool label, const Scores& scores);
 
+  // Snapshots, per stage. Save*() return a learner's whole state; Promote*() make `state` the
+  // serving model (frozen serving only; a no-op when continuous); Restore*() load `state` into
+  // the learner (and the serving copy). An empty state stands for a model that is off.
+  std::string SaveAnomaly() const;
+  std::string SaveFraud() const;
+  absl::Status PromoteAnomaly(absl::string_view state);
+  absl::Status PromoteFraud(absl::string_view state);
+  absl::Status RestoreAnomaly(absl::string_view state);
+  absl::Status RestoreFraud(absl::string_view state);
+  // Supervised stage: the metrics (cumulative AUCs as deltas since the last SaveMetrics, see
+  // RocAuc::SaveDelta). LoadMetrics is called once per saved delta, oldest first; the windows
+  // of the last call win.
+  void SaveMetrics(core::StateWriter* w);
+  bool LoadMetrics(core::StateReader* r);
+
   const Options& options() const { return options_; }
   const std::vector<std::string>& feature_names() const { return feature_names_; }
   const ModelMetrics& anomaly_metrics() const { return anomaly_metrics_; }
@@ -87,8 +110,14 @@ class Pipeline {
 
   Options options_;
   std::vector<std::string> feature_names_;
+  absl::StatusOr<std::unique_ptr<learners::Learner>> MakeAnomaly() const;
+  absl::StatusOr<std::unique_ptr<learners::Learner>> MakeFraud() const;
+
   std::unique_ptr<learners::Learner> anomaly_;
   std::unique_ptr<learners::Learner> fraud_;
+  // Frozen serving: the models that score. Null when continuous (the learners score).
+  std::unique_ptr<learners::Learner> anomaly_serving_;
+  std::unique_ptr<learners::Learner> fraud_serving_;
   ModelMetrics anomaly_metrics_;
   ModelMetrics fraud_metrics_;
 };

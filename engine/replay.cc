@@ -1,12 +1,16 @@
 // engine/replay.cc
 #include "engine/replay.h"
 
+#include <cmath>
 #include <deque>
+#include <optional>
 #include <thread>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "core/format.h"
+#include "core/state_codec.h"
 #include "core/status_macros.h"
 
 namespace sluice::engine {
@@ -63,6 +67,37 @@ class LabelQueue {
 
   int64_t labels() const { return labels_; }
 
+  void Save(core::StateWriter* w) const {
+    w->Put<int64_t>(labels_);
+    w->Put<uint64_t>(queue_.size());
+    for (const Pending& p : queue_) {
+      w->Put(p.index);
+      w->Put(p.expiry);
+      w->Put<uint8_t>(p.label ? 1 : 0);
+      w->Put(p.scores.anomaly);
+      w->Put(p.scores.fraud);
+      w->PutVector(p.x);
+    }
+  }
+
+  bool Load(core::StateReader* r, size_t dimension) {
+    uint64_t n = 0;
+    if (!r->Get(&labels_) || !r->Get(&n)) return false;
+    queue_.clear();
+    for (uint64_t i = 0; i < n; ++i) {
+      Pending p;
+      uint8_t label = 0;
+      if (!r->Get(&p.index) || !r->Get(&p.expiry) || !r->Get(&label) ||
+          !r->Get(&p.scores.anomaly) || !r->Get(&p.scores.fraud) || !r->GetVector(&p.x) ||
+          p.x.size() != dimension) {
+        return false;
+      }
+      p.label = label != 0;
+      queue_.push_back(std::move(p));
+    }
+    return true;
+  }
+
  private:
   void PopFront() {
     Pending& front = queue_.front();
@@ -99,14 +134,25 @@ class ParseStage {
     core::Event event;
     std::string bad_row_message;
     double anomaly_score;
+    // Set when a snapshot is due after this row: the trigger and the anomaly model's state,
+    // taken by this stage at this very boundary.
+    std::optional<std::string> snapshot_trigger;
+    std::string anomaly_state;
   };
   struct Batch {
     std::vector<Row> rows = std::vector<Row>(kBatchRows);  // Reused: buffers survive.
     size_t size = 0;                                       // Rows in use.
   };
 
-  ParseStage(CsvReader& reader, int64_t max_rows, Pipeline& pipeline)
-      : reader_(reader), max_rows_(max_rows), pipeline_(pipeline), storage_(kBatches) {
+  ParseStage(CsvReader& reader, int64_t max_rows, int64_t max_events, int64_t events,
+             Pipeline& pipeline, Snapshotter* snapshotter)
+      : reader_(reader),
+        max_rows_(max_rows),
+        max_events_(max_events),
+        events_(events),
+        pipeline_(pipeline),
+        snapshotter_(snapshotter),
+        storage_(kBatches) {
     for (Batch& batch : storage_) free_.push_back(&batch);
     thread_ = std::thread([this] { Produce(); });
   }
@@ -155,7 +201,8 @@ class ParseStage {
         free_.pop_front();
       }
       size_t n = 0;
-      while (n < kBatchRows && (max_rows_ < 0 || reader_.rows_read() < max_rows_)) {
+      while (n < kBatchRows && (max_rows_ < 0 || reader_.rows_read() < max_rows_) &&
+             (max_events_ < 0 || events_ < max_events_)) {
         Row& row = batch->rows[n];
         absl::StatusOr<CsvReader::Result> result = reader_.Next(&row.event);
         if (!result.ok()) {
@@ -164,14 +211,24 @@ class ParseStage {
         }
         if (*result == CsvReader::Result::kEndOfStream) break;
         row.result = *result;
+        row.snapshot_trigger.reset();
         if (row.result == CsvReader::Result::kBadRow) {
           row.bad_row_message = reader_.bad_row_message();
         } else {
           row.anomaly_score = pipeline_.ScoreAndLearnAnomaly(row.event.features);
+          ++events_;
+          if (snapshotter_ != nullptr) {
+            row.snapshot_trigger = snapshotter_->Due(events_, row.event.event_time);
+            if (row.snapshot_trigger.has_value()) {
+              row.anomaly_state = pipeline_.SaveAnomaly();
+              status = pipeline_.PromoteAnomaly(row.anomaly_state);
+              if (!status.ok()) break;
+            }
+          }
         }
         ++n;
       }
-      more = n == kBatchRows;
+      more = n == kBatchRows && status.ok();
       batch->size = n;
       absl::MutexLock lock(&mu_);
       full_.push_back(batch);
@@ -183,7 +240,10 @@ class ParseStage {
 
   CsvReader& reader_;  // Used by the producer thread only.
   const int64_t max_rows_;
-  Pipeline& pipeline_;  // Its unsupervised stage only.
+  const int64_t max_events_;
+  int64_t events_;            // Events through this stage.
+  Pipeline& pipeline_;        // Its unsupervised stage only.
+  Snapshotter* snapshotter_;  // Its schedule only.
   std::vector<Batch> storage_;
   absl::Mutex mu_;
   std::deque<Batch*> free_ ABSL_GUARDED_BY(mu_);
@@ -194,7 +254,247 @@ class ParseStage {
   std::thread thread_;
 };
 
+constexpr absl::string_view kCheckpointKind = "ReplayCheckpoint";
+
+// Everything a replay needs to continue exactly where a snapshot was taken, except the models
+// (in the version's state) and the cumulative AUC pairs before this snapshot (in the earlier
+// checkpoints of the run).
+struct Checkpoint {
+  CheckpointInfo info;
+  int64_t bad_rows = 0;
+  std::vector<std::string> bad_row_examples;
+  double last_event_time = core::kMissing;
+  std::string first_event_id;
+  double first_event_time = core::kMissing;
+};
+
+void WriteCheckpointHeader(const Checkpoint& c, core::StateWriter* w) {
+  w->Put(c.info.run_first_version);
+  w->Put(c.info.rows_read);
+  w->Put(c.info.events);
+  w->Put(c.info.labels);
+  w->Put(c.info.predictions_bytes);
+  w->Put(c.info.predictions_rows);
+  w->Put(c.bad_rows);
+  w->Put<uint64_t>(c.bad_row_examples.size());
+  for (const std::string& m : c.bad_row_examples) w->PutString(m);
+  w->Put(c.last_event_time);
+  w->PutString(c.first_event_id);
+  w->Put(c.first_event_time);
+}
+
+bool ReadCheckpointHeader(core::StateReader* r, Checkpoint* c) {
+  uint64_t examples = 0;
+  if (!r->Get(&c->info.run_first_version) || !r->Get(&c->info.rows_read) ||
+      !r->Get(&c->info.events) || !r->Get(&c->info.labels) || !r->Get(&c->info.predictions_bytes) ||
+      !r->Get(&c->info.predictions_rows) || !r->Get(&c->bad_rows) || !r->Get(&examples) ||
+      examples > 1000) {
+    return false;
+  }
+  c->bad_row_examples.resize(examples);
+  for (std::string& m : c->bad_row_examples) r->GetString(&m);
+  return r->Get(&c->last_event_time) && r->GetString(&c->first_event_id) &&
+         r->Get(&c->first_event_time);
+}
+
+std::string Json(double v) {
+  return std::isfinite(v) ? core::FormatDouble(v) : std::string("null");
+}
+
+std::string MetricsJson(const Pipeline& pipeline, const ReplayResult& result) {
+  const auto model = [](const ModelMetrics& m) {
+    return absl::StrCat("{\"labels\": ", m.labels, ", \"rolling_auc\": ", Json(m.rolling.Auc()),
+                        ", \"river_rocauc\": ", Json(m.river.Get()),
+                        ", \"river_rolling_rocauc\": ", Json(m.river_rolling.Get()), "}");
+  };
+  return absl::StrCat(
+      "{\"events\": ", result.events, ", \"labels\": ", result.labels,
+      ", \"bad_rows\": ", result.bad_rows,
+      ", \"anomaly\": ", pipeline.options().anomaly ? model(pipeline.anomaly_metrics()) : "null",
+      ", \"fraud\": ", pipeline.options().fraud ? model(pipeline.fraud_metrics()) : "null", "}");
+}
+
+// The supervised half of a replay and its bookkeeping, on the calling thread.
+class Replayer {
+ public:
+  Replayer(CsvReader& reader, const ReplayOptions& options, Pipeline& pipeline,
+           ReplayObserver& observer)
+      : reader_(reader),
+        options_(options),
+        pipeline_(pipeline),
+        observer_(observer),
+        labels_(pipeline, observer, options) {}
+
+  absl::Status Restore(const ResumePoint& resume) {
+    std::string anomaly, fraud;
+    SLUICE_RETURN_IF_ERROR(UnpackModels(resume.models, &anomaly, &fraud));
+    SLUICE_RETURN_IF_ERROR(pipeline_.RestoreAnomaly(anomaly));
+    SLUICE_RETURN_IF_ERROR(pipeline_.RestoreFraud(fraud));
+    if (resume.checkpoints.empty()) {
+      return absl::DataLossError(absl::StrCat("version ", resume.version, " has no checkpoint"));
+    }
+    Checkpoint last;
+    for (size_t i = 0; i < resume.checkpoints.size(); ++i) {
+      SLUICE_ASSIGN_OR_RETURN(const absl::string_view payload,
+                              core::OpenState(resume.checkpoints[i], kCheckpointKind, 1));
+      core::StateReader r(payload);
+      Checkpoint c;
+      const bool last_one = i + 1 == resume.checkpoints.size();
+      if (!ReadCheckpointHeader(&r, &c) || !pipeline_.LoadMetrics(&r) ||
+          (last_one && !labels_.Load(&r, pipeline_.feature_names().size()))) {
+        return absl::DataLossError(
+            absl::StrCat("checkpoint of version ", resume.version, " is malformed"));
+      }
+      if (last_one) last = std::move(c);
+    }
+    checkpoint_ = last;
+    result_.events = last.info.events;
+    result_.bad_rows = last.bad_rows;
+    result_.bad_row_examples = last.bad_row_examples;
+    served_.version = resume.version;
+    run_first_version_ = last.info.run_first_version;
+    SLUICE_ASSIGN_OR_RETURN(const int64_t skipped, reader_.SkipRows(last.info.rows_read));
+    if (skipped != last.info.rows_read) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(reader_.name(), " has ", skipped, " rows; the snapshot was taken after row ",
+                       last.info.rows_read, ": is this the input the run started with?"));
+    }
+    rows_seen_ = last.info.rows_read;
+    if (options_.snapshotter != nullptr) {
+      options_.snapshotter->ContinueAfter(resume.version, last.last_event_time);
+    }
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<ReplayResult> Run() {
+    if (options_.snapshotter != nullptr && options_.resume == nullptr) {
+      run_first_version_ = options_.snapshotter->version() + 1;
+      TakeSnapshot("start", pipeline_.SaveAnomaly(), core::kMissing);
+    }
+    ParseStage rows(reader_, options_.max_rows, options_.max_events, result_.events, pipeline_,
+                    options_.snapshotter);
+    while (ParseStage::Batch* batch = rows.Next()) {
+      for (size_t i = 0; i < batch->size; ++i) {
+        SLUICE_RETURN_IF_ERROR(Process(batch->rows[i]));
+      }
+      rows.Recycle(batch);
+    }
+    SLUICE_RETURN_IF_ERROR(rows.status());
+    labels_.RevealAll();
+    result_.labels = labels_.labels();
+    if (options_.snapshotter != nullptr) {
+      // The unsupervised stage has finished, so its state may be read here.
+      TakeSnapshot("end of stream", pipeline_.SaveAnomaly(), last_event_time_);
+      result_.snapshot_errors = options_.snapshotter->Finish();
+    }
+    return result_;
+  }
+
+ private:
+  absl::Status Process(ParseStage::Row& row) {
+    if ((++rows_seen_ & 16383) == 0) observer_.OnProgress(rows_seen_);
+    if (row.result == CsvReader::Result::kBadRow) {
+      if (!options_.skip_bad_rows) return absl::InvalidArgumentError(row.bad_row_message);
+      ++result_.bad_rows;
+      if (result_.bad_row_examples.size() < 20) {
+        result_.bad_row_examples.push_back(row.bad_row_message);
+      }
+      observer_.OnBadRow(row.bad_row_message);
+      return absl::OkStatus();
+    }
+    const core::Event& event = row.event;
+    const int64_t index = result_.events++;
+    if (checkpoint_.first_event_id.empty() && index == 0) {
+      checkpoint_.first_event_id = event.id;
+      checkpoint_.first_event_time = event.event_time;
+    }
+    labels_.RevealDue(index, event.event_time);
+    const Pipeline::Scores scores{row.anomaly_score, pipeline_.ScoreFraud(event.features)};
+    observer_.OnPrediction(event, scores, served_);
+    ++served_.events_since_snapshot;
+    if (event.label.has_value()) labels_.Push(index, event, scores);
+    last_event_id_ = event.id;
+    last_event_time_ = event.event_time;
+    if (row.snapshot_trigger.has_value()) {
+      rows_read_at_snapshot_ = event.row + 1;
+      TakeSnapshot(*row.snapshot_trigger, std::move(row.anomaly_state), event.event_time);
+    }
+    return absl::OkStatus();
+  }
+
+  // Both stages' states at this event boundary, handed to the writer thread.
+  void TakeSnapshot(const std::string& trigger, std::string anomaly_state, double event_time) {
+    Snapshotter& snapshotter = *options_.snapshotter;
+    Snapshot s;
+    s.parent = snapshotter.version() > 0 && snapshotter.version() >= run_first_version_
+                   ? std::optional<int64_t>(snapshotter.version())
+                   : std::nullopt;
+    if (options_.resume != nullptr && s.parent == std::nullopt) s.parent = options_.resume->version;
+    s.version = snapshotter.TakeVersion();
+    s.trigger = trigger;
+    if (std::isfinite(event_time)) s.event_time = event_time;
+    const std::string fraud_state = pipeline_.SaveFraud();
+    // Frozen serving: this version serves from the next event on. Our own states load.
+    pipeline_.PromoteFraud(fraud_state).IgnoreError();
+    s.models = PackModels(anomaly_state, fraud_state);
+    const auto [bytes, lines] = observer_.OnSnapshot(s.version);
+    Checkpoint& c = checkpoint_;
+    c.info.run_first_version = run_first_version_;
+    c.info.rows_read = trigger == "end of stream" ? rows_seen_
+                       : trigger == "start"       ? rows_seen_
+                                                  : rows_read_at_snapshot_;
+    c.info.events = result_.events;
+    c.info.labels = labels_.labels();
+    c.info.predictions_bytes = bytes;
+    c.info.predictions_rows = lines;
+    c.bad_rows = result_.bad_rows;
+    c.bad_row_examples = result_.bad_row_examples;
+    c.last_event_time = event_time;
+    core::StateWriter w;
+    WriteCheckpointHeader(c, &w);
+    pipeline_.SaveMetrics(&w);
+    labels_.Save(&w);
+    s.checkpoint = core::SealState(kCheckpointKind, 1, w.payload());
+    result_.labels = labels_.labels();
+    s.metrics_json = MetricsJson(pipeline_, result_);
+    s.rows_read = c.info.rows_read;
+    s.events = result_.events;
+    s.labels = labels_.labels();
+    s.first_event_id = c.first_event_id;
+    s.last_event_id = last_event_id_;
+    if (std::isfinite(c.first_event_time)) s.first_event_time = c.first_event_time;
+    if (std::isfinite(last_event_time_)) s.last_event_time = last_event_time_;
+    snapshotter.Submit(std::move(s));
+    served_ = Served{snapshotter.version(), 0};
+    ++result_.snapshots;
+    result_.last_version = snapshotter.version();
+  }
+
+  CsvReader& reader_;
+  const ReplayOptions& options_;
+  Pipeline& pipeline_;
+  ReplayObserver& observer_;
+  LabelQueue labels_;
+  ReplayResult result_;
+  Checkpoint checkpoint_;
+  Served served_;
+  int64_t rows_seen_ = 0;
+  int64_t rows_read_at_snapshot_ = 0;
+  int64_t run_first_version_ = 0;
+  std::string last_event_id_;
+  double last_event_time_ = core::kMissing;
+};
+
 }  // namespace
+
+absl::StatusOr<CheckpointInfo> ReadCheckpointInfo(absl::string_view checkpoint) {
+  SLUICE_ASSIGN_OR_RETURN(const absl::string_view payload,
+                          core::OpenState(checkpoint, kCheckpointKind, 1));
+  core::StateReader r(payload);
+  Checkpoint c;
+  if (!ReadCheckpointHeader(&r, &c)) return absl::DataLossError("checkpoint is malformed");
+  return c.info;
+}
 
 absl::StatusOr<ReplayResult> RunReplay(CsvReader& reader, const ReplayOptions& options,
                                        Pipeline& pipeline, ReplayObserver& observer,
@@ -208,35 +508,9 @@ absl::StatusOr<ReplayResult> RunReplay(CsvReader& reader, const ReplayOptions& o
     return absl::InvalidArgumentError("label delay must be >= 0");
   }
   const absl::Time start = clock.Now();
-  ReplayResult result;
-  LabelQueue labels(pipeline, observer, options);
-  ParseStage rows(reader, options.max_rows, pipeline);
-  int64_t rows_seen = 0;
-  while (ParseStage::Batch* batch = rows.Next()) {
-    for (size_t i = 0; i < batch->size; ++i) {
-      ParseStage::Row& row = batch->rows[i];
-      if ((++rows_seen & 16383) == 0) observer.OnProgress(rows_seen);
-      if (row.result == CsvReader::Result::kBadRow) {
-        if (!options.skip_bad_rows) return absl::InvalidArgumentError(row.bad_row_message);
-        ++result.bad_rows;
-        if (result.bad_row_examples.size() < 20) {
-          result.bad_row_examples.push_back(row.bad_row_message);
-        }
-        observer.OnBadRow(row.bad_row_message);
-        continue;
-      }
-      const core::Event& event = row.event;
-      const int64_t index = result.events++;
-      labels.RevealDue(index, event.event_time);
-      const Pipeline::Scores scores{row.anomaly_score, pipeline.ScoreFraud(event.features)};
-      observer.OnPrediction(event, scores);
-      if (event.label.has_value()) labels.Push(index, event, scores);
-    }
-    rows.Recycle(batch);
-  }
-  SLUICE_RETURN_IF_ERROR(rows.status());
-  labels.RevealAll();
-  result.labels = labels.labels();
+  Replayer replayer(reader, options, pipeline, observer);
+  if (options.resume != nullptr) SLUICE_RETURN_IF_ERROR(replayer.Restore(*options.resume));
+  SLUICE_ASSIGN_OR_RETURN(ReplayResult result, replayer.Run());
   result.seconds = absl::ToDoubleSeconds(clock.Now() - start);
   return result;
 }

@@ -37,10 +37,30 @@ absl::Status WriteAll(int fd, const std::string& path, absl::string_view data) {
 absl::StatusOr<std::unique_ptr<BufferedFile>> BufferedFile::Create(const std::string& path) {
   const int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return ErrnoError(path, "cannot create", errno);
-  return std::unique_ptr<BufferedFile>(new BufferedFile(fd, path));
+  return std::unique_ptr<BufferedFile>(new BufferedFile(fd, path, 0));
 }
 
-BufferedFile::BufferedFile(int fd, std::string path) : fd_(fd), path_(std::move(path)) {
+absl::StatusOr<std::unique_ptr<BufferedFile>> BufferedFile::Resume(const std::string& path,
+                                                                   int64_t length) {
+  const int fd = open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return ErrnoError(path, "cannot open to resume", errno);
+  const off_t size = lseek(fd, 0, SEEK_END);
+  if (size < length) {
+    close(fd);
+    return absl::FailedPreconditionError(absl::StrCat(path, " has ", size,
+                                                      " bytes but the snapshot recorded ", length,
+                                                      ": it was changed since; cannot resume it"));
+  }
+  if (ftruncate(fd, length) != 0 || lseek(fd, length, SEEK_SET) != length) {
+    const int err = errno;
+    close(fd);
+    return ErrnoError(path, "cannot truncate to resume", err);
+  }
+  return std::unique_ptr<BufferedFile>(new BufferedFile(fd, path, length));
+}
+
+BufferedFile::BufferedFile(int fd, std::string path, int64_t length)
+    : fd_(fd), path_(std::move(path)), length_(length) {
   buffer_.reserve(kFlushBytes + 4096);
 }
 
@@ -53,9 +73,11 @@ void BufferedFile::Append(absl::string_view text) {
   MaybeFlush();
 }
 
-void BufferedFile::Flush() {
+int64_t BufferedFile::Flush() {
   if (status_.ok()) status_ = WriteAll(fd_, path_, buffer_);
+  length_ += static_cast<int64_t>(buffer_.size());
   buffer_.clear();
+  return length_;
 }
 
 absl::Status BufferedFile::Close() {

@@ -15,6 +15,10 @@ class BufferedFile {
  public:
   // Creates or truncates `path`. Unavailable/PermissionDenied/NotFound with the path on error.
   static absl::StatusOr<std::unique_ptr<BufferedFile>> Create(const std::string& path);
+  // Opens `path` to append after its first `length` bytes, dropping whatever follows them
+  // (a resumed run's output). FailedPrecondition if the file is shorter than `length`.
+  static absl::StatusOr<std::unique_ptr<BufferedFile>> Resume(const std::string& path,
+                                                              int64_t length);
   ~BufferedFile();
   BufferedFile(const BufferedFile&) = delete;
   BufferedFile& operator=(const BufferedFile&) = delete;
@@ -25,17 +29,20 @@ class BufferedFile {
   void MaybeFlush() {
     if (buffer_.size() >= kFlushBytes) Flush();
   }
+  // Hands what is buffered to the OS (it survives the process being killed); returns the file
+  // length so far.
+  int64_t Flush();
   // Writes what is buffered and closes; the first error of any write.
   absl::Status Close();
 
  private:
   static constexpr size_t kFlushBytes = 1 << 20;
-  BufferedFile(int fd, std::string path);
-  void Flush();
+  BufferedFile(int fd, std::string path, int64_t length);
 
   int fd_;
   std::string path_;
   std::string buffer_;
+  int64_t length_;  // Bytes handed to the OS.
   absl::Status status_;
 };
 

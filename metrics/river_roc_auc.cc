@@ -56,6 +56,15 @@ void RiverRocAuc::Update(bool label, double score) {
   }
 }
 
+void RiverRocAuc::Save(core::StateWriter* w) const { w->PutVector(counts_); }
+
+bool RiverRocAuc::Load(core::StateReader* r) {
+  std::vector<std::array<int64_t, 4>> counts;
+  if (!r->GetVector(&counts) || counts.size() != counts_.size()) return false;
+  counts_ = std::move(counts);
+  return true;
+}
+
 double RiverRocAuc::Get() const {
   const size_t n = thresholds_.size();
   std::vector<double> tpr(n), fpr(n), terms(n - 1);
@@ -77,6 +86,27 @@ void RiverRollingRocAuc::Update(bool label, double score) {
   window_[next_] = Entry{score, label ? 1 : 0};  // Overwrites (evicts) the oldest when full.
   next_ = next_ + 1 == window_.size() ? 0 : next_ + 1;
   size_ = std::min(size_ + 1, window_.size());
+}
+
+void RiverRollingRocAuc::Save(core::StateWriter* w) const {
+  std::vector<Entry> oldest_first;
+  const size_t start = size_ == window_.size() ? next_ : 0;
+  for (size_t k = 0; k < size_; ++k) oldest_first.push_back(window_[(start + k) % window_.size()]);
+  w->Put<uint64_t>(window_.size());
+  w->PutVector(oldest_first);
+}
+
+bool RiverRollingRocAuc::Load(core::StateReader* r) {
+  uint64_t window = 0;
+  std::vector<Entry> entries;
+  if (!r->Get(&window) || !r->GetVector(&entries) || window != window_.size() ||
+      entries.size() > window) {
+    return false;
+  }
+  next_ = 0;
+  size_ = 0;
+  for (const Entry& e : entries) Update(e.label == 1, e.score);
+  return true;
 }
 
 double RiverRollingRocAuc::Get() const {

@@ -8,6 +8,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "core/state_codec.h"
+
 namespace sluice::metrics {
 
 // River's ROCAUC: a trapezoid over `n_thresholds` fixed thresholds (10 by default), summed in
@@ -18,6 +20,9 @@ class RiverRocAuc {
   explicit RiverRocAuc(int n_thresholds = 10);
   void Update(bool label, double score);
   double Get() const;
+  // Load replaces the state; false if malformed or of another threshold count.
+  void Save(core::StateWriter* w) const;
+  bool Load(core::StateReader* r);
 
  private:
   std::vector<double> thresholds_;
@@ -35,6 +40,9 @@ class RiverRollingRocAuc {
   explicit RiverRollingRocAuc(int window_size = 1000);
   void Update(bool label, double score);
   double Get() const;
+  // The window, oldest first. Load replaces the state; false if malformed or of another W.
+  void Save(core::StateWriter* w) const;
+  bool Load(core::StateReader* r);
 
  private:
   struct Entry {

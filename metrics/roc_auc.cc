@@ -2,6 +2,7 @@
 #include "metrics/roc_auc.h"
 
 #include <algorithm>
+#include <cmath>
 #include <limits>
 
 namespace sluice::metrics {
@@ -15,6 +16,28 @@ uint64_t RocAuc::PairCredit(const ScoreRanks::Counts& c, const ScoreRanks& ranks
 void RocAuc::Update(bool label, double score) {
   entries_.push_back(Entry{score + 0.0, label});  // + 0.0: -0.0 ties with 0.0.
   positives_ += label ? 1 : 0;
+  if (track_deltas_) delta_.push_back(entries_.back());
+}
+
+void RocAuc::SaveDelta(core::StateWriter* w) {
+  if (!track_deltas_) {
+    delta_ = entries_;
+    track_deltas_ = true;
+  }
+  w->PutVector(delta_);
+  delta_.clear();
+}
+
+bool RocAuc::LoadDelta(core::StateReader* r) {
+  std::vector<Entry> delta;
+  if (!r->GetVector(&delta)) return false;
+  for (const Entry& e : delta) {
+    if (std::isnan(e.score)) return false;
+    entries_.push_back(e);
+    positives_ += e.label ? 1 : 0;
+  }
+  track_deltas_ = true;  // What was loaded is already saved.
+  return true;
 }
 
 double RocAuc::Auc() const {
@@ -61,6 +84,30 @@ void RollingRocAuc::Update(bool label, double score) {
   twice_u_ += RocAuc::PairCredit(counts, ranks_, l);
   window_[next_] = Entry{score, label};
   next_ = next_ + 1 == window_.size() ? 0 : next_ + 1;
+}
+
+void RollingRocAuc::Save(core::StateWriter* w) const {
+  std::vector<Entry> oldest_first;
+  const size_t n = ranks_.size();
+  const size_t start = n == window_.size() ? next_ : 0;
+  for (size_t k = 0; k < n; ++k) oldest_first.push_back(window_[(start + k) % window_.size()]);
+  w->Put<uint64_t>(window_.size());
+  w->PutVector(oldest_first);
+}
+
+bool RollingRocAuc::Load(core::StateReader* r) {
+  uint64_t window = 0;
+  std::vector<Entry> entries;
+  if (!r->Get(&window) || !r->GetVector(&entries) || window != window_.size() ||
+      entries.size() > window) {
+    return false;
+  }
+  *this = RollingRocAuc(static_cast<int>(window));
+  for (const Entry& e : entries) {
+    if (std::isnan(e.score)) return false;
+    Update(e.label, e.score);
+  }
+  return true;
 }
 
 double RollingRocAuc::Auc() const {

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "core/state_codec.h"
 #include "metrics/score_ranks.h"
 
 namespace sluice::metrics {
@@ -22,6 +23,12 @@ class RocAuc {
   uint64_t positives() const { return positives_; }
   uint64_t negatives() const { return entries_.size() - positives_; }
 
+  // Checkpoints are incremental, as the state grows with the stream: SaveDelta() writes the
+  // pairs added since the previous SaveDelta() (all of them the first time) and LoadDelta()
+  // adds such a delta back. Loading every delta, in any order, restores the metric.
+  void SaveDelta(core::StateWriter* w);
+  bool LoadDelta(core::StateReader* r);
+
  private:
   friend class RollingRocAuc;
   // Twice the Mann-Whitney U credit of one entry against the set described by `counts`: 2 per
@@ -35,6 +42,8 @@ class RocAuc {
   mutable std::vector<Entry> entries_;  // entries_[0, sorted_) is sorted by score.
   mutable size_t sorted_ = 0;
   uint64_t positives_ = 0;
+  bool track_deltas_ = false;
+  std::vector<Entry> delta_;  // Added since the last SaveDelta().
 };
 
 // Exact AUC over the last `window_size` updates: an update evicts the oldest entry first. Both
@@ -47,6 +56,9 @@ class RollingRocAuc {
   double Auc() const;
   int window_size() const { return static_cast<int>(window_.size()); }
   uint64_t size() const { return ranks_.size(); }
+  // The window, oldest first. Load replaces the state; false if malformed or of another W.
+  void Save(core::StateWriter* w) const;
+  bool Load(core::StateReader* r);
 
  private:
   struct Entry {

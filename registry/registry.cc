@@ -77,6 +77,8 @@ absl::Status SqliteError(sqlite3* db, int rc, absl::string_view what) {
           absl::StrCat(message, " (the registry is locked by another writer)"));
     case SQLITE_FULL:
       return absl::ResourceExhaustedError(message);
+    case SQLITE_CONSTRAINT:
+      return absl::AlreadyExistsError(message);
     case SQLITE_READONLY:
     case SQLITE_PERM:
     case SQLITE_CANTOPEN:
@@ -299,7 +301,7 @@ absl::StatusOr<int64_t> Registry::Put(const NewVersion& v) {
   next.Bind(1, v.model);
   SLUICE_ASSIGN_OR_RETURN(const bool row, next.Step("next version"));
   (void)row;
-  const int64_t version = next.Int(0);
+  const int64_t version = v.version.value_or(next.Int(0));
   const std::string sha = core::Sha256Hex(v.state);
   SLUICE_ASSIGN_OR_RETURN(
       Statement insert,

@@ -20,6 +20,7 @@ namespace sluice::registry {
 // What a caller provides to register a new version.
 struct NewVersion {
   std::string model;                         // Model name, e.g. "default".
+  std::optional<int64_t> version;            // The number to use; unset: the next free one.
   std::optional<int64_t> parent;             // The version this one continues from.
   std::optional<double> created_event_time;  // Event time (seconds) of the last event learned.
   std::string trigger;       // The schedule rule that fired, e.g. "every 1000 events".
@@ -82,6 +83,7 @@ class Registry {
   Registry& operator=(const Registry&) = delete;
 
   // Stores a new version of `v.model` in one transaction and returns its number (1, 2, ...).
+  // AlreadyExists if `v.version` is set and taken.
   // Unavailable if the file is locked past the busy timeout, ResourceExhausted if the disk (or
   // the page cap) is full, PermissionDenied if read-only; the registry is unchanged then.
   absl::StatusOr<int64_t> Put(const NewVersion& v);

@@ -7,14 +7,20 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "core/clock.h"
+#include "core/flat_json.h"
+#include "core/format.h"
+#include "core/status_macros.h"
 #include "cxxopts.hpp"
 #include "engine/csv_reader.h"
 #include "engine/pipeline.h"
 #include "engine/replay.h"
+#include "engine/snapshotter.h"
 #include "engine/synthetic_stream.h"
 #include "engine/text_file.h"
+#include "registry/registry.h"
 #include "tools/commands.h"
 #include "tools/replay_report.h"
 
@@ -32,6 +38,12 @@ struct ReplayFlags {
   engine::ReplayOptions replay;
   std::string predictions, summary, report;
   bool quiet = false;
+  bool summary_timing = true;
+  // Registry.
+  std::string registry;
+  std::string model_name = "default";
+  engine::SnapshotSchedule schedule;
+  bool resume = false;
 };
 
 class FlagError : public std::exception {
@@ -79,6 +91,14 @@ std::optional<ReplayFlags> ParseFlags(int argc, char** argv) {
     ("summary", "Write the summary JSON here", cxxopts::value<std::string>()->default_value(""))
     ("report", "Write a self-contained HTML report here", cxxopts::value<std::string>()->default_value(""))
     ("quiet", "No progress and no summary table")
+    ("summary-timing", "Put seconds and events_per_second in the summary (false: the summary depends on the input only)", cxxopts::value<bool>()->default_value("true"))
+    ("registry", "Snapshot model versions into this SQLite registry", cxxopts::value<std::string>()->default_value(""))
+    ("model-name", "Model name in the registry", cxxopts::value<std::string>()->default_value("default"))
+    ("snapshot-every-events", "Snapshot after every N events", cxxopts::value<int64_t>()->default_value("0"))
+    ("snapshot-every-seconds", "Snapshot every S seconds of event time", cxxopts::value<double>()->default_value("0"))
+    ("snapshot-every-wall", "Snapshot every S seconds of wall time", cxxopts::value<double>()->default_value("0"))
+    ("serving", "continuous (serve the learning model) | frozen (serve the last registered version)", cxxopts::value<std::string>()->default_value("continuous"))
+    ("resume", "Continue from the registry's last snapshot (after a crash); outputs continue where it left off")
     ("h,help", "Show this help");
   // clang-format on
   const cxxopts::ParseResult flags = spec.parse(argc, argv);
@@ -149,6 +169,28 @@ std::optional<ReplayFlags> ParseFlags(int argc, char** argv) {
   f.summary = flags["summary"].as<std::string>();
   f.report = flags["report"].as<std::string>();
   f.quiet = flags.count("quiet") != 0;
+  f.summary_timing = flags["summary-timing"].as<bool>();
+  f.registry = flags["registry"].as<std::string>();
+  f.model_name = flags["model-name"].as<std::string>();
+  f.schedule.every_events = flags["snapshot-every-events"].as<int64_t>();
+  f.schedule.every_event_seconds = flags["snapshot-every-seconds"].as<double>();
+  f.schedule.every_wall_seconds = flags["snapshot-every-wall"].as<double>();
+  if (f.schedule.every_events < 0 || !(f.schedule.every_event_seconds >= 0) ||
+      !(f.schedule.every_wall_seconds >= 0)) {
+    throw FlagError("snapshot intervals must be >= 0");
+  }
+  const std::string serving = flags["serving"].as<std::string>();
+  if (serving != "continuous" && serving != "frozen") {
+    throw FlagError(absl::StrCat("--serving must be continuous or frozen, got \"", serving, "\""));
+  }
+  f.pipeline.serving = serving == "frozen" ? engine::Pipeline::Serving::kFrozen
+                                           : engine::Pipeline::Serving::kContinuous;
+  f.resume = flags.count("resume") != 0;
+  const bool snapshots = f.schedule.every_events > 0 || f.schedule.every_event_seconds > 0 ||
+                         f.schedule.every_wall_seconds > 0;
+  if (f.registry.empty() && (snapshots || f.resume || serving == "frozen")) {
+    throw FlagError("--snapshot-every-*, --resume and --serving frozen need --registry FILE");
+  }
   return f;
 }
 
@@ -162,6 +204,78 @@ std::string DescribeModels(const engine::Pipeline::Options& o, std::string* frau
   return absl::StrCat("MinMaxScaler | HalfSpaceTrees(n_trees=", o.hst.num_trees,
                       ", height=", o.hst.height, ", window_size=", o.hst.window_size,
                       ", seed=", o.hst.seed, ")");
+}
+
+// Everything that shapes the models' numbers: a snapshot restores only into the same config.
+core::FlatJson ConfigOf(const ReplayFlags& f, const std::vector<std::string>& features) {
+  const auto& o = f.pipeline;
+  const auto num = [](double v) { return core::FormatDouble(v); };
+  return {
+      {"features", core::JsonQuote(absl::StrJoin(features, ","))},
+      {"label_column", core::JsonQuote(f.csv.label_column)},
+      {"time_column", core::JsonQuote(f.csv.time_column)},
+      {"id_column", core::JsonQuote(f.csv.id_column)},
+      {"anomaly_model", o.anomaly ? "true" : "false"},
+      {"fraud_model", o.fraud ? "true" : "false"},
+      {"hst_trees", absl::StrCat(o.hst.num_trees)},
+      {"hst_height", absl::StrCat(o.hst.height)},
+      {"hst_window", absl::StrCat(o.hst.window_size)},
+      {"hst_seed", absl::StrCat(o.hst.seed)},
+      {"lr_scaler",
+       core::JsonQuote(o.fraud_scaler == engine::Pipeline::FraudScaler::kStandard ? "standard"
+                                                                                  : "minmax")},
+      {"lr_learning_rate", num(o.lr.learning_rate)},
+      {"lr_intercept_lr", num(o.lr.intercept_lr)},
+      {"lr_l2", num(o.lr.l2)},
+      {"lr_clip_gradient", num(o.lr.clip_gradient)},
+      {"lr_positive_weight", num(o.lr.positive_weight)},
+      {"lr_negative_weight", num(o.lr.negative_weight)},
+      {"label_delay", absl::StrCat(f.replay.label_delay)},
+      {"label_delay_seconds",
+       f.replay.label_delay_seconds.has_value() ? num(*f.replay.label_delay_seconds) : "null"},
+      {"metric_window", absl::StrCat(o.metric_window)},
+      {"serving",
+       core::JsonQuote(o.serving == engine::Pipeline::Serving::kFrozen ? "frozen" : "continuous")},
+      {"on_bad_row", core::JsonQuote(f.replay.skip_bad_rows ? "skip" : "fail")},
+  };
+}
+
+// The last snapshot of the registry's model and the checkpoints of its run, oldest first.
+absl::StatusOr<engine::ResumePoint> FindResumePoint(const ReplayFlags& flags,
+                                                    const core::FlatJson& config,
+                                                    engine::CheckpointInfo* info) {
+  SLUICE_ASSIGN_OR_RETURN(auto registry,
+                          registry::Registry::Open(flags.registry, core::Clock::Real()));
+  SLUICE_ASSIGN_OR_RETURN(const registry::Version latest, registry->Latest(flags.model_name));
+  if (latest.checkpoint.empty()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("version ", latest.version, " of \"", flags.model_name,
+                     "\" has no run checkpoint (imported?); it cannot be resumed"));
+  }
+  const std::optional<core::FlatJson> stored = core::ParseFlatJson(latest.config_json);
+  if (!stored.has_value()) {
+    return absl::DataLossError(absl::StrCat("version ", latest.version, ": unreadable config"));
+  }
+  if (const auto diff = core::DiffFlatJson(*stored, config); !diff.empty()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "version ", latest.version, " of \"", flags.model_name,
+        "\" was made with another config; refusing to resume it: ", absl::StrJoin(diff, "; ")));
+  }
+  SLUICE_ASSIGN_OR_RETURN(*info, engine::ReadCheckpointInfo(latest.checkpoint));
+  engine::ResumePoint point;
+  point.version = latest.version;
+  point.models = latest.state;
+  for (int64_t v = info->run_first_version; v < latest.version; ++v) {
+    absl::StatusOr<registry::Version> earlier = registry->Get(flags.model_name, v);
+    if (absl::IsNotFound(earlier.status())) continue;  // Collected by gc: its delta is lost.
+    SLUICE_RETURN_IF_ERROR(earlier.status());
+    SLUICE_ASSIGN_OR_RETURN(const engine::CheckpointInfo earlier_info,
+                            engine::ReadCheckpointInfo(earlier->checkpoint));
+    if (earlier_info.run_first_version != info->run_first_version) continue;
+    point.checkpoints.push_back(std::move(earlier->checkpoint));
+  }
+  point.checkpoints.push_back(latest.checkpoint);
+  return point;
 }
 
 int Fail(const absl::Status& status) {
@@ -215,25 +329,69 @@ int ReplayCommand(int argc, char** argv) {
   auto pipeline = engine::Pipeline::Create(flags.pipeline, (*reader)->feature_names());
   if (!pipeline.ok()) return Fail(pipeline.status());
 
+  const core::FlatJson config = ConfigOf(flags, (*reader)->feature_names());
+  std::optional<engine::ResumePoint> resume;
+  engine::CheckpointInfo resumed;
+  if (flags.resume) {
+    absl::StatusOr<engine::ResumePoint> point = FindResumePoint(flags, config, &resumed);
+    if (point.ok()) {
+      resume = std::move(*point);
+      flags.replay.resume = &*resume;
+      if (!flags.quiet) {
+        std::fprintf(stderr, "sluice replay: resuming from version %lld (after row %lld)\n",
+                     static_cast<long long>(resume->version),
+                     static_cast<long long>(resumed.rows_read));
+      }
+    } else if (absl::IsNotFound(point.status())) {
+      if (!flags.quiet) std::fputs("sluice replay: nothing to resume; starting fresh\n", stderr);
+    } else {
+      return Fail(point.status());
+    }
+  }
   std::unique_ptr<engine::BufferedFile> predictions;
   if (!flags.predictions.empty()) {
-    auto file = engine::BufferedFile::Create(flags.predictions);
+    auto file = resume.has_value()
+                    ? engine::BufferedFile::Resume(flags.predictions, resumed.predictions_bytes)
+                    : engine::BufferedFile::Create(flags.predictions);
     if (!file.ok()) return Fail(file.status());
     predictions = std::move(*file);
+  }
+  std::unique_ptr<engine::Snapshotter> snapshotter;
+  if (!flags.registry.empty()) {
+    engine::Snapshotter::Options options;
+    options.registry_path = flags.registry;
+    options.model_name = flags.model_name;
+    options.schedule = flags.schedule;
+    options.config_json = core::WriteFlatJson(config);
+    options.input = flags.input;
+    options.input_description = run.input;
+    auto started = engine::Snapshotter::Start(options, clock);
+    if (!started.ok()) return Fail(started.status());
+    snapshotter = std::move(*started);
+    flags.replay.snapshotter = snapshotter.get();
   }
   run.anomaly_model = DescribeModels(flags.pipeline, &run.fraud_model);
   run.metric_window = flags.pipeline.metric_window;
   run.label_delay = flags.replay.label_delay_seconds.has_value()
                         ? absl::StrCat(*flags.replay.label_delay_seconds, " s")
                         : absl::StrCat(flags.replay.label_delay, " events");
-  ReplayRecorder recorder(**pipeline, std::move(predictions), !flags.quiet,
-                          std::move(done_fraction), clock);
+  const ReplayRecorder::VersionColumns columns =
+      flags.registry.empty() ? ReplayRecorder::VersionColumns::kNone
+      : flags.pipeline.serving == engine::Pipeline::Serving::kFrozen
+          ? ReplayRecorder::VersionColumns::kFrozen
+          : ReplayRecorder::VersionColumns::kContinuous;
+  ReplayRecorder recorder(**pipeline, std::move(predictions), resumed.predictions_rows, columns,
+                          !flags.quiet, std::move(done_fraction), clock);
   const absl::StatusOr<engine::ReplayResult> result =
       engine::RunReplay(**reader, flags.replay, **pipeline, recorder, clock);
   const absl::Status closed = recorder.Finish();
   if (!result.ok()) return Fail(result.status());
   if (!closed.ok()) return Fail(closed);
   run.rows_read = (*reader)->rows_read();
+  run.summary_timing = flags.summary_timing;
+  for (const std::string& error : result->snapshot_errors) {
+    std::fprintf(stderr, "sluice replay: %s\n", error.c_str());
+  }
   if (result->events == 0) {
     return Fail(absl::InvalidArgumentError(absl::StrCat(run.input, ": no data rows")));
   }
@@ -247,8 +405,17 @@ int ReplayCommand(int argc, char** argv) {
         engine::WriteFileAtomically(flags.report, recorder.HtmlReport(run, *result));
     if (!status.ok()) return Fail(status);
   }
-  if (!flags.quiet) std::fputs(recorder.SummaryTable(run, *result).c_str(), stdout);
-  return 0;
+  if (!flags.quiet) {
+    std::fputs(recorder.SummaryTable(run, *result).c_str(), stdout);
+    if (result->snapshots > 0) {
+      std::printf("  registry: %s, model \"%s\", %lld versions written (last: %lld)\n",
+                  flags.registry.c_str(), flags.model_name.c_str(),
+                  static_cast<long long>(result->snapshots -
+                                         static_cast<int64_t>(result->snapshot_errors.size())),
+                  static_cast<long long>(result->last_version));
+    }
+  }
+  return result->snapshot_errors.empty() ? 0 : 1;
 }
 
 }  // namespace sluice::tools

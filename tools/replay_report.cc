@@ -115,25 +115,32 @@ std::string ModelJson(const std::string& model, const engine::ModelMetrics& m) {
 }  // namespace
 
 ReplayRecorder::ReplayRecorder(const engine::Pipeline& pipeline,
-                               std::unique_ptr<engine::BufferedFile> predictions, bool progress,
-                               std::function<double(int64_t rows)> done_fraction,
+                               std::unique_ptr<engine::BufferedFile> predictions,
+                               int64_t prediction_lines, VersionColumns version_columns,
+                               bool progress, std::function<double(int64_t rows)> done_fraction,
                                const core::Clock& clock)
     : pipeline_(pipeline),
       predictions_(std::move(predictions)),
+      prediction_lines_(prediction_lines),
+      version_columns_(version_columns),
       progress_(progress),
       tty_(isatty(STDERR_FILENO) != 0),
       done_fraction_(std::move(done_fraction)),
       clock_(clock),
       start_(clock.Now()),
       last_progress_(start_) {
-  if (predictions_ != nullptr) {
-    predictions_->Append("row,id,event_time,label,anomaly_score,fraud_probability\n");
+  if (predictions_ != nullptr && prediction_lines_ == 0) {
+    predictions_->Append(absl::StrCat(
+        "row,id,event_time,label,anomaly_score,fraud_probability",
+        version_columns_ == VersionColumns::kNone ? "" : ",model_version",
+        version_columns_ == VersionColumns::kContinuous ? ",events_since_snapshot" : "", "\n"));
   }
 }
 
-void ReplayRecorder::OnPrediction(const core::Event& event,
-                                  const engine::Pipeline::Scores& scores) {
+void ReplayRecorder::OnPrediction(const core::Event& event, const engine::Pipeline::Scores& scores,
+                                  const engine::Served& served) {
   if (predictions_ == nullptr) return;
+  ++prediction_lines_;
   std::string& out = predictions_->buffer();
   absl::StrAppend(&out, event.row, ",");
   AppendCsvField(event.id, &out);
@@ -145,8 +152,17 @@ void ReplayRecorder::OnPrediction(const core::Event& event,
   AppendOptionalDouble(scores.anomaly, &out);
   out.push_back(',');
   AppendOptionalDouble(scores.fraud, &out);
+  if (version_columns_ != VersionColumns::kNone) absl::StrAppend(&out, ",", served.version);
+  if (version_columns_ == VersionColumns::kContinuous) {
+    absl::StrAppend(&out, ",", served.events_since_snapshot);
+  }
   out.push_back('\n');
   predictions_->MaybeFlush();
+}
+
+std::pair<int64_t, int64_t> ReplayRecorder::OnSnapshot(int64_t /*version*/) {
+  if (predictions_ == nullptr) return {0, 0};
+  return {predictions_->Flush(), prediction_lines_};
 }
 
 void ReplayRecorder::OnLabel(bool label, const engine::Pipeline::Scores& scores) {

@@ -25,19 +25,26 @@ struct RunDescription {
   std::string label_delay;  // e.g. "0 events".
   int metric_window = 1000;
   int64_t rows_read = 0;
+  bool summary_timing = true;  // false: leave wall-clock fields out of the summary.
 };
 
 // Collects predictions, progress and report data during a replay. Not thread-safe.
 class ReplayRecorder final : public engine::ReplayObserver {
  public:
-  // `predictions` may be null (no --predictions). `done_fraction` (may be empty) tells how
-  // much of the input was read, in [0, 1], for the progress bar. `pipeline` and `clock` must
-  // outlive the recorder.
+  // Which columns tell the model that made each prediction (with a registry).
+  enum class VersionColumns { kNone, kFrozen, kContinuous };
+  // `predictions` may be null (no --predictions). A resumed run passes the file opened with
+  // BufferedFile::Resume and the lines it already holds; a fresh one, a new file and 0 (the
+  // header is written then). `done_fraction` (may be empty) tells how much of the input was
+  // read, in [0, 1], for the progress bar. `pipeline` and `clock` must outlive the recorder.
   ReplayRecorder(const engine::Pipeline& pipeline,
-                 std::unique_ptr<engine::BufferedFile> predictions, bool progress,
+                 std::unique_ptr<engine::BufferedFile> predictions, int64_t prediction_lines,
+                 VersionColumns version_columns, bool progress,
                  std::function<double(int64_t rows)> done_fraction, const core::Clock& clock);
 
-  void OnPrediction(const core::Event& event, const engine::Pipeline::Scores& scores) override;
+  void OnPrediction(const core::Event& event, const engine::Pipeline::Scores& scores,
+                    const engine::Served& served) override;
+  std::pair<int64_t, int64_t> OnSnapshot(int64_t version) override;
   void OnLabel(bool label, const engine::Pipeline::Scores& scores) override;
   void OnBadRow(const std::string& message) override;
   void OnProgress(int64_t rows_read) override;
@@ -60,6 +67,8 @@ class ReplayRecorder final : public engine::ReplayObserver {
 
   const engine::Pipeline& pipeline_;
   std::unique_ptr<engine::BufferedFile> predictions_;
+  int64_t prediction_lines_;
+  VersionColumns version_columns_;
   bool progress_;
   bool tty_;
   std::function<double(int64_t rows)> done_fraction_;

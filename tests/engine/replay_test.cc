@@ -47,7 +47,7 @@ std::string ToCsv(const std::vector<Row>& rows) {
 
 class Collector final : public ReplayObserver {
  public:
-  void OnPrediction(const core::Event&, const Pipeline::Scores& scores) override {
+  void OnPrediction(const core::Event&, const Pipeline::Scores& scores, const Served&) override {
     fraud.push_back(scores.fraud);
   }
   void OnLabel(bool, const Pipeline::Scores&) override { ++labels; }

@@ -1,0 +1,197 @@
+// engine/snapshotter.cc
+#include "engine/snapshotter.h"
+
+#include <cmath>
+
+#include "absl/strings/str_cat.h"
+#include "core/format.h"
+#include "core/sha256.h"
+#include "core/state_codec.h"
+#include "core/status_macros.h"
+#include "engine/byte_stream.h"
+#include "registry/registry.h"
+
+namespace sluice::engine {
+namespace {
+
+constexpr absl::string_view kModelsKind = "PipelineModels";
+
+std::string JsonString(absl::string_view s) {
+  std::string out = "\"";
+  for (const char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    if (static_cast<unsigned char>(c) < 0x20) {
+      out += ' ';
+      continue;
+    }
+    out += c;
+  }
+  return out + "\"";
+}
+
+std::string JsonOptional(const std::optional<double>& v) {
+  return v.has_value() && std::isfinite(*v) ? core::FormatDouble(*v) : std::string("null");
+}
+
+// SHA-256 of a whole file, streamed.
+absl::StatusOr<std::string> HashFile(const std::string& path) {
+  SLUICE_ASSIGN_OR_RETURN(std::unique_ptr<ByteStream> stream, OpenFileStream(path));
+  core::Sha256 sha;
+  std::string buffer(1 << 20, '\0');
+  while (true) {
+    SLUICE_ASSIGN_OR_RETURN(const size_t n, stream->Read(buffer.data(), buffer.size()));
+    if (n == 0) break;
+    sha.Update(absl::string_view(buffer.data(), n));
+  }
+  return sha.HexDigest();
+}
+
+}  // namespace
+
+std::string PackModels(const std::string& anomaly, const std::string& fraud) {
+  core::StateWriter w;
+  w.PutString(anomaly);
+  w.PutString(fraud);
+  return core::SealState(kModelsKind, 1, w.payload());
+}
+
+absl::Status UnpackModels(absl::string_view blob, std::string* anomaly, std::string* fraud) {
+  SLUICE_ASSIGN_OR_RETURN(const absl::string_view payload, core::OpenState(blob, kModelsKind, 1));
+  core::StateReader r(payload);
+  r.GetString(anomaly);
+  r.GetString(fraud);
+  if (!r.done()) return absl::DataLossError("pipeline models: malformed payload");
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::unique_ptr<Snapshotter>> Snapshotter::Start(const Options& options,
+                                                                const core::Clock& wall) {
+  if (options.schedule.every_events < 0 || options.schedule.every_event_seconds < 0 ||
+      options.schedule.every_wall_seconds < 0) {
+    return absl::InvalidArgumentError("snapshot schedule: intervals must be >= 0");
+  }
+  SLUICE_ASSIGN_OR_RETURN(std::unique_ptr<registry::Registry> registry,
+                          registry::Registry::Open(options.registry_path, wall));
+  int64_t last = 0;
+  if (absl::StatusOr<int64_t> latest = registry->Resolve(options.model_name, "latest");
+      latest.ok()) {
+    last = *latest;
+  } else if (!absl::IsNotFound(latest.status())) {
+    return latest.status();
+  }
+  return std::unique_ptr<Snapshotter>(new Snapshotter(options, wall, last));
+}
+
+Snapshotter::Snapshotter(const Options& options, const core::Clock& wall, int64_t last_version)
+    : options_(options), wall_(wall), version_(last_version), last_wall_(wall.Now()) {
+  writer_ = std::thread([this] { Write(); });
+}
+
+Snapshotter::~Snapshotter() { Finish(); }
+
+void Snapshotter::ContinueAfter(int64_t version, double event_time) {
+  version_ = version;
+  if (std::isfinite(event_time)) last_event_time_ = event_time;
+}
+
+std::optional<std::string> Snapshotter::Due(int64_t events, double event_time) {
+  const SnapshotSchedule& s = options_.schedule;
+  if (s.every_events > 0 && events % s.every_events == 0) {
+    if (std::isfinite(event_time)) last_event_time_ = event_time;
+    last_wall_ = wall_.Now();
+    return absl::StrCat("every ", s.every_events, " events");
+  }
+  if (s.every_event_seconds > 0 && std::isfinite(event_time)) {
+    if (!last_event_time_.has_value()) last_event_time_ = event_time;
+    if (event_time - *last_event_time_ >= s.every_event_seconds) {
+      last_event_time_ = event_time;
+      last_wall_ = wall_.Now();
+      return absl::StrCat("every ", s.every_event_seconds, " s of event time");
+    }
+  }
+  if (s.every_wall_seconds > 0 && (events & 63) == 0) {  // The clock is read every 64 events.
+    const absl::Time now = wall_.Now();
+    if (now - last_wall_ >= absl::Seconds(s.every_wall_seconds)) {
+      last_wall_ = now;
+      if (std::isfinite(event_time)) last_event_time_ = event_time;
+      return absl::StrCat("every ", s.every_wall_seconds, " s of wall time");
+    }
+  }
+  return std::nullopt;
+}
+
+void Snapshotter::Submit(Snapshot snapshot) {
+  absl::MutexLock lock(&mu_);
+  queue_.push_back(std::move(snapshot));
+}
+
+int64_t Snapshotter::failures() const {
+  absl::MutexLock lock(&mu_);
+  return static_cast<int64_t>(errors_.size());
+}
+
+std::vector<std::string> Snapshotter::Finish() {
+  {
+    absl::MutexLock lock(&mu_);
+    finishing_ = true;
+  }
+  if (writer_.joinable()) writer_.join();
+  absl::MutexLock lock(&mu_);
+  return errors_;
+}
+
+void Snapshotter::Write() {
+  // The registry belongs to this thread alone.
+  absl::StatusOr<std::unique_ptr<registry::Registry>> registry =
+      registry::Registry::Open(options_.registry_path, wall_);
+  std::optional<std::string> input_sha256;
+  bool hashed = options_.input.empty();
+  while (true) {
+    Snapshot snapshot;
+    {
+      absl::MutexLock lock(&mu_);
+      mu_.Await(absl::Condition(
+          +[](Snapshotter* self) ABSL_EXCLUSIVE_LOCKS_REQUIRED(self->mu_) {
+            return !self->queue_.empty() || self->finishing_;
+          },
+          this));
+      if (queue_.empty()) return;
+      snapshot = std::move(queue_.front());
+      queue_.pop_front();
+    }
+    if (!hashed) {  // Once, off the stream's threads.
+      hashed = true;
+      if (absl::StatusOr<std::string> sha = HashFile(options_.input); sha.ok()) {
+        input_sha256 = *sha;
+      }
+    }
+    registry::NewVersion v;
+    v.model = options_.model_name;
+    v.version = snapshot.version;
+    v.parent = snapshot.parent;
+    v.created_event_time = snapshot.event_time;
+    v.trigger = snapshot.trigger;
+    v.config_json = options_.config_json;
+    v.metrics_json = snapshot.metrics_json;
+    v.state = std::move(snapshot.models);
+    v.checkpoint = std::move(snapshot.checkpoint);
+    v.lineage_json = absl::StrCat(
+        "{\"source\": \"csv\", \"input\": ", JsonString(options_.input_description),
+        ", \"input_sha256\": ", input_sha256.has_value() ? JsonString(*input_sha256) : "null",
+        ", \"rows\": [0, ", snapshot.rows_read, "], \"events_learned\": ", snapshot.events,
+        ", \"labels_learned\": ", snapshot.labels,
+        ", \"first_event_id\": ", JsonString(snapshot.first_event_id),
+        ", \"last_event_id\": ", JsonString(snapshot.last_event_id),
+        ", \"first_event_time\": ", JsonOptional(snapshot.first_event_time),
+        ", \"last_event_time\": ", JsonOptional(snapshot.last_event_time), "}");
+    absl::Status status = registry.status();
+    if (status.ok()) status = (*registry)->Put(v).status();
+    if (!status.ok()) {
+      absl::MutexLock lock(&mu_);
+      errors_.push_back(absl::StrCat("snapshot version ", snapshot.version, " (", snapshot.trigger,
+                                     ") was not written: ", status.message()));
+    }
+  }
+}
+
+}  // namespace sluice::engine

@@ -1,0 +1,105 @@
+// engine/snapshotter.h. Scheduled snapshots of a running pipeline into the model registry: when
+// a rule fires, each pipeline stage hands over its state at the same event boundary, and a
+// background thread writes the version, so the stream does not wait for the disk.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "core/clock.h"
+
+namespace sluice::engine {
+
+// When to snapshot; every rule that is set fires on its own. All zero: only at the start and
+// the end of the stream.
+struct SnapshotSchedule {
+  int64_t every_events = 0;        // After every N-th event.
+  double every_event_seconds = 0;  // When event time advanced S seconds since the last one.
+  double every_wall_seconds = 0;   // When S seconds of wall time passed since the last one.
+};
+
+// One version ready to be written.
+struct Snapshot {
+  int64_t version = 0;
+  std::optional<int64_t> parent;
+  std::string trigger;
+  std::optional<double> event_time;  // Of the last event it learned.
+  std::string models;                // PackModels() of both learners.
+  std::string checkpoint;            // Run state for --resume and continuous audit.
+  std::string metrics_json;
+  // Lineage.
+  int64_t rows_read = 0;  // Source rows [0, rows_read) are behind it.
+  int64_t events = 0;
+  int64_t labels = 0;
+  std::string first_event_id, last_event_id;
+  std::optional<double> first_event_time, last_event_time;
+};
+
+// Packs the two learner states (either may be empty: model off) into one registry blob.
+std::string PackModels(const std::string& anomaly, const std::string& fraud);
+// DataLoss if `blob` is not a PackModels() blob.
+absl::Status UnpackModels(absl::string_view blob, std::string* anomaly, std::string* fraud);
+
+class Snapshotter {
+ public:
+  struct Options {
+    std::string registry_path;
+    std::string model_name = "default";
+    SnapshotSchedule schedule;
+    std::string config_json;  // Recorded with every version.
+    std::string input;        // The input file ("" for the built-in stream).
+    std::string input_description;
+  };
+
+  // Opens the registry (errors surface here, before the stream starts), picks the first
+  // version number and starts the writer thread. `wall` must outlive the snapshotter.
+  static absl::StatusOr<std::unique_ptr<Snapshotter>> Start(const Options& options,
+                                                            const core::Clock& wall);
+  ~Snapshotter();
+  Snapshotter(const Snapshotter&) = delete;
+  Snapshotter& operator=(const Snapshotter&) = delete;
+
+  // Stage 1 (one thread): called after each event; the trigger if a snapshot is due after it.
+  std::optional<std::string> Due(int64_t events, double event_time);
+  // Continue numbering after `version` and measure the schedule from `event_time` (resume).
+  void ContinueAfter(int64_t version, double event_time);
+
+  // Stage 2 (one thread): the number the next snapshot gets, and the last one taken.
+  int64_t TakeVersion() { return ++version_; }
+  int64_t version() const { return version_; }
+  // Queues `snapshot` for the writer thread.
+  void Submit(Snapshot snapshot);
+  // Waits until everything submitted was written or failed; returns one message per failure.
+  std::vector<std::string> Finish();
+  // Failures so far (thread-safe), e.g. to show while the stream goes on.
+  int64_t failures() const;
+  const Options& options() const { return options_; }
+
+ private:
+  Snapshotter(const Options& options, const core::Clock& wall, int64_t last_version);
+  void Write();
+
+  const Options options_;
+  const core::Clock& wall_;
+  int64_t version_;  // Stage 2.
+  // Stage 1 schedule state.
+  std::optional<double> last_event_time_;
+  absl::Time last_wall_;
+
+  mutable absl::Mutex mu_;
+  std::deque<Snapshot> queue_ ABSL_GUARDED_BY(mu_);
+  bool finishing_ ABSL_GUARDED_BY(mu_) = false;
+  std::vector<std::string> errors_ ABSL_GUARDED_BY(mu_);
+  std::thread writer_;
+};
+
+}  // namespace sluice::engine
