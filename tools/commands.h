@@ -6,5 +6,7 @@ namespace sluice::tools {
 
 int ReplayCommand(int argc, char** argv);
 int GenCommand(int argc, char** argv);
+int RegistryCommand(int argc, char** argv);
+int AuditCommand(int argc, char** argv);
 
 }  // namespace sluice::tools

@@ -14,7 +14,9 @@ constexpr const char* kUsage =
     "\n"
     "commands:\n"
     "  replay   stream a CSV (or the built-in synthetic stream) through both models\n"
-    "  gen      write the synthetic credit-card-like CSV\n";
+    "  gen      write the synthetic credit-card-like CSV\n"
+    "  registry list, show, diff, export, import, alias and gc model versions\n"
+    "  audit    reproduce predictions bit for bit from the registry\n";
 
 }  // namespace
 
@@ -26,6 +28,8 @@ int main(int argc, char** argv) {
   const std::string command = argv[1];
   if (command == "replay") return sluice::tools::ReplayCommand(argc - 1, argv + 1);
   if (command == "gen") return sluice::tools::GenCommand(argc - 1, argv + 1);
+  if (command == "registry") return sluice::tools::RegistryCommand(argc - 1, argv + 1);
+  if (command == "audit") return sluice::tools::AuditCommand(argc - 1, argv + 1);
   std::fprintf(stderr, "sluice: unknown command \"%s\"\n\n%s", command.c_str(), kUsage);
   return 2;
 }

@@ -23,6 +23,7 @@
 #include "registry/registry.h"
 #include "tools/commands.h"
 #include "tools/replay_report.h"
+#include "tools/run_config.h"
 
 namespace sluice::tools {
 namespace {
@@ -206,38 +207,15 @@ std::string DescribeModels(const engine::Pipeline::Options& o, std::string* frau
                       ", seed=", o.hst.seed, ")");
 }
 
-// Everything that shapes the models' numbers: a snapshot restores only into the same config.
 core::FlatJson ConfigOf(const ReplayFlags& f, const std::vector<std::string>& features) {
-  const auto& o = f.pipeline;
-  const auto num = [](double v) { return core::FormatDouble(v); };
-  return {
-      {"features", core::JsonQuote(absl::StrJoin(features, ","))},
-      {"label_column", core::JsonQuote(f.csv.label_column)},
-      {"time_column", core::JsonQuote(f.csv.time_column)},
-      {"id_column", core::JsonQuote(f.csv.id_column)},
-      {"anomaly_model", o.anomaly ? "true" : "false"},
-      {"fraud_model", o.fraud ? "true" : "false"},
-      {"hst_trees", absl::StrCat(o.hst.num_trees)},
-      {"hst_height", absl::StrCat(o.hst.height)},
-      {"hst_window", absl::StrCat(o.hst.window_size)},
-      {"hst_seed", absl::StrCat(o.hst.seed)},
-      {"lr_scaler",
-       core::JsonQuote(o.fraud_scaler == engine::Pipeline::FraudScaler::kStandard ? "standard"
-                                                                                  : "minmax")},
-      {"lr_learning_rate", num(o.lr.learning_rate)},
-      {"lr_intercept_lr", num(o.lr.intercept_lr)},
-      {"lr_l2", num(o.lr.l2)},
-      {"lr_clip_gradient", num(o.lr.clip_gradient)},
-      {"lr_positive_weight", num(o.lr.positive_weight)},
-      {"lr_negative_weight", num(o.lr.negative_weight)},
-      {"label_delay", absl::StrCat(f.replay.label_delay)},
-      {"label_delay_seconds",
-       f.replay.label_delay_seconds.has_value() ? num(*f.replay.label_delay_seconds) : "null"},
-      {"metric_window", absl::StrCat(o.metric_window)},
-      {"serving",
-       core::JsonQuote(o.serving == engine::Pipeline::Serving::kFrozen ? "frozen" : "continuous")},
-      {"on_bad_row", core::JsonQuote(f.replay.skip_bad_rows ? "skip" : "fail")},
-  };
+  RunConfig config;
+  config.csv = f.csv;
+  config.pipeline = f.pipeline;
+  config.label_delay = f.replay.label_delay;
+  config.label_delay_seconds = f.replay.label_delay_seconds;
+  config.skip_bad_rows = f.replay.skip_bad_rows;
+  config.features = features;
+  return ConfigJson(config);
 }
 
 // The last snapshot of the registry's model and the checkpoints of its run, oldest first.

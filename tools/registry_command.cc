@@ -1,0 +1,261 @@
+// tools/registry_command.cc. `sluice registry ...`: look at and manage model versions.
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/time.h"
+#include "core/clock.h"
+#include "core/flat_json.h"
+#include "core/format.h"
+#include "core/status_macros.h"
+#include "cxxopts.hpp"
+#include "registry/registry.h"
+#include "tools/commands.h"
+
+namespace sluice::tools {
+namespace {
+
+constexpr const char* kUsage =
+    "usage: sluice registry --registry FILE [--model-name NAME] [--json] <command>\n"
+    "  list                 every version of the model\n"
+    "  show V               one version: metadata, lineage, metrics\n"
+    "  diff V1 V2           what changed in config, lineage, metrics and state\n"
+    "  export V FILE        write a one-version registry file\n"
+    "  import FILE          add the versions of another registry file\n"
+    "  alias NAME V         point alias NAME (champion, challenger, ...) at V\n"
+    "  history NAME         every change of alias NAME\n"
+    "  gc --keep N          delete all but the newest N versions (aliased ones stay)\n"
+    "V is a number, an alias or \"latest\".\n";
+
+std::string Time(int64_t unix_ms) {
+  return absl::FormatTime("%Y-%m-%d %H:%M:%S", absl::FromUnixMillis(unix_ms), absl::UTCTimeZone());
+}
+
+std::string Optional(const std::optional<int64_t>& v) {
+  return v.has_value() ? absl::StrCat(*v) : std::string("null");
+}
+
+std::string VersionJson(const registry::Version& v) {
+  return absl::StrCat(
+      "{\"model\": ", core::JsonQuote(v.model), ", \"version\": ", v.version,
+      ", \"parent\": ", Optional(v.parent), ", \"created_wall_ms\": ", v.created_wall_ms,
+      ", \"created_event_time\": ",
+      v.created_event_time.has_value() ? core::FormatDouble(*v.created_event_time) : "null",
+      ", \"trigger\": ", core::JsonQuote(v.trigger),
+      ", \"code_version\": ", core::JsonQuote(v.code_version), ", \"config\": ", v.config_json,
+      ", \"lineage\": ", v.lineage_json, ", \"metrics\": ", v.metrics_json,
+      ", \"state_sha256\": ", core::JsonQuote(v.state_sha256),
+      ", \"state_format\": ", v.state_format, ", \"state_bytes\": ", v.state_bytes, "}");
+}
+
+// The keys whose values differ between two JSON texts: flat objects compare key by key; the
+// nested lineage and metrics compare their top-level text.
+void DiffSection(const char* name, const std::string& a, const std::string& b,
+                 std::vector<std::string>* out) {
+  const auto flat_a = core::ParseFlatJson(a);
+  const auto flat_b = core::ParseFlatJson(b);
+  if (flat_a.has_value() && flat_b.has_value()) {
+    for (const std::string& d : core::DiffFlatJson(*flat_a, *flat_b)) {
+      out->push_back(absl::StrCat(name, ".", d));
+    }
+  } else if (a != b) {
+    out->push_back(absl::StrCat(name, ":\n    - ", a, "\n    + ", b));
+  }
+}
+
+absl::StatusOr<int> Run(registry::Registry& reg, const std::string& model, bool json,
+                        const std::vector<std::string>& args, int64_t keep) {
+  const std::string& command = args[0];
+  const auto need = [&](size_t n) -> absl::Status {
+    if (args.size() != n + 1) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("\"", command, "\" takes ", n, " argument", n == 1 ? "" : "s"));
+    }
+    return absl::OkStatus();
+  };
+  if (command == "list") {
+    SLUICE_RETURN_IF_ERROR(need(0));
+    SLUICE_ASSIGN_OR_RETURN(const auto versions, reg.List(model));
+    SLUICE_ASSIGN_OR_RETURN(const auto aliases, reg.Aliases(model));
+    if (json) {
+      std::string out = "[";
+      for (const auto& v : versions)
+        absl::StrAppend(&out, out.size() > 1 ? ",\n " : "", VersionJson(v));
+      std::printf("%s]\n", out.c_str());
+      return 0;
+    }
+    std::printf("%-8s %-7s %-20s %-22s %-12s %10s  %s\n", "version", "parent", "created (UTC)",
+                "trigger", "code", "bytes", "aliases");
+    for (const auto& v : versions) {
+      std::vector<std::string> names;
+      for (const auto& [alias, target] : aliases) {
+        if (target == v.version) names.push_back(alias);
+      }
+      std::printf("%-8lld %-7s %-20s %-22s %-12s %10lld  %s\n", static_cast<long long>(v.version),
+                  v.parent.has_value() ? absl::StrCat(*v.parent).c_str() : "-",
+                  Time(v.created_wall_ms).c_str(), v.trigger.substr(0, 22).c_str(),
+                  v.code_version.substr(0, 12).c_str(), static_cast<long long>(v.state_bytes),
+                  absl::StrJoin(names, ",").c_str());
+    }
+    std::printf("%zu versions of \"%s\" in %s\n", versions.size(), model.c_str(),
+                reg.path().c_str());
+    return 0;
+  }
+  if (command == "show") {
+    SLUICE_RETURN_IF_ERROR(need(1));
+    SLUICE_ASSIGN_OR_RETURN(const int64_t number, reg.Resolve(model, args[1]));
+    SLUICE_ASSIGN_OR_RETURN(const registry::Version v, reg.Get(model, number));
+    if (json) {
+      std::printf("%s\n", VersionJson(v).c_str());
+      return 0;
+    }
+    std::printf(
+        "model        %s\nversion      %lld\nparent       %s\ncreated      %s UTC\n"
+        "event time   %s\ntrigger      %s\ncode         %s\nstate        %lld bytes, format %d, "
+        "sha256 %s (verified)\nconfig       %s\nlineage      %s\nmetrics      %s\n",
+        v.model.c_str(), static_cast<long long>(v.version),
+        v.parent.has_value() ? absl::StrCat(*v.parent).c_str() : "none",
+        Time(v.created_wall_ms).c_str(),
+        v.created_event_time.has_value() ? core::FormatDouble(*v.created_event_time).c_str()
+                                         : "none",
+        v.trigger.c_str(), v.code_version.c_str(), static_cast<long long>(v.state_bytes),
+        v.state_format, v.state_sha256.c_str(), v.config_json.c_str(), v.lineage_json.c_str(),
+        v.metrics_json.c_str());
+    return 0;
+  }
+  if (command == "diff") {
+    SLUICE_RETURN_IF_ERROR(need(2));
+    SLUICE_ASSIGN_OR_RETURN(const int64_t n1, reg.Resolve(model, args[1]));
+    SLUICE_ASSIGN_OR_RETURN(const int64_t n2, reg.Resolve(model, args[2]));
+    SLUICE_ASSIGN_OR_RETURN(const registry::Version a, reg.Get(model, n1));
+    SLUICE_ASSIGN_OR_RETURN(const registry::Version b, reg.Get(model, n2));
+    std::vector<std::string> changes;
+    DiffSection("config", a.config_json, b.config_json, &changes);
+    DiffSection("lineage", a.lineage_json, b.lineage_json, &changes);
+    DiffSection("metrics", a.metrics_json, b.metrics_json, &changes);
+    if (a.trigger != b.trigger)
+      changes.push_back(absl::StrCat("trigger: ", a.trigger, " -> ", b.trigger));
+    if (a.code_version != b.code_version) {
+      changes.push_back(absl::StrCat("code_version: ", a.code_version, " -> ", b.code_version));
+    }
+    if (a.state_sha256 != b.state_sha256) {
+      changes.push_back(absl::StrCat("parameters (state): ", a.state_bytes, " bytes sha256 ",
+                                     a.state_sha256.substr(0, 12), " -> ", b.state_bytes,
+                                     " bytes sha256 ", b.state_sha256.substr(0, 12)));
+    }
+    if (json) {
+      std::string out = "[";
+      for (const auto& c : changes)
+        absl::StrAppend(&out, out.size() > 1 ? ", " : "", core::JsonQuote(c));
+      std::printf("%s]\n", out.c_str());
+      return 0;
+    }
+    std::printf("version %lld -> %lld: %zu differences\n", static_cast<long long>(n1),
+                static_cast<long long>(n2), changes.size());
+    for (const auto& c : changes) std::printf("  %s\n", c.c_str());
+    return 0;
+  }
+  if (command == "export") {
+    SLUICE_RETURN_IF_ERROR(need(2));
+    SLUICE_ASSIGN_OR_RETURN(const int64_t number, reg.Resolve(model, args[1]));
+    SLUICE_RETURN_IF_ERROR(reg.Export(model, number, args[2]));
+    std::printf("exported version %lld of \"%s\" to %s\n", static_cast<long long>(number),
+                model.c_str(), args[2].c_str());
+    return 0;
+  }
+  if (command == "import") {
+    SLUICE_RETURN_IF_ERROR(need(1));
+    SLUICE_ASSIGN_OR_RETURN(const auto mapping, reg.Import(args[1]));
+    for (const auto& [name, from, to] : mapping) {
+      std::printf("imported \"%s\" version %lld as version %lld\n", name.c_str(),
+                  static_cast<long long>(from), static_cast<long long>(to));
+    }
+    return 0;
+  }
+  if (command == "alias") {
+    SLUICE_RETURN_IF_ERROR(need(2));
+    SLUICE_ASSIGN_OR_RETURN(const int64_t number, reg.Resolve(model, args[2]));
+    SLUICE_RETURN_IF_ERROR(reg.SetAlias(model, args[1], number));
+    std::printf("%s -> version %lld\n", args[1].c_str(), static_cast<long long>(number));
+    return 0;
+  }
+  if (command == "history") {
+    SLUICE_RETURN_IF_ERROR(need(1));
+    SLUICE_ASSIGN_OR_RETURN(const auto changes, reg.AliasHistory(model, args[1]));
+    if (json) {
+      std::string out = "[";
+      for (const auto& c : changes) {
+        absl::StrAppend(&out, out.size() > 1 ? ", " : "", "{\"version\": ", Optional(c.version),
+                        ", \"previous\": ", Optional(c.previous),
+                        ", \"changed_wall_ms\": ", c.changed_wall_ms, "}");
+      }
+      std::printf("%s]\n", out.c_str());
+      return 0;
+    }
+    for (const auto& c : changes) {
+      std::printf("%s UTC  %s -> %s (was %s)\n", Time(c.changed_wall_ms).c_str(), args[1].c_str(),
+                  Optional(c.version).c_str(), Optional(c.previous).c_str());
+    }
+    return 0;
+  }
+  if (command == "gc") {
+    SLUICE_RETURN_IF_ERROR(need(0));
+    SLUICE_ASSIGN_OR_RETURN(const int64_t deleted, reg.Gc(model, keep));
+    std::printf("deleted %lld versions of \"%s\"\n", static_cast<long long>(deleted),
+                model.c_str());
+    return 0;
+  }
+  return absl::InvalidArgumentError(absl::StrCat("unknown registry command \"", command, "\""));
+}
+
+}  // namespace
+
+int RegistryCommand(int argc, char** argv) {
+  cxxopts::Options spec("sluice registry", kUsage);
+  spec.add_options()("registry", "Registry file", cxxopts::value<std::string>())(
+      "model-name", "Model name", cxxopts::value<std::string>()->default_value("default"))(
+      "json", "Machine-readable output")("keep", "With gc: versions to keep",
+                                         cxxopts::value<int64_t>()->default_value("0"))(
+      "h,help", "Show this help");
+  std::string path, model;
+  bool json = false;
+  int64_t keep = 0;
+  std::vector<std::string> args;
+  try {
+    const cxxopts::ParseResult flags = spec.parse(argc, argv);
+    if (flags.count("help") != 0) {
+      std::fputs(kUsage, stdout);
+      return 0;
+    }
+    if (flags.count("registry") == 0)
+      throw cxxopts::exceptions::exception("--registry FILE is required");
+    path = flags["registry"].as<std::string>();
+    model = flags["model-name"].as<std::string>();
+    json = flags.count("json") != 0;
+    keep = flags["keep"].as<int64_t>();
+    args = flags.unmatched();
+    if (args.empty()) throw cxxopts::exceptions::exception("no command given");
+    if (args[0] == "gc" && keep < 1)
+      throw cxxopts::exceptions::exception("gc needs --keep N (N >= 1)");
+  } catch (const cxxopts::exceptions::exception& e) {
+    std::fprintf(stderr, "sluice registry: %s\n%s", e.what(), kUsage);
+    return 2;
+  }
+  const bool writes = args[0] == "import" || args[0] == "alias" || args[0] == "gc";
+  registry::Registry::Options options;
+  options.read_only = !writes;
+  absl::StatusOr<std::unique_ptr<registry::Registry>> reg =
+      registry::Registry::Open(path, core::Clock::Real(), options);
+  absl::StatusOr<int> code = reg.ok() ? Run(**reg, model, json, args, keep) : reg.status();
+  if (!code.ok()) {
+    std::fprintf(stderr, "sluice registry: %s\n", std::string(code.status().message()).c_str());
+    return 1;
+  }
+  return *code;
+}
+
+}  // namespace sluice::tools
