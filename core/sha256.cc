@@ -1,6 +1,9 @@
 // core/sha256.cc. Straight from FIPS 180-4, section 6.2.
 #include "core/sha256.h"
 
+#include <cpuid.h>
+#include <immintrin.h>
+
 #include <algorithm>
 #include <cstring>
 
@@ -19,13 +22,75 @@ constexpr uint32_t kRound[64] = {
 
 inline uint32_t Rotr(uint32_t x, int n) { return (x >> n) | (x << (32 - n)); }
 
+// The x86 SHA extensions (Intel SHA-NI, also on AMD Zen): about 4x the portable code, which
+// matters when a whole input file is hashed for lineage. Same results, checked by the FIPS
+// vectors in tests/core/sha256_test.cc on machines that have them.
+bool HasShaExtensions() {
+  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+  if (__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx) == 0) return false;
+  const bool sha = (ebx & (1U << 29)) != 0;
+  if (__get_cpuid(1, &eax, &ebx, &ecx, &edx) == 0) return false;
+  const bool sse41 = (ecx & (1U << 19)) != 0;
+  const bool ssse3 = (ecx & (1U << 9)) != 0;
+  return sha && sse41 && ssse3;
+}
+
+__attribute__((target("sha,sse4.1,ssse3"))) void CompressSha(uint32_t* state,
+                                                             const unsigned char* data,
+                                                             size_t blocks) {
+  const __m128i byte_swap = _mm_set_epi64x(0x0c0d0e0f08090a0bULL, 0x0405060700010203ULL);
+  // The instructions keep the state as (A, B, E, F) and (C, D, G, H).
+  __m128i tmp = _mm_shuffle_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(state)), 0xB1);
+  __m128i state1 =
+      _mm_shuffle_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(state + 4)), 0x1B);
+  __m128i state0 = _mm_alignr_epi8(tmp, state1, 8);
+  state1 = _mm_blend_epi16(state1, tmp, 0xF0);
+  for (; blocks > 0; --blocks, data += 64) {
+    const __m128i abef = state0;
+    const __m128i cdgh = state1;
+    __m128i w[16];
+    for (int g = 0; g < 4; ++g) {
+      w[g] = _mm_shuffle_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(data + 16 * g)),
+                              byte_swap);
+    }
+    for (int g = 4; g < 16; ++g) {  // The message schedule, four words at a time.
+      w[g] = _mm_sha256msg2_epu32(_mm_add_epi32(_mm_sha256msg1_epu32(w[g - 4], w[g - 3]),
+                                                _mm_alignr_epi8(w[g - 1], w[g - 2], 4)),
+                                  w[g - 1]);
+    }
+    for (int g = 0; g < 16; ++g) {
+      __m128i msg = _mm_add_epi32(
+          w[g],
+          _mm_set_epi32(static_cast<int>(kRound[4 * g + 3]), static_cast<int>(kRound[4 * g + 2]),
+                        static_cast<int>(kRound[4 * g + 1]), static_cast<int>(kRound[4 * g])));
+      state1 = _mm_sha256rnds2_epu32(state1, state0, msg);
+      msg = _mm_shuffle_epi32(msg, 0x0E);
+      state0 = _mm_sha256rnds2_epu32(state0, state1, msg);
+    }
+    state0 = _mm_add_epi32(state0, abef);
+    state1 = _mm_add_epi32(state1, cdgh);
+  }
+  tmp = _mm_shuffle_epi32(state0, 0x1B);
+  state1 = _mm_shuffle_epi32(state1, 0xB1);
+  state0 = _mm_blend_epi16(tmp, state1, 0xF0);
+  state1 = _mm_alignr_epi8(state1, tmp, 8);
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(state), state0);
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(state + 4), state1);
+}
+
 }  // namespace
+
+bool Sha256::use_extensions_ = HasShaExtensions();
 
 Sha256::Sha256()
     : state_{0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
              0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19} {}
 
 void Sha256::Compress(const unsigned char* block) {
+  if (use_extensions_) {
+    CompressSha(state_.data(), block, 1);
+    return;
+  }
   uint32_t w[64];
   for (int i = 0; i < 16; ++i) {
     w[i] = (uint32_t{block[4 * i]} << 24) | (uint32_t{block[4 * i + 1]} << 16) |
@@ -74,6 +139,11 @@ void Sha256::Update(absl::string_view data) {
     if (block_size_ < 64) return;
     Compress(block_);
     block_size_ = 0;
+  }
+  if (use_extensions_ && n >= 64) {
+    CompressSha(state_.data(), p, n / 64);
+    p += n / 64 * 64;
+    n %= 64;
   }
   for (; n >= 64; n -= 64, p += 64) Compress(p);
   std::memcpy(block_, p, n);

@@ -16,9 +16,15 @@ class Sha256 {
   void Update(absl::string_view data);
   // The digest as 64 lower-case hex digits. Call once.
   std::string HexDigest();
+  // Whether the CPU's SHA instructions are used (default: when present). Tests switch them
+  // off to check the portable code. Not thread-safe.
+  static bool use_extensions() { return use_extensions_; }
+  static void set_use_extensions(bool use) { use_extensions_ = use; }
 
  private:
   void Compress(const unsigned char* block);
+
+  static bool use_extensions_;
 
   std::array<uint32_t, 8> state_;
   unsigned char block_[64];

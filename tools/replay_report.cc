@@ -240,9 +240,10 @@ std::string ReplayRecorder::SummaryJson(const RunDescription& run,
   return absl::StrCat(
       "{\n  \"input\": ", JsonString(run.input), ",\n  \"rows_read\": ", run.rows_read,
       ",\n  \"events\": ", result.events, ",\n  \"labels\": ", result.labels,
-      ",\n  \"bad_rows\": ", result.bad_rows, ",\n  \"bad_row_examples\": [", examples,
-      "],\n  \"seconds\": ", JsonNumber(result.seconds),
-      ",\n  \"events_per_second\": ", JsonNumber(rate),
+      ",\n  \"bad_rows\": ", result.bad_rows, ",\n  \"bad_row_examples\": [", examples, "]",
+      run.summary_timing ? absl::StrCat(",\n  \"seconds\": ", JsonNumber(result.seconds),
+                                        ",\n  \"events_per_second\": ", JsonNumber(rate))
+                         : std::string(),
       ",\n  \"label_delay\": ", JsonString(run.label_delay),
       ",\n  \"metric_window\": ", run.metric_window, ",\n  \"anomaly\": ",
       pipeline_.options().anomaly ? ModelJson(run.anomaly_model, pipeline_.anomaly_metrics())

@@ -7,6 +7,18 @@
 namespace sluice::core {
 namespace {
 
+TEST(Sha256, PortableAndCpuExtensionsAgree) {
+  std::string data;
+  for (int i = 0; i < 100000; ++i) data += static_cast<char>((i * 131) ^ (i >> 7));
+  const bool had = Sha256::use_extensions();
+  Sha256::set_use_extensions(false);
+  const std::string portable = Sha256Hex(data);
+  const std::string portable_abc = Sha256Hex("abc");
+  Sha256::set_use_extensions(had);
+  EXPECT_EQ(Sha256Hex(data), portable);
+  EXPECT_EQ(portable_abc, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
 TEST(Sha256, MatchesFipsTestVectors) {
   EXPECT_EQ(Sha256Hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
   EXPECT_EQ(Sha256Hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
