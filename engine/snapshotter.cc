@@ -70,8 +70,9 @@ absl::StatusOr<std::unique_ptr<Snapshotter>> Snapshotter::Start(const Options& o
       options.schedule.every_wall_seconds < 0) {
     return absl::InvalidArgumentError("snapshot schedule: intervals must be >= 0");
   }
-  SLUICE_ASSIGN_OR_RETURN(std::unique_ptr<registry::Registry> registry,
-                          registry::Registry::Open(options.registry_path, wall));
+  SLUICE_ASSIGN_OR_RETURN(
+      std::unique_ptr<registry::Registry> registry,
+      registry::Registry::Open(options.registry_path, wall, options.registry_options));
   int64_t last = 0;
   if (absl::StatusOr<int64_t> latest = registry->Resolve(options.model_name, "latest");
       latest.ok()) {
@@ -143,7 +144,7 @@ std::vector<std::string> Snapshotter::Finish() {
 void Snapshotter::Write() {
   // The registry belongs to this thread alone.
   absl::StatusOr<std::unique_ptr<registry::Registry>> registry =
-      registry::Registry::Open(options_.registry_path, wall_);
+      registry::Registry::Open(options_.registry_path, wall_, options_.registry_options);
   std::optional<std::string> input_sha256;
   bool hashed = options_.input.empty();
   while (true) {

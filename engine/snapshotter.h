@@ -16,6 +16,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "core/clock.h"
+#include "registry/registry.h"
 
 namespace sluice::engine {
 
@@ -58,6 +59,7 @@ class Snapshotter {
     std::string config_json;  // Recorded with every version.
     std::string input;        // The input file ("" for the built-in stream).
     std::string input_description;
+    registry::Registry::Options registry_options;  // Busy timeout; tests cap the file size.
   };
 
   // Opens the registry (errors surface here, before the stream starts), picks the first

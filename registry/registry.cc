@@ -9,6 +9,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "core/sha256.h"
 #include "core/status_macros.h"
@@ -239,6 +240,7 @@ absl::StatusOr<std::unique_ptr<Registry>> Registry::Open(const std::string& path
     return status;
   }
   std::unique_ptr<Registry> registry(new Registry(db, path, clock));
+  registry->busy_timeout_ms_ = options.busy_timeout_ms;
   sqlite3_busy_timeout(db, options.busy_timeout_ms);
   sqlite3_extended_result_codes(db, 1);
   SLUICE_RETURN_IF_ERROR(registry->Migrate(options.read_only));
@@ -254,24 +256,40 @@ absl::Status Registry::Migrate(bool read_only) {
     return absl::InvalidArgumentError(
         absl::StrCat(path_, " is not a sluice registry (", status.message(), ")"));
   };
-  const absl::StatusOr<int64_t> application_id_or = QueryInt(db_, "PRAGMA application_id");
-  if (!application_id_or.ok()) return not_a_registry(application_id_or.status());
-  const int64_t application_id = *application_id_or;
-  SLUICE_ASSIGN_OR_RETURN(const int64_t schema, QueryInt(db_, "PRAGMA user_version"));
-  SLUICE_ASSIGN_OR_RETURN(const int64_t table_count,
-                          QueryInt(db_, "SELECT count(*) FROM sqlite_schema"));
+  // One statement, so the three values come from one consistent snapshot of the file even
+  // while another process is creating it. It is finalized at the end of the block: no read
+  // transaction may stay open below.
+  int64_t application_id = 0, schema = 0, table_count = 0;
+  {
+    absl::StatusOr<Statement> header = Statement::Prepare(
+        db_,
+        "SELECT a.application_id, v.user_version, (SELECT count(*) FROM sqlite_schema) FROM "
+        "pragma_application_id() AS a, pragma_user_version() AS v");
+    if (!header.ok()) return not_a_registry(header.status());
+    const absl::StatusOr<bool> row = header->Step("read registry header");
+    if (!row.ok()) return not_a_registry(row.status());
+    application_id = header->Int(0);
+    schema = header->Int(1);
+    table_count = header->Int(2);
+  }
 
   if (application_id == 0 && table_count == 0) {  // A new, empty file.
     if (read_only) {
       return absl::InvalidArgumentError(absl::StrCat(path_, " is not a sluice registry (empty)"));
     }
-    SLUICE_RETURN_IF_ERROR(Exec(db_, "PRAGMA journal_mode = WAL", "enable WAL"));
+    // Another process may be creating it right now: take the write lock (waiting up to the
+    // busy timeout), then look again.
     SLUICE_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(db_));
-    SLUICE_RETURN_IF_ERROR(Exec(db_, kSchemaV1, "create schema"));
-    const std::string pragmas = absl::StrCat("PRAGMA application_id = ", kApplicationId,
-                                             "; PRAGMA user_version = ", kSchemaVersion);
-    SLUICE_RETURN_IF_ERROR(Exec(db_, pragmas.c_str(), "mark registry"));
-    return txn.Commit();
+    SLUICE_ASSIGN_OR_RETURN(const int64_t tables_now,
+                            QueryInt(db_, "SELECT count(*) FROM sqlite_schema"));
+    if (tables_now == 0) {
+      SLUICE_RETURN_IF_ERROR(Exec(db_, kSchemaV1, "create schema"));
+      const std::string pragmas = absl::StrCat("PRAGMA application_id = ", kApplicationId,
+                                               "; PRAGMA user_version = ", kSchemaVersion);
+      SLUICE_RETURN_IF_ERROR(Exec(db_, pragmas.c_str(), "mark registry"));
+    }
+    SLUICE_RETURN_IF_ERROR(txn.Commit());
+    return EnableWal();
   }
   if (application_id != kApplicationId) {
     return absl::InvalidArgumentError(
@@ -285,6 +303,18 @@ absl::Status Registry::Migrate(bool read_only) {
   }
   // Schema 1 is the first; later versions add their migrations here, one step at a time.
   return absl::OkStatus();
+}
+
+absl::Status Registry::EnableWal() {
+  // Switching the journal mode needs a moment alone with the file; SQLite reports BUSY at once
+  // instead of waiting, so retry for up to the busy timeout. A file already in WAL mode answers
+  // straight away.
+  const absl::Time deadline = absl::Now() + absl::Milliseconds(busy_timeout_ms_);
+  while (true) {
+    const absl::Status status = Exec(db_, "PRAGMA journal_mode = WAL", "enable WAL");
+    if (status.ok() || !absl::IsUnavailable(status) || absl::Now() > deadline) return status;
+    absl::SleepFor(absl::Milliseconds(5));
+  }
 }
 
 absl::StatusOr<int64_t> Registry::Put(const NewVersion& v) {

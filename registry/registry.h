@@ -125,10 +125,12 @@ class Registry {
  private:
   Registry(sqlite3* db, std::string path, const core::Clock& clock);
   absl::Status Migrate(bool read_only);
+  absl::Status EnableWal();
 
   sqlite3* db_;
   std::string path_;
   const core::Clock& clock_;
+  int busy_timeout_ms_ = 5000;
 };
 
 // The schema version this build writes (PRAGMA user_version).

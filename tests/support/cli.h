@@ -4,9 +4,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "tests/support/test_util.h"
 
@@ -63,6 +65,32 @@ inline CliResult RunSluice(const std::string& args) {
   result.out = ReadFileOrDie(dir.File("out"));
   result.err = ReadFileOrDie(dir.File("err"));
   return result;
+}
+
+// Starts `sluice <args>` (split on spaces; no quoting) as a child process with its output
+// discarded, and returns its pid: the binary itself, so that a signal reaches it.
+inline pid_t SpawnSluice(const std::string& args) {
+  std::vector<std::string> words = {SluiceBinary()};
+  std::string word;
+  for (const char c : args + " ") {
+    if (c != ' ') {
+      word += c;
+    } else if (!word.empty()) {
+      words.push_back(word);
+      word.clear();
+    }
+  }
+  const pid_t pid = fork();
+  if (pid == 0) {
+    std::vector<char*> argv;
+    for (std::string& w : words) argv.push_back(w.data());
+    argv.push_back(nullptr);
+    freopen("/dev/null", "w", stdout);
+    freopen("/dev/null", "w", stderr);
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  return pid;
 }
 
 inline void WriteFile(const std::string& path, const std::string& contents) {

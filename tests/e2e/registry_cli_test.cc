@@ -1,0 +1,246 @@
+// The registry half of sluice as a user meets it: snapshots, audit, resume, registry commands
+// and the faults they must survive.
+#include <signal.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/random.h"
+#include "tests/support/cli.h"
+#include "tests/support/test_util.h"
+
+namespace sluice::testing {
+namespace {
+
+using ::testing::HasSubstr;
+
+void RawSql(const std::string& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  char* error = nullptr;
+  EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error), SQLITE_OK)
+      << (error != nullptr ? error : "");
+  sqlite3_free(error);
+  sqlite3_close(db);
+}
+
+class RegistryCliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_EQ(RunSluice("gen --rows 6000 --seed 3 --out " + input_).exit_code, 0);
+  }
+  CliResult Replay(const std::string& flags) {
+    return RunSluice("replay --quiet --input " + input_ + " --registry " + registry_ + " " + flags);
+  }
+  CliResult Audit(const std::string& predictions) {
+    return RunSluice("audit --registry " + registry_ + " --predictions " + predictions +
+                     " --input " + input_);
+  }
+  TempDir dir_;
+  const std::string input_ = dir_.File("in.csv");
+  const std::string registry_ = dir_.File("registry.db");
+};
+
+TEST_F(RegistryCliTest, FrozenServingAuditReproducesEveryPrediction) {
+  const std::string p = dir_.File("p.csv");
+  CliResult r = Replay(
+      "--serving frozen --snapshot-every-events 1000 --label-delay 200 "
+      "--predictions " +
+      p);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const CsvTable predictions = ReadCsv(p);
+  ASSERT_EQ(predictions.header.back(), "model_version");
+  EXPECT_EQ(predictions.rows[999].back(), "1");   // Served by the untrained version 1.
+  EXPECT_EQ(predictions.rows[1000].back(), "2");  // Version 2 (after 1,000 events) from here.
+  r = Audit(p);
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_THAT(r.out, HasSubstr("reproduced 6000 of 6000 predictions bit-for-bit"));
+  EXPECT_THAT(r.out, HasSubstr("version 2 of \"default\": every 1000 events"));
+  EXPECT_THAT(r.out, HasSubstr("\"input_sha256\": \""));
+}
+
+TEST_F(RegistryCliTest, ContinuousServingAuditRestoresAndReplays) {
+  const std::string p = dir_.File("p.csv");
+  CliResult r = Replay("--snapshot-every-events 1500 --label-delay 300 --predictions " + p);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const CsvTable predictions = ReadCsv(p);
+  ASSERT_EQ(predictions.header.back(), "events_since_snapshot");
+  EXPECT_EQ(predictions.rows[1501][6], "2");
+  EXPECT_EQ(predictions.rows[1501][7], "1");
+  r = Audit(p);
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_THAT(r.out, HasSubstr("reproduced 6000 of 6000 predictions bit-for-bit"));
+}
+
+TEST_F(RegistryCliTest, AuditCatchesATamperedPrediction) {
+  const std::string p = dir_.File("p.csv");
+  ASSERT_EQ(Replay("--serving frozen --snapshot-every-events 1000 --predictions " + p).exit_code,
+            0);
+  std::string text = ReadFileOrDie(p);
+  const size_t line = text.find("\n3000,");
+  const size_t comma = text.find(",0.", line + 1);  // The anomaly score of row 3000.
+  ASSERT_NE(comma, std::string::npos);
+  text[comma + 3] = text[comma + 3] == '1' ? '2' : '1';
+  WriteFile(p, text);
+  const CliResult r = Audit(p);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.out, HasSubstr("MISMATCH row 3000"));
+  EXPECT_THAT(r.out, HasSubstr("reproduced 5999 of 6000"));
+}
+
+TEST_F(RegistryCliTest, AuditScoresOneEventWithOneVersion) {
+  ASSERT_EQ(Replay("--snapshot-every-events 2000").exit_code, 0);
+  const CliResult r = RunSluice("audit --registry " + registry_ +
+                                " --version 2 --event '{\"id\": \"t-1\", \"features\": "
+                                "{\"V14\": -6.5, \"Amount\": 950.0}}'");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("{\"version\": 2, \"anomaly_score\": 0."));
+  EXPECT_THAT(r.out, HasSubstr("version 2 of \"default\": every 2000 events"));
+  const CliResult bad = RunSluice("audit --registry " + registry_ +
+                                  " --version 2 --event '{\"features\": {\"Nope\": 1}}'");
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_THAT(bad.err, HasSubstr("feature \"Nope\" is not in the version's schema"));
+}
+
+// SIGKILL at seeded points (when the predictions file has grown past a target size), then
+// --resume: the predictions and the summary equal those of a run that was never killed.
+TEST_F(RegistryCliTest, KilledAtRandomPointsResumesByteIdentical) {
+  const std::string big = dir_.File("big.csv");
+  ASSERT_EQ(RunSluice("gen --rows 200000 --seed 5 --out " + big).exit_code, 0);
+  const std::string flags = " --input " + big +
+                            " --snapshot-every-events 2000 --label-delay 500"
+                            " --summary-timing=false --quiet";
+  const std::string ref_p = dir_.File("ref.csv"), ref_s = dir_.File("ref.json");
+  ASSERT_EQ(RunSluice("replay" + flags + " --registry " + dir_.File("ref.db") + " --predictions " +
+                      ref_p + " --summary " + ref_s)
+                .exit_code,
+            0);
+  const std::string reference = ReadFileOrDie(ref_p);
+  const std::string reference_summary = ReadFileOrDie(ref_s);
+  core::PyRandom rng(11);
+  int killed = 0;
+  for (int attempt = 0; attempt < 4; ++attempt) {
+    const std::string db = dir_.File("k" + std::to_string(attempt) + ".db");
+    const std::string p = dir_.File("k.csv"), s = dir_.File("k.json");
+    const std::string args =
+        flags + " --registry " + db + " --predictions " + p + " --summary " + s;
+    const auto target = static_cast<off_t>(rng.Uniform(0.05, 0.9) * reference.size());
+    const pid_t pid = SpawnSluice("replay" + args);
+    // Kill when the output passed the target size (or the run ended first).
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    int status = 0;
+    while (std::chrono::steady_clock::now() < deadline) {
+      struct stat st;
+      if (stat(p.c_str(), &st) == 0 && st.st_size >= target) {
+        kill(pid, SIGKILL);
+        ++killed;
+        break;
+      }
+      if (waitpid(pid, &status, WNOHANG) == pid) break;
+      std::this_thread::sleep_for(std::chrono::microseconds(200));
+    }
+    waitpid(pid, &status, 0);
+    const CliResult resumed = RunSluice("replay" + args + " --resume");
+    ASSERT_EQ(resumed.exit_code, 0) << resumed.err;
+    EXPECT_EQ(ReadFileOrDie(p) == reference, true) << "attempt " << attempt;
+    EXPECT_EQ(ReadFileOrDie(s), reference_summary) << "attempt " << attempt;
+  }
+  EXPECT_GE(killed, 3);  // Nearly every attempt stops the run midway.
+}
+
+TEST_F(RegistryCliTest, ResumingIntoAnotherConfigIsRefusedWithWhatDiffers) {
+  ASSERT_EQ(Replay("--snapshot-every-events 2000").exit_code, 0);
+  const CliResult r = Replay("--snapshot-every-events 2000 --hst-trees 20 --resume");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("refusing to resume it: hst_trees: 10 -> 20"));
+}
+
+TEST_F(RegistryCliTest, AFlippedByteInAStateBlobIsRefusedNamingTheVersion) {
+  const std::string p = dir_.File("p.csv");
+  ASSERT_EQ(Replay("--serving frozen --snapshot-every-events 2000 --predictions " + p).exit_code,
+            0);
+  RawSql(registry_,
+         "UPDATE versions SET state = CAST(substr(state, 1, 100) || 'X' || substr(state, 102) AS "
+         "BLOB) WHERE version = 2");
+  CliResult r = Audit(p);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("version 2 of model \"default\": state blob does not match"));
+  r = RunSluice("registry --registry " + registry_ + " show 2");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("version 2"));
+}
+
+TEST_F(RegistryCliTest, RegistryCommandsListShowDiffAliasExportImportGc) {
+  ASSERT_EQ(Replay("--snapshot-every-events 2000").exit_code, 0);  // Versions 1..5.
+  const std::string reg = "registry --registry " + registry_ + " ";
+  CliResult r = RunSluice(reg + "list");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("5 versions of \"default\""));
+  EXPECT_THAT(r.out, HasSubstr("every 2000 events"));
+  r = RunSluice(reg + "--json list");
+  EXPECT_THAT(r.out, HasSubstr("\"version\": 5, \"parent\": 4"));
+  r = RunSluice(reg + "show latest");
+  EXPECT_THAT(r.out, HasSubstr("trigger      end of stream"));
+  r = RunSluice(reg + "diff 2 3");
+  EXPECT_THAT(r.out, HasSubstr("parameters (state)"));
+  EXPECT_THAT(r.out, HasSubstr("\"rows\": [0, 4000]"));
+  ASSERT_EQ(RunSluice(reg + "alias champion 2").exit_code, 0);
+  ASSERT_EQ(RunSluice(reg + "alias champion 4").exit_code, 0);
+  ASSERT_EQ(RunSluice(reg + "alias champion 2").exit_code, 0);  // Rollback.
+  r = RunSluice(reg + "history champion");
+  EXPECT_THAT(r.out, HasSubstr("champion -> 4 (was 2)"));
+  EXPECT_THAT(r.out, HasSubstr("champion -> 2 (was 4)"));
+  r = RunSluice(reg + "show champion");
+  EXPECT_THAT(r.out, HasSubstr("version      2"));
+  const std::string exported = dir_.File("v4.db");
+  ASSERT_EQ(RunSluice(reg + "export 4 " + exported).exit_code, 0);
+  const std::string other = dir_.File("other.db");
+  r = RunSluice("registry --registry " + other + " import " + exported);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("imported \"default\" version 4 as version 1"));
+  r = RunSluice(reg + "gc --keep 1");
+  EXPECT_THAT(r.out, HasSubstr("deleted 3 versions"));  // 1, 3, 4 go; 2 (champion), 5 stay.
+}
+
+TEST_F(RegistryCliTest, UnknownVersionsAliasesAndFilesFailClearly) {
+  ASSERT_EQ(Replay("").exit_code, 0);
+  const std::string reg = "registry --registry " + registry_ + " ";
+  CliResult r = RunSluice(reg + "show 99");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("has no version 99"));
+  r = RunSluice(reg + "show champion");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("no version or alias \"champion\""));
+  WriteFile(dir_.File("not.db"), "hello, this is not a registry at all................");
+  r = RunSluice("registry --registry " + dir_.File("not.db") + " list");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("is not a sluice registry"));
+  r = RunSluice(reg + "frobnicate");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("unknown registry command"));
+}
+
+TEST_F(RegistryCliTest, TwoProcessesShareOneRegistry) {
+  const std::string a = "replay --quiet --input " + input_ + " --registry " + registry_ +
+                        " --snapshot-every-events 500 --model-name ";
+  const pid_t pid = SpawnSluice(a + "first");
+  const CliResult second = RunSluice(a + "second");
+  int status = 0;
+  waitpid(pid, &status, 0);
+  EXPECT_EQ(second.exit_code, 0) << second.err;
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  for (const char* model : {"first", "second"}) {
+    const CliResult r =
+        RunSluice("registry --registry " + registry_ + " --model-name " + model + " list");
+    EXPECT_THAT(r.out, HasSubstr("14 versions of")) << model;  // start + 12 + end.
+  }
+}
+
+}  // namespace
+}  // namespace sluice::testing
