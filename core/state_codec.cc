@@ -20,12 +20,16 @@ T ReadLe(const char* p) {
 
 }  // namespace
 
-uint64_t Fnv1a64(absl::string_view bytes) {
+uint64_t StateChecksum(absl::string_view bytes) {
+  constexpr uint64_t kPrime = 1099511628211ULL;
   uint64_t h = 14695981039346656037ULL;
-  for (const char c : bytes) {
-    h ^= static_cast<unsigned char>(c);
-    h *= 1099511628211ULL;
+  size_t i = 0;
+  for (; i + 8 <= bytes.size(); i += 8) {
+    uint64_t word;
+    std::memcpy(&word, bytes.data() + i, 8);
+    h = (h ^ word) * kPrime;
   }
+  for (; i < bytes.size(); ++i) h = (h ^ static_cast<unsigned char>(bytes[i])) * kPrime;
   return h;
 }
 
@@ -37,7 +41,7 @@ std::string SealState(absl::string_view kind, uint16_t format_version, absl::str
   w.payload().append(kind.data(), kind.size());
   w.Put<uint64_t>(payload.size());
   w.payload().append(payload.data(), payload.size());
-  w.Put<uint64_t>(Fnv1a64(w.payload()));
+  w.Put<uint64_t>(StateChecksum(w.payload()));
   return std::move(w.payload());
 }
 
@@ -60,7 +64,7 @@ absl::StatusOr<absl::string_view> OpenState(absl::string_view blob, absl::string
                                             " bytes, payload says ", payload_size, ")"));
   }
   const size_t sum_at = blob.size() - 8;
-  if (Fnv1a64(blob.substr(0, sum_at)) != ReadLe<uint64_t>(blob.data() + sum_at)) {
+  if (StateChecksum(blob.substr(0, sum_at)) != ReadLe<uint64_t>(blob.data() + sum_at)) {
     return absl::DataLossError(absl::StrCat(what, ": checksum mismatch (corrupted blob)"));
   }
   if (stored_kind != kind) {

@@ -4,8 +4,7 @@
 //
 // Layout (little-endian):
 //   "SLCS" | u16 format_version | u16 kind length | kind bytes | u64 payload length | payload |
-//   u64 FNV-1a 64 of every byte before it.
-// FNV-1a steps are bijections of the hash state, so any single corrupted byte changes the sum.
+//   u64 StateChecksum of every byte before it.
 #pragma once
 
 #include <cstdint>
@@ -19,8 +18,11 @@
 
 namespace sluice::core {
 
-// FNV-1a, 64 bits.
-uint64_t Fnv1a64(absl::string_view bytes);
+// FNV-1a's construction applied to 8-byte words (then to the last bytes one by one):
+// h = (h ^ word) * odd prime. Each step is a bijection of h for a given word, so any corrupted
+// byte changes the result; eight bytes a step make it ~8x faster than byte-wise FNV-1a, which
+// matters for multi-megabyte model blobs checked on every snapshot and restore.
+uint64_t StateChecksum(absl::string_view bytes);
 
 // Appends fixed-width values to a payload. Not thread-safe.
 class StateWriter {

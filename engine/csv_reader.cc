@@ -66,6 +66,8 @@ absl::StatusOr<bool> CsvReader::NextLine(absl::string_view* line) {
     }
     // Move the partial line to the front, grow if one line fills the buffer, and read more.
     if (begin_ > 0) {
+      sha_.Update(absl::string_view(buffer_.data() + hashed_, begin_ - hashed_));
+      hashed_ = 0;
       std::memmove(buffer_.data(), start, end_ - begin_);
       end_ -= begin_;
       begin_ = 0;
@@ -78,6 +80,10 @@ absl::StatusOr<bool> CsvReader::NextLine(absl::string_view* line) {
     bytes_read_.fetch_add(static_cast<int64_t>(n), std::memory_order_relaxed);
   }
   ++line_number_;
+  if (begin_ - hashed_ >= (1 << 16)) {  // Hash as we go, so ConsumedSha256() finds little left.
+    sha_.Update(absl::string_view(buffer_.data() + hashed_, begin_ - hashed_));
+    hashed_ = begin_;
+  }
   if (!line->empty() && line->back() == '\r') line->remove_suffix(1);
   return true;
 }
@@ -273,6 +279,13 @@ bool CsvReader::ParseUnquotedRow(absl::string_view line, core::Event* event) {
   if (p != end)
     return FieldCountError(columns + 1 + static_cast<size_t>(std::count(p + 1, end, ',')));
   return true;
+}
+
+std::string CsvReader::ConsumedSha256() {
+  sha_.Update(absl::string_view(buffer_.data() + hashed_, begin_ - hashed_));
+  hashed_ = begin_;
+  core::Sha256 copy = sha_;
+  return copy.HexDigest();
 }
 
 absl::StatusOr<int64_t> CsvReader::SkipRows(int64_t rows) {

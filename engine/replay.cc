@@ -1,6 +1,7 @@
 // engine/replay.cc
 #include "engine/replay.h"
 
+#include <algorithm>
 #include <cmath>
 #include <deque>
 #include <optional>
@@ -138,6 +139,8 @@ class ParseStage {
     // taken by this stage at this very boundary.
     std::optional<std::string> snapshot_trigger;
     std::string anomaly_state;
+    std::string input_sha256;  // Of the input up to this row.
+    double anomaly_pause = 0;  // Seconds this stage spent capturing it.
   };
   struct Batch {
     std::vector<Row> rows = std::vector<Row>(kBatchRows);  // Reused: buffers survive.
@@ -145,8 +148,9 @@ class ParseStage {
   };
 
   ParseStage(CsvReader& reader, int64_t max_rows, int64_t max_events, int64_t events,
-             Pipeline& pipeline, Snapshotter* snapshotter)
+             Pipeline& pipeline, Snapshotter* snapshotter, const core::Clock& clock)
       : reader_(reader),
+        clock_(clock),
         max_rows_(max_rows),
         max_events_(max_events),
         events_(events),
@@ -220,8 +224,11 @@ class ParseStage {
           if (snapshotter_ != nullptr) {
             row.snapshot_trigger = snapshotter_->Due(events_, row.event.event_time);
             if (row.snapshot_trigger.has_value()) {
+              const absl::Time start = clock_.Now();
               row.anomaly_state = pipeline_.SaveAnomaly();
+              row.input_sha256 = reader_.ConsumedSha256();
               status = pipeline_.PromoteAnomaly(row.anomaly_state);
+              row.anomaly_pause = absl::ToDoubleSeconds(clock_.Now() - start);
               if (!status.ok()) break;
             }
           }
@@ -239,6 +246,7 @@ class ParseStage {
   }
 
   CsvReader& reader_;  // Used by the producer thread only.
+  const core::Clock& clock_;
   const int64_t max_rows_;
   const int64_t max_events_;
   int64_t events_;            // Events through this stage.
@@ -318,8 +326,9 @@ std::string MetricsJson(const Pipeline& pipeline, const ReplayResult& result) {
 class Replayer {
  public:
   Replayer(CsvReader& reader, const ReplayOptions& options, Pipeline& pipeline,
-           ReplayObserver& observer)
+           ReplayObserver& observer, const core::Clock& clock)
       : reader_(reader),
+        clock_(clock),
         options_(options),
         pipeline_(pipeline),
         observer_(observer),
@@ -369,10 +378,10 @@ class Replayer {
   absl::StatusOr<ReplayResult> Run() {
     if (options_.snapshotter != nullptr && options_.resume == nullptr) {
       run_first_version_ = options_.snapshotter->version() + 1;
-      TakeSnapshot("start", pipeline_.SaveAnomaly(), core::kMissing);
+      TakeSnapshot("start", pipeline_.SaveAnomaly(), core::kMissing, reader_.ConsumedSha256());
     }
     ParseStage rows(reader_, options_.max_rows, options_.max_events, result_.events, pipeline_,
-                    options_.snapshotter);
+                    options_.snapshotter, clock_);
     while (ParseStage::Batch* batch = rows.Next()) {
       for (size_t i = 0; i < batch->size; ++i) {
         SLUICE_RETURN_IF_ERROR(Process(batch->rows[i]));
@@ -384,7 +393,8 @@ class Replayer {
     result_.labels = labels_.labels();
     if (options_.snapshotter != nullptr) {
       // The unsupervised stage has finished, so its state may be read here.
-      TakeSnapshot("end of stream", pipeline_.SaveAnomaly(), last_event_time_);
+      TakeSnapshot("end of stream", pipeline_.SaveAnomaly(), last_event_time_,
+                   reader_.ConsumedSha256());
       result_.snapshot_errors = options_.snapshotter->Finish();
     }
     return result_;
@@ -417,13 +427,18 @@ class Replayer {
     last_event_time_ = event.event_time;
     if (row.snapshot_trigger.has_value()) {
       rows_read_at_snapshot_ = event.row + 1;
-      TakeSnapshot(*row.snapshot_trigger, std::move(row.anomaly_state), event.event_time);
+      const absl::Time start = clock_.Now();
+      TakeSnapshot(*row.snapshot_trigger, std::move(row.anomaly_state), event.event_time,
+                   std::move(row.input_sha256));
+      result_.snapshot_pauses.push_back(row.anomaly_pause +
+                                        absl::ToDoubleSeconds(clock_.Now() - start));
     }
     return absl::OkStatus();
   }
 
   // Both stages' states at this event boundary, handed to the writer thread.
-  void TakeSnapshot(const std::string& trigger, std::string anomaly_state, double event_time) {
+  void TakeSnapshot(const std::string& trigger, std::string anomaly_state, double event_time,
+                    std::string input_sha256) {
     Snapshotter& snapshotter = *options_.snapshotter;
     Snapshot s;
     s.parent = snapshotter.version() > 0 && snapshotter.version() >= run_first_version_
@@ -458,6 +473,7 @@ class Replayer {
     result_.labels = labels_.labels();
     s.metrics_json = MetricsJson(pipeline_, result_);
     s.rows_read = c.info.rows_read;
+    s.input_sha256 = std::move(input_sha256);
     s.events = result_.events;
     s.labels = labels_.labels();
     s.first_event_id = c.first_event_id;
@@ -471,6 +487,7 @@ class Replayer {
   }
 
   CsvReader& reader_;
+  const core::Clock& clock_;
   const ReplayOptions& options_;
   Pipeline& pipeline_;
   ReplayObserver& observer_;
@@ -486,6 +503,15 @@ class Replayer {
 };
 
 }  // namespace
+
+double Quantile(std::vector<double> values, double q) {
+  if (values.empty()) return 0;
+  const auto rank = static_cast<size_t>(std::ceil(q * static_cast<double>(values.size())));
+  const size_t index = std::min(values.size() - 1, rank == 0 ? 0 : rank - 1);
+  std::nth_element(values.begin(), values.begin() + static_cast<std::ptrdiff_t>(index),
+                   values.end());
+  return values[index];
+}
 
 absl::StatusOr<CheckpointInfo> ReadCheckpointInfo(absl::string_view checkpoint) {
   SLUICE_ASSIGN_OR_RETURN(const absl::string_view payload,
@@ -508,7 +534,7 @@ absl::StatusOr<ReplayResult> RunReplay(CsvReader& reader, const ReplayOptions& o
     return absl::InvalidArgumentError("label delay must be >= 0");
   }
   const absl::Time start = clock.Now();
-  Replayer replayer(reader, options, pipeline, observer);
+  Replayer replayer(reader, options, pipeline, observer, clock);
   if (options.resume != nullptr) SLUICE_RETURN_IF_ERROR(replayer.Restore(*options.resume));
   SLUICE_ASSIGN_OR_RETURN(ReplayResult result, replayer.Run());
   result.seconds = absl::ToDoubleSeconds(clock.Now() - start);

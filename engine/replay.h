@@ -83,6 +83,8 @@ struct ReplayResult {
   int64_t snapshots = 0;                      // Versions handed to the snapshotter.
   int64_t last_version = 0;                   // The newest of them.
   std::vector<std::string> snapshot_errors;   // Versions that could not be written.
+  // How long the stream stood still for each snapshot: both stages' state capture, seconds.
+  std::vector<double> snapshot_pauses;
 };
 
 // Replays `reader` through `pipeline`. InvalidArgument with "FILE:LINE: column NAME: reason" on
@@ -93,5 +95,8 @@ struct ReplayResult {
 absl::StatusOr<ReplayResult> RunReplay(CsvReader& reader, const ReplayOptions& options,
                                        Pipeline& pipeline, ReplayObserver& observer,
                                        const core::Clock& clock);
+
+// The q-quantile (0..1) of `values` (nearest rank); 0 if empty.
+double Quantile(std::vector<double> values, double q);
 
 }  // namespace sluice::engine

@@ -1,6 +1,10 @@
 // engine/snapshotter.cc
 #include "engine/snapshotter.h"
 
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
@@ -8,7 +12,6 @@
 #include "core/sha256.h"
 #include "core/state_codec.h"
 #include "core/status_macros.h"
-#include "engine/byte_stream.h"
 #include "registry/registry.h"
 
 namespace sluice::engine {
@@ -31,19 +34,6 @@ std::string JsonString(absl::string_view s) {
 
 std::string JsonOptional(const std::optional<double>& v) {
   return v.has_value() && std::isfinite(*v) ? core::FormatDouble(*v) : std::string("null");
-}
-
-// SHA-256 of a whole file, streamed.
-absl::StatusOr<std::string> HashFile(const std::string& path) {
-  SLUICE_ASSIGN_OR_RETURN(std::unique_ptr<ByteStream> stream, OpenFileStream(path));
-  core::Sha256 sha;
-  std::string buffer(1 << 20, '\0');
-  while (true) {
-    SLUICE_ASSIGN_OR_RETURN(const size_t n, stream->Read(buffer.data(), buffer.size()));
-    if (n == 0) break;
-    sha.Update(absl::string_view(buffer.data(), n));
-  }
-  return sha.HexDigest();
 }
 
 }  // namespace
@@ -142,11 +132,12 @@ std::vector<std::string> Snapshotter::Finish() {
 }
 
 void Snapshotter::Write() {
+  // Background work: yield the cores to the stream's two threads (a lower priority for this
+  // thread only; failure to lower it is harmless).
+  setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), 10);
   // The registry belongs to this thread alone.
   absl::StatusOr<std::unique_ptr<registry::Registry>> registry =
       registry::Registry::Open(options_.registry_path, wall_, options_.registry_options);
-  std::optional<std::string> input_sha256;
-  bool hashed = options_.input.empty();
   while (true) {
     Snapshot snapshot;
     {
@@ -160,12 +151,6 @@ void Snapshotter::Write() {
       snapshot = std::move(queue_.front());
       queue_.pop_front();
     }
-    if (!hashed) {  // Once, off the stream's threads.
-      hashed = true;
-      if (absl::StatusOr<std::string> sha = HashFile(options_.input); sha.ok()) {
-        input_sha256 = *sha;
-      }
-    }
     registry::NewVersion v;
     v.model = options_.model_name;
     v.version = snapshot.version;
@@ -176,15 +161,15 @@ void Snapshotter::Write() {
     v.metrics_json = snapshot.metrics_json;
     v.state = std::move(snapshot.models);
     v.checkpoint = std::move(snapshot.checkpoint);
-    v.lineage_json = absl::StrCat(
-        "{\"source\": \"csv\", \"input\": ", JsonString(options_.input_description),
-        ", \"input_sha256\": ", input_sha256.has_value() ? JsonString(*input_sha256) : "null",
-        ", \"rows\": [0, ", snapshot.rows_read, "], \"events_learned\": ", snapshot.events,
-        ", \"labels_learned\": ", snapshot.labels,
-        ", \"first_event_id\": ", JsonString(snapshot.first_event_id),
-        ", \"last_event_id\": ", JsonString(snapshot.last_event_id),
-        ", \"first_event_time\": ", JsonOptional(snapshot.first_event_time),
-        ", \"last_event_time\": ", JsonOptional(snapshot.last_event_time), "}");
+    v.lineage_json =
+        absl::StrCat("{\"source\": \"csv\", \"input\": ", JsonString(options_.input_description),
+                     ", \"input_sha256\": ", JsonString(snapshot.input_sha256), ", \"rows\": [0, ",
+                     snapshot.rows_read, "], \"events_learned\": ", snapshot.events,
+                     ", \"labels_learned\": ", snapshot.labels,
+                     ", \"first_event_id\": ", JsonString(snapshot.first_event_id),
+                     ", \"last_event_id\": ", JsonString(snapshot.last_event_id),
+                     ", \"first_event_time\": ", JsonOptional(snapshot.first_event_time),
+                     ", \"last_event_time\": ", JsonOptional(snapshot.last_event_time), "}");
     absl::Status status = registry.status();
     if (status.ok()) status = (*registry)->Put(v).status();
     if (!status.ok()) {

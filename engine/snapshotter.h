@@ -38,7 +38,8 @@ struct Snapshot {
   std::string checkpoint;            // Run state for --resume and continuous audit.
   std::string metrics_json;
   // Lineage.
-  int64_t rows_read = 0;  // Source rows [0, rows_read) are behind it.
+  std::string input_sha256;  // Of the input bytes up to its last row (CsvReader::ConsumedSha256).
+  int64_t rows_read = 0;     // Source rows [0, rows_read) are behind it.
   int64_t events = 0;
   int64_t labels = 0;
   std::string first_event_id, last_event_id;

@@ -241,9 +241,18 @@ std::string ReplayRecorder::SummaryJson(const RunDescription& run,
       "{\n  \"input\": ", JsonString(run.input), ",\n  \"rows_read\": ", run.rows_read,
       ",\n  \"events\": ", result.events, ",\n  \"labels\": ", result.labels,
       ",\n  \"bad_rows\": ", result.bad_rows, ",\n  \"bad_row_examples\": [", examples, "]",
-      run.summary_timing ? absl::StrCat(",\n  \"seconds\": ", JsonNumber(result.seconds),
-                                        ",\n  \"events_per_second\": ", JsonNumber(rate))
-                         : std::string(),
+      run.summary_timing
+          ? absl::StrCat(
+                ",\n  \"seconds\": ", JsonNumber(result.seconds),
+                ",\n  \"events_per_second\": ", JsonNumber(rate),
+                result.snapshot_pauses.empty()
+                    ? std::string()
+                    : absl::StrCat(
+                          ",\n  \"snapshot_pause_p50_ms\": ",
+                          JsonNumber(1e3 * engine::Quantile(result.snapshot_pauses, 0.5)),
+                          ",\n  \"snapshot_pause_p99_ms\": ",
+                          JsonNumber(1e3 * engine::Quantile(result.snapshot_pauses, 0.99))))
+          : std::string(),
       ",\n  \"label_delay\": ", JsonString(run.label_delay),
       ",\n  \"metric_window\": ", run.metric_window, ",\n  \"anomaly\": ",
       pipeline_.options().anomaly ? ModelJson(run.anomaly_model, pipeline_.anomaly_metrics())
