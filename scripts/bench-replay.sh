@@ -24,3 +24,20 @@ run() {
 run "replay 1M rows, both models, delay 1000" --label-delay 1000
 run "replay 1M rows, hst only" --model hst
 run "replay 1M rows, logreg only, delay 1000" --model logreg --label-delay 1000
+
+# The same replay snapshotting into a registry: throughput next to the runs above, and how
+# long the stream stood still per snapshot.
+registry_run() {
+  local name=$1; shift
+  local registry="$data/bench-registry.db"
+  rm -f "$registry" "$registry-wal" "$registry-shm"
+  run "$name" --registry "$registry" "$@"
+  printf '%-44s snapshot pause p50 %s ms, p99 %s ms\n' "" \
+    "$(grep -o '"snapshot_pause_p50_ms": [0-9.e+-]*' "$data/summary.json" | awk '{printf "%.3f", $2}')" \
+    "$(grep -o '"snapshot_pause_p99_ms": [0-9.e+-]*' "$data/summary.json" | awk '{printf "%.3f", $2}')"
+  rm -f "$registry" "$registry-wal" "$registry-shm"
+}
+
+run "replay 1M rows, both models (no registry)"
+registry_run "  same, snapshot every 10,000 events" --snapshot-every-events 10000
+registry_run "  same, frozen serving, every 10,000" --snapshot-every-events 10000 --serving frozen

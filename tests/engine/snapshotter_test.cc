@@ -1,0 +1,103 @@
+#include "engine/snapshotter.h"
+
+#include <string>
+
+#include "engine/csv_reader.h"
+#include "engine/replay.h"
+#include "engine/synthetic_stream.h"
+#include "registry/registry.h"
+#include "tests/support/cli.h"
+#include "tests/support/fake_clock.h"
+#include "tests/support/test_util.h"
+
+namespace sluice::engine {
+namespace {
+
+using ::sluice::testing::FakeClock;
+using ::sluice::testing::TempDir;
+using ::testing::HasSubstr;
+
+Snapshotter::Options OptionsFor(const std::string& path) {
+  Snapshotter::Options options;
+  options.registry_path = path;
+  options.config_json = "{}";
+  options.input_description = "synthetic";
+  return options;
+}
+
+TEST(Snapshotter, EventCountAndEventTimeRulesFire) {
+  TempDir dir;
+  FakeClock clock;
+  Snapshotter::Options options = OptionsFor(dir.File("r.db"));
+  options.schedule.every_events = 3;
+  options.schedule.every_event_seconds = 10;
+  ASSERT_OK_AND_ASSIGN(auto snapshotter, Snapshotter::Start(options, clock));
+  EXPECT_EQ(snapshotter->Due(1, 0.0), std::nullopt);
+  EXPECT_EQ(snapshotter->Due(2, 4.0), std::nullopt);
+  EXPECT_EQ(snapshotter->Due(3, 5.0), "every 3 events");
+  EXPECT_EQ(snapshotter->Due(4, 14.0), std::nullopt);  // 9 s since the last snapshot.
+  EXPECT_EQ(snapshotter->Due(5, 15.0), "every 10 s of event time");
+  EXPECT_EQ(snapshotter->Due(7, 20.0), std::nullopt);
+}
+
+TEST(Snapshotter, WallClockRuleFires) {
+  TempDir dir;
+  FakeClock clock;
+  Snapshotter::Options options = OptionsFor(dir.File("r.db"));
+  options.schedule.every_wall_seconds = 5;
+  ASSERT_OK_AND_ASSIGN(auto snapshotter, Snapshotter::Start(options, clock));
+  EXPECT_EQ(snapshotter->Due(64, 0.0), std::nullopt);
+  clock.Advance(absl::Seconds(6));
+  EXPECT_EQ(snapshotter->Due(100, 0.0), std::nullopt);  // The clock is read every 64 events.
+  EXPECT_EQ(snapshotter->Due(128, 0.0), "every 5 s of wall time");
+}
+
+// A full disk (SQLite's max_page_count) fails the snapshots that do not fit, with a clear
+// error, while the stream goes on to the end and the registry stays readable.
+TEST(Snapshotter, FullDiskFailsSnapshotsButNotTheStream) {
+  TempDir dir;
+  const std::string path = dir.File("r.db");
+  Snapshotter::Options options = OptionsFor(path);
+  options.schedule.every_events = 500;
+  options.registry_options.max_page_count = 150;  // About 600 KiB: room for a few versions.
+  ASSERT_OK_AND_ASSIGN(auto snapshotter, Snapshotter::Start(options, core::Clock::Real()));
+  auto reader = CsvReader::Create("synthetic", NewSyntheticCsvStream(2, 5000), {}).value();
+  auto pipeline = Pipeline::Create({}, reader->feature_names()).value();
+  ReplayObserver quiet;
+  ReplayOptions replay;
+  replay.snapshotter = snapshotter.get();
+  ASSERT_OK_AND_ASSIGN(const ReplayResult result,
+                       RunReplay(*reader, replay, *pipeline, quiet, core::Clock::Real()));
+  EXPECT_EQ(result.events, 5000);
+  EXPECT_EQ(result.snapshots, 12);  // Start, 10 scheduled, end.
+  ASSERT_FALSE(result.snapshot_errors.empty());
+  EXPECT_THAT(result.snapshot_errors[0], HasSubstr("was not written"));
+  EXPECT_THAT(result.snapshot_errors[0], HasSubstr("full"));
+  auto registry = registry::Registry::Open(path, core::Clock::Real()).value();
+  ASSERT_OK_AND_ASSIGN(const auto versions, registry->List("default"));
+  EXPECT_EQ(versions.size() + result.snapshot_errors.size(), 12u);
+  ASSERT_FALSE(versions.empty());
+  for (const auto& v : versions) EXPECT_OK(registry->Get("default", v.version).status());
+}
+
+TEST(Snapshotter, RegistryErrorsSurfaceBeforeTheStream) {
+  TempDir dir;
+  testing::WriteFile(dir.File("x.db"), "definitely not an SQLite database, just text........");
+  EXPECT_THAT(Snapshotter::Start(OptionsFor(dir.File("x.db")), core::Clock::Real()),
+              testing::StatusIs(absl::StatusCode::kInvalidArgument,
+                                HasSubstr("is not a sluice registry")));
+}
+
+TEST(PackModels, RoundTripsAndRefusesCorruption) {
+  const std::string blob = PackModels("anomaly", "");
+  std::string a, f;
+  ASSERT_OK(UnpackModels(blob, &a, &f));
+  EXPECT_EQ(a, "anomaly");
+  EXPECT_EQ(f, "");
+  std::string corrupt = blob;
+  corrupt[corrupt.size() / 2] ^= 1;
+  EXPECT_THAT(UnpackModels(corrupt, &a, &f), testing::StatusIs(absl::StatusCode::kDataLoss));
+}
+
+}  // namespace
+}  // namespace sluice::engine
