@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <deque>
+#include <functional>
 #include <optional>
 #include <thread>
 
@@ -305,21 +306,40 @@ bool ReadCheckpointHeader(core::StateReader* r, Checkpoint* c) {
          r->Get(&c->first_event_time);
 }
 
-std::string Json(double v) {
-  return std::isfinite(v) ? core::FormatDouble(v) : std::string("null");
-}
+// A copy of a model's windowed metrics, small enough to take during a snapshot; the JSON is
+// made later on the writer thread (River's rolling AUC sorts its window).
+struct MetricWindows {
+  bool on;
+  int64_t labels;
+  metrics::RollingRocAuc rolling;
+  metrics::RiverRocAuc river;
+  metrics::RiverRollingRocAuc river_rolling;
 
-std::string MetricsJson(const Pipeline& pipeline, const ReplayResult& result) {
-  const auto model = [](const ModelMetrics& m) {
-    return absl::StrCat("{\"labels\": ", m.labels, ", \"rolling_auc\": ", Json(m.rolling.Auc()),
-                        ", \"river_rocauc\": ", Json(m.river.Get()),
-                        ", \"river_rolling_rocauc\": ", Json(m.river_rolling.Get()), "}");
+  MetricWindows(bool model_on, const ModelMetrics& m)
+      : on(model_on),
+        labels(m.labels),
+        rolling(m.rolling),
+        river(m.river),
+        river_rolling(m.river_rolling) {}
+  std::string Json() const {
+    if (!on) return "null";
+    return absl::StrCat("{\"labels\": ", labels, ", \"rolling_auc\": ", Json(rolling.Auc()),
+                        ", \"river_rocauc\": ", Json(river.Get()),
+                        ", \"river_rolling_rocauc\": ", Json(river_rolling.Get()), "}");
+  }
+  static std::string Json(double v) {
+    return std::isfinite(v) ? core::FormatDouble(v) : std::string("null");
+  }
+};
+
+std::function<std::string()> MetricsJson(const Pipeline& pipeline, const ReplayResult& result) {
+  return [anomaly = MetricWindows(pipeline.options().anomaly, pipeline.anomaly_metrics()),
+          fraud = MetricWindows(pipeline.options().fraud, pipeline.fraud_metrics()),
+          events = result.events, labels = result.labels, bad_rows = result.bad_rows] {
+    return absl::StrCat("{\"events\": ", events, ", \"labels\": ", labels,
+                        ", \"bad_rows\": ", bad_rows, ", \"anomaly\": ", anomaly.Json(),
+                        ", \"fraud\": ", fraud.Json(), "}");
   };
-  return absl::StrCat(
-      "{\"events\": ", result.events, ", \"labels\": ", result.labels,
-      ", \"bad_rows\": ", result.bad_rows,
-      ", \"anomaly\": ", pipeline.options().anomaly ? model(pipeline.anomaly_metrics()) : "null",
-      ", \"fraud\": ", pipeline.options().fraud ? model(pipeline.fraud_metrics()) : "null", "}");
 }
 
 // The supervised half of a replay and its bookkeeping, on the calling thread.

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -36,7 +37,8 @@ struct Snapshot {
   std::optional<double> event_time;  // Of the last event it learned.
   std::string models;                // PackModels() of both learners.
   std::string checkpoint;            // Run state for --resume and continuous audit.
-  std::string metrics_json;
+  // Metrics at snapshot time, as JSON; run by the writer thread, off the stream's pause.
+  std::function<std::string()> metrics_json;
   // Lineage.
   std::string input_sha256;  // Of the input bytes up to its last row (CsvReader::ConsumedSha256).
   int64_t rows_read = 0;     // Source rows [0, rows_read) are behind it.

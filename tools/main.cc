@@ -1,4 +1,6 @@
 // tools/main.cc. `sluice <command> [flags]`.
+#include <malloc.h>
+
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -21,6 +23,11 @@ constexpr const char* kUsage =
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Snapshots allocate buffers of a few hundred KiB and hand them to the writer thread. With
+  // glibc's defaults such blocks come from fresh mmap()s or a heap trimmed after each free, and
+  // the page faults of touching them again stretch the stream's pause; keep them in the heap.
+  mallopt(M_MMAP_THRESHOLD, 64 << 20);
+  mallopt(M_TRIM_THRESHOLD, 256 << 20);
   if (argc < 2 || std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-h") == 0) {
     std::fputs(kUsage, argc < 2 ? stderr : stdout);
     return argc < 2 ? 2 : 0;
