@@ -243,13 +243,13 @@ absl::StatusOr<std::unique_ptr<Registry>> Registry::Open(const std::string& path
   registry->busy_timeout_ms_ = options.busy_timeout_ms;
   sqlite3_busy_timeout(db, options.busy_timeout_ms);
   sqlite3_extended_result_codes(db, 1);
+  SLUICE_RETURN_IF_ERROR(registry->Migrate(options.read_only));
   // With WAL, NORMAL commits without an fsync per transaction: a version survives any crash of
   // the process (kill -9 included) and the file is never corrupted; only an OS crash or power
   // loss can drop the newest versions. Snapshots are frequent, so this matters for throughput.
   if (!options.read_only) {
     SLUICE_RETURN_IF_ERROR(Exec(db, "PRAGMA synchronous = NORMAL", "set synchronous"));
   }
-  SLUICE_RETURN_IF_ERROR(registry->Migrate(options.read_only));
   if (options.max_page_count > 0) {
     const std::string pragma = absl::StrCat("PRAGMA max_page_count = ", options.max_page_count);
     SLUICE_RETURN_IF_ERROR(Exec(db, pragma.c_str(), "set max_page_count"));
