@@ -134,13 +134,10 @@ std::vector<std::string> Snapshotter::Finish() {
 }
 
 void Snapshotter::Write() {
-  // Background work: this thread runs only on a core the stream's two threads leave idle
-  // (SCHED_IDLE), so a write never preempts them mid-event; what it has not written yet waits
-  // in the queue, and Finish() gives it the cores at the end. Failure to change it is harmless.
-  sched_param idle{};
-  if (pthread_setschedparam(pthread_self(), SCHED_IDLE, &idle) != 0) {
-    setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), 19);
-  }
+  // Background work at the lowest priority (nice 19, this thread only): it takes the little
+  // CPU the stream's two threads leave and rarely preempts them mid-event. Failure to lower it
+  // is harmless.
+  setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), 19);
   // The registry belongs to this thread alone.
   absl::StatusOr<std::unique_ptr<registry::Registry>> registry =
       registry::Registry::Open(options_.registry_path, wall_, options_.registry_options);

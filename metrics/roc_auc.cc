@@ -24,17 +24,28 @@ void RocAuc::SaveDelta(core::StateWriter* w) {
     delta_ = entries_;
     track_deltas_ = true;
   }
-  w->PutVector(delta_);
+  // Scores and labels apart: 9 bytes a pair instead of a padded 16.
+  std::vector<double> scores(delta_.size());
+  std::vector<uint8_t> labels(delta_.size());
+  for (size_t i = 0; i < delta_.size(); ++i) {
+    scores[i] = delta_[i].score;
+    labels[i] = delta_[i].label ? 1 : 0;
+  }
+  w->PutVector(scores);
+  w->PutVector(labels);
   delta_.clear();
 }
 
 bool RocAuc::LoadDelta(core::StateReader* r) {
-  std::vector<Entry> delta;
-  if (!r->GetVector(&delta)) return false;
-  for (const Entry& e : delta) {
-    if (std::isnan(e.score)) return false;
-    entries_.push_back(e);
-    positives_ += e.label ? 1 : 0;
+  std::vector<double> scores;
+  std::vector<uint8_t> labels;
+  if (!r->GetVector(&scores) || !r->GetVector(&labels) || scores.size() != labels.size()) {
+    return false;
+  }
+  for (size_t i = 0; i < scores.size(); ++i) {
+    if (std::isnan(scores[i]) || labels[i] > 1) return false;
+    entries_.push_back(Entry{scores[i], labels[i] == 1});
+    positives_ += labels[i];
   }
   track_deltas_ = true;  // What was loaded is already saved.
   return true;
