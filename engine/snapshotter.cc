@@ -10,6 +10,7 @@
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
+#include "core/flat_json.h"
 #include "core/format.h"
 #include "core/sha256.h"
 #include "core/state_codec.h"
@@ -20,19 +21,6 @@ namespace sluice::engine {
 namespace {
 
 constexpr absl::string_view kModelsKind = "PipelineModels";
-
-std::string JsonString(absl::string_view s) {
-  std::string out = "\"";
-  for (const char c : s) {
-    if (c == '"' || c == '\\') out += '\\';
-    if (static_cast<unsigned char>(c) < 0x20) {
-      out += ' ';
-      continue;
-    }
-    out += c;
-  }
-  return out + "\"";
-}
 
 std::string JsonOptional(const std::optional<double>& v) {
   return v.has_value() && std::isfinite(*v) ? core::FormatDouble(*v) : std::string("null");
@@ -164,15 +152,15 @@ void Snapshotter::Write() {
     v.metrics_json = snapshot.metrics_json ? snapshot.metrics_json() : std::string("{}");
     v.state = std::move(snapshot.models);
     v.checkpoint = std::move(snapshot.checkpoint);
-    v.lineage_json =
-        absl::StrCat("{\"source\": \"csv\", \"input\": ", JsonString(options_.input_description),
-                     ", \"input_sha256\": ", JsonString(snapshot.input_sha256), ", \"rows\": [0, ",
-                     snapshot.rows_read, "], \"events_learned\": ", snapshot.events,
-                     ", \"labels_learned\": ", snapshot.labels,
-                     ", \"first_event_id\": ", JsonString(snapshot.first_event_id),
-                     ", \"last_event_id\": ", JsonString(snapshot.last_event_id),
-                     ", \"first_event_time\": ", JsonOptional(snapshot.first_event_time),
-                     ", \"last_event_time\": ", JsonOptional(snapshot.last_event_time), "}");
+    v.lineage_json = absl::StrCat(
+        "{\"source\": \"csv\", \"input\": ", core::JsonQuote(options_.input_description),
+        ", \"input_sha256\": ", core::JsonQuote(snapshot.input_sha256), ", \"rows\": [0, ",
+        snapshot.rows_read, "], \"events_learned\": ", snapshot.events,
+        ", \"labels_learned\": ", snapshot.labels,
+        ", \"first_event_id\": ", core::JsonQuote(snapshot.first_event_id),
+        ", \"last_event_id\": ", core::JsonQuote(snapshot.last_event_id),
+        ", \"first_event_time\": ", JsonOptional(snapshot.first_event_time),
+        ", \"last_event_time\": ", JsonOptional(snapshot.last_event_time), "}");
     absl::Status status = registry.status();
     if (status.ok()) status = (*registry)->Put(v).status();
     if (!status.ok()) {

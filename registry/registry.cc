@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "core/flat_json.h"
 #include "core/sha256.h"
 #include "core/status_macros.h"
 
@@ -219,6 +220,46 @@ absl::StatusOr<int64_t> QueryInt(sqlite3* db, const char* sql) {
   return row ? s.Int(0) : 0;
 }
 
+// Inserts one version row. `v.state_sha256` must already describe `v.state`.
+absl::Status InsertVersion(sqlite3* db, const Version& v) {
+  SLUICE_ASSIGN_OR_RETURN(
+      Statement insert,
+      Statement::Prepare(db, absl::StrCat("INSERT INTO versions (", kVersionColumns,
+                                          ", state, checkpoint) VALUES (?, ?, ?, ?, ?, ?, ?, ?, "
+                                          "?, ?, ?, ?, ?, ?, ?)")));
+  insert.Bind(1, v.model)
+      .Bind(2, v.version)
+      .Bind(3, v.parent)
+      .Bind(4, v.created_wall_ms)
+      .Bind(5, v.created_event_time)
+      .Bind(6, v.trigger)
+      .Bind(7, v.code_version)
+      .Bind(8, v.config_json)
+      .Bind(9, v.lineage_json)
+      .Bind(10, v.metrics_json)
+      .Bind(11, v.state_sha256)
+      .Bind(12, int64_t{v.state_format})
+      .Bind(13, static_cast<int64_t>(v.state.size()))
+      .BindBlob(14, v.state);
+  if (v.checkpoint.empty()) {
+    insert.Bind(15, std::optional<int64_t>());
+  } else {
+    insert.BindBlob(15, v.checkpoint);
+  }
+  return insert.Run("insert version");
+}
+
+// The next free version number of `model`.
+absl::StatusOr<int64_t> NextVersion(sqlite3* db, absl::string_view model) {
+  SLUICE_ASSIGN_OR_RETURN(
+      Statement next,
+      Statement::Prepare(db, "SELECT coalesce(max(version), 0) + 1 FROM versions WHERE model = ?"));
+  next.Bind(1, model);
+  SLUICE_ASSIGN_OR_RETURN(const bool row, next.Step("next version"));
+  (void)row;
+  return next.Int(0);
+}
+
 }  // namespace
 
 Registry::Registry(sqlite3* db, std::string path, const core::Clock& clock)
@@ -330,38 +371,26 @@ absl::StatusOr<int64_t> Registry::Put(const NewVersion& v) {
   };
   absl::StatusOr<Transaction> txn = Transaction::Begin(db_);
   if (!txn.ok()) return annotate(txn.status());
-  SLUICE_ASSIGN_OR_RETURN(
-      Statement next,
-      Statement::Prepare(db_,
-                         "SELECT coalesce(max(version), 0) + 1 FROM versions WHERE model = ?"));
-  next.Bind(1, v.model);
-  SLUICE_ASSIGN_OR_RETURN(const bool row, next.Step("next version"));
-  (void)row;
-  const int64_t version = v.version.value_or(next.Int(0));
-  const std::string sha = core::Sha256Hex(v.state);
-  SLUICE_ASSIGN_OR_RETURN(
-      Statement insert,
-      Statement::Prepare(db_, absl::StrCat("INSERT INTO versions (", kVersionColumns,
-                                           ", state, checkpoint) VALUES (?, ?, ?, ?, ?, ?, ?, ?, "
-                                           "?, ?, ?, ?, ?, ?, ?)")));
-  insert.Bind(1, v.model)
-      .Bind(2, version)
-      .Bind(3, v.parent)
-      .Bind(4, absl::ToUnixMillis(clock_.Now()))
-      .Bind(5, v.created_event_time)
-      .Bind(6, v.trigger)
-      .Bind(7, SLUICE_GIT_DESCRIBE)
-      .Bind(8, v.config_json)
-      .Bind(9, v.lineage_json)
-      .Bind(10, v.metrics_json)
-      .Bind(11, sha)
-      .Bind(12, int64_t{v.state_format})
-      .Bind(13, static_cast<int64_t>(v.state.size()))
-      .BindBlob(14, v.state)
-      .BindBlob(15, v.checkpoint);
-  if (absl::Status s = insert.Run("insert version"); !s.ok()) return annotate(s);
+  absl::StatusOr<int64_t> next = NextVersion(db_, v.model);
+  if (!next.ok()) return annotate(next.status());
+  Version row;
+  row.model = v.model;
+  row.version = v.version.value_or(*next);
+  row.parent = v.parent;
+  row.created_wall_ms = absl::ToUnixMillis(clock_.Now());
+  row.created_event_time = v.created_event_time;
+  row.trigger = v.trigger;
+  row.code_version = SLUICE_GIT_DESCRIBE;
+  row.config_json = v.config_json;
+  row.lineage_json = v.lineage_json;
+  row.metrics_json = v.metrics_json;
+  row.state_sha256 = core::Sha256Hex(v.state);
+  row.state_format = v.state_format;
+  row.state = v.state;
+  row.checkpoint = v.checkpoint;
+  if (absl::Status s = InsertVersion(db_, row); !s.ok()) return annotate(s);
   if (absl::Status s = txn->Commit(); !s.ok()) return annotate(s);
-  return version;
+  return row.version;
 }
 
 absl::StatusOr<Version> Registry::Get(absl::string_view model, int64_t version) const {
@@ -535,26 +564,9 @@ absl::Status Registry::Export(absl::string_view model, int64_t version,
   SLUICE_ASSIGN_OR_RETURN(const Version v, Get(model, version));
   SLUICE_ASSIGN_OR_RETURN(std::unique_ptr<Registry> out, Open(path, clock_));
   SLUICE_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(out->db_));
-  SLUICE_ASSIGN_OR_RETURN(
-      Statement insert,
-      Statement::Prepare(out->db_, absl::StrCat("INSERT INTO versions (", kVersionColumns,
-                                                ", state, checkpoint) VALUES (?, ?, ?, ?, ?, ?, "
-                                                "?, ?, ?, ?, ?, ?, ?, ?, NULL)")));
-  insert.Bind(1, v.model)
-      .Bind(2, v.version)
-      .Bind(3, v.parent)
-      .Bind(4, v.created_wall_ms)
-      .Bind(5, v.created_event_time)
-      .Bind(6, v.trigger)
-      .Bind(7, v.code_version)
-      .Bind(8, v.config_json)
-      .Bind(9, v.lineage_json)
-      .Bind(10, v.metrics_json)
-      .Bind(11, v.state_sha256)
-      .Bind(12, int64_t{v.state_format})
-      .Bind(13, v.state_bytes)
-      .BindBlob(14, v.state);
-  SLUICE_RETURN_IF_ERROR(insert.Run("export version"));
+  Version exported = v;
+  exported.checkpoint.clear();  // Run state stays with the run; the model travels.
+  SLUICE_RETURN_IF_ERROR(InsertVersion(out->db_, exported));
   return txn.Commit();
 }
 
@@ -572,37 +584,16 @@ absl::StatusOr<std::vector<std::tuple<std::string, int64_t, int64_t>>> Registry:
   std::vector<std::tuple<std::string, int64_t, int64_t>> mapping;
   SLUICE_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(db_));
   for (const Version& v : versions) {
-    SLUICE_ASSIGN_OR_RETURN(
-        Statement next,
-        Statement::Prepare(db_,
-                           "SELECT coalesce(max(version), 0) + 1 FROM versions WHERE model = ?"));
-    next.Bind(1, v.model);
-    SLUICE_ASSIGN_OR_RETURN(const bool row, next.Step("next version"));
-    (void)row;
-    const int64_t number = next.Int(0);
+    SLUICE_ASSIGN_OR_RETURN(const int64_t number, NextVersion(db_, v.model));
+    Version copy = v;
+    copy.version = number;
+    copy.parent.reset();
+    copy.checkpoint.clear();
     // The lineage keeps where the version came from.
-    const std::string lineage =
-        absl::StrCat("{\"imported_from\": {\"file\": \"", path, "\", \"version\": ", v.version,
-                     "}, \"original\": ", v.lineage_json, "}");
-    SLUICE_ASSIGN_OR_RETURN(
-        Statement insert,
-        Statement::Prepare(db_, absl::StrCat("INSERT INTO versions (", kVersionColumns,
-                                             ", state, checkpoint) VALUES (?, ?, NULL, ?, ?, ?, "
-                                             "?, ?, ?, ?, ?, ?, ?, ?, NULL)")));
-    insert.Bind(1, v.model)
-        .Bind(2, number)
-        .Bind(3, v.created_wall_ms)
-        .Bind(4, v.created_event_time)
-        .Bind(5, v.trigger)
-        .Bind(6, v.code_version)
-        .Bind(7, v.config_json)
-        .Bind(8, lineage)
-        .Bind(9, v.metrics_json)
-        .Bind(10, v.state_sha256)
-        .Bind(11, int64_t{v.state_format})
-        .Bind(12, v.state_bytes)
-        .BindBlob(13, v.state);
-    SLUICE_RETURN_IF_ERROR(insert.Run("import version"));
+    copy.lineage_json =
+        absl::StrCat("{\"imported_from\": {\"file\": ", core::JsonQuote(path),
+                     ", \"version\": ", v.version, "}, \"original\": ", v.lineage_json, "}");
+    SLUICE_RETURN_IF_ERROR(InsertVersion(db_, copy));
     mapping.emplace_back(v.model, v.version, number);
   }
   SLUICE_RETURN_IF_ERROR(txn.Commit());

@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "core/flat_json.h"
 #include "core/format.h"
 
 namespace sluice::tools {
@@ -17,36 +18,6 @@ namespace {
 // A JSON number, or null for NaN (an undefined AUC) and infinities.
 std::string JsonNumber(double v) {
   return std::isfinite(v) ? core::FormatDouble(v) : std::string("null");
-}
-
-std::string JsonString(absl::string_view s) {
-  std::string out = "\"";
-  for (const char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          out += absl::StrFormat("\\u%04x", static_cast<unsigned char>(c));
-        } else {
-          out += c;
-        }
-    }
-  }
-  return out + "\"";
 }
 
 std::string HtmlEscape(absl::string_view s) {
@@ -105,7 +76,7 @@ MetricValues Values(const engine::ModelMetrics& m) {
 
 std::string ModelJson(const std::string& model, const engine::ModelMetrics& m) {
   const MetricValues v = Values(m);
-  return absl::StrCat("{\"model\": ", JsonString(model), ", \"labels\": ", v.labels,
+  return absl::StrCat("{\"model\": ", core::JsonQuote(model), ", \"labels\": ", v.labels,
                       ", \"auc\": ", JsonNumber(v.auc),
                       ", \"rolling_auc\": ", JsonNumber(v.rolling_auc),
                       ", \"river_rocauc\": ", JsonNumber(v.river_rocauc),
@@ -233,12 +204,12 @@ std::string ReplayRecorder::SummaryJson(const RunDescription& run,
                                         const engine::ReplayResult& result) const {
   std::string examples;
   for (const std::string& message : result.bad_row_examples) {
-    absl::StrAppend(&examples, examples.empty() ? "" : ", ", JsonString(message));
+    absl::StrAppend(&examples, examples.empty() ? "" : ", ", core::JsonQuote(message));
   }
   const double rate =
       result.seconds > 0 ? static_cast<double>(result.events) / result.seconds : 0.0;
   return absl::StrCat(
-      "{\n  \"input\": ", JsonString(run.input), ",\n  \"rows_read\": ", run.rows_read,
+      "{\n  \"input\": ", core::JsonQuote(run.input), ",\n  \"rows_read\": ", run.rows_read,
       ",\n  \"events\": ", result.events, ",\n  \"labels\": ", result.labels,
       ",\n  \"bad_rows\": ", result.bad_rows, ",\n  \"bad_row_examples\": [", examples, "]",
       run.summary_timing
@@ -253,7 +224,7 @@ std::string ReplayRecorder::SummaryJson(const RunDescription& run,
                           ",\n  \"snapshot_pause_p99_ms\": ",
                           JsonNumber(1e3 * engine::Quantile(result.snapshot_pauses, 0.99))))
           : std::string(),
-      ",\n  \"label_delay\": ", JsonString(run.label_delay),
+      ",\n  \"label_delay\": ", core::JsonQuote(run.label_delay),
       ",\n  \"metric_window\": ", run.metric_window, ",\n  \"anomaly\": ",
       pipeline_.options().anomaly ? ModelJson(run.anomaly_model, pipeline_.anomaly_metrics())
                                   : "null",

@@ -13,22 +13,13 @@
 
 #include "core/random.h"
 #include "tests/support/cli.h"
+#include "tests/support/raw_sql.h"
 #include "tests/support/test_util.h"
 
 namespace sluice::testing {
 namespace {
 
 using ::testing::HasSubstr;
-
-void RawSql(const std::string& path, const std::string& sql) {
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
-  char* error = nullptr;
-  EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error), SQLITE_OK)
-      << (error != nullptr ? error : "");
-  sqlite3_free(error);
-  sqlite3_close(db);
-}
 
 class RegistryCliTest : public ::testing::Test {
  protected:

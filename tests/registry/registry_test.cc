@@ -7,12 +7,14 @@
 #include "core/sha256.h"
 #include "tests/support/cli.h"
 #include "tests/support/fake_clock.h"
+#include "tests/support/raw_sql.h"
 #include "tests/support/test_util.h"
 
 namespace sluice::registry {
 namespace {
 
 using ::sluice::testing::FakeClock;
+using ::sluice::testing::RawSql;
 using ::sluice::testing::StatusIs;
 using ::sluice::testing::TempDir;
 using ::testing::HasSubstr;
@@ -29,17 +31,6 @@ NewVersion Sample(const std::string& state, std::optional<int64_t> parent = std:
   v.state = state;
   v.checkpoint = "run state";
   return v;
-}
-
-// Runs SQL on the registry file behind the registry's back (corruption, locks, old schemas).
-void RawSql(const std::string& path, const std::string& sql) {
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
-  char* error = nullptr;
-  EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error), SQLITE_OK)
-      << (error != nullptr ? error : "");
-  sqlite3_free(error);
-  sqlite3_close(db);
 }
 
 class RegistryTest : public ::testing::Test {
