@@ -83,9 +83,9 @@ TEST(Snapshotter, FullDiskFailsSnapshotsButNotTheStream) {
 TEST(Snapshotter, RegistryErrorsSurfaceBeforeTheStream) {
   TempDir dir;
   testing::WriteFile(dir.File("x.db"), "definitely not an SQLite database, just text........");
-  EXPECT_THAT(Snapshotter::Start(OptionsFor(dir.File("x.db")), core::Clock::Real()),
-              testing::StatusIs(absl::StatusCode::kInvalidArgument,
-                                HasSubstr("is not a sluice registry")));
+  EXPECT_THAT(
+      Snapshotter::Start(OptionsFor(dir.File("x.db")), core::Clock::Real()),
+      testing::StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("is not a sluice registry")));
 }
 
 TEST(PackModels, RoundTripsAndRefusesCorruption) {
