@@ -292,10 +292,10 @@ std::string ReplayRecorder::HtmlReport(const RunDescription& run,
     absl::StrAppend(&chart, "<path d=\"", path, "\" fill=\"none\" stroke=\"", colors[model],
                     "\" stroke-width=\"1.5\"/>\n");
   }
-  absl::StrAppend(&chart,
-                  absl::StrFormat("<text x=\"%.0f\" y=\"%.0f\" font-size=\"11\" "
-                                  "text-anchor=\"middle\">labels seen (0 to %.0f)</text>\n</svg>",
-                                  kLeft + kPlotW / 2, kH + 20, max_labels));
+  absl::StrAppend(&chart, absl::StrFormat("<text x=\"%.0f\" y=\"%.0f\" font-size=\"11\" "
+                                          "text-anchor=\"middle\">labels seen (0 to %.0f); orange: "
+                                          "anomaly (HST), blue: fraud (LR)</text>\n</svg>",
+                                          kLeft + kPlotW / 2, kH + 20, max_labels));
 
   // Score distributions: the share of each class's scores in each bin.
   std::string histograms;
