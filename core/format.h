@@ -23,10 +23,6 @@ std::optional<double> ParseDouble(absl::string_view text);
 // the whole field. Lets a CSV reader split and convert a field in one pass.
 const char* ParseDecimalPrefix(const char* p, const char* end, double* value, bool* exact);
 
-// AsAbsl/AsStd: Debian's Abseil has its own string_view type (reference/dependencies.md).
-inline absl::string_view AsAbsl(std::string_view s) { return {s.data(), s.size()}; }
-inline std::string_view AsStd(absl::string_view s) { return {s.data(), s.size()}; }
-
 }  // namespace sluice::core
 
 namespace sluice::core {

@@ -106,11 +106,6 @@ void Snapshotter::Submit(Snapshot snapshot) {
   queue_.push_back(std::move(snapshot));
 }
 
-int64_t Snapshotter::failures() const {
-  absl::MutexLock lock(&mu_);
-  return static_cast<int64_t>(errors_.size());
-}
-
 std::vector<std::string> Snapshotter::Finish() {
   {
     absl::MutexLock lock(&mu_);

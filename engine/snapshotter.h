@@ -85,8 +85,6 @@ class Snapshotter {
   void Submit(Snapshot snapshot);
   // Waits until everything submitted was written or failed; returns one message per failure.
   std::vector<std::string> Finish();
-  // Failures so far (thread-safe), e.g. to show while the stream goes on.
-  int64_t failures() const;
   const Options& options() const { return options_; }
 
  private:
@@ -100,7 +98,7 @@ class Snapshotter {
   std::optional<double> last_event_time_;
   absl::Time last_wall_;
 
-  mutable absl::Mutex mu_;
+  absl::Mutex mu_;
   std::deque<Snapshot> queue_ ABSL_GUARDED_BY(mu_);
   bool finishing_ ABSL_GUARDED_BY(mu_) = false;
   std::vector<std::string> errors_ ABSL_GUARDED_BY(mu_);
