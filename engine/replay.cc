@@ -398,7 +398,8 @@ class Replayer {
   absl::StatusOr<ReplayResult> Run() {
     if (options_.snapshotter != nullptr && options_.resume == nullptr) {
       run_first_version_ = options_.snapshotter->version() + 1;
-      TakeSnapshot("start", pipeline_.SaveAnomaly(), core::kMissing, reader_.ConsumedSha256());
+      TakeSnapshot("start", pipeline_.SaveAnomaly(), core::kMissing, reader_.ConsumedSha256(),
+                   rows_seen_);
     }
     ParseStage rows(reader_, options_.max_rows, options_.max_events, result_.events, pipeline_,
                     options_.snapshotter, clock_);
@@ -414,7 +415,7 @@ class Replayer {
     if (options_.snapshotter != nullptr) {
       // The unsupervised stage has finished, so its state may be read here.
       TakeSnapshot("end of stream", pipeline_.SaveAnomaly(), last_event_time_,
-                   reader_.ConsumedSha256());
+                   reader_.ConsumedSha256(), rows_seen_);
       result_.snapshot_errors = options_.snapshotter->Finish();
     }
     return result_;
@@ -446,19 +447,18 @@ class Replayer {
     last_event_id_ = event.id;
     last_event_time_ = event.event_time;
     if (row.snapshot_trigger.has_value()) {
-      rows_read_at_snapshot_ = event.row + 1;
       const absl::Time start = clock_.Now();
       TakeSnapshot(*row.snapshot_trigger, std::move(row.anomaly_state), event.event_time,
-                   std::move(row.input_sha256));
+                   std::move(row.input_sha256), /*rows_read=*/event.row + 1);
       result_.snapshot_pauses.push_back(row.anomaly_pause +
                                         absl::ToDoubleSeconds(clock_.Now() - start));
     }
     return absl::OkStatus();
   }
 
-  // Both stages' states at this event boundary, handed to the writer thread.
+  // Both stages' states after source row `rows_read` - 1, handed to the writer thread.
   void TakeSnapshot(const std::string& trigger, std::string anomaly_state, double event_time,
-                    std::string input_sha256) {
+                    std::string input_sha256, int64_t rows_read) {
     Snapshotter& snapshotter = *options_.snapshotter;
     Snapshot s;
     s.parent = snapshotter.version() > 0 && snapshotter.version() >= run_first_version_
@@ -475,9 +475,7 @@ class Replayer {
     const auto [bytes, lines] = observer_.OnSnapshot(s.version);
     Checkpoint& c = checkpoint_;
     c.info.run_first_version = run_first_version_;
-    c.info.rows_read = trigger == "end of stream" ? rows_seen_
-                       : trigger == "start"       ? rows_seen_
-                                                  : rows_read_at_snapshot_;
+    c.info.rows_read = rows_read;
     c.info.events = result_.events;
     c.info.labels = labels_.labels();
     c.info.predictions_bytes = bytes;
@@ -516,7 +514,6 @@ class Replayer {
   Checkpoint checkpoint_;
   Served served_;
   int64_t rows_seen_ = 0;
-  int64_t rows_read_at_snapshot_ = 0;
   int64_t run_first_version_ = 0;
   std::string last_event_id_;
   double last_event_time_ = core::kMissing;
