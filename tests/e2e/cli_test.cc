@@ -132,6 +132,22 @@ TEST_F(CliTest, WritesPredictionsSummaryAndReport) {
   EXPECT_EQ(html.find("http"), std::string::npos);  // Self-contained: nothing to fetch.
 }
 
+TEST_F(CliTest, IdColumnAndLabelDelayInSecondsFlowThrough) {
+  const std::string p = dir_.File("p.csv"), s = dir_.File("s.json");
+  const CliResult r =
+      Replay("tx,Time,V1,Class\n\"a,1\",0,1.5,0\nb,5,-0.5,1\nc,20,0.25,0\n",
+             "--id-column tx --label-delay-seconds 10 --predictions " + p + " --summary " + s);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string predictions = ReadFileOrDie(p);
+  EXPECT_THAT(predictions, HasSubstr("\n0,\"a,1\",0,0,"));  // The id, quoted as it holds a comma.
+  EXPECT_THAT(predictions, HasSubstr("\n2,c,20,0,"));
+  // Row c (t=20) is scored after the labels of a (t=0) and b (t=5) arrived, 10 s later.
+  const CsvTable table = ReadCsv(p);
+  EXPECT_NE(table.rows[2][5], "0.5");
+  EXPECT_EQ(table.rows[1][5], "0.5");  // Nothing learned yet at t=5.
+  EXPECT_THAT(ReadFileOrDie(s), HasSubstr("\"label_delay\": \"10 s\""));
+}
+
 TEST_F(CliTest, SameInputGivesIdenticalOutput) {
   const std::string a = dir_.File("a.csv"), b = dir_.File("b.csv");
   ASSERT_EQ(RunSluice("replay --quiet --rows 2000 --label-delay 100 --predictions " + a).exit_code,

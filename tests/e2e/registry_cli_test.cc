@@ -145,6 +145,15 @@ TEST_F(RegistryCliTest, KilledAtRandomPointsResumesByteIdentical) {
   EXPECT_GE(killed, 3);  // Nearly every attempt stops the run midway.
 }
 
+TEST_F(RegistryCliTest, ResumeWithNothingToResumeStartsFresh) {
+  const std::string p = dir_.File("p.csv");
+  const CliResult r = RunSluice("replay --input " + input_ + " --registry " + registry_ +
+                                " --resume --predictions " + p);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("nothing to resume; starting fresh"));
+  EXPECT_EQ(ReadCsv(p).rows.size(), 6000u);
+}
+
 TEST_F(RegistryCliTest, ResumingIntoAnotherConfigIsRefusedWithWhatDiffers) {
   ASSERT_EQ(Replay("--snapshot-every-events 2000").exit_code, 0);
   const CliResult r = Replay("--snapshot-every-events 2000 --hst-trees 20 --resume");
