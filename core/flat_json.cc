@@ -2,9 +2,11 @@
 #include "core/flat_json.h"
 
 #include <cctype>
+#include <cmath>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "core/format.h"
 
 namespace sluice::core {
 namespace {
@@ -63,6 +65,10 @@ std::string JsonQuote(absl::string_view s) {
     }
   }
   return out + "\"";
+}
+
+std::string JsonNumber(double v) {
+  return std::isfinite(v) ? FormatDouble(v) : std::string("null");
 }
 
 std::string WriteFlatJson(const FlatJson& object) {

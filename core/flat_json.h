@@ -16,6 +16,8 @@ using FlatJson = std::vector<std::pair<std::string, std::string>>;
 
 // A JSON string literal for `s`.
 std::string JsonQuote(absl::string_view s);
+// A JSON number in shortest round-trip form, or null for NaN and infinities (an undefined AUC).
+std::string JsonNumber(double v);
 // {"k": v, ...} on one line.
 std::string WriteFlatJson(const FlatJson& object);
 // nullopt if `text` is not a flat object of scalars.

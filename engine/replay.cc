@@ -11,6 +11,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "core/flat_json.h"
 #include "core/format.h"
 #include "core/state_codec.h"
 #include "core/status_macros.h"
@@ -323,12 +324,10 @@ struct MetricWindows {
         river_rolling(m.river_rolling) {}
   std::string Json() const {
     if (!on) return "null";
-    return absl::StrCat("{\"labels\": ", labels, ", \"rolling_auc\": ", Json(rolling.Auc()),
-                        ", \"river_rocauc\": ", Json(river.Get()),
-                        ", \"river_rolling_rocauc\": ", Json(river_rolling.Get()), "}");
-  }
-  static std::string Json(double v) {
-    return std::isfinite(v) ? core::FormatDouble(v) : std::string("null");
+    return absl::StrCat("{\"labels\": ", labels,
+                        ", \"rolling_auc\": ", core::JsonNumber(rolling.Auc()),
+                        ", \"river_rocauc\": ", core::JsonNumber(river.Get()),
+                        ", \"river_rolling_rocauc\": ", core::JsonNumber(river_rolling.Get()), "}");
   }
 };
 

@@ -1,8 +1,6 @@
 // engine/snapshotter.cc
 #include "engine/snapshotter.h"
 
-#include <pthread.h>
-#include <sched.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -10,6 +8,7 @@
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
+#include "core/features.h"
 #include "core/flat_json.h"
 #include "core/format.h"
 #include "core/sha256.h"
@@ -21,10 +20,6 @@ namespace sluice::engine {
 namespace {
 
 constexpr absl::string_view kModelsKind = "PipelineModels";
-
-std::string JsonOptional(const std::optional<double>& v) {
-  return v.has_value() && std::isfinite(*v) ? core::FormatDouble(*v) : std::string("null");
-}
 
 }  // namespace
 
@@ -154,8 +149,10 @@ void Snapshotter::Write() {
         ", \"labels_learned\": ", snapshot.labels,
         ", \"first_event_id\": ", core::JsonQuote(snapshot.first_event_id),
         ", \"last_event_id\": ", core::JsonQuote(snapshot.last_event_id),
-        ", \"first_event_time\": ", JsonOptional(snapshot.first_event_time),
-        ", \"last_event_time\": ", JsonOptional(snapshot.last_event_time), "}");
+        ", \"first_event_time\": ",
+        core::JsonNumber(snapshot.first_event_time.value_or(core::kMissing)),
+        ", \"last_event_time\": ",
+        core::JsonNumber(snapshot.last_event_time.value_or(core::kMissing)), "}");
     absl::Status status = registry.status();
     if (status.ok()) status = (*registry)->Put(v).status();
     if (!status.ok()) {

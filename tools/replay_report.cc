@@ -15,11 +15,6 @@
 namespace sluice::tools {
 namespace {
 
-// A JSON number, or null for NaN (an undefined AUC) and infinities.
-std::string JsonNumber(double v) {
-  return std::isfinite(v) ? core::FormatDouble(v) : std::string("null");
-}
-
 std::string HtmlEscape(absl::string_view s) {
   std::string out;
   for (const char c : s) {
@@ -77,10 +72,11 @@ MetricValues Values(const engine::ModelMetrics& m) {
 std::string ModelJson(const std::string& model, const engine::ModelMetrics& m) {
   const MetricValues v = Values(m);
   return absl::StrCat("{\"model\": ", core::JsonQuote(model), ", \"labels\": ", v.labels,
-                      ", \"auc\": ", JsonNumber(v.auc),
-                      ", \"rolling_auc\": ", JsonNumber(v.rolling_auc),
-                      ", \"river_rocauc\": ", JsonNumber(v.river_rocauc),
-                      ", \"river_rolling_rocauc\": ", JsonNumber(v.river_rolling_rocauc), "}");
+                      ", \"auc\": ", core::JsonNumber(v.auc),
+                      ", \"rolling_auc\": ", core::JsonNumber(v.rolling_auc),
+                      ", \"river_rocauc\": ", core::JsonNumber(v.river_rocauc),
+                      ", \"river_rolling_rocauc\": ", core::JsonNumber(v.river_rolling_rocauc),
+                      "}");
 }
 
 }  // namespace
@@ -214,15 +210,15 @@ std::string ReplayRecorder::SummaryJson(const RunDescription& run,
       ",\n  \"bad_rows\": ", result.bad_rows, ",\n  \"bad_row_examples\": [", examples, "]",
       run.summary_timing
           ? absl::StrCat(
-                ",\n  \"seconds\": ", JsonNumber(result.seconds),
-                ",\n  \"events_per_second\": ", JsonNumber(rate),
+                ",\n  \"seconds\": ", core::JsonNumber(result.seconds),
+                ",\n  \"events_per_second\": ", core::JsonNumber(rate),
                 result.snapshot_pauses.empty()
                     ? std::string()
                     : absl::StrCat(
                           ",\n  \"snapshot_pause_p50_ms\": ",
-                          JsonNumber(1e3 * engine::Quantile(result.snapshot_pauses, 0.5)),
+                          core::JsonNumber(1e3 * engine::Quantile(result.snapshot_pauses, 0.5)),
                           ",\n  \"snapshot_pause_p99_ms\": ",
-                          JsonNumber(1e3 * engine::Quantile(result.snapshot_pauses, 0.99))))
+                          core::JsonNumber(1e3 * engine::Quantile(result.snapshot_pauses, 0.99))))
           : std::string(),
       ",\n  \"label_delay\": ", core::JsonQuote(run.label_delay),
       ",\n  \"metric_window\": ", run.metric_window, ",\n  \"anomaly\": ",

@@ -139,7 +139,7 @@ TEST_F(RegistryCliTest, KilledAtRandomPointsResumesByteIdentical) {
     waitpid(pid, &status, 0);
     const CliResult resumed = RunSluice("replay" + args + " --resume");
     ASSERT_EQ(resumed.exit_code, 0) << resumed.err;
-    EXPECT_EQ(ReadFileOrDie(p) == reference, true) << "attempt " << attempt;
+    EXPECT_TRUE(ReadFileOrDie(p) == reference) << "attempt " << attempt;  // Not printed: MBs.
     EXPECT_EQ(ReadFileOrDie(s), reference_summary) << "attempt " << attempt;
   }
   EXPECT_GE(killed, 3);  // Nearly every attempt stops the run midway.
