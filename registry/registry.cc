@@ -415,6 +415,19 @@ absl::StatusOr<Version> Registry::Get(absl::string_view model, int64_t version) 
   return v;
 }
 
+absl::StatusOr<std::string> Registry::Checkpoint(absl::string_view model, int64_t version) const {
+  SLUICE_ASSIGN_OR_RETURN(
+      Statement s,
+      Statement::Prepare(db_, "SELECT checkpoint FROM versions WHERE model = ? AND version = ?"));
+  s.Bind(1, model).Bind(2, version);
+  SLUICE_ASSIGN_OR_RETURN(const bool found, s.Step("read checkpoint"));
+  if (!found) {
+    return absl::NotFoundError(
+        absl::StrCat("model \"", model, "\" has no version ", version, " in ", path_));
+  }
+  return s.IsNull(0) ? std::string() : s.Text(0);
+}
+
 absl::StatusOr<Version> Registry::Latest(absl::string_view model) const {
   SLUICE_ASSIGN_OR_RETURN(const int64_t version, Resolve(model, "latest"));
   return Get(model, version);

@@ -90,6 +90,9 @@ class Registry {
   // One version with its blobs, whose SHA-256 is verified. NotFound if absent; DataLoss (naming
   // the version) if the state does not match its recorded SHA-256.
   absl::StatusOr<Version> Get(absl::string_view model, int64_t version) const;
+  // Only the run checkpoint of a version (empty if it has none): resume reads a run's chain of
+  // checkpoints without loading and hashing every model blob. NotFound if absent.
+  absl::StatusOr<std::string> Checkpoint(absl::string_view model, int64_t version) const;
   // The newest version of `model`. NotFound if it has none.
   absl::StatusOr<Version> Latest(absl::string_view model) const;
   // Every version (without blobs), by model then version; `model` empty: all models.

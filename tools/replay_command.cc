@@ -244,13 +244,13 @@ absl::StatusOr<engine::ResumePoint> FindResumePoint(const ReplayFlags& flags,
   point.version = latest.version;
   point.models = latest.state;
   for (int64_t v = info->run_first_version; v < latest.version; ++v) {
-    absl::StatusOr<registry::Version> earlier = registry->Get(flags.model_name, v);
+    absl::StatusOr<std::string> earlier = registry->Checkpoint(flags.model_name, v);
     if (absl::IsNotFound(earlier.status())) continue;  // Collected by gc: its delta is lost.
     SLUICE_RETURN_IF_ERROR(earlier.status());
     SLUICE_ASSIGN_OR_RETURN(const engine::CheckpointInfo earlier_info,
-                            engine::ReadCheckpointInfo(earlier->checkpoint));
+                            engine::ReadCheckpointInfo(*earlier));
     if (earlier_info.run_first_version != info->run_first_version) continue;
-    point.checkpoints.push_back(std::move(earlier->checkpoint));
+    point.checkpoints.push_back(std::move(*earlier));
   }
   point.checkpoints.push_back(latest.checkpoint);
   return point;

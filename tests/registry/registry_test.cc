@@ -64,6 +64,9 @@ TEST_F(RegistryTest, PutAndGetRoundTripEverything) {
   EXPECT_EQ(got.state_sha256, core::Sha256Hex(std::string("blob\0one", 8)));
   EXPECT_EQ(got.state_bytes, 8);
   EXPECT_FALSE(got.code_version.empty());
+  ASSERT_OK_AND_ASSIGN(const std::string checkpoint, registry->Checkpoint("default", 2));
+  EXPECT_EQ(checkpoint, "run state");
+  EXPECT_THAT(registry->Checkpoint("default", 9), StatusIs(absl::StatusCode::kNotFound));
   ASSERT_OK_AND_ASSIGN(const Version latest, registry->Latest("default"));
   EXPECT_EQ(latest.version, 2);
   EXPECT_EQ(latest.parent, 1);
