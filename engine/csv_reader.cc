@@ -192,7 +192,7 @@ absl::Status CsvReader::ReadHeader(const Options& options) {
     feature_of_column_[i] = static_cast<int>(feature_names_.size());
     feature_names_.push_back(columns_[i]);
   }
-  if (feature_names_.empty()) {
+  if (feature_names_.empty() && options.features_required) {
     return absl::InvalidArgumentError(absl::StrCat(name_, ":1: no feature columns left"));
   }
   return absl::OkStatus();
@@ -299,6 +299,26 @@ absl::StatusOr<int64_t> CsvReader::SkipRows(int64_t rows) {
     ++rows_read_;
   }
   return skipped;
+}
+
+absl::StatusOr<CsvReader::Result> CsvReader::NextFields(std::vector<absl::string_view>* fields) {
+  absl::string_view line;
+  do {
+    SLUICE_ASSIGN_OR_RETURN(const bool more, NextLine(&line));
+    if (!more) return Result::kEndOfStream;
+  } while (line.empty());  // Blank lines carry no row.
+  ++rows_read_;
+  std::string error;
+  if (!SplitFields(line, &error)) {
+    BadRow(columns_[std::min(fields_.size(), columns_.size() - 1)], error);
+    return Result::kBadRow;
+  }
+  if (fields_.size() != columns_.size()) {
+    FieldCountError(fields_.size());
+    return Result::kBadRow;
+  }
+  *fields = fields_;
+  return Result::kEvent;
 }
 
 absl::StatusOr<CsvReader::Result> CsvReader::Next(core::Event* event) {

@@ -27,6 +27,7 @@ class CsvReader {
     bool time_column_required = false;   // If false, a missing time column means "no time".
     std::string id_column;               // Empty: the id is the row number.
     std::vector<std::string> exclude;    // Columns that are not features.
+    bool features_required = true;       // false: a file of ids, labels and times only.
   };
   enum class Result { kEvent, kBadRow, kEndOfStream };
 
@@ -46,6 +47,12 @@ class CsvReader {
   // and bad_row_message() says "NAME:LINE: column COL: reason". An I/O error ends the stream.
   absl::StatusOr<Result> Next(core::Event* event);
   const std::string& bad_row_message() const { return bad_row_message_; }
+  // The next data row's fields as text, without roles or conversion, for files that are not
+  // event streams (the views live until the next call). kBadRow: a malformed quote or a wrong
+  // field count, as Next() reports them.
+  absl::StatusOr<Result> NextFields(std::vector<absl::string_view>* fields);
+  // The line of the last row read (1 is the header).
+  int64_t line_number() const { return line_number_; }
   // Skips up to `rows` data rows without parsing them (a resumed run's rows); returns how many
   // there were.
   absl::StatusOr<int64_t> SkipRows(int64_t rows);

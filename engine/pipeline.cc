@@ -1,6 +1,8 @@
 // engine/pipeline.cc
 #include "engine/pipeline.h"
 
+#include "engine/snapshotter.h"
+
 #include <limits>
 
 #include "absl/strings/str_cat.h"
@@ -69,6 +71,11 @@ double Pipeline::ScoreAndLearnAnomaly(core::Features x) {
   return score;
 }
 
+double Pipeline::ScoreAnomaly(core::Features x) const {
+  if (anomaly_ == nullptr) return std::numeric_limits<double>::quiet_NaN();
+  return anomaly_serving_ != nullptr ? anomaly_serving_->ScoreOne(x) : anomaly_->ScoreOne(x);
+}
+
 double Pipeline::ScoreFraud(core::Features x) const {
   if (fraud_ == nullptr) return std::numeric_limits<double>::quiet_NaN();
   return fraud_serving_ != nullptr ? fraud_serving_->ScoreOne(x) : fraud_->ScoreOne(x);
@@ -123,6 +130,13 @@ absl::Status Pipeline::RestoreAnomaly(absl::string_view state) {
 absl::Status Pipeline::RestoreFraud(absl::string_view state) {
   SLUICE_RETURN_IF_ERROR(LoadInto(fraud_.get(), state, "fraud"));
   return PromoteFraud(state);
+}
+
+absl::Status Pipeline::RestoreModels(absl::string_view blob) {
+  std::string anomaly, fraud;
+  SLUICE_RETURN_IF_ERROR(UnpackModels(blob, &anomaly, &fraud));
+  SLUICE_RETURN_IF_ERROR(RestoreAnomaly(anomaly));
+  return RestoreFraud(fraud);
 }
 
 void ModelMetrics::Save(core::StateWriter* w) const {

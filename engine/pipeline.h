@@ -75,6 +75,8 @@ class Pipeline {
   // Unsupervised stage: the anomaly score of x, after which the anomaly model learns x. NaN if
   // the anomaly model is off.
   double ScoreAndLearnAnomaly(core::Features x);
+  // The anomaly score of x by the serving model, without learning. NaN if the model is off.
+  double ScoreAnomaly(core::Features x) const;
   // Supervised stage: P(fraud) for x. NaN if the fraud model is off.
   double ScoreFraud(core::Features x) const;
   // Both stages on one thread.
@@ -92,6 +94,10 @@ class Pipeline {
   absl::Status PromoteFraud(absl::string_view state);
   absl::Status RestoreAnomaly(absl::string_view state);
   absl::Status RestoreFraud(absl::string_view state);
+  // Restores both learners from a registered version's models (PackModels): the one way a
+  // version's models are loaded. DataLoss if `blob` is corrupt; FailedPrecondition if a model is
+  // on in one and off in the other.
+  absl::Status RestoreModels(absl::string_view blob);
   // Supervised stage: the metrics (cumulative AUCs as deltas since the last SaveMetrics, see
   // RocAuc::SaveDelta). LoadMetrics is called once per saved delta, oldest first; the windows
   // of the last call win.

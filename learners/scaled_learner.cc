@@ -1,6 +1,7 @@
 // learners/scaled_learner.cc
 #include "learners/scaled_learner.h"
 
+#include "absl/container/inlined_vector.h"
 #include "absl/strings/str_cat.h"
 #include "core/state_codec.h"
 #include "core/status_macros.h"
@@ -32,8 +33,11 @@ ScaledLearner::ScaledLearner(std::unique_ptr<Transformer> scaler, std::unique_pt
       scaled_(static_cast<size_t>(model_->dimension())) {}
 
 double ScaledLearner::ScoreOne(Features x) const {
-  scaler_->TransformOne(x, scaled_);
-  return model_->ScoreOne(scaled_);
+  // A buffer of its own, on the stack for the usual widths, so that many threads may score one
+  // immutable model at once.
+  absl::InlinedVector<double, 64> scaled(x.size());
+  scaler_->TransformOne(x, scaled);
+  return model_->ScoreOne(scaled);
 }
 
 void ScaledLearner::LearnOne(Features x, std::optional<bool> label) {

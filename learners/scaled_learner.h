@@ -35,7 +35,7 @@ class ScaledLearner final : public Learner {
 
   std::unique_ptr<Transformer> scaler_;
   std::unique_ptr<Learner> model_;
-  mutable std::vector<double> scaled_;  // Scratch for the transformed example.
+  std::vector<double> scaled_;  // LearnOne's scratch; ScoreOne uses its own (thread-safe).
 };
 
 }  // namespace sluice::learners

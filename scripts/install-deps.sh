@@ -2,7 +2,7 @@
 # Installs the Debian packages sluice needs to build and test, and nothing when all are present.
 set -euo pipefail
 
-packages=(g++ make cmake pkg-config libabsl-dev libsqlite3-dev libcxxopts-dev
+packages=(g++ make cmake pkg-config libabsl-dev libsqlite3-dev libcxxopts-dev libsimdjson-dev
           libgtest-dev libgmock-dev libbenchmark-dev clang-format)
 missing=()
 for p in "${packages[@]}"; do

@@ -1,8 +1,13 @@
 // tools/audit_command.cc. `sluice audit`: restores the versions a predictions log names and
-// recomputes every prediction, bit for bit; or scores one event with one version.
+// recomputes every prediction, bit for bit, column by column; or scores one event with one
+// version.
+#include <sys/stat.h>
+
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -10,162 +15,179 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/time.h"
 #include "core/clock.h"
-#include "core/flat_json.h"
 #include "core/format.h"
 #include "core/status_macros.h"
 #include "cxxopts.hpp"
 #include "engine/csv_reader.h"
-#include "engine/pipeline.h"
-#include "engine/replay.h"
-#include "engine/snapshotter.h"
+#include "engine/event_json.h"
+#include "engine/labels_file.h"
+#include "engine/prediction_sink.h"
+#include "engine/run_config.h"
+#include "engine/serving.h"
+#include "engine/source.h"
+#include "engine/stream_runner.h"
 #include "registry/registry.h"
 #include "tools/commands.h"
-#include "tools/run_config.h"
+#include "tools/flags.h"
 
 namespace sluice::tools {
 namespace {
 
-// One line of a predictions log.
+// One line of a predictions log, its fields as written.
 struct Recorded {
+  int64_t line = 0;
   int64_t row = 0;
-  std::string anomaly;  // As written (shortest round trip), empty for a model that was off.
-  std::string fraud;
   int64_t version = 0;
-  std::optional<int64_t> since;  // events_since_snapshot (continuous serving).
+  std::vector<std::string> fields;
 };
 
-// Splits one CSV line (our predictions log: only the id may be quoted).
-std::vector<std::string> SplitCsv(absl::string_view line) {
-  std::vector<std::string> fields(1);
-  bool quoted = false;
-  for (size_t i = 0; i < line.size(); ++i) {
-    const char c = line[i];
-    if (quoted) {
-      if (c == '"' && i + 1 < line.size() && line[i + 1] == '"') {
-        fields.back() += '"';
-        ++i;
-      } else if (c == '"') {
-        quoted = false;
-      } else {
-        fields.back() += c;
-      }
-    } else if (c == '"') {
-      quoted = true;
-    } else if (c == ',') {
-      fields.emplace_back();
-    } else if (c != '\r') {
-      fields.back() += c;
-    }
+struct PredictionsLog {
+  std::vector<std::string> columns;
+  engine::VersionColumns version_columns = engine::VersionColumns::kFrozen;
+  std::vector<Recorded> lines;                  // In file order, without repeated rows.
+  absl::flat_hash_map<int64_t, size_t> by_row;  // Row -> index in lines.
+  std::vector<std::string> repeated;            // Messages about lines that repeat a row.
+};
+
+absl::StatusOr<engine::VersionColumns> VersionColumnsOf(const std::string& path,
+                                                        const std::vector<std::string>& header) {
+  for (const engine::VersionColumns v :
+       {engine::VersionColumns::kFrozen, engine::VersionColumns::kContinuous}) {
+    if (absl::StrJoin(header, ",") == engine::PredictionsHeader(v)) return v;
   }
-  return fields;
+  return absl::InvalidArgumentError(
+      absl::StrCat(path, ":1: not a predictions log that names model versions (expected \"",
+                   engine::PredictionsHeader(engine::VersionColumns::kFrozen), "\" or \"",
+                   engine::PredictionsHeader(engine::VersionColumns::kContinuous),
+                   "\"; was the replay run with --registry?)"));
 }
 
-absl::StatusOr<std::vector<Recorded>> ReadPredictions(const std::string& path) {
-  SLUICE_ASSIGN_OR_RETURN(std::unique_ptr<engine::ByteStream> stream, engine::OpenFileStream(path));
-  std::string text;
-  std::string chunk(1 << 20, '\0');
+// Reads a predictions log with the CSV reader (its fields as text).
+absl::StatusOr<PredictionsLog> ReadPredictions(const std::string& path) {
+  engine::CsvReader::Options options;
+  options.label_column.clear();
+  options.time_column.clear();
+  options.features_required = false;
+  SLUICE_ASSIGN_OR_RETURN(auto reader, engine::CsvReader::Open(path, options));
+  PredictionsLog log;
+  log.columns = reader->columns();
+  SLUICE_ASSIGN_OR_RETURN(log.version_columns, VersionColumnsOf(path, log.columns));
+  std::vector<absl::string_view> fields;
   while (true) {
-    SLUICE_ASSIGN_OR_RETURN(const size_t n, stream->Read(chunk.data(), chunk.size()));
-    if (n == 0) break;
-    text.append(chunk.data(), n);
-  }
-  std::vector<Recorded> out;
-  std::map<std::string, size_t> column;
-  size_t line_number = 0;
-  size_t start = 0;
-  while (start < text.size()) {
-    size_t end = text.find('\n', start);
-    if (end == std::string::npos) end = text.size();
-    const absl::string_view line(text.data() + start, end - start);
-    start = end + 1;
-    ++line_number;
-    if (line.empty()) continue;
-    const std::vector<std::string> fields = SplitCsv(line);
-    if (line_number == 1) {
-      for (size_t i = 0; i < fields.size(); ++i) column[fields[i]] = i;
-      for (const char* needed : {"row", "anomaly_score", "fraud_probability", "model_version"}) {
-        if (column.count(needed) == 0) {
-          return absl::InvalidArgumentError(absl::StrCat(
-              path, ":1: no column ", needed,
-              " (was the replay run with --registry? only then do predictions name versions)"));
-        }
-      }
-      continue;
-    }
-    if (fields.size() != column.size()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          path, ":", line_number, ": expected ", column.size(), " fields, found ", fields.size()));
+    SLUICE_ASSIGN_OR_RETURN(const engine::CsvReader::Result result, reader->NextFields(&fields));
+    if (result == engine::CsvReader::Result::kEndOfStream) break;
+    if (result == engine::CsvReader::Result::kBadRow) {
+      return absl::InvalidArgumentError(reader->bad_row_message());
     }
     Recorded r;
-    r.anomaly = fields[column["anomaly_score"]];
-    r.fraud = fields[column["fraud_probability"]];
-    bool ok = absl::SimpleAtoi(fields[column["row"]], &r.row) &&
-              absl::SimpleAtoi(fields[column["model_version"]], &r.version);
-    if (column.count("events_since_snapshot") != 0) {
-      int64_t since = 0;
-      ok = ok && absl::SimpleAtoi(fields[column["events_since_snapshot"]], &since);
-      r.since = since;
-    }
-    if (!ok) {
+    r.line = reader->line_number();
+    if (!absl::SimpleAtoi(fields[0], &r.row) || !absl::SimpleAtoi(fields[6], &r.version)) {
       return absl::InvalidArgumentError(
-          absl::StrCat(path, ":", line_number, ": row or version is not an integer"));
+          absl::StrCat(path, ":", r.line, ": row and model_version must be integers"));
     }
-    out.push_back(std::move(r));
+    for (const absl::string_view field : fields) r.fields.emplace_back(field);
+    const auto [it, inserted] = log.by_row.emplace(r.row, log.lines.size());
+    if (!inserted) {
+      log.repeated.push_back(absl::StrCat("line ", r.line, " repeats row ", r.row, " of line ",
+                                          log.lines[it->second].line));
+      continue;
+    }
+    log.lines.push_back(std::move(r));
   }
-  return out;
+  if (log.lines.empty()) return absl::InvalidArgumentError(path + ": no predictions");
+  return log;
 }
 
-std::string Shown(double v) { return std::isnan(v) ? std::string() : core::FormatDouble(v); }
-
-// Compares recomputed scores with the log, counting and describing mismatches.
+// Compares recomputed predictions with the log, column by column, and tells what differs.
 class Verdict {
  public:
-  void Check(const Recorded& r, double anomaly, double fraud, std::optional<int64_t> since) {
-    ++checked_;
-    std::string problem;
-    if (Shown(anomaly) != r.anomaly) {
-      problem = absl::StrCat("anomaly_score ", r.anomaly, " recomputed as ", Shown(anomaly));
-    } else if (Shown(fraud) != r.fraud) {
-      problem = absl::StrCat("fraud_probability ", r.fraud, " recomputed as ", Shown(fraud));
-    } else if (since != r.since) {
-      problem = absl::StrCat("events_since_snapshot ", r.since.value_or(-1), " recomputed as ",
-                             since.value_or(-1));
+  explicit Verdict(const PredictionsLog& log) : log_(log), seen_(log.lines.size(), false) {
+    const auto [lo, hi] = std::minmax_element(
+        log.lines.begin(), log.lines.end(),
+        [](const Recorded& a, const Recorded& b) { return a.row < b.row; });
+    first_row_ = lo->row;
+    last_row_ = hi->row;
+    for (const std::string& message : log.repeated) Problem(absl::StrCat("REPEATED ", message));
+  }
+
+  // The log's line for `row`, or null.
+  const Recorded* Find(int64_t row) const {
+    const auto it = log_.by_row.find(row);
+    return it == log_.by_row.end() ? nullptr : &log_.lines[it->second];
+  }
+
+  // The audit scored `event` as `scores` with `served`.
+  void Check(const core::Event& event, const engine::Pipeline::Scores& scores,
+             const engine::Served& served) {
+    const auto it = log_.by_row.find(event.row);
+    if (it == log_.by_row.end()) {
+      if (event.row > first_row_ && event.row < last_row_) {
+        Problem(absl::StrCat("MISSING row ", event.row, " (id ", event.id,
+                             ") was scored but has no line in the predictions"));
+      }
+      return;
     }
-    if (problem.empty()) {
+    seen_[it->second] = true;
+    const Recorded& r = log_.lines[it->second];
+    const std::vector<std::string> fields =
+        engine::PredictionFields(event, scores, served, log_.version_columns);
+    std::string differences;
+    for (size_t i = 0; i < fields.size(); ++i) {
+      if (fields[i] == r.fields[i]) continue;
+      absl::StrAppend(&differences, differences.empty() ? "" : "; ", log_.columns[i], " ",
+                      r.fields[i].empty() ? "(empty)" : r.fields[i], " recomputed as ",
+                      fields[i].empty() ? "(empty)" : fields[i]);
+    }
+    if (differences.empty()) {
       ++reproduced_;
-    } else if (++mismatches_ <= 10) {
-      std::printf("  MISMATCH row %lld (version %lld): %s\n", static_cast<long long>(r.row),
-                  static_cast<long long>(r.version), problem.c_str());
+    } else {
+      Problem(absl::StrCat("MISMATCH row ", r.row, " (line ", r.line, ", version ", r.version,
+                           "): ", differences));
     }
   }
-  int64_t checked() const { return checked_; }
-  int64_t reproduced() const { return reproduced_; }
+
+  // Reports the logged rows the audit never met; returns the exit code.
+  int Finish() {
+    for (size_t i = 0; i < seen_.size(); ++i) {
+      if (!seen_[i]) {
+        Problem(absl::StrCat("UNKNOWN row ", log_.lines[i].row, " (line ", log_.lines[i].line,
+                             ") is not an event of the input"));
+      }
+    }
+    if (problems_ > kShown) std::printf("  ... and %lld more\n", problems_ - kShown);
+    const auto total = static_cast<int64_t>(log_.lines.size());
+    std::printf("reproduced %lld of %lld predictions bit-for-bit\n",
+                static_cast<long long>(reproduced_), static_cast<long long>(total));
+    return problems_ == 0 && reproduced_ == total ? 0 : 1;
+  }
 
  private:
-  int64_t checked_ = 0;
+  static constexpr long long kShown = 20;
+  void Problem(const std::string& message) {
+    if (++problems_ <= kShown) std::printf("  %s\n", message.c_str());
+  }
+
+  const PredictionsLog& log_;
+  std::vector<bool> seen_;
+  int64_t first_row_ = 0;
+  int64_t last_row_ = 0;
   int64_t reproduced_ = 0;
-  int64_t mismatches_ = 0;
+  long long problems_ = 0;
 };
 
 // Replays one continuous-serving segment and checks the predictions it makes.
-class SegmentChecker final : public engine::ReplayObserver {
+class SegmentChecker final : public engine::RunObserver {
  public:
-  SegmentChecker(const absl::flat_hash_map<int64_t, const Recorded*>& by_row, int64_t version,
-                 Verdict& verdict)
-      : by_row_(by_row), version_(version), verdict_(verdict) {}
+  explicit SegmentChecker(Verdict& verdict) : verdict_(verdict) {}
   void OnPrediction(const core::Event& event, const engine::Pipeline::Scores& scores,
                     const engine::Served& served) override {
-    const auto it = by_row_.find(event.row);
-    if (it == by_row_.end() || it->second->version != version_) return;
-    verdict_.Check(*it->second, scores.anomaly, scores.fraud, served.events_since_snapshot);
+    verdict_.Check(event, scores, served);
   }
 
  private:
-  const absl::flat_hash_map<int64_t, const Recorded*>& by_row_;
-  int64_t version_;
   Verdict& verdict_;
 };
 
@@ -182,128 +204,118 @@ void PrintLineage(const registry::Version& v) {
               static_cast<long long>(v.state_bytes), v.state_sha256.c_str());
 }
 
-absl::StatusOr<std::unique_ptr<engine::CsvReader>> OpenInput(const std::string& input,
-                                                             const RunConfig& config) {
+// The input as the version's config read it, stopping before row `end_row`.
+absl::StatusOr<std::unique_ptr<engine::Source>> OpenInput(const std::string& input,
+                                                          const engine::RunConfig& config,
+                                                          int64_t end_row) {
   engine::CsvReader::Options probe = config.csv;
   probe.time_column_required = false;
   SLUICE_ASSIGN_OR_RETURN(auto header, engine::CsvReader::Open(input, probe));
   SLUICE_ASSIGN_OR_RETURN(const engine::CsvReader::Options options,
-                          CsvOptionsFor(config, header->columns()));
-  return engine::CsvReader::Open(input, options);
+                          engine::CsvOptionsFor(config, header->columns()));
+  SLUICE_ASSIGN_OR_RETURN(auto reader, engine::CsvReader::Open(input, options));
+  return engine::NewCsvSource(std::move(reader), end_row);
+}
+
+// Frozen serving: each prediction came from an immutable version; score with it.
+absl::Status AuditFrozen(const std::map<int64_t, registry::Version>& versions,
+                         const engine::RunConfig& config, const std::string& input,
+                         int64_t end_row, Verdict& verdict) {
+  SLUICE_ASSIGN_OR_RETURN(auto source, OpenInput(input, config, end_row));
+  std::map<int64_t, std::unique_ptr<const engine::ServingModel>> models;
+  for (const auto& [number, version] : versions) {
+    SLUICE_ASSIGN_OR_RETURN(models[number], engine::ServingModel::Create(version));
+  }
+  core::Event event;
+  while (true) {
+    SLUICE_ASSIGN_OR_RETURN(const engine::ReadResult result,
+                            source->Read(absl::InfiniteDuration(), &event));
+    if (result == engine::ReadResult::kEndOfStream) return absl::OkStatus();
+    if (result != engine::ReadResult::kEvent) continue;
+    const Recorded* r = verdict.Find(event.row);
+    if (r == nullptr) {
+      verdict.Check(event, {}, {});  // Not logged: only whether it should have been.
+      continue;
+    }
+    verdict.Check(event, models.at(r->version)->Score(event.features), {r->version, 0});
+  }
+}
+
+// Continuous serving: restore each version's checkpoint and replay deterministically from it
+// to where the next version takes over.
+absl::Status AuditContinuous(const std::vector<int64_t>& order,
+                             const std::map<int64_t, registry::Version>& versions,
+                             const std::map<int64_t, int64_t>& first_row,
+                             const engine::RunConfig& config, const std::string& input,
+                             int64_t end_row, Verdict& verdict) {
+  std::vector<engine::LabelRecord> labels;
+  if (!config.labels_file.empty()) {
+    SLUICE_ASSIGN_OR_RETURN(labels, engine::ReadLabelsFile(config.labels_file));
+  }
+  for (size_t i = 0; i < order.size(); ++i) {
+    const registry::Version& version = versions.at(order[i]);
+    const int64_t stop = i + 1 < order.size() ? first_row.at(order[i + 1]) : end_row;
+    SLUICE_ASSIGN_OR_RETURN(auto source, OpenInput(input, config, stop));
+    SLUICE_ASSIGN_OR_RETURN(auto pipeline,
+                            engine::Pipeline::Create(config.pipeline, config.features));
+    const engine::ResumePoint point{version.version, version.state, {version.checkpoint}};
+    engine::RunOptions options = engine::RunOptionsFor(config);
+    if (!config.labels_file.empty()) options.labels = &labels;
+    options.resume = &point;
+    SegmentChecker checker(verdict);
+    SLUICE_RETURN_IF_ERROR(
+        engine::RunStream(*source, *pipeline, nullptr, checker, options, core::Clock::Real())
+            .status());
+  }
+  return absl::OkStatus();
+}
+
+absl::Status NeedRegularFile(const std::string& path) {
+  struct stat st;
+  if (stat(path.c_str(), &st) != 0) return absl::NotFoundError(absl::StrCat(path, ": not found"));
+  if (!S_ISREG(st.st_mode)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        path, ": audit reads the input once per version, so it must be a regular file (not a "
+              "pipe or a device); save it to a file first"));
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<int> AuditLog(const std::string& registry_path, const std::string& model,
                              const std::string& predictions_path, const std::string& input) {
+  SLUICE_RETURN_IF_ERROR(NeedRegularFile(input));
   SLUICE_ASSIGN_OR_RETURN(
       auto registry,
       registry::Registry::Open(registry_path, core::Clock::Real(), {.read_only = true}));
-  SLUICE_ASSIGN_OR_RETURN(const std::vector<Recorded> log, ReadPredictions(predictions_path));
-  if (log.empty()) return absl::InvalidArgumentError(predictions_path + ": no predictions");
-  absl::flat_hash_map<int64_t, const Recorded*> by_row;
-  std::vector<int64_t> versions;  // In order of first use.
-  std::map<int64_t, int64_t> count;
-  for (const Recorded& r : log) {
-    by_row[r.row] = &r;
-    if (count[r.version]++ == 0) versions.push_back(r.version);
+  SLUICE_ASSIGN_OR_RETURN(const PredictionsLog log, ReadPredictions(predictions_path));
+  std::vector<int64_t> order;  // Versions in order of first use.
+  std::map<int64_t, int64_t> count, first_row;
+  int64_t last_row = 0;
+  for (const Recorded& r : log.lines) {
+    if (count[r.version]++ == 0) {
+      order.push_back(r.version);
+      first_row[r.version] = r.row;
+    }
+    last_row = std::max(last_row, r.row);
   }
-  const bool continuous = log.front().since.has_value();
-  std::map<int64_t, registry::Version> restored;
-  for (const int64_t v : versions) {
+  std::map<int64_t, registry::Version> versions;
+  for (const int64_t v : order) {
     SLUICE_ASSIGN_OR_RETURN(registry::Version version, registry->Get(model, v));
     PrintLineage(version);
-    std::printf("  used by %lld predictions\n", static_cast<long long>(count[v]));
-    restored.emplace(v, std::move(version));
+    std::printf("  used by %lld prediction%s\n", static_cast<long long>(count[v]),
+                count[v] == 1 ? "" : "s");
+    versions.emplace(v, std::move(version));
   }
-  SLUICE_ASSIGN_OR_RETURN(const RunConfig config,
-                          ParseConfigJson(restored.begin()->second.config_json));
-  Verdict verdict;
-  engine::Pipeline::Options pipeline_options = config.pipeline;
-  pipeline_options.serving = engine::Pipeline::Serving::kContinuous;
-  if (continuous) {
-    // Restore each version, then replay deterministically from its snapshot to the next one.
-    for (const int64_t v : versions) {
-      const registry::Version& version = restored.at(v);
-      SLUICE_ASSIGN_OR_RETURN(auto reader, OpenInput(input, config));
-      SLUICE_ASSIGN_OR_RETURN(auto pipeline,
-                              engine::Pipeline::Create(pipeline_options, config.features));
-      SLUICE_ASSIGN_OR_RETURN(const engine::CheckpointInfo info,
-                              engine::ReadCheckpointInfo(version.checkpoint));
-      engine::ResumePoint point{v, version.state, {version.checkpoint}};
-      engine::ReplayOptions options;
-      options.label_delay = config.label_delay;
-      options.label_delay_seconds = config.label_delay_seconds;
-      options.skip_bad_rows = config.skip_bad_rows;
-      options.resume = &point;
-      options.max_events = info.events + count[v];
-      SegmentChecker checker(by_row, v, verdict);
-      SLUICE_RETURN_IF_ERROR(
-          engine::RunReplay(*reader, options, *pipeline, checker, core::Clock::Real()).status());
-    }
+  SLUICE_ASSIGN_OR_RETURN(const engine::RunConfig config,
+                          engine::ParseConfigJson(versions.begin()->second.config_json));
+  Verdict verdict(log);
+  if (log.version_columns == engine::VersionColumns::kContinuous) {
+    SLUICE_RETURN_IF_ERROR(
+        AuditContinuous(order, versions, first_row, config, input, last_row + 1, verdict));
   } else {
-    // Frozen serving: each prediction came from an immutable version; score with it.
-    SLUICE_ASSIGN_OR_RETURN(auto reader, OpenInput(input, config));
-    SLUICE_ASSIGN_OR_RETURN(auto pipeline,
-                            engine::Pipeline::Create(pipeline_options, config.features));
-    int64_t loaded = -1;
-    core::Event event;
-    while (true) {
-      SLUICE_ASSIGN_OR_RETURN(const engine::CsvReader::Result result, reader->Next(&event));
-      if (result == engine::CsvReader::Result::kEndOfStream) break;
-      if (result == engine::CsvReader::Result::kBadRow) continue;
-      const auto it = by_row.find(event.row);
-      if (it == by_row.end()) continue;
-      const Recorded& r = *it->second;
-      if (r.version != loaded) {
-        std::string anomaly, fraud;
-        SLUICE_RETURN_IF_ERROR(
-            engine::UnpackModels(restored.at(r.version).state, &anomaly, &fraud));
-        SLUICE_RETURN_IF_ERROR(pipeline->RestoreAnomaly(anomaly));
-        SLUICE_RETURN_IF_ERROR(pipeline->RestoreFraud(fraud));
-        loaded = r.version;
-      }
-      const double a = pipeline->anomaly_model() != nullptr
-                           ? pipeline->anomaly_model()->ScoreOne(event.features)
-                           : std::nan("");
-      verdict.Check(r, a, pipeline->ScoreFraud(event.features), std::nullopt);
-    }
+    SLUICE_RETURN_IF_ERROR(AuditFrozen(versions, config, input, last_row + 1, verdict));
   }
-  const auto total = static_cast<int64_t>(log.size());
-  std::printf("reproduced %lld of %lld predictions bit-for-bit\n",
-              static_cast<long long>(verdict.reproduced()), static_cast<long long>(total));
-  if (verdict.checked() != total) {
-    std::printf("  %lld predictions name rows the input does not have\n",
-                static_cast<long long>(total - verdict.checked()));
-  }
-  return verdict.reproduced() == total ? 0 : 1;
-}
-
-// Parses {"id": ..., "time": ..., "features": {"V1": 1.5, ...}} into dense features.
-absl::StatusOr<std::vector<double>> ParseEvent(absl::string_view json,
-                                               const std::vector<std::string>& features) {
-  const size_t key = json.find("\"features\"");
-  const size_t open = key == absl::string_view::npos ? key : json.find('{', key);
-  const size_t close = open == absl::string_view::npos ? open : json.find('}', open);
-  if (close == absl::string_view::npos) {
-    return absl::InvalidArgumentError("--event: expected {\"features\": {\"NAME\": number, ...}}");
-  }
-  const std::optional<core::FlatJson> object =
-      core::ParseFlatJson(json.substr(open, close - open + 1));
-  if (!object.has_value()) return absl::InvalidArgumentError("--event: malformed features");
-  std::vector<double> x(features.size(), core::kMissing);
-  for (const auto& [name, value] : *object) {
-    const auto it = std::find(features.begin(), features.end(), name);
-    if (it == features.end()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("--event: feature \"", name, "\" is not in the version's schema"));
-    }
-    const std::optional<double> v = core::ParseDouble(value);
-    if (!v.has_value() || !std::isfinite(*v)) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("--event: feature \"", name, "\": not a finite number: ", value));
-    }
-    x[static_cast<size_t>(it - features.begin())] = *v;
-  }
-  return x;
+  return verdict.Finish();
 }
 
 absl::StatusOr<int> AuditEvent(const std::string& registry_path, const std::string& model,
@@ -313,21 +325,16 @@ absl::StatusOr<int> AuditEvent(const std::string& registry_path, const std::stri
       registry::Registry::Open(registry_path, core::Clock::Real(), {.read_only = true}));
   SLUICE_ASSIGN_OR_RETURN(const int64_t number, registry->Resolve(model, ref));
   SLUICE_ASSIGN_OR_RETURN(const registry::Version version, registry->Get(model, number));
-  SLUICE_ASSIGN_OR_RETURN(const RunConfig config, ParseConfigJson(version.config_json));
-  SLUICE_ASSIGN_OR_RETURN(const std::vector<double> x, ParseEvent(event_json, config.features));
-  engine::Pipeline::Options options = config.pipeline;
-  options.serving = engine::Pipeline::Serving::kContinuous;
-  SLUICE_ASSIGN_OR_RETURN(auto pipeline, engine::Pipeline::Create(options, config.features));
-  std::string anomaly, fraud;
-  SLUICE_RETURN_IF_ERROR(engine::UnpackModels(version.state, &anomaly, &fraud));
-  SLUICE_RETURN_IF_ERROR(pipeline->RestoreAnomaly(anomaly));
-  SLUICE_RETURN_IF_ERROR(pipeline->RestoreFraud(fraud));
-  const double a =
-      pipeline->anomaly_model() != nullptr ? pipeline->anomaly_model()->ScoreOne(x) : std::nan("");
-  std::printf(
-      "{\"version\": %lld, \"anomaly_score\": %s, \"fraud_probability\": %s}\n",
-      static_cast<long long>(number), std::isnan(a) ? "null" : core::FormatDouble(a).c_str(),
-      pipeline->options().fraud ? core::FormatDouble(pipeline->ScoreFraud(x)).c_str() : "null");
+  SLUICE_ASSIGN_OR_RETURN(auto serving, engine::ServingModel::Create(version));
+  core::Event event;
+  if (absl::Status s = engine::ParseEventJson(event_json, serving->features(), &event); !s.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("--event: ", s.message()));
+  }
+  const engine::Pipeline::Scores scores = serving->Score(event.features);
+  const auto json = [](double v) { return std::isnan(v) ? "null" : core::FormatDouble(v); };
+  std::printf("{\"version\": %lld, \"anomaly_score\": %s, \"fraud_probability\": %s}\n",
+              static_cast<long long>(number), json(scores.anomaly).c_str(),
+              json(scores.fraud).c_str());
   PrintLineage(version);
   return 0;
 }
@@ -339,41 +346,39 @@ int AuditCommand(int argc, char** argv) {
                         "Reproduce predictions bit for bit from the registry.\n"
                         "  sluice audit --registry R --predictions P --input I\n"
                         "  sluice audit --registry R --version V --event JSON");
-  spec.add_options()("registry", "Registry file", cxxopts::value<std::string>())(
-      "model-name", "Model name", cxxopts::value<std::string>()->default_value("default"))(
-      "predictions", "Predictions log written by sluice replay --registry",
-      cxxopts::value<std::string>())("input", "The input the predictions were made on",
-                                     cxxopts::value<std::string>())(
-      "version", "Version number, alias or latest (with --event)", cxxopts::value<std::string>())(
-      "event", "One event as JSON", cxxopts::value<std::string>())("h,help", "Show this help");
+  // clang-format off
+  spec.add_options()
+    ("registry", "Registry file", cxxopts::value<std::string>()->default_value(""))
+    ("model-name", "Model name", cxxopts::value<std::string>()->default_value("default"))
+    ("predictions", "Predictions log written by sluice replay --registry", cxxopts::value<std::string>()->default_value(""))
+    ("input", "The input the predictions were made on (a regular file)", cxxopts::value<std::string>()->default_value(""))
+    ("version", "Version number, alias or latest (with --event)", cxxopts::value<std::string>()->default_value(""))
+    ("event", "One event as JSON: {\"id\": ..., \"features\": {\"NAME\": number, ...}}", cxxopts::value<std::string>()->default_value(""))
+    ("h,help", "Show this help");
+  // clang-format on
   std::string registry, model, predictions, input, version, event;
   try {
-    const cxxopts::ParseResult flags = spec.parse(argc, argv);
-    if (flags.count("help") != 0) {
+    const cxxopts::ParseResult parsed = spec.parse(argc, argv);
+    if (parsed.count("help") != 0) {
       std::fputs(spec.help().c_str(), stdout);
       return 0;
     }
-    const auto get = [&](const char* name) {
-      return flags.count(name) != 0 ? flags[name].as<std::string>() : std::string();
-    };
-    registry = get("registry");
-    model = flags["model-name"].as<std::string>();
-    predictions = get("predictions");
-    input = get("input");
-    version = get("version");
-    event = get("event");
-    if (!flags.unmatched().empty()) {
-      throw cxxopts::exceptions::exception("unexpected argument \"" + flags.unmatched()[0] + "\"");
-    }
-    const bool log_mode = !predictions.empty() || !input.empty();
-    const bool event_mode = !version.empty() || !event.empty();
+    const FlagReader f(parsed);
+    registry = f.Str("registry");
+    model = f.NonEmpty("model-name");
+    predictions = f.Str("predictions");
+    input = f.Str("input");
+    version = f.Str("version");
+    event = f.Str("event");
+    const bool log_mode = f.Has("predictions") || f.Has("input");
+    const bool event_mode = f.Has("version") || f.Has("event");
     if (registry.empty() || log_mode == event_mode ||
         (log_mode && (predictions.empty() || input.empty())) ||
         (event_mode && (version.empty() || event.empty()))) {
-      throw cxxopts::exceptions::exception(
+      throw FlagError(
           "use --registry R with either --predictions P --input I or --version V --event JSON");
     }
-  } catch (const cxxopts::exceptions::exception& e) {
+  } catch (const std::exception& e) {  // cxxopts' exceptions and FlagError.
     std::fprintf(stderr, "sluice audit: %s\n", e.what());
     return 2;
   }

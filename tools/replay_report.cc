@@ -38,24 +38,6 @@ std::string HtmlEscape(absl::string_view s) {
   return out;
 }
 
-// A CSV field, quoted when it holds a comma, quote or line break.
-void AppendCsvField(absl::string_view s, std::string* out) {
-  if (s.find_first_of(",\"\r\n") == absl::string_view::npos) {
-    out->append(s.data(), s.size());
-    return;
-  }
-  out->push_back('"');
-  for (const char c : s) {
-    if (c == '"') out->push_back('"');
-    out->push_back(c);
-  }
-  out->push_back('"');
-}
-
-void AppendOptionalDouble(double v, std::string* out) {
-  if (!std::isnan(v)) core::AppendDouble(v, out);
-}
-
 std::string Fixed(double v, int digits) {
   return std::isfinite(v) ? absl::StrFormat("%.*f", digits, v) : std::string("n/a");
 }
@@ -79,58 +61,26 @@ std::string ModelJson(const std::string& model, const engine::ModelMetrics& m) {
                       "}");
 }
 
+std::string LabelJoinJson(const engine::RunResult& result) {
+  const engine::LabelCounts& c = result.label_counts;
+  return absl::StrCat("{\"joined\": ", c.joined, ", \"expired\": ", c.expired,
+                      ", \"duplicate\": ", c.duplicate, ", \"late\": ", c.late,
+                      ", \"unknown\": ", c.unknown, ", \"evicted\": ", c.evicted,
+                      ", \"pending\": ", result.labels_pending, "}");
+}
+
 }  // namespace
 
-ReplayRecorder::ReplayRecorder(const engine::Pipeline& pipeline,
-                               std::unique_ptr<engine::BufferedFile> predictions,
-                               int64_t prediction_lines, VersionColumns version_columns,
-                               bool progress, std::function<double(int64_t rows)> done_fraction,
+ReplayRecorder::ReplayRecorder(const engine::Pipeline& pipeline, bool progress,
+                               std::function<double(int64_t rows)> done_fraction,
                                const core::Clock& clock)
     : pipeline_(pipeline),
-      predictions_(std::move(predictions)),
-      prediction_lines_(prediction_lines),
-      version_columns_(version_columns),
       progress_(progress),
       tty_(isatty(STDERR_FILENO) != 0),
       done_fraction_(std::move(done_fraction)),
       clock_(clock),
       start_(clock.Now()),
-      last_progress_(start_) {
-  if (predictions_ != nullptr && prediction_lines_ == 0) {
-    predictions_->Append(absl::StrCat(
-        "row,id,event_time,label,anomaly_score,fraud_probability",
-        version_columns_ == VersionColumns::kNone ? "" : ",model_version",
-        version_columns_ == VersionColumns::kContinuous ? ",events_since_snapshot" : "", "\n"));
-  }
-}
-
-void ReplayRecorder::OnPrediction(const core::Event& event, const engine::Pipeline::Scores& scores,
-                                  const engine::Served& served) {
-  if (predictions_ == nullptr) return;
-  ++prediction_lines_;
-  std::string& out = predictions_->buffer();
-  absl::StrAppend(&out, event.row, ",");
-  AppendCsvField(event.id, &out);
-  out.push_back(',');
-  AppendOptionalDouble(event.event_time, &out);
-  out.push_back(',');
-  if (event.label.has_value()) out.push_back(*event.label ? '1' : '0');
-  out.push_back(',');
-  AppendOptionalDouble(scores.anomaly, &out);
-  out.push_back(',');
-  AppendOptionalDouble(scores.fraud, &out);
-  if (version_columns_ != VersionColumns::kNone) absl::StrAppend(&out, ",", served.version);
-  if (version_columns_ == VersionColumns::kContinuous) {
-    absl::StrAppend(&out, ",", served.events_since_snapshot);
-  }
-  out.push_back('\n');
-  predictions_->MaybeFlush();
-}
-
-std::pair<int64_t, int64_t> ReplayRecorder::OnSnapshot(int64_t /*version*/) {
-  if (predictions_ == nullptr) return {0, 0};
-  return {predictions_->Flush(), prediction_lines_};
-}
+      last_progress_(start_) {}
 
 void ReplayRecorder::OnLabel(bool label, const engine::Pipeline::Scores& scores) {
   const double model_scores[2] = {scores.anomaly, scores.fraud};
@@ -151,7 +101,7 @@ void ReplayRecorder::OnLabel(bool label, const engine::Pipeline::Scores& scores)
                           pipeline_.fraud_metrics().rolling.Auc()});
 }
 
-void ReplayRecorder::OnBadRow(const std::string& message) {
+void ReplayRecorder::OnBadRecord(const std::string& message) {
   if (!progress_) return;
   if (progress_shown_ && tty_) std::fputs("\n", stderr);
   progress_shown_ = false;
@@ -187,19 +137,15 @@ void ReplayRecorder::OnProgress(int64_t rows_read) {
   }
 }
 
-absl::Status ReplayRecorder::Finish() {
+void ReplayRecorder::Finish() {
   if (progress_shown_ && tty_) std::fputs("\r\x1b[K", stderr);
   progress_shown_ = false;
-  if (predictions_ == nullptr) return absl::OkStatus();
-  absl::Status status = predictions_->Close();
-  predictions_.reset();
-  return status;
 }
 
 std::string ReplayRecorder::SummaryJson(const RunDescription& run,
-                                        const engine::ReplayResult& result) const {
+                                        const engine::RunResult& result) const {
   std::string examples;
-  for (const std::string& message : result.bad_row_examples) {
+  for (const std::string& message : result.bad_record_examples) {
     absl::StrAppend(&examples, examples.empty() ? "" : ", ", core::JsonQuote(message));
   }
   const double rate =
@@ -207,7 +153,7 @@ std::string ReplayRecorder::SummaryJson(const RunDescription& run,
   return absl::StrCat(
       "{\n  \"input\": ", core::JsonQuote(run.input), ",\n  \"rows_read\": ", run.rows_read,
       ",\n  \"events\": ", result.events, ",\n  \"labels\": ", result.labels,
-      ",\n  \"bad_rows\": ", result.bad_rows, ",\n  \"bad_row_examples\": [", examples, "]",
+      ",\n  \"bad_rows\": ", result.bad_records, ",\n  \"bad_row_examples\": [", examples, "]",
       run.summary_timing
           ? absl::StrCat(
                 ",\n  \"seconds\": ", core::JsonNumber(result.seconds),
@@ -220,6 +166,7 @@ std::string ReplayRecorder::SummaryJson(const RunDescription& run,
                           ",\n  \"snapshot_pause_p99_ms\": ",
                           core::JsonNumber(1e3 * engine::Quantile(result.snapshot_pauses, 0.99))))
           : std::string(),
+      ",\n  \"label_join\": ", LabelJoinJson(result),
       ",\n  \"label_delay\": ", core::JsonQuote(run.label_delay),
       ",\n  \"metric_window\": ", run.metric_window, ",\n  \"anomaly\": ",
       pipeline_.options().anomaly ? ModelJson(run.anomaly_model, pipeline_.anomaly_metrics())
@@ -230,14 +177,19 @@ std::string ReplayRecorder::SummaryJson(const RunDescription& run,
 }
 
 std::string ReplayRecorder::SummaryTable(const RunDescription& run,
-                                         const engine::ReplayResult& result) const {
+                                         const engine::RunResult& result) const {
   const double rate =
       result.seconds > 0 ? static_cast<double>(result.events) / result.seconds : 0.0;
   std::string out = absl::StrFormat(
       "sluice replay: %s\n  %d events, %d labels, %d bad rows skipped, %.3f s, %.0f events/s\n"
-      "  label delay %s, rolling window %d\n\n",
-      run.input, result.events, result.labels, result.bad_rows, result.seconds, rate,
+      "  label delay %s, rolling window %d\n",
+      run.input, result.events, result.labels, result.bad_records, result.seconds, rate,
       run.label_delay, run.metric_window);
+  const engine::LabelCounts& c = result.label_counts;
+  absl::StrAppend(&out, absl::StrFormat("  labels: %d joined, %d expired, %d duplicate, %d late, "
+                                        "%d unknown, %d evicted, %d still pending\n\n",
+                                        c.joined, c.expired, c.duplicate, c.late, c.unknown,
+                                        c.evicted, result.labels_pending));
   absl::StrAppend(&out, absl::StrFormat("  %-8s %9s %12s %13s %21s\n", "model", "auc",
                                         "rolling_auc", "river_rocauc", "river_rolling_rocauc"));
   const auto row = [&](const char* name, const engine::ModelMetrics& m) {
@@ -255,7 +207,7 @@ std::string ReplayRecorder::SummaryTable(const RunDescription& run,
 }
 
 std::string ReplayRecorder::HtmlReport(const RunDescription& run,
-                                       const engine::ReplayResult& result) const {
+                                       const engine::RunResult& result) const {
   constexpr double kW = 760, kH = 260, kLeft = 50, kTop = 15, kPlotW = 690, kPlotH = 210;
   const char* colors[2] = {"#d9480f", "#1c7ed6"};
   const char* names[2] = {"anomaly (HST)", "fraud (LR)"};
@@ -367,7 +319,7 @@ std::string ReplayRecorder::HtmlReport(const RunDescription& run,
       "text-align:right}td:first-child{text-align:left}</style></head><body>\n"
       "<h1>sluice replay report</h1>\n<p>",
       HtmlEscape(run.input), ": ", result.events, " events, ", result.labels, " labels, ",
-      result.bad_rows, " bad rows skipped; label delay ", HtmlEscape(run.label_delay), "; ",
+      result.bad_records, " bad rows skipped; label delay ", HtmlEscape(run.label_delay), "; ",
       absl::StrFormat("%.3f s, %.0f events/s", result.seconds, rate), ".</p>\n<h2>Summary</h2>\n",
       table, "<h2>Rolling AUC (window ", run.metric_window, ") over the stream</h2>\n", chart,
       "\n<h2>Score distributions</h2>\n", histograms, "</body></html>\n");

@@ -1,5 +1,5 @@
-// tools/replay_report.h. What `sluice replay` shows and writes besides the run itself: the
-// predictions CSV, the progress line, the summary JSON and table, the HTML report.
+// tools/replay_report.h. What `sluice replay` shows and writes besides the predictions: the
+// progress line, the summary JSON and table, the HTML report.
 #pragma once
 
 #include <array>
@@ -12,8 +12,7 @@
 #include "absl/status/status.h"
 #include "core/clock.h"
 #include "engine/pipeline.h"
-#include "engine/replay.h"
-#include "engine/text_file.h"
+#include "engine/stream_runner.h"
 
 namespace sluice::tools {
 
@@ -28,33 +27,24 @@ struct RunDescription {
   bool summary_timing = true;  // false: leave wall-clock fields out of the summary.
 };
 
-// Collects predictions, progress and report data during a replay. Not thread-safe.
-class ReplayRecorder final : public engine::ReplayObserver {
+// Observes a replay: the progress line and the report's data. Not thread-safe.
+class ReplayRecorder final : public engine::RunObserver {
  public:
-  // Which columns tell the model that made each prediction (with a registry).
-  enum class VersionColumns { kNone, kFrozen, kContinuous };
-  // `predictions` may be null (no --predictions). A resumed run passes the file opened with
-  // BufferedFile::Resume and the lines it already holds; a fresh one, a new file and 0 (the
-  // header is written then). `done_fraction` (may be empty) tells how much of the input was
-  // read, in [0, 1], for the progress bar. `pipeline` and `clock` must outlive the recorder.
-  ReplayRecorder(const engine::Pipeline& pipeline,
-                 std::unique_ptr<engine::BufferedFile> predictions, int64_t prediction_lines,
-                 VersionColumns version_columns, bool progress,
+  // `done_fraction` (may be empty) tells how much of the input was read, in [0, 1], for the
+  // progress bar. `pipeline` and `clock` must outlive the recorder.
+  ReplayRecorder(const engine::Pipeline& pipeline, bool progress,
                  std::function<double(int64_t rows)> done_fraction, const core::Clock& clock);
 
-  void OnPrediction(const core::Event& event, const engine::Pipeline::Scores& scores,
-                    const engine::Served& served) override;
-  std::pair<int64_t, int64_t> OnSnapshot(int64_t version) override;
   void OnLabel(bool label, const engine::Pipeline::Scores& scores) override;
-  void OnBadRow(const std::string& message) override;
+  void OnBadRecord(const std::string& message) override;
   void OnProgress(int64_t rows_read) override;
 
-  // Flushes and closes the predictions file and ends the progress line.
-  absl::Status Finish();
+  // Ends the progress line.
+  void Finish();
 
-  std::string SummaryJson(const RunDescription& run, const engine::ReplayResult& result) const;
-  std::string SummaryTable(const RunDescription& run, const engine::ReplayResult& result) const;
-  std::string HtmlReport(const RunDescription& run, const engine::ReplayResult& result) const;
+  std::string SummaryJson(const RunDescription& run, const engine::RunResult& result) const;
+  std::string SummaryTable(const RunDescription& run, const engine::RunResult& result) const;
+  std::string HtmlReport(const RunDescription& run, const engine::RunResult& result) const;
 
  private:
   static constexpr int kBins = 40;
@@ -66,9 +56,6 @@ class ReplayRecorder final : public engine::ReplayObserver {
   };
 
   const engine::Pipeline& pipeline_;
-  std::unique_ptr<engine::BufferedFile> predictions_;
-  int64_t prediction_lines_;
-  VersionColumns version_columns_;
   bool progress_;
   bool tty_;
   std::function<double(int64_t rows)> done_fraction_;

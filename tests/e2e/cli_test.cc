@@ -101,9 +101,19 @@ TEST_F(CliTest, BadFlagsExitWithTwo) {
     EXPECT_EQ(r.exit_code, 2) << flags;
     EXPECT_THAT(r.err, HasSubstr("sluice replay: ")) << flags;
   }
+  // Issue #6, defects 9 and 10: invalid values exit 2 and name the flag.
   const CliResult r = Replay(kGood, "--hst-trees 0");
-  EXPECT_EQ(r.exit_code, 1);
-  EXPECT_THAT(r.err, HasSubstr("num_trees must be in [1, 10000], got 0"));
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("--hst-trees must be in [1, 10000], got 0"));
+  const CliResult rows = Replay(kGood, "--rows abc");
+  EXPECT_EQ(rows.exit_code, 2);
+  EXPECT_THAT(rows.err, HasSubstr("--rows: 'abc' is not an integer"));
+  const CliResult rate = Replay(kGood, "--lr-learning-rate x1");
+  EXPECT_EQ(rate.exit_code, 2);
+  EXPECT_THAT(rate.err, HasSubstr("--lr-learning-rate: 'x1' is not a number"));
+  const CliResult empty = RunSluice("replay --input ''");
+  EXPECT_EQ(empty.exit_code, 2);
+  EXPECT_THAT(empty.err, HasSubstr("--input must not be empty"));
   EXPECT_EQ(RunSluice("frobnicate").exit_code, 2);
 }
 

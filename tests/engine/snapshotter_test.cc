@@ -3,7 +3,7 @@
 #include <string>
 
 #include "engine/csv_reader.h"
-#include "engine/replay.h"
+#include "engine/stream_runner.h"
 #include "engine/synthetic_stream.h"
 #include "registry/registry.h"
 #include "tests/support/cli.h"
@@ -63,11 +63,11 @@ TEST(Snapshotter, FullDiskFailsSnapshotsButNotTheStream) {
   ASSERT_OK_AND_ASSIGN(auto snapshotter, Snapshotter::Start(options, core::Clock::Real()));
   auto reader = CsvReader::Create("synthetic", NewSyntheticCsvStream(2, 5000), {}).value();
   auto pipeline = Pipeline::Create({}, reader->feature_names()).value();
-  ReplayObserver quiet;
-  ReplayOptions replay;
+  RunObserver quiet;
+  RunOptions replay;
   replay.snapshotter = snapshotter.get();
-  ASSERT_OK_AND_ASSIGN(const ReplayResult result,
-                       RunReplay(*reader, replay, *pipeline, quiet, core::Clock::Real()));
+  ASSERT_OK_AND_ASSIGN(const RunResult result,
+                       RunStream(*NewCsvSource(std::move(reader)), *pipeline, nullptr, quiet, replay, core::Clock::Real()));
   EXPECT_EQ(result.events, 5000);
   EXPECT_EQ(result.snapshots, 12);  // Start, 10 scheduled, end.
   ASSERT_FALSE(result.snapshot_errors.empty());

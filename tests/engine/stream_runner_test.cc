@@ -1,4 +1,4 @@
-#include "engine/replay.h"
+#include "engine/stream_runner.h"
 
 #include <cmath>
 #include <memory>
@@ -45,7 +45,7 @@ std::string ToCsv(const std::vector<Row>& rows) {
   return csv;
 }
 
-class Collector final : public ReplayObserver {
+class Collector final : public RunObserver {
  public:
   void OnPrediction(const core::Event&, const Pipeline::Scores& scores, const Served&) override {
     fraud.push_back(scores.fraud);
@@ -76,14 +76,14 @@ std::vector<double> Expected(const std::vector<Row>& rows, bool seconds, double 
   return out;
 }
 
-std::vector<double> Replay(const std::vector<Row>& rows, const ReplayOptions& options,
+std::vector<double> Replay(const std::vector<Row>& rows, const RunOptions& options,
                            int* labels) {
   auto reader = CsvReader::Create("rows.csv", NewStringStream(ToCsv(rows)), {}).value();
   Pipeline::Options pipeline_options;
   pipeline_options.anomaly = false;
   auto pipeline = Pipeline::Create(pipeline_options, reader->feature_names()).value();
   Collector collector;
-  const auto result = RunReplay(*reader, options, *pipeline, collector, core::Clock::Real());
+  const auto result = RunStream(*NewCsvSource(std::move(reader)), *pipeline, nullptr, collector, options, core::Clock::Real());
   EXPECT_TRUE(result.ok()) << result.status();
   *labels = collector.labels;
   return collector.fraud;
@@ -92,7 +92,7 @@ std::vector<double> Replay(const std::vector<Row>& rows, const ReplayOptions& op
 TEST(Replay, LabelDelayInEventsFollowsSimulateQa) {
   const auto rows = MakeRows(400);
   for (const int delay : {0, 1, 7, 399, 1000}) {
-    ReplayOptions options;
+    RunOptions options;
     options.label_delay = delay;
     int labels = 0;
     EXPECT_EQ(Replay(rows, options, &labels), Expected(rows, false, delay)) << "delay " << delay;
@@ -103,7 +103,7 @@ TEST(Replay, LabelDelayInEventsFollowsSimulateQa) {
 TEST(Replay, LabelDelayInSecondsFollowsSimulateQa) {
   const auto rows = MakeRows(400);
   for (const double delay : {0.0, 2.0, 10.5}) {
-    ReplayOptions options;
+    RunOptions options;
     options.label_delay_seconds = delay;
     int labels = 0;
     EXPECT_EQ(Replay(rows, options, &labels), Expected(rows, true, delay)) << "delay " << delay;
@@ -114,34 +114,34 @@ TEST(Replay, LabelDelayInSecondsFollowsSimulateQa) {
 TEST(Replay, BadRowFailsWithItsMessageOrIsSkippedAndCounted) {
   const std::string csv = "Time,a,Class\n0,1,0\n1,oops,0\n2,3,1\n";
   Pipeline::Options pipeline_options;
-  ReplayObserver quiet;
+  RunObserver quiet;
   {
     auto reader = CsvReader::Create("b.csv", NewStringStream(csv), {}).value();
     auto pipeline = Pipeline::Create(pipeline_options, reader->feature_names()).value();
     EXPECT_THAT(
-        RunReplay(*reader, {}, *pipeline, quiet, core::Clock::Real()),
+        RunStream(*NewCsvSource(std::move(reader)), *pipeline, nullptr, quiet, {}, core::Clock::Real()),
         StatusIs(absl::StatusCode::kInvalidArgument, "b.csv:3: column a: not a number: \"oops\""));
   }
   auto reader = CsvReader::Create("b.csv", NewStringStream(csv), {}).value();
   auto pipeline = Pipeline::Create(pipeline_options, reader->feature_names()).value();
-  ReplayOptions skip;
-  skip.skip_bad_rows = true;
-  ASSERT_OK_AND_ASSIGN(const ReplayResult result,
-                       RunReplay(*reader, skip, *pipeline, quiet, core::Clock::Real()));
+  RunOptions skip;
+  skip.skip_bad_records = true;
+  ASSERT_OK_AND_ASSIGN(const RunResult result,
+                       RunStream(*NewCsvSource(std::move(reader)), *pipeline, nullptr, quiet, skip, core::Clock::Real()));
   EXPECT_EQ(result.events, 2);
-  EXPECT_EQ(result.bad_rows, 1);
+  EXPECT_EQ(result.bad_records, 1);
   EXPECT_EQ(result.labels, 2);
-  ASSERT_EQ(result.bad_row_examples.size(), 1u);
-  EXPECT_EQ(result.bad_row_examples[0], "b.csv:3: column a: not a number: \"oops\"");
+  ASSERT_EQ(result.bad_record_examples.size(), 1u);
+  EXPECT_EQ(result.bad_record_examples[0], "b.csv:3: column a: not a number: \"oops\"");
 }
 
 TEST(Replay, SecondsDelayNeedsATimeColumn) {
   auto reader = CsvReader::Create("t.csv", NewStringStream("a,Class\n1,0\n"), {}).value();
   auto pipeline = Pipeline::Create({}, reader->feature_names()).value();
-  ReplayOptions options;
+  RunOptions options;
   options.label_delay_seconds = 5;
-  ReplayObserver quiet;
-  EXPECT_THAT(RunReplay(*reader, options, *pipeline, quiet, core::Clock::Real()),
+  RunObserver quiet;
+  EXPECT_THAT(RunStream(*NewCsvSource(std::move(reader)), *pipeline, nullptr, quiet, options, core::Clock::Real()),
               StatusIs(absl::StatusCode::kFailedPrecondition));
 }
 

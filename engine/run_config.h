@@ -1,4 +1,4 @@
-// tools/run_config.h. The configuration a registered version records (a flat JSON object), and
+// engine/run_config.h. The configuration a registered version records (a flat JSON object), and
 // back: audit and resume rebuild exactly the pipeline that made a version.
 #pragma once
 
@@ -9,16 +9,19 @@
 #include "core/flat_json.h"
 #include "engine/csv_reader.h"
 #include "engine/pipeline.h"
-#include "engine/replay.h"
+#include "engine/label_joiner.h"
+#include "engine/stream_runner.h"
 
-namespace sluice::tools {
+namespace sluice::engine {
 
 struct RunConfig {
-  engine::CsvReader::Options csv;
-  engine::Pipeline::Options pipeline;
+  CsvReader::Options csv;
+  Pipeline::Options pipeline;
   int64_t label_delay = 0;
   std::optional<double> label_delay_seconds;
   bool skip_bad_rows = false;
+  std::string labels_file;        // Labels joined by id (empty: the input's label column).
+  LabelJoiner::Options join;      // TTL, expiry and bounds (by_id is not recorded: derived).
   std::vector<std::string> features;  // The schema, in dense order.
 };
 
@@ -26,9 +29,11 @@ struct RunConfig {
 core::FlatJson ConfigJson(const RunConfig& config);
 // InvalidArgument if `json` is not a config this build wrote.
 absl::StatusOr<RunConfig> ParseConfigJson(absl::string_view json);
+// The run options `config` fixes (labels, joins, bad records); the caller adds the rest.
+RunOptions RunOptionsFor(const RunConfig& config);
 // CSV options that read `header` into exactly `config.features` (other columns excluded).
 // FailedPrecondition, naming the columns, if the header lacks a feature.
-absl::StatusOr<engine::CsvReader::Options> CsvOptionsFor(const RunConfig& config,
+absl::StatusOr<CsvReader::Options> CsvOptionsFor(const RunConfig& config,
                                                          const std::vector<std::string>& header);
 
-}  // namespace sluice::tools
+}  // namespace sluice::engine

@@ -1,5 +1,5 @@
-// tools/run_config.cc
-#include "tools/run_config.h"
+// engine/run_config.cc
+#include "engine/run_config.h"
 
 #include <algorithm>
 
@@ -9,7 +9,7 @@
 #include "absl/strings/str_split.h"
 #include "core/format.h"
 
-namespace sluice::tools {
+namespace sluice::engine {
 namespace {
 
 std::string Unquoted(const std::string& json) {
@@ -34,7 +34,7 @@ core::FlatJson ConfigJson(const RunConfig& c) {
       {"hst_window", absl::StrCat(o.hst.window_size)},
       {"hst_seed", absl::StrCat(o.hst.seed)},
       {"lr_scaler",
-       core::JsonQuote(o.fraud_scaler == engine::Pipeline::FraudScaler::kStandard ? "standard"
+       core::JsonQuote(o.fraud_scaler == Pipeline::FraudScaler::kStandard ? "standard"
                                                                                   : "minmax")},
       {"lr_learning_rate", num(o.lr.learning_rate)},
       {"lr_intercept_lr", num(o.lr.intercept_lr)},
@@ -47,8 +47,13 @@ core::FlatJson ConfigJson(const RunConfig& c) {
        c.label_delay_seconds.has_value() ? num(*c.label_delay_seconds) : "null"},
       {"metric_window", absl::StrCat(o.metric_window)},
       {"serving",
-       core::JsonQuote(o.serving == engine::Pipeline::Serving::kFrozen ? "frozen" : "continuous")},
+       core::JsonQuote(o.serving == Pipeline::Serving::kFrozen ? "frozen" : "continuous")},
       {"on_bad_row", core::JsonQuote(c.skip_bad_rows ? "skip" : "fail")},
+      {"labels_file", core::JsonQuote(c.labels_file)},
+      {"label_ttl_seconds", c.join.ttl_seconds.has_value() ? num(*c.join.ttl_seconds) : "null"},
+      {"expired_labels",
+       core::JsonQuote(c.join.expired == LabelJoiner::Expired::kNegative ? "negative" : "drop")},
+      {"max_pending", absl::StrCat(c.join.max_pending)},
   };
 }
 
@@ -86,8 +91,8 @@ absl::StatusOr<RunConfig> ParseConfigJson(absl::string_view json) {
   number("hst_window", &c.pipeline.hst.window_size);
   number("hst_seed", &c.pipeline.hst.seed);
   c.pipeline.fraud_scaler = Unquoted(get("lr_scaler")) == "minmax"
-                                ? engine::Pipeline::FraudScaler::kMinMax
-                                : engine::Pipeline::FraudScaler::kStandard;
+                                ? Pipeline::FraudScaler::kMinMax
+                                : Pipeline::FraudScaler::kStandard;
   number("lr_learning_rate", &c.pipeline.lr.learning_rate);
   number("lr_intercept_lr", &c.pipeline.lr.intercept_lr);
   number("lr_l2", &c.pipeline.lr.l2);
@@ -102,9 +107,18 @@ absl::StatusOr<RunConfig> ParseConfigJson(absl::string_view json) {
   }
   number("metric_window", &c.pipeline.metric_window);
   c.pipeline.serving = Unquoted(get("serving")) == "frozen"
-                           ? engine::Pipeline::Serving::kFrozen
-                           : engine::Pipeline::Serving::kContinuous;
+                           ? Pipeline::Serving::kFrozen
+                           : Pipeline::Serving::kContinuous;
   c.skip_bad_rows = Unquoted(get("on_bad_row")) == "skip";
+  c.labels_file = Unquoted(get("labels_file"));
+  if (const std::string v = get("label_ttl_seconds"); v != "null") {
+    double seconds = 0;
+    number("label_ttl_seconds", &seconds);
+    c.join.ttl_seconds = seconds;
+  }
+  c.join.expired = Unquoted(get("expired_labels")) == "negative" ? LabelJoiner::Expired::kNegative
+                                                                 : LabelJoiner::Expired::kDrop;
+  number("max_pending", &c.join.max_pending);
   if (!missing.empty() || !ok) {
     return absl::InvalidArgumentError(
         absl::StrCat("config: missing or malformed keys (", absl::StrJoin(missing, ", "), ")"));
@@ -112,9 +126,18 @@ absl::StatusOr<RunConfig> ParseConfigJson(absl::string_view json) {
   return c;
 }
 
-absl::StatusOr<engine::CsvReader::Options> CsvOptionsFor(const RunConfig& config,
+RunOptions RunOptionsFor(const RunConfig& config) {
+  RunOptions options;
+  options.label_delay = config.label_delay;
+  options.label_delay_seconds = config.label_delay_seconds;
+  options.join = config.join;
+  options.skip_bad_records = config.skip_bad_rows;
+  return options;
+}
+
+absl::StatusOr<CsvReader::Options> CsvOptionsFor(const RunConfig& config,
                                                          const std::vector<std::string>& header) {
-  engine::CsvReader::Options options = config.csv;
+  CsvReader::Options options = config.csv;
   options.time_column_required = false;
   std::vector<std::string> absent;
   for (const std::string& feature : config.features) {
@@ -136,4 +159,4 @@ absl::StatusOr<engine::CsvReader::Options> CsvOptionsFor(const RunConfig& config
   return options;
 }
 
-}  // namespace sluice::tools
+}  // namespace sluice::engine

@@ -1,0 +1,43 @@
+// engine/prediction_sink.h. The predictions CSV file: one line per scored event, doubles in
+// shortest round-trip form, flushed to the OS at every snapshot so a resumed run continues it.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "engine/stream_runner.h"
+
+namespace sluice::engine {
+
+// Which columns name the model that made each prediction (with a registry).
+enum class VersionColumns {
+  kNone,        // row,id,event_time,label,anomaly_score,fraud_probability
+  kFrozen,      // ... ,model_version
+  kContinuous,  // ... ,model_version,events_since_snapshot
+};
+
+// The header line of a predictions file, without its line break.
+std::string PredictionsHeader(VersionColumns columns);
+// The fields of the prediction line for `event`, unquoted, in the header's order (what a sink
+// writes; audit compares them field by field).
+std::vector<std::string> PredictionFields(const core::Event& event, const Pipeline::Scores& scores,
+                                          const Served& served, VersionColumns columns);
+
+// A CSV prediction sink. Close() writes what is buffered and reports the first write error.
+class CsvPredictionSink : public PredictionSink {
+ public:
+  virtual absl::Status Close() = 0;
+};
+
+// Creates (or truncates) `path` and writes the header. With `resume`, continues the file after
+// `resume->bytes` instead, dropping what follows; FailedPrecondition, naming the file, if those
+// bytes are not the header and exactly `resume->lines` whole lines (the file was edited or
+// replaced since the snapshot). Errors name the path.
+absl::StatusOr<std::unique_ptr<CsvPredictionSink>> NewCsvPredictionSink(
+    const std::string& path, VersionColumns columns,
+    std::optional<PredictionSink::Position> resume = std::nullopt);
+
+}  // namespace sluice::engine

@@ -1,0 +1,577 @@
+// engine/stream_runner.cc
+#include "engine/stream_runner.h"
+
+#include <algorithm>
+#include <cmath>
+#include <deque>
+#include <functional>
+#include <optional>
+#include <thread>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "core/flat_json.h"
+#include "core/format.h"
+#include "core/state_codec.h"
+#include "core/status_macros.h"
+
+namespace sluice::engine {
+namespace {
+
+// How labels reach the joiner, and when: the source's own labels after a delay (the queue, in
+// scoring order, revealed oldest first and stopping at the first not yet due, exactly as
+// simulate_qa does for a constant delay), or external labels in time order.
+class LabelFeed {
+ public:
+  LabelFeed(const RunOptions& options, LabelJoiner& joiner) : options_(options), joiner_(joiner) {}
+
+  // Before the event `index` at `time` is scored: every label due by then arrives, then every
+  // TTL that ran out expires.
+  void ArriveBefore(int64_t index, double time) {
+    if (options_.labels != nullptr) {
+      const std::vector<LabelRecord>& labels = *options_.labels;
+      for (; next_ < labels.size() && labels[next_].time <= time; ++next_) {
+        joiner_.AddLabel(labels[next_].id, labels[next_].label);
+      }
+    } else {
+      while (!queue_.empty() && Due(queue_.front(), index, time)) {
+        joiner_.AddLabelForSeq(queue_.front().seq, queue_.front().label);
+        queue_.pop_front();
+      }
+    }
+    joiner_.ExpireUntil(time);
+  }
+
+  // After event `index` was scored and handed to the joiner.
+  void Scored(int64_t index, const core::Event& event) {
+    if (options_.labels != nullptr || !event.label.has_value()) return;
+    if (!options_.label_delay_seconds.has_value() && options_.label_delay == 0) {
+      joiner_.AddLabelForSeq(index, *event.label);  // Immediate.
+      return;
+    }
+    const double due = options_.label_delay_seconds.has_value()
+                           ? event.event_time + *options_.label_delay_seconds
+                           : static_cast<double>(index + options_.label_delay);
+    queue_.push_back({index, *event.label, due});
+  }
+
+  // The stream ended: whatever is still to come arrives now.
+  void ArriveAll() {
+    if (options_.labels != nullptr) {
+      for (; next_ < options_.labels->size(); ++next_) {
+        joiner_.AddLabel((*options_.labels)[next_].id, (*options_.labels)[next_].label);
+      }
+    }
+    for (const Delayed& d : queue_) joiner_.AddLabelForSeq(d.seq, d.label);
+    queue_.clear();
+  }
+
+  void Save(core::StateWriter* w) const {
+    w->Put<uint64_t>(next_);
+    w->Put<uint64_t>(queue_.size());
+    for (const Delayed& d : queue_) {
+      w->Put(d.seq);
+      w->Put<uint8_t>(d.label ? 1 : 0);
+      w->Put(d.due);
+    }
+  }
+
+  bool Load(core::StateReader* r) {
+    uint64_t n = 0;
+    if (!r->Get(&next_) || !r->Get(&n)) return false;
+    if (options_.labels != nullptr && next_ > options_.labels->size()) return false;
+    for (uint64_t i = 0; i < n; ++i) {
+      Delayed d;
+      uint8_t label = 0;
+      if (!r->Get(&d.seq) || !r->Get(&label) || !r->Get(&d.due)) return false;
+      d.label = label != 0;
+      queue_.push_back(d);
+    }
+    return true;
+  }
+
+ private:
+  struct Delayed {
+    int64_t seq;
+    bool label;
+    double due;  // Event time, or the index before which it arrives (delays in events).
+  };
+  bool Due(const Delayed& d, int64_t index, double time) const {
+    return options_.label_delay_seconds.has_value() ? d.due <= time
+                                                    : d.due <= static_cast<double>(index);
+  }
+
+  const RunOptions& options_;
+  LabelJoiner& joiner_;
+  std::deque<Delayed> queue_;
+  size_t next_ = 0;  // External labels before it have arrived.
+};
+
+// The first half of a run, on a second thread: reads records a batch at a time and runs the
+// pipeline's unsupervised stage (the anomaly model) on each, while the calling thread runs the
+// supervised stage. Records reach it in source order and each stage sees every event in that
+// order, so results do not depend on the threading.
+class ParseStage {
+  static constexpr size_t kBatchRows = 1024;
+  static constexpr size_t kBatches = 4;  // In flight: bounds memory and read-ahead.
+
+ public:
+  struct Row {
+    ReadResult result;
+    core::Event event;
+    std::string bad_record_message;
+    double anomaly_score;
+    // Set when a snapshot is due after this row: the trigger and the anomaly model's state,
+    // taken by this stage at this very boundary.
+    std::optional<std::string> snapshot_trigger;
+    std::string anomaly_state;
+    SourcePosition position;   // Of the source after this row.
+    double anomaly_pause = 0;  // Seconds this stage spent capturing it.
+  };
+  struct Batch {
+    std::vector<Row> rows = std::vector<Row>(kBatchRows);  // Reused: buffers survive.
+    size_t size = 0;                                       // Rows in use.
+  };
+
+  ParseStage(Source& source, int64_t max_events, int64_t events, Pipeline& pipeline,
+             Snapshotter* snapshotter, const core::Clock& clock)
+      : source_(source),
+        clock_(clock),
+        max_events_(max_events),
+        events_(events),
+        pipeline_(pipeline),
+        snapshotter_(snapshotter),
+        storage_(kBatches) {
+    for (Batch& batch : storage_) free_.push_back(&batch);
+    thread_ = std::thread([this] { Produce(); });
+  }
+  ~ParseStage() {
+    {
+      absl::MutexLock lock(&mu_);
+      cancelled_ = true;
+    }
+    thread_.join();
+  }
+  ParseStage(const ParseStage&) = delete;
+  ParseStage& operator=(const ParseStage&) = delete;
+
+  // The next batch, or nullptr at the end of the stream (then status() tells why it ended).
+  // Give it back with Recycle() before the next call.
+  Batch* Next() {
+    absl::MutexLock lock(&mu_);
+    mu_.Await(absl::Condition(
+        +[](ParseStage* self) { return !self->full_.empty() || self->done_; }, this));
+    if (full_.empty()) return nullptr;
+    Batch* batch = full_.front();
+    full_.pop_front();
+    return batch;
+  }
+  void Recycle(Batch* batch) {
+    absl::MutexLock lock(&mu_);
+    free_.push_back(batch);
+  }
+  absl::Status status() {
+    absl::MutexLock lock(&mu_);
+    return status_;
+  }
+
+ private:
+  // Fills `batch` until it is full, the source is idle or ends; false once it ended.
+  absl::StatusOr<bool> Fill(Batch& batch) {
+    batch.size = 0;
+    while (batch.size < kBatchRows) {
+      if (max_events_ >= 0 && events_ >= max_events_) return false;
+      Row& row = batch.rows[batch.size];
+      SLUICE_ASSIGN_OR_RETURN(row.result, source_.Read(absl::Milliseconds(100), &row.event));
+      if (row.result == ReadResult::kEndOfStream) return false;
+      if (row.result == ReadResult::kIdle) return true;  // Hand over what came so far.
+      row.snapshot_trigger.reset();
+      ++batch.size;
+      if (row.result == ReadResult::kBadRecord) {
+        row.bad_record_message = source_.bad_record_message();
+        continue;
+      }
+      row.anomaly_score = pipeline_.ScoreAndLearnAnomaly(row.event.features);
+      ++events_;
+      if (snapshotter_ == nullptr) continue;
+      row.snapshot_trigger = snapshotter_->Due(events_, row.event.event_time);
+      if (row.snapshot_trigger.has_value()) {
+        const absl::Time start = clock_.Now();
+        row.anomaly_state = pipeline_.SaveAnomaly();
+        row.position = source_.Position();
+        SLUICE_RETURN_IF_ERROR(pipeline_.PromoteAnomaly(row.anomaly_state));
+        row.anomaly_pause = absl::ToDoubleSeconds(clock_.Now() - start);
+      }
+    }
+    return true;
+  }
+
+  void Produce() {
+    absl::StatusOr<bool> more = true;
+    while (more.ok() && *more) {
+      Batch* batch = nullptr;
+      {
+        absl::MutexLock lock(&mu_);
+        mu_.Await(absl::Condition(
+            +[](ParseStage* self) { return !self->free_.empty() || self->cancelled_; }, this));
+        if (cancelled_) break;
+        batch = free_.front();
+        free_.pop_front();
+      }
+      more = Fill(*batch);
+      absl::MutexLock lock(&mu_);
+      full_.push_back(batch);
+    }
+    absl::MutexLock lock(&mu_);
+    status_ = more.status();
+    done_ = true;
+  }
+
+  Source& source_;  // Used by the producer thread only.
+  const core::Clock& clock_;
+  const int64_t max_events_;
+  int64_t events_;            // Events through this stage.
+  Pipeline& pipeline_;        // Its unsupervised stage only.
+  Snapshotter* snapshotter_;  // Its schedule only.
+  std::vector<Batch> storage_;
+  absl::Mutex mu_;
+  std::deque<Batch*> free_ ABSL_GUARDED_BY(mu_);
+  std::deque<Batch*> full_ ABSL_GUARDED_BY(mu_);
+  bool done_ ABSL_GUARDED_BY(mu_) = false;
+  bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
+  absl::Status status_ ABSL_GUARDED_BY(mu_);
+  std::thread thread_;
+};
+
+constexpr absl::string_view kCheckpointKind = "RunCheckpoint";
+constexpr uint16_t kCheckpointFormat = 2;
+
+// Everything a run needs to continue exactly where a snapshot was taken, except the models (in
+// the version's state) and the cumulative AUC pairs before this snapshot (in the earlier
+// checkpoints of the run).
+struct Checkpoint {
+  CheckpointInfo info;
+  int64_t bad_records = 0;
+  std::vector<std::string> bad_record_examples;
+  double last_event_time = core::kMissing;
+  std::string first_event_id;
+  double first_event_time = core::kMissing;
+};
+
+void WriteCheckpointHeader(const Checkpoint& c, core::StateWriter* w) {
+  w->Put(c.info.run_first_version);
+  w->Put(c.info.position.records);
+  w->PutString(c.info.position.digest);
+  w->Put(c.info.events);
+  w->Put(c.info.labels);
+  w->Put(c.info.predictions_bytes);
+  w->Put(c.info.predictions_rows);
+  w->Put(c.bad_records);
+  w->Put<uint64_t>(c.bad_record_examples.size());
+  for (const std::string& m : c.bad_record_examples) w->PutString(m);
+  w->Put(c.last_event_time);
+  w->PutString(c.first_event_id);
+  w->Put(c.first_event_time);
+}
+
+bool ReadCheckpointHeader(core::StateReader* r, Checkpoint* c) {
+  uint64_t examples = 0;
+  if (!r->Get(&c->info.run_first_version) || !r->Get(&c->info.position.records) ||
+      !r->GetString(&c->info.position.digest) || !r->Get(&c->info.events) ||
+      !r->Get(&c->info.labels) || !r->Get(&c->info.predictions_bytes) ||
+      !r->Get(&c->info.predictions_rows) || !r->Get(&c->bad_records) || !r->Get(&examples) ||
+      examples > 1000) {
+    return false;
+  }
+  c->bad_record_examples.resize(examples);
+  for (std::string& m : c->bad_record_examples) r->GetString(&m);
+  return r->Get(&c->last_event_time) && r->GetString(&c->first_event_id) &&
+         r->Get(&c->first_event_time);
+}
+
+// A copy of a model's windowed metrics, small enough to take during a snapshot; the JSON is
+// made later on the writer thread (River's rolling AUC sorts its window).
+struct MetricWindows {
+  bool on;
+  int64_t labels;
+  metrics::RollingRocAuc rolling;
+  metrics::RiverRocAuc river;
+  metrics::RiverRollingRocAuc river_rolling;
+
+  MetricWindows(bool model_on, const ModelMetrics& m)
+      : on(model_on),
+        labels(m.labels),
+        rolling(m.rolling),
+        river(m.river),
+        river_rolling(m.river_rolling) {}
+  std::string Json() const {
+    if (!on) return "null";
+    return absl::StrCat("{\"labels\": ", labels,
+                        ", \"rolling_auc\": ", core::JsonNumber(rolling.Auc()),
+                        ", \"river_rocauc\": ", core::JsonNumber(river.Get()),
+                        ", \"river_rolling_rocauc\": ", core::JsonNumber(river_rolling.Get()), "}");
+  }
+};
+
+std::function<std::string()> MetricsJson(const Pipeline& pipeline, const RunResult& result) {
+  return [anomaly = MetricWindows(pipeline.options().anomaly, pipeline.anomaly_metrics()),
+          fraud = MetricWindows(pipeline.options().fraud, pipeline.fraud_metrics()),
+          events = result.events, labels = result.labels, bad_records = result.bad_records] {
+    return absl::StrCat("{\"events\": ", events, ", \"labels\": ", labels,
+                        ", \"bad_rows\": ", bad_records, ", \"anomaly\": ", anomaly.Json(),
+                        ", \"fraud\": ", fraud.Json(), "}");
+  };
+}
+
+LabelJoiner::Options JoinOptions(const RunOptions& options) {
+  LabelJoiner::Options join = options.join;
+  join.by_id = options.labels != nullptr;
+  return join;
+}
+
+// The supervised half of a run and its bookkeeping, on the calling thread.
+class Runner {
+ public:
+  Runner(Source& source, Pipeline& pipeline, PredictionSink* sink, RunObserver& observer,
+         const RunOptions& options, const core::Clock& clock)
+      : source_(source),
+        pipeline_(pipeline),
+        sink_(sink),
+        observer_(observer),
+        options_(options),
+        clock_(clock),
+        joiner_(JoinOptions(options)),
+        feed_(options_, joiner_) {}
+
+  absl::Status Restore(const ResumePoint& resume) {
+    SLUICE_RETURN_IF_ERROR(pipeline_.RestoreModels(resume.models));
+    const auto malformed = [&] {
+      return absl::DataLossError(
+          absl::StrCat("checkpoint of version ", resume.version, " is malformed"));
+    };
+    if (resume.checkpoints.empty()) {
+      return absl::DataLossError(absl::StrCat("version ", resume.version, " has no checkpoint"));
+    }
+    Checkpoint last;
+    for (size_t i = 0; i < resume.checkpoints.size(); ++i) {
+      SLUICE_ASSIGN_OR_RETURN(
+          const absl::string_view payload,
+          core::OpenState(resume.checkpoints[i], kCheckpointKind, kCheckpointFormat));
+      core::StateReader r(payload);
+      Checkpoint c;
+      if (!ReadCheckpointHeader(&r, &c) || !pipeline_.LoadMetrics(&r)) return malformed();
+      if (i + 1 < resume.checkpoints.size()) continue;
+      if (!joiner_.Load(&r, pipeline_.feature_names().size()) || !feed_.Load(&r) || !r.done()) {
+        return malformed();
+      }
+      last = std::move(c);
+    }
+    checkpoint_ = last;
+    result_.events = last.info.events;
+    result_.labels = last.info.labels;
+    result_.bad_records = last.bad_records;
+    result_.bad_record_examples = last.bad_record_examples;
+    served_.version = resume.version;
+    run_first_version_ = last.info.run_first_version;
+    if (absl::Status seek = source_.Seek(last.info.position); !seek.ok()) {
+      return absl::Status(seek.code(), absl::StrCat("cannot resume version ", resume.version,
+                                                    ": ", seek.message()));
+    }
+    records_ = last.info.position.records;
+    if (options_.snapshotter != nullptr) {
+      options_.snapshotter->ContinueAfter(resume.version, last.last_event_time);
+    }
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<RunResult> Run() {
+    if (options_.snapshotter != nullptr && options_.resume == nullptr) {
+      run_first_version_ = options_.snapshotter->version() + 1;
+      SLUICE_RETURN_IF_ERROR(
+          TakeSnapshot("start", pipeline_.SaveAnomaly(), core::kMissing, source_.Position()));
+    }
+    ParseStage rows(source_, options_.max_events, result_.events, pipeline_,
+                    options_.snapshotter, clock_);
+    while (ParseStage::Batch* batch = rows.Next()) {
+      for (size_t i = 0; i < batch->size; ++i) {
+        SLUICE_RETURN_IF_ERROR(Process(batch->rows[i]));
+      }
+      rows.Recycle(batch);
+    }
+    SLUICE_RETURN_IF_ERROR(rows.status());
+    feed_.ArriveAll();
+    joiner_.Finish();
+    Drain();
+    result_.label_counts = joiner_.counts();
+    result_.labels_pending = joiner_.pending();
+    if (options_.snapshotter != nullptr) {
+      // The unsupervised stage has finished, so its state may be read here.
+      SLUICE_RETURN_IF_ERROR(TakeSnapshot("end of stream", pipeline_.SaveAnomaly(),
+                                          last_event_time_, source_.Position()));
+      result_.snapshot_errors = options_.snapshotter->Finish();
+    }
+    return result_;
+  }
+
+ private:
+  absl::Status Process(ParseStage::Row& row) {
+    if ((++records_ & 16383) == 0) observer_.OnProgress(records_);
+    if (row.result == ReadResult::kBadRecord) {
+      if (!options_.skip_bad_records) return absl::InvalidArgumentError(row.bad_record_message);
+      ++result_.bad_records;
+      if (result_.bad_record_examples.size() < 20) {
+        result_.bad_record_examples.push_back(row.bad_record_message);
+      }
+      observer_.OnBadRecord(row.bad_record_message);
+      return absl::OkStatus();
+    }
+    const core::Event& event = row.event;
+    const int64_t index = result_.events++;
+    if (checkpoint_.first_event_id.empty() && index == 0) {
+      checkpoint_.first_event_id = event.id;
+      checkpoint_.first_event_time = event.event_time;
+    }
+    feed_.ArriveBefore(index, event.event_time);
+    Drain();
+    const Pipeline::Scores scores{row.anomaly_score, pipeline_.ScoreFraud(event.features)};
+    if (sink_ != nullptr) sink_->Write(event, scores, served_);
+    observer_.OnPrediction(event, scores, served_);
+    ++served_.events_since_snapshot;
+    joiner_.AddScored(index, event, scores, served_.version);
+    feed_.Scored(index, event);
+    Drain();
+    last_event_id_ = event.id;
+    last_event_time_ = event.event_time;
+    if (row.snapshot_trigger.has_value()) {
+      const absl::Time start = clock_.Now();
+      SLUICE_RETURN_IF_ERROR(TakeSnapshot(*row.snapshot_trigger, std::move(row.anomaly_state),
+                                          event.event_time, std::move(row.position)));
+      result_.snapshot_pauses.push_back(row.anomaly_pause +
+                                        absl::ToDoubleSeconds(clock_.Now() - start));
+    }
+    return absl::OkStatus();
+  }
+
+  // Applies every resolved label, in scoring order.
+  void Drain() {
+    joiner_.Drain([this](const LabelJoiner::Resolved& r) {
+      pipeline_.ApplyLabel(r.x, r.label, r.scores);
+      ++result_.labels;
+      observer_.OnLabel(r.label, r.scores);
+    });
+  }
+
+  // Both stages' states after the source reached `position`, handed to the writer thread.
+  absl::Status TakeSnapshot(const std::string& trigger, std::string anomaly_state,
+                            double event_time, SourcePosition position) {
+    Snapshotter& snapshotter = *options_.snapshotter;
+    Snapshot s;
+    s.parent = snapshotter.version() > 0 && snapshotter.version() >= run_first_version_
+                   ? std::optional<int64_t>(snapshotter.version())
+                   : std::nullopt;
+    if (options_.resume != nullptr && s.parent == std::nullopt) s.parent = options_.resume->version;
+    s.version = snapshotter.TakeVersion();
+    s.trigger = trigger;
+    if (std::isfinite(event_time)) s.event_time = event_time;
+    const std::string fraud_state = pipeline_.SaveFraud();
+    // Frozen serving: this version serves from the next event on. Our own states load.
+    pipeline_.PromoteFraud(fraud_state).IgnoreError();
+    s.models = PackModels(anomaly_state, fraud_state);
+    PredictionSink::Position written;
+    if (sink_ != nullptr) {
+      SLUICE_ASSIGN_OR_RETURN(written, sink_->Flush());
+    }
+    Checkpoint& c = checkpoint_;
+    c.info.run_first_version = run_first_version_;
+    c.info.position = position;
+    c.info.events = result_.events;
+    c.info.labels = result_.labels;
+    c.info.predictions_bytes = written.bytes;
+    c.info.predictions_rows = written.lines;
+    c.bad_records = result_.bad_records;
+    c.bad_record_examples = result_.bad_record_examples;
+    c.last_event_time = event_time;
+    core::StateWriter w;
+    WriteCheckpointHeader(c, &w);
+    pipeline_.SaveMetrics(&w);
+    joiner_.Save(&w);
+    feed_.Save(&w);
+    s.checkpoint = core::SealState(kCheckpointKind, kCheckpointFormat, w.payload());
+    s.metrics_json = MetricsJson(pipeline_, result_);
+    s.rows_read = position.records;
+    s.input_sha256 = std::move(position.digest);
+    s.events = result_.events;
+    s.labels = result_.labels;
+    s.first_event_id = c.first_event_id;
+    s.last_event_id = last_event_id_;
+    if (std::isfinite(c.first_event_time)) s.first_event_time = c.first_event_time;
+    if (std::isfinite(last_event_time_)) s.last_event_time = last_event_time_;
+    snapshotter.Submit(std::move(s));
+    served_ = Served{snapshotter.version(), 0};
+    ++result_.snapshots;
+    result_.last_version = snapshotter.version();
+    return absl::OkStatus();
+  }
+
+  Source& source_;
+  Pipeline& pipeline_;
+  PredictionSink* sink_;
+  RunObserver& observer_;
+  const RunOptions& options_;
+  const core::Clock& clock_;
+  LabelJoiner joiner_;
+  LabelFeed feed_;
+  RunResult result_;
+  Checkpoint checkpoint_;
+  Served served_;
+  int64_t records_ = 0;
+  int64_t run_first_version_ = 0;
+  std::string last_event_id_;
+  double last_event_time_ = core::kMissing;
+};
+
+}  // namespace
+
+double Quantile(std::vector<double> values, double q) {
+  if (values.empty()) return 0;
+  const auto rank = static_cast<size_t>(std::ceil(q * static_cast<double>(values.size())));
+  const size_t index = std::min(values.size() - 1, rank == 0 ? 0 : rank - 1);
+  std::nth_element(values.begin(), values.begin() + static_cast<std::ptrdiff_t>(index),
+                   values.end());
+  return values[index];
+}
+
+absl::StatusOr<CheckpointInfo> ReadCheckpointInfo(absl::string_view checkpoint) {
+  SLUICE_ASSIGN_OR_RETURN(const absl::string_view payload,
+                          core::OpenState(checkpoint, kCheckpointKind, kCheckpointFormat));
+  core::StateReader r(payload);
+  Checkpoint c;
+  if (!ReadCheckpointHeader(&r, &c)) return absl::DataLossError("checkpoint is malformed");
+  return c.info;
+}
+
+absl::StatusOr<RunResult> RunStream(Source& source, Pipeline& pipeline, PredictionSink* sink,
+                                    RunObserver& observer, const RunOptions& options,
+                                    const core::Clock& clock) {
+  const bool needs_time = options.label_delay_seconds.has_value() ||
+                          options.labels != nullptr || options.join.ttl_seconds.has_value();
+  if (needs_time && !source.has_time()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        source.description(), ": labels in event time (a delay in seconds, a labels file or a "
+                              "TTL) need a time column"));
+  }
+  if (options.label_delay < 0 ||
+      (options.label_delay_seconds.has_value() && !(*options.label_delay_seconds >= 0)) ||
+      (options.join.ttl_seconds.has_value() && !(*options.join.ttl_seconds >= 0))) {
+    return absl::InvalidArgumentError("label delays and TTLs must be >= 0");
+  }
+  const absl::Time start = clock.Now();
+  Runner runner(source, pipeline, sink, observer, options, clock);
+  if (options.resume != nullptr) SLUICE_RETURN_IF_ERROR(runner.Restore(*options.resume));
+  SLUICE_ASSIGN_OR_RETURN(RunResult result, runner.Run());
+  result.seconds = absl::ToDoubleSeconds(clock.Now() - start);
+  return result;
+}
+
+}  // namespace sluice::engine

@@ -1,0 +1,136 @@
+// engine/stream_runner.h. The one event path: Source -> Pipeline -> LabelJoiner -> sinks, with
+// the snapshot schedule and checkpoints. Replay runs one runner over a file; live will run one
+// per input partition.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "core/clock.h"
+#include "core/event.h"
+#include "engine/label_joiner.h"
+#include "engine/pipeline.h"
+#include "engine/snapshotter.h"
+#include "engine/source.h"
+
+namespace sluice::engine {
+
+// Where a resumed or audited run starts: a registered version's models and the checkpoints of
+// its run up to it, oldest first (each carries the metric deltas since the one before).
+struct ResumePoint {
+  int64_t version = 0;
+  std::string models;
+  std::vector<std::string> checkpoints;
+};
+
+// The parts of a checkpoint callers need before they run.
+struct CheckpointInfo {
+  int64_t run_first_version = 0;  // The run's first version: its checkpoints form the chain.
+  SourcePosition position;        // Where the source stood at the snapshot.
+  int64_t events = 0;
+  int64_t labels = 0;
+  int64_t predictions_bytes = 0;  // Durable length of the predictions output at the snapshot.
+  int64_t predictions_rows = 0;   // Prediction lines written by then.
+};
+// DataLoss if `checkpoint` is corrupt.
+absl::StatusOr<CheckpointInfo> ReadCheckpointInfo(absl::string_view checkpoint);
+
+// The model that made a prediction: the registered version that served it (frozen) or the
+// version the serving model continued from and the events it learned since (continuous).
+// Version 0 when there is no registry.
+struct Served {
+  int64_t version = 0;
+  int64_t events_since_snapshot = 0;
+};
+
+// Where predictions go (a CSV file now; Kafka topics and HTTP responses later). Called on the
+// runner's thread only.
+class PredictionSink {
+ public:
+  struct Position {
+    int64_t bytes = 0;  // Durable output so far.
+    int64_t lines = 0;  // Predictions written so far.
+  };
+  virtual ~PredictionSink() = default;
+  // Hot path: errors are kept and returned by Flush() or Close().
+  virtual void Write(const core::Event& event, const Pipeline::Scores& scores,
+                     const Served& served) = 0;
+  // Makes everything written durable (it survives the process being killed); the position a
+  // resumed run continues from.
+  virtual absl::StatusOr<Position> Flush() = 0;
+};
+
+// What a run reports while it runs: progress, the HTML report. Called on the runner's thread;
+// default: nothing.
+class RunObserver {
+ public:
+  virtual ~RunObserver() = default;
+  // After an event was scored; `scores` were made before it was learned.
+  virtual void OnPrediction(const core::Event& /*event*/, const Pipeline::Scores& /*scores*/,
+                            const Served& /*served*/) {}
+  // After a label was applied (metrics already updated).
+  virtual void OnLabel(bool /*label*/, const Pipeline::Scores& /*scores*/) {}
+  // A bad record that was skipped.
+  virtual void OnBadRecord(const std::string& /*message*/) {}
+  // About every 16,384 records.
+  virtual void OnProgress(int64_t /*records_read*/) {}
+};
+
+// A label from outside the event stream: it arrives just before the first event whose time is
+// >= `time` (in the events' time units).
+struct LabelRecord {
+  std::string id;
+  bool label = false;
+  double time = 0;
+};
+
+struct RunOptions {
+  // Labels from the source's own label column, revealed after a delay (River's simulate_qa with
+  // a constant delay): the label of event j arrives just before event j + N is scored...
+  int64_t label_delay = 0;
+  // ...or, if set, before the first event i with t_j + S <= t_i.
+  std::optional<double> label_delay_seconds;
+  // If set, labels come from here instead (sorted by time, ties in file order); the source's
+  // label column is ignored. Must outlive the run.
+  const std::vector<LabelRecord>* labels = nullptr;
+  LabelJoiner::Options join;           // TTL, expiry and memory bounds (by_id is set by the run).
+  bool skip_bad_records = false;       // false: the first bad record ends the run.
+  Snapshotter* snapshotter = nullptr;  // Snapshots into a registry; null: none.
+  const ResumePoint* resume = nullptr;  // Continue from a snapshot; null: from the start.
+  int64_t max_events = -1;              // Stop after this many events (audit); -1: no limit.
+};
+
+struct RunResult {
+  int64_t events = 0;  // Events scored.
+  int64_t labels = 0;  // Labels applied (joined, and expiries applied as negative).
+  LabelCounts label_counts;
+  int64_t labels_pending = 0;                 // Scored events still waiting at the end.
+  int64_t bad_records = 0;                    // Records skipped.
+  std::vector<std::string> bad_record_examples;  // The first 20 messages.
+  double seconds = 0;                         // Wall time of the run.
+  int64_t snapshots = 0;                      // Versions handed to the snapshotter.
+  int64_t last_version = 0;                   // The newest of them.
+  std::vector<std::string> snapshot_errors;   // Versions that could not be written.
+  // How long the stream stood still for each snapshot: both stages' state capture, seconds.
+  std::vector<double> snapshot_pauses;
+};
+
+// Runs `source` through `pipeline` to its end: scores each event, writes it to `sink` (may be
+// null), joins labels and applies them. Parsing and the unsupervised stage run on a second
+// thread. InvalidArgument with the record's message on the first bad record unless
+// skip_bad_records; FailedPrecondition if labels in event time are asked of a source without
+// time, or if `resume` does not fit this pipeline or this input (the message names the version);
+// DataLoss if its checkpoints are corrupt. With a snapshotter, versions are taken at the start
+// (unless resuming), when the schedule fires, and at the end. `clock` times the run only.
+absl::StatusOr<RunResult> RunStream(Source& source, Pipeline& pipeline, PredictionSink* sink,
+                                    RunObserver& observer, const RunOptions& options,
+                                    const core::Clock& clock);
+
+// The q-quantile (0..1) of `values` (nearest rank); 0 if empty.
+double Quantile(std::vector<double> values, double q);
+
+}  // namespace sluice::engine
