@@ -106,7 +106,7 @@ class LabelJoiner {
   void PopDone();
   // Recently resolved ids (labelled or not), to tell duplicate and late labels from early ones.
   void Remember(const std::string& id, bool labelled);
-  void Rebuild();                        // Derived indexes from entries_ after Load().
+  void Rebuild();  // Derived indexes from entries_ after Load().
 
   Options options_;
   int64_t base_ = 0;  // seq of entries_.front().
@@ -115,8 +115,8 @@ class LabelJoiner {
   absl::flat_hash_map<std::string, int64_t> seq_of_id_;  // Pending and ready events by id.
   std::priority_queue<int64_t, std::vector<int64_t>, std::greater<>> ready_;
   std::priority_queue<Expiry, std::vector<Expiry>, std::greater<>> expiries_;
-  absl::flat_hash_map<std::string, bool> early_;  // Labels whose event has not come yet.
-  std::deque<std::string> early_order_;           // Oldest first.
+  absl::flat_hash_map<std::string, bool> early_;     // Labels whose event has not come yet.
+  std::deque<std::string> early_order_;              // Oldest first.
   absl::flat_hash_map<std::string, bool> resolved_;  // Id -> it had a label (bounded).
   std::deque<std::string> resolved_order_;
   std::vector<std::vector<double>> free_;  // Recycled feature buffers.

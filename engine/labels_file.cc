@@ -26,15 +26,14 @@ absl::StatusOr<std::vector<LabelRecord>> ReadLabels(std::string name,
   }
   {  // Every column but the three is ignored: learn their names from the header first.
     const size_t eol = text.find('\n');
-    SLUICE_ASSIGN_OR_RETURN(
-        std::unique_ptr<CsvReader> header,
-        CsvReader::Create(name, NewStringStream(text.substr(0, eol)), options));
+    SLUICE_ASSIGN_OR_RETURN(std::unique_ptr<CsvReader> header,
+                            CsvReader::Create(name, NewStringStream(text.substr(0, eol)), options));
     options.exclude = header->feature_names();
     std::erase(options.exclude, options.time_column);
   }
-  SLUICE_ASSIGN_OR_RETURN(std::unique_ptr<CsvReader> reader,
-                          CsvReader::Create(std::move(name), NewStringStream(std::move(text)),
-                                            options));
+  SLUICE_ASSIGN_OR_RETURN(
+      std::unique_ptr<CsvReader> reader,
+      CsvReader::Create(std::move(name), NewStringStream(std::move(text)), options));
   std::vector<LabelRecord> labels;
   core::Event event;
   while (true) {

@@ -1,12 +1,11 @@
 // engine/pipeline.cc
 #include "engine/pipeline.h"
 
-#include "engine/snapshotter.h"
-
 #include <limits>
 
 #include "absl/strings/str_cat.h"
 #include "core/status_macros.h"
+#include "engine/snapshotter.h"
 #include "learners/min_max_scaler.h"
 #include "learners/scaled_learner.h"
 #include "learners/standard_scaler.h"

@@ -41,8 +41,8 @@ absl::StatusOr<int64_t> CountLines(const std::string& path, int64_t bytes, char*
     const auto want = static_cast<size_t>(std::min<int64_t>(left, 1 << 20));
     SLUICE_ASSIGN_OR_RETURN(const size_t n, stream->Read(chunk.data(), want));
     if (n == 0) break;
-    for (const char* p = chunk.data(); (p = static_cast<const char*>(std::memchr(
-                                            p, '\n', chunk.data() + n - p))) != nullptr;
+    for (const char* p = chunk.data();
+         (p = static_cast<const char*>(std::memchr(p, '\n', chunk.data() + n - p))) != nullptr;
          ++p) {
       ++lines;
     }
@@ -105,12 +105,9 @@ std::vector<std::string> PredictionFields(const core::Event& event, const Pipeli
     return out;
   };
   std::vector<std::string> fields = {
-      absl::StrCat(event.row),
-      event.id,
-      number(event.event_time),
-      event.label.has_value() ? (*event.label ? "1" : "0") : "",
-      number(scores.anomaly),
-      number(scores.fraud)};
+      absl::StrCat(event.row),  event.id,
+      number(event.event_time), event.label.has_value() ? (*event.label ? "1" : "0") : "",
+      number(scores.anomaly),   number(scores.fraud)};
   if (columns != VersionColumns::kNone) fields.push_back(absl::StrCat(served.version));
   if (columns == VersionColumns::kContinuous) {
     fields.push_back(absl::StrCat(served.events_since_snapshot));
@@ -129,11 +126,11 @@ absl::StatusOr<std::unique_ptr<CsvPredictionSink>> NewCsvPredictionSink(
   char last = '\n';
   SLUICE_ASSIGN_OR_RETURN(const int64_t lines, CountLines(path, resume->bytes, &last));
   if (lines != resume->lines + 1 || last != '\n') {
-    return absl::FailedPreconditionError(absl::StrCat(
-        path, ": the snapshot recorded the header and ", resume->lines, " predictions in its first ",
-        resume->bytes, " bytes, but they hold ", lines, " line breaks",
-        last != '\n' ? " and end inside a line" : "",
-        ": the file was edited or replaced since; refusing to continue it"));
+    return absl::FailedPreconditionError(
+        absl::StrCat(path, ": the snapshot recorded the header and ", resume->lines,
+                     " predictions in its first ", resume->bytes, " bytes, but they hold ", lines,
+                     " line breaks", last != '\n' ? " and end inside a line" : "",
+                     ": the file was edited or replaced since; refusing to continue it"));
   }
   SLUICE_ASSIGN_OR_RETURN(std::unique_ptr<BufferedFile> file,
                           BufferedFile::Resume(path, resume->bytes));

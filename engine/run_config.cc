@@ -34,8 +34,7 @@ core::FlatJson ConfigJson(const RunConfig& c) {
       {"hst_window", absl::StrCat(o.hst.window_size)},
       {"hst_seed", absl::StrCat(o.hst.seed)},
       {"lr_scaler",
-       core::JsonQuote(o.fraud_scaler == Pipeline::FraudScaler::kStandard ? "standard"
-                                                                                  : "minmax")},
+       core::JsonQuote(o.fraud_scaler == Pipeline::FraudScaler::kStandard ? "standard" : "minmax")},
       {"lr_learning_rate", num(o.lr.learning_rate)},
       {"lr_intercept_lr", num(o.lr.intercept_lr)},
       {"lr_l2", num(o.lr.l2)},
@@ -106,9 +105,8 @@ absl::StatusOr<RunConfig> ParseConfigJson(absl::string_view json) {
     c.label_delay_seconds = seconds;
   }
   number("metric_window", &c.pipeline.metric_window);
-  c.pipeline.serving = Unquoted(get("serving")) == "frozen"
-                           ? Pipeline::Serving::kFrozen
-                           : Pipeline::Serving::kContinuous;
+  c.pipeline.serving = Unquoted(get("serving")) == "frozen" ? Pipeline::Serving::kFrozen
+                                                            : Pipeline::Serving::kContinuous;
   c.skip_bad_rows = Unquoted(get("on_bad_row")) == "skip";
   c.labels_file = Unquoted(get("labels_file"));
   if (const std::string v = get("label_ttl_seconds"); v != "null") {
@@ -136,7 +134,7 @@ RunOptions RunOptionsFor(const RunConfig& config) {
 }
 
 absl::StatusOr<CsvReader::Options> CsvOptionsFor(const RunConfig& config,
-                                                         const std::vector<std::string>& header) {
+                                                 const std::vector<std::string>& header) {
   CsvReader::Options options = config.csv;
   options.time_column_required = false;
   std::vector<std::string> absent;

@@ -8,8 +8,8 @@
 #include "absl/status/statusor.h"
 #include "core/flat_json.h"
 #include "engine/csv_reader.h"
-#include "engine/pipeline.h"
 #include "engine/label_joiner.h"
+#include "engine/pipeline.h"
 #include "engine/stream_runner.h"
 
 namespace sluice::engine {
@@ -20,8 +20,8 @@ struct RunConfig {
   int64_t label_delay = 0;
   std::optional<double> label_delay_seconds;
   bool skip_bad_rows = false;
-  std::string labels_file;        // Labels joined by id (empty: the input's label column).
-  LabelJoiner::Options join;      // TTL, expiry and bounds (by_id is not recorded: derived).
+  std::string labels_file;            // Labels joined by id (empty: the input's label column).
+  LabelJoiner::Options join;          // TTL, expiry and bounds (by_id is not recorded: derived).
   std::vector<std::string> features;  // The schema, in dense order.
 };
 
@@ -34,6 +34,6 @@ RunOptions RunOptionsFor(const RunConfig& config);
 // CSV options that read `header` into exactly `config.features` (other columns excluded).
 // FailedPrecondition, naming the columns, if the header lacks a feature.
 absl::StatusOr<CsvReader::Options> CsvOptionsFor(const RunConfig& config,
-                                                         const std::vector<std::string>& header);
+                                                 const std::vector<std::string>& header);
 
 }  // namespace sluice::engine

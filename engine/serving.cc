@@ -28,12 +28,13 @@ absl::StatusOr<std::unique_ptr<const ServingModel>> ServingModel::Create(
   absl::StatusOr<std::unique_ptr<Pipeline>> pipeline = Pipeline::Create(options, config->features);
   if (!pipeline.ok()) return named(pipeline.status());
   if (absl::Status s = (*pipeline)->RestoreModels(version.state); !s.ok()) return named(s);
-  return std::unique_ptr<const ServingModel>(new ServingModel(
-      version.version, version.model, *std::move(config), *std::move(pipeline)));
+  return std::unique_ptr<const ServingModel>(
+      new ServingModel(version.version, version.model, *std::move(config), *std::move(pipeline)));
 }
 
-absl::StatusOr<std::unique_ptr<const ServingModel>> LoadVersion(
-    const registry::Registry& registry, absl::string_view model, absl::string_view ref) {
+absl::StatusOr<std::unique_ptr<const ServingModel>> LoadVersion(const registry::Registry& registry,
+                                                                absl::string_view model,
+                                                                absl::string_view ref) {
   SLUICE_ASSIGN_OR_RETURN(const int64_t number, registry.Resolve(model, ref));
   SLUICE_ASSIGN_OR_RETURN(const registry::Version version, registry.Get(model, number));
   return ServingModel::Create(version);

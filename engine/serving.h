@@ -76,8 +76,9 @@ class ServingSlot {
 
 // Restores version `ref` ("17", "latest" or an alias) of `model` from `registry`. NotFound if
 // there is no such version; DataLoss if its blob is corrupt.
-absl::StatusOr<std::unique_ptr<const ServingModel>> LoadVersion(
-    const registry::Registry& registry, absl::string_view model, absl::string_view ref);
+absl::StatusOr<std::unique_ptr<const ServingModel>> LoadVersion(const registry::Registry& registry,
+                                                                absl::string_view model,
+                                                                absl::string_view ref);
 
 // Where `--resume` continues: the newest version of `model` and the checkpoints of its run.
 // NotFound if the model has no versions; FailedPrecondition, naming what differs, if it was made

@@ -33,9 +33,9 @@ class CsvSource final : public Source {
   absl::Status Seek(const SourcePosition& position) override {
     SLUICE_ASSIGN_OR_RETURN(const int64_t skipped, reader_->SkipRows(position.records));
     if (skipped != position.records) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          reader_->name(), " has ", skipped, " rows; the position is after row ", position.records,
-          ": is this the input the run started with?"));
+      return absl::FailedPreconditionError(
+          absl::StrCat(reader_->name(), " has ", skipped, " rows; the position is after row ",
+                       position.records, ": is this the input the run started with?"));
     }
     if (!position.digest.empty()) {
       const std::string digest = reader_->ConsumedSha256();

@@ -375,8 +375,8 @@ class Runner {
     served_.version = resume.version;
     run_first_version_ = last.info.run_first_version;
     if (absl::Status seek = source_.Seek(last.info.position); !seek.ok()) {
-      return absl::Status(seek.code(), absl::StrCat("cannot resume version ", resume.version,
-                                                    ": ", seek.message()));
+      return absl::Status(seek.code(), absl::StrCat("cannot resume version ", resume.version, ": ",
+                                                    seek.message()));
     }
     records_ = last.info.position.records;
     if (options_.snapshotter != nullptr) {
@@ -391,8 +391,8 @@ class Runner {
       SLUICE_RETURN_IF_ERROR(
           TakeSnapshot("start", pipeline_.SaveAnomaly(), core::kMissing, source_.Position()));
     }
-    ParseStage rows(source_, options_.max_events, result_.events, pipeline_,
-                    options_.snapshotter, clock_);
+    ParseStage rows(source_, options_.max_events, result_.events, pipeline_, options_.snapshotter,
+                    clock_);
     while (ParseStage::Batch* batch = rows.Next()) {
       for (size_t i = 0; i < batch->size; ++i) {
         SLUICE_RETURN_IF_ERROR(Process(batch->rows[i]));
@@ -554,12 +554,13 @@ absl::StatusOr<CheckpointInfo> ReadCheckpointInfo(absl::string_view checkpoint) 
 absl::StatusOr<RunResult> RunStream(Source& source, Pipeline& pipeline, PredictionSink* sink,
                                     RunObserver& observer, const RunOptions& options,
                                     const core::Clock& clock) {
-  const bool needs_time = options.label_delay_seconds.has_value() ||
-                          options.labels != nullptr || options.join.ttl_seconds.has_value();
+  const bool needs_time = options.label_delay_seconds.has_value() || options.labels != nullptr ||
+                          options.join.ttl_seconds.has_value();
   if (needs_time && !source.has_time()) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        source.description(), ": labels in event time (a delay in seconds, a labels file or a "
-                              "TTL) need a time column"));
+    return absl::FailedPreconditionError(
+        absl::StrCat(source.description(),
+                     ": labels in event time (a delay in seconds, a labels file or a "
+                     "TTL) need a time column"));
   }
   if (options.label_delay < 0 ||
       (options.label_delay_seconds.has_value() && !(*options.label_delay_seconds >= 0)) ||

@@ -97,9 +97,9 @@ struct RunOptions {
   // If set, labels come from here instead (sorted by time, ties in file order); the source's
   // label column is ignored. Must outlive the run.
   const std::vector<LabelRecord>* labels = nullptr;
-  LabelJoiner::Options join;           // TTL, expiry and memory bounds (by_id is set by the run).
-  bool skip_bad_records = false;       // false: the first bad record ends the run.
-  Snapshotter* snapshotter = nullptr;  // Snapshots into a registry; null: none.
+  LabelJoiner::Options join;            // TTL, expiry and memory bounds (by_id is set by the run).
+  bool skip_bad_records = false;        // false: the first bad record ends the run.
+  Snapshotter* snapshotter = nullptr;   // Snapshots into a registry; null: none.
   const ResumePoint* resume = nullptr;  // Continue from a snapshot; null: from the start.
   int64_t max_events = -1;              // Stop after this many events (audit); -1: no limit.
 };
@@ -108,13 +108,13 @@ struct RunResult {
   int64_t events = 0;  // Events scored.
   int64_t labels = 0;  // Labels applied (joined, and expiries applied as negative).
   LabelCounts label_counts;
-  int64_t labels_pending = 0;                 // Scored events still waiting at the end.
-  int64_t bad_records = 0;                    // Records skipped.
+  int64_t labels_pending = 0;                    // Scored events still waiting at the end.
+  int64_t bad_records = 0;                       // Records skipped.
   std::vector<std::string> bad_record_examples;  // The first 20 messages.
-  double seconds = 0;                         // Wall time of the run.
-  int64_t snapshots = 0;                      // Versions handed to the snapshotter.
-  int64_t last_version = 0;                   // The newest of them.
-  std::vector<std::string> snapshot_errors;   // Versions that could not be written.
+  double seconds = 0;                            // Wall time of the run.
+  int64_t snapshots = 0;                         // Versions handed to the snapshotter.
+  int64_t last_version = 0;                      // The newest of them.
+  std::vector<std::string> snapshot_errors;      // Versions that could not be written.
   // How long the stream stood still for each snapshot: both stages' state capture, seconds.
   std::vector<double> snapshot_pauses;
 };

@@ -105,9 +105,9 @@ absl::StatusOr<PredictionsLog> ReadPredictions(const std::string& path) {
 class Verdict {
  public:
   explicit Verdict(const PredictionsLog& log) : log_(log), seen_(log.lines.size(), false) {
-    const auto [lo, hi] = std::minmax_element(
-        log.lines.begin(), log.lines.end(),
-        [](const Recorded& a, const Recorded& b) { return a.row < b.row; });
+    const auto [lo, hi] =
+        std::minmax_element(log.lines.begin(), log.lines.end(),
+                            [](const Recorded& a, const Recorded& b) { return a.row < b.row; });
     first_row_ = lo->row;
     last_row_ = hi->row;
     for (const std::string& message : log.repeated) Problem(absl::StrCat("REPEATED ", message));
@@ -219,8 +219,8 @@ absl::StatusOr<std::unique_ptr<engine::Source>> OpenInput(const std::string& inp
 
 // Frozen serving: each prediction came from an immutable version; score with it.
 absl::Status AuditFrozen(const std::map<int64_t, registry::Version>& versions,
-                         const engine::RunConfig& config, const std::string& input,
-                         int64_t end_row, Verdict& verdict) {
+                         const engine::RunConfig& config, const std::string& input, int64_t end_row,
+                         Verdict& verdict) {
   SLUICE_ASSIGN_OR_RETURN(auto source, OpenInput(input, config, end_row));
   std::map<int64_t, std::unique_ptr<const engine::ServingModel>> models;
   for (const auto& [number, version] : versions) {
@@ -275,8 +275,9 @@ absl::Status NeedRegularFile(const std::string& path) {
   if (stat(path.c_str(), &st) != 0) return absl::NotFoundError(absl::StrCat(path, ": not found"));
   if (!S_ISREG(st.st_mode)) {
     return absl::InvalidArgumentError(absl::StrCat(
-        path, ": audit reads the input once per version, so it must be a regular file (not a "
-              "pipe or a device); save it to a file first"));
+        path,
+        ": audit reads the input once per version, so it must be a regular file (not a "
+        "pipe or a device); save it to a file first"));
   }
   return absl::OkStatus();
 }

@@ -227,10 +227,10 @@ absl::StatusOr<std::unique_ptr<engine::CsvReader>> OpenReader(
     return engine::CsvReader::Open(*flags.input, options);
   }
   const int64_t rows = flags.rows.value_or(kBuiltInRows);
-  *name = absl::StrCat("built-in synthetic stream (seed ", flags.synthetic_seed, ", ", rows,
-                       " rows)");
-  return engine::CsvReader::Create(
-      *name, engine::NewSyntheticCsvStream(flags.synthetic_seed, rows), options);
+  *name =
+      absl::StrCat("built-in synthetic stream (seed ", flags.synthetic_seed, ", ", rows, " rows)");
+  return engine::CsvReader::Create(*name, engine::NewSyntheticCsvStream(flags.synthetic_seed, rows),
+                                   options);
 }
 
 // With --labels the input's label column is neither a label nor a feature.
@@ -303,8 +303,7 @@ absl::Status WriteOutputs(const ReplayFlags& flags, const RunDescription& run,
   if (flags.quiet) return absl::OkStatus();
   std::fputs(recorder.SummaryTable(run, result).c_str(), stdout);
   if (result.snapshots > 0) {
-    const int64_t written =
-        result.snapshots - static_cast<int64_t>(result.snapshot_errors.size());
+    const int64_t written = result.snapshots - static_cast<int64_t>(result.snapshot_errors.size());
     std::printf("  registry: %s, model \"%s\", %lld version%s written (last: %lld)\n",
                 flags.registry.c_str(), flags.model_name.c_str(), static_cast<long long>(written),
                 written == 1 ? "" : "s", static_cast<long long>(result.last_version));

@@ -67,7 +67,8 @@ TEST(Snapshotter, FullDiskFailsSnapshotsButNotTheStream) {
   RunOptions replay;
   replay.snapshotter = snapshotter.get();
   ASSERT_OK_AND_ASSIGN(const RunResult result,
-                       RunStream(*NewCsvSource(std::move(reader)), *pipeline, nullptr, quiet, replay, core::Clock::Real()));
+                       RunStream(*NewCsvSource(std::move(reader)), *pipeline, nullptr, quiet,
+                                 replay, core::Clock::Real()));
   EXPECT_EQ(result.events, 5000);
   EXPECT_EQ(result.snapshots, 12);  // Start, 10 scheduled, end.
   ASSERT_FALSE(result.snapshot_errors.empty());

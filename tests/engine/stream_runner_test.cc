@@ -76,14 +76,14 @@ std::vector<double> Expected(const std::vector<Row>& rows, bool seconds, double 
   return out;
 }
 
-std::vector<double> Replay(const std::vector<Row>& rows, const RunOptions& options,
-                           int* labels) {
+std::vector<double> Replay(const std::vector<Row>& rows, const RunOptions& options, int* labels) {
   auto reader = CsvReader::Create("rows.csv", NewStringStream(ToCsv(rows)), {}).value();
   Pipeline::Options pipeline_options;
   pipeline_options.anomaly = false;
   auto pipeline = Pipeline::Create(pipeline_options, reader->feature_names()).value();
   Collector collector;
-  const auto result = RunStream(*NewCsvSource(std::move(reader)), *pipeline, nullptr, collector, options, core::Clock::Real());
+  const auto result = RunStream(*NewCsvSource(std::move(reader)), *pipeline, nullptr, collector,
+                                options, core::Clock::Real());
   EXPECT_TRUE(result.ok()) << result.status();
   *labels = collector.labels;
   return collector.fraud;
@@ -119,7 +119,8 @@ TEST(Replay, BadRowFailsWithItsMessageOrIsSkippedAndCounted) {
     auto reader = CsvReader::Create("b.csv", NewStringStream(csv), {}).value();
     auto pipeline = Pipeline::Create(pipeline_options, reader->feature_names()).value();
     EXPECT_THAT(
-        RunStream(*NewCsvSource(std::move(reader)), *pipeline, nullptr, quiet, {}, core::Clock::Real()),
+        RunStream(*NewCsvSource(std::move(reader)), *pipeline, nullptr, quiet, {},
+                  core::Clock::Real()),
         StatusIs(absl::StatusCode::kInvalidArgument, "b.csv:3: column a: not a number: \"oops\""));
   }
   auto reader = CsvReader::Create("b.csv", NewStringStream(csv), {}).value();
@@ -127,7 +128,8 @@ TEST(Replay, BadRowFailsWithItsMessageOrIsSkippedAndCounted) {
   RunOptions skip;
   skip.skip_bad_records = true;
   ASSERT_OK_AND_ASSIGN(const RunResult result,
-                       RunStream(*NewCsvSource(std::move(reader)), *pipeline, nullptr, quiet, skip, core::Clock::Real()));
+                       RunStream(*NewCsvSource(std::move(reader)), *pipeline, nullptr, quiet, skip,
+                                 core::Clock::Real()));
   EXPECT_EQ(result.events, 2);
   EXPECT_EQ(result.bad_records, 1);
   EXPECT_EQ(result.labels, 2);
@@ -141,7 +143,8 @@ TEST(Replay, SecondsDelayNeedsATimeColumn) {
   RunOptions options;
   options.label_delay_seconds = 5;
   RunObserver quiet;
-  EXPECT_THAT(RunStream(*NewCsvSource(std::move(reader)), *pipeline, nullptr, quiet, options, core::Clock::Real()),
+  EXPECT_THAT(RunStream(*NewCsvSource(std::move(reader)), *pipeline, nullptr, quiet, options,
+                        core::Clock::Real()),
               StatusIs(absl::StatusCode::kFailedPrecondition));
 }
 
