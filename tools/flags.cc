@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "core/format.h"
+#include "cxxopts.hpp"
 
 namespace sluice::tools {
 

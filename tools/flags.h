@@ -9,7 +9,10 @@
 #include <stdexcept>
 #include <string>
 
-#include "cxxopts.hpp"
+// Forward-declared: cxxopts stays in the .cc files.
+namespace cxxopts {
+class ParseResult;
+}  // namespace cxxopts
 
 namespace sluice::tools {
 
