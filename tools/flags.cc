@@ -17,6 +17,8 @@ FlagReader::FlagReader(const cxxopts::ParseResult& parsed) : parsed_(parsed) {
   }
 }
 
+bool FlagReader::Has(const std::string& name) const { return parsed_.count(name) != 0; }
+
 std::string FlagReader::Str(const std::string& name) const {
   return parsed_[name].as<std::string>();
 }

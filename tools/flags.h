@@ -27,7 +27,7 @@ class FlagReader {
   // Throws FlagError if an argument matched no flag. `parsed` must outlive the reader.
   explicit FlagReader(const cxxopts::ParseResult& parsed);
 
-  bool Has(const std::string& name) const { return parsed_.count(name) != 0; }
+  bool Has(const std::string& name) const;  // Given on the command line.
   // The value, or the flag's default.
   std::string Str(const std::string& name) const;
   // Str(), refusing an empty value given explicitly ("--input ''").
