@@ -233,18 +233,19 @@ absl::StatusOr<std::unique_ptr<engine::CsvReader>> OpenReader(
                                    options);
 }
 
-// With --labels the input's label column is neither a label nor a feature.
+// With --labels, labels come from the file alone: the input's label column, if it has one, is
+// not a feature and is never learned from (the runner ignores it); it is still read so that the
+// predictions file shows it. An input without it is fine.
 absl::Status ApplyLabelsFile(const ReplayFlags& flags, engine::CsvReader::Options* options) {
   if (flags.config.labels_file.empty() || options->label_column.empty()) return absl::OkStatus();
-  const std::string column = options->label_column;
-  options->label_column.clear();
   std::string name;
   engine::CsvReader::Options probe = *options;
+  probe.label_column.clear();
   probe.time_column_required = false;
   SLUICE_ASSIGN_OR_RETURN(auto header, OpenReader(flags, probe, &name));
   const std::vector<std::string>& columns = header->columns();
-  if (std::find(columns.begin(), columns.end(), column) != columns.end()) {
-    options->exclude.push_back(column);
+  if (std::find(columns.begin(), columns.end(), options->label_column) == columns.end()) {
+    options->label_column.clear();
   }
   return absl::OkStatus();
 }
