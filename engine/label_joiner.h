@@ -25,7 +25,8 @@ struct LabelCounts {
   int64_t joined = 0;     // Labels applied to their scored event.
   int64_t expired = 0;    // Scored events whose TTL ran out (applied as negative or dropped).
   int64_t duplicate = 0;  // Labels for an event that already had one.
-  int64_t late = 0;       // Labels for an event that had expired or was evicted.
+  int64_t late = 0;       // Labels for an event that expired, was evicted, or (by sequence
+                          // number) was applied and forgotten.
   int64_t unknown = 0;    // Labels whose event never came (early labels evicted or left at end).
   int64_t evicted = 0;    // Scored events dropped unlabelled because max_pending was reached.
 };
