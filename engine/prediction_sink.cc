@@ -1,11 +1,13 @@
 // engine/prediction_sink.cc
 #include "engine/prediction_sink.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
 #include "core/format.h"
+#include "core/sha256.h"
 #include "core/status_macros.h"
 #include "engine/byte_stream.h"
 #include "engine/text_file.h"
@@ -31,31 +33,33 @@ void AppendOptionalDouble(double v, std::string* out) {
   if (!std::isnan(v)) core::AppendDouble(v, out);
 }
 
-// Counts the line breaks in the first `bytes` bytes of `path`; `*last` is the last byte read.
-absl::StatusOr<int64_t> CountLines(const std::string& path, int64_t bytes, char* last) {
+// The first `bytes` bytes of `path`: their line breaks, last byte and SHA-256 (in *sha).
+struct Prefix {
+  int64_t lines = 0;
+  char last = '\n';
+};
+absl::StatusOr<Prefix> ReadPrefix(const std::string& path, int64_t bytes, core::Sha256* sha) {
   SLUICE_ASSIGN_OR_RETURN(std::unique_ptr<ByteStream> stream, OpenFileStream(path));
   std::string chunk(1 << 20, '\0');
-  int64_t lines = 0;
-  *last = '\n';
+  Prefix prefix;
   for (int64_t left = bytes; left > 0;) {
     const auto want = static_cast<size_t>(std::min<int64_t>(left, 1 << 20));
     SLUICE_ASSIGN_OR_RETURN(const size_t n, stream->Read(chunk.data(), want));
     if (n == 0) break;
-    for (const char* p = chunk.data();
-         (p = static_cast<const char*>(std::memchr(p, '\n', chunk.data() + n - p))) != nullptr;
-         ++p) {
-      ++lines;
-    }
-    *last = chunk[n - 1];
+    prefix.lines += std::count(chunk.data(), chunk.data() + n, '\n');
+    prefix.last = chunk[n - 1];
+    sha->Update(absl::string_view(chunk.data(), n));
     left -= static_cast<int64_t>(n);
   }
-  return lines;
+  return prefix;
 }
 
+// Hashes what it hands to the OS, so that a resume can tell an edited file from its own.
 class CsvSink final : public CsvPredictionSink {
  public:
-  CsvSink(std::unique_ptr<BufferedFile> file, VersionColumns columns, int64_t lines)
-      : file_(std::move(file)), columns_(columns), lines_(lines) {}
+  CsvSink(std::unique_ptr<BufferedFile> file, VersionColumns columns, int64_t lines,
+          core::Sha256 sha)
+      : file_(std::move(file)), columns_(columns), lines_(lines), sha_(sha) {}
 
   void Write(const core::Event& event, const Pipeline::Scores& scores,
              const Served& served) override {
@@ -76,17 +80,28 @@ class CsvSink final : public CsvPredictionSink {
       absl::StrAppend(&out, ",", served.events_since_snapshot);
     }
     out.push_back('\n');
-    file_->MaybeFlush();
+    if (out.size() >= kFlushBytes) Hand();
   }
 
-  absl::StatusOr<Position> Flush() override { return Position{file_->Flush(), lines_}; }
+  absl::StatusOr<Position> Flush() override {
+    const int64_t bytes = Hand();
+    core::Sha256 copy = sha_;
+    return Position{bytes, lines_, copy.HexDigest()};
+  }
 
   absl::Status Close() override { return file_->Close(); }
 
  private:
+  static constexpr size_t kFlushBytes = 1 << 20;
+  int64_t Hand() {
+    sha_.Update(file_->buffer());
+    return file_->Flush();
+  }
+
   std::unique_ptr<BufferedFile> file_;
   VersionColumns columns_;
-  int64_t lines_;  // Predictions written, header excluded.
+  int64_t lines_;     // Predictions written, header excluded.
+  core::Sha256 sha_;  // Of the bytes handed to the OS.
 };
 
 }  // namespace
@@ -121,20 +136,24 @@ absl::StatusOr<std::unique_ptr<CsvPredictionSink>> NewCsvPredictionSink(
   if (!resume.has_value()) {
     SLUICE_ASSIGN_OR_RETURN(std::unique_ptr<BufferedFile> file, BufferedFile::Create(path));
     file->Append(absl::StrCat(PredictionsHeader(columns), "\n"));
-    return std::make_unique<CsvSink>(std::move(file), columns, 0);
+    return std::make_unique<CsvSink>(std::move(file), columns, 0, core::Sha256());
   }
-  char last = '\n';
-  SLUICE_ASSIGN_OR_RETURN(const int64_t lines, CountLines(path, resume->bytes, &last));
-  if (lines != resume->lines + 1 || last != '\n') {
+  core::Sha256 sha;
+  SLUICE_ASSIGN_OR_RETURN(const Prefix prefix, ReadPrefix(path, resume->bytes, &sha));
+  core::Sha256 copy = sha;
+  const std::string digest = copy.HexDigest();
+  if (prefix.lines != resume->lines + 1 || prefix.last != '\n' ||
+      (!resume->sha256.empty() && digest != resume->sha256)) {
     return absl::FailedPreconditionError(
         absl::StrCat(path, ": the snapshot recorded the header and ", resume->lines,
-                     " predictions in its first ", resume->bytes, " bytes, but they hold ", lines,
-                     " line breaks", last != '\n' ? " and end inside a line" : "",
+                     " predictions in its first ", resume->bytes, " bytes (SHA-256 ",
+                     resume->sha256, "); they now hold ", prefix.lines, " line breaks",
+                     prefix.last != '\n' ? ", end inside a line" : "", " and have SHA-256 ", digest,
                      ": the file was edited or replaced since; refusing to continue it"));
   }
   SLUICE_ASSIGN_OR_RETURN(std::unique_ptr<BufferedFile> file,
                           BufferedFile::Resume(path, resume->bytes));
-  return std::make_unique<CsvSink>(std::move(file), columns, resume->lines);
+  return std::make_unique<CsvSink>(std::move(file), columns, resume->lines, sha);
 }
 
 }  // namespace sluice::engine

@@ -265,8 +265,9 @@ void WriteCheckpointHeader(const Checkpoint& c, core::StateWriter* w) {
   w->PutString(c.info.position.digest);
   w->Put(c.info.events);
   w->Put(c.info.labels);
-  w->Put(c.info.predictions_bytes);
-  w->Put(c.info.predictions_rows);
+  w->Put(c.info.predictions.bytes);
+  w->Put(c.info.predictions.lines);
+  w->PutString(c.info.predictions.sha256);
   w->Put(c.bad_records);
   w->Put<uint64_t>(c.bad_record_examples.size());
   for (const std::string& m : c.bad_record_examples) w->PutString(m);
@@ -279,9 +280,9 @@ bool ReadCheckpointHeader(core::StateReader* r, Checkpoint* c) {
   uint64_t examples = 0;
   if (!r->Get(&c->info.run_first_version) || !r->Get(&c->info.position.records) ||
       !r->GetString(&c->info.position.digest) || !r->Get(&c->info.events) ||
-      !r->Get(&c->info.labels) || !r->Get(&c->info.predictions_bytes) ||
-      !r->Get(&c->info.predictions_rows) || !r->Get(&c->bad_records) || !r->Get(&examples) ||
-      examples > 1000) {
+      !r->Get(&c->info.labels) || !r->Get(&c->info.predictions.bytes) ||
+      !r->Get(&c->info.predictions.lines) || !r->GetString(&c->info.predictions.sha256) ||
+      !r->Get(&c->bad_records) || !r->Get(&examples) || examples > 1000) {
     return false;
   }
   c->bad_record_examples.resize(examples);
@@ -487,8 +488,7 @@ class Runner {
     c.info.position = position;
     c.info.events = result_.events;
     c.info.labels = result_.labels;
-    c.info.predictions_bytes = written.bytes;
-    c.info.predictions_rows = written.lines;
+    c.info.predictions = written;
     c.bad_records = result_.bad_records;
     c.bad_record_examples = result_.bad_record_examples;
     c.last_event_time = event_time;

@@ -27,18 +27,6 @@ struct ResumePoint {
   std::vector<std::string> checkpoints;
 };
 
-// The parts of a checkpoint callers need before they run.
-struct CheckpointInfo {
-  int64_t run_first_version = 0;  // The run's first version: its checkpoints form the chain.
-  SourcePosition position;        // Where the source stood at the snapshot.
-  int64_t events = 0;
-  int64_t labels = 0;
-  int64_t predictions_bytes = 0;  // Durable length of the predictions output at the snapshot.
-  int64_t predictions_rows = 0;   // Prediction lines written by then.
-};
-// DataLoss if `checkpoint` is corrupt.
-absl::StatusOr<CheckpointInfo> ReadCheckpointInfo(absl::string_view checkpoint);
-
 // The model that made a prediction: the registered version that served it (frozen) or the
 // version the serving model continued from and the events it learned since (continuous).
 // Version 0 when there is no registry.
@@ -52,8 +40,9 @@ struct Served {
 class PredictionSink {
  public:
   struct Position {
-    int64_t bytes = 0;  // Durable output so far.
-    int64_t lines = 0;  // Predictions written so far.
+    int64_t bytes = 0;   // Durable output so far.
+    int64_t lines = 0;   // Predictions written so far.
+    std::string sha256;  // Of those bytes, if the sink keeps one (a resume verifies it).
   };
   virtual ~PredictionSink() = default;
   // Hot path: errors are kept and returned by Flush() or Close().
@@ -63,6 +52,17 @@ class PredictionSink {
   // resumed run continues from.
   virtual absl::StatusOr<Position> Flush() = 0;
 };
+
+// The parts of a checkpoint callers need before they run.
+struct CheckpointInfo {
+  int64_t run_first_version = 0;  // The run's first version: its checkpoints form the chain.
+  SourcePosition position;        // Where the source stood at the snapshot.
+  int64_t events = 0;
+  int64_t labels = 0;
+  PredictionSink::Position predictions;  // The predictions output at the snapshot.
+};
+// DataLoss if `checkpoint` is corrupt.
+absl::StatusOr<CheckpointInfo> ReadCheckpointInfo(absl::string_view checkpoint);
 
 // What a run reports while it runs: progress, the HTML report. Called on the runner's thread;
 // default: nothing.

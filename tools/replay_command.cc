@@ -348,7 +348,7 @@ int Replay(ReplayFlags& flags) {
             ? engine::VersionColumns::kFrozen
             : engine::VersionColumns::kContinuous;
     std::optional<engine::PredictionSink::Position> from;
-    if (resume->has_value()) from = {resumed.predictions_bytes, resumed.predictions_rows};
+    if (resume->has_value()) from = resumed.predictions;
     auto opened = engine::NewCsvPredictionSink(flags.predictions, columns, from);
     if (!opened.ok()) return Fail(opened.status());
     sink = *std::move(opened);
