@@ -9,6 +9,10 @@
 namespace sluice::core {
 
 void AppendDouble(double v, std::string* out) {
+  if (std::isnan(v)) {
+    out->append("nan");  // to_chars would write "-nan" for a NaN with its sign bit set.
+    return;
+  }
   char buf[32];
   const auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), v);
   out->append(buf, end);

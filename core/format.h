@@ -9,7 +9,9 @@
 
 namespace sluice::core {
 
-// Appends the shortest decimal that round-trips to `v` (std::to_chars), e.g. "0.1", "1e-07".
+// Appends the shortest decimal that round-trips to `v` (std::to_chars), e.g. "0.1", "1e-07",
+// "-0". Every NaN, whatever its sign or payload, is "nan"; infinities are "inf" and "-inf".
+// ParseDouble reads each back (NaN as a quiet NaN).
 void AppendDouble(double v, std::string* out);
 std::string FormatDouble(double v);
 
