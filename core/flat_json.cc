@@ -209,7 +209,8 @@ std::optional<std::string> JsonUnquote(absl::string_view quoted) {
 }
 
 std::string JsonNumber(double v) {
-  return std::isfinite(v) ? FormatDouble(v) : std::string("null");
+  if (!std::isfinite(v)) return "null";
+  return FormatDouble(v + 0.0);  // + 0.0 turns -0.0 into 0.0 and changes nothing else.
 }
 
 std::string WriteFlatJson(const FlatJson& object) {

@@ -28,6 +28,8 @@ std::string JsonQuote(absl::string_view s);
 // literal or holds an invalid escape.
 std::optional<std::string> JsonUnquote(absl::string_view quoted);
 // A JSON number in shortest round-trip form, or null for NaN and infinities (an undefined AUC).
+// -0.0 is written "0": JSON readers treat numbers as values and -0 == 0 (River's ROCAUC is -0.0
+// until both classes were seen; the double itself is kept, only its text is normalised).
 std::string JsonNumber(double v);
 // {"k": v, ...} on one line.
 std::string WriteFlatJson(const FlatJson& object);

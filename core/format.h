@@ -15,6 +15,11 @@ namespace sluice::core {
 void AppendDouble(double v, std::string* out);
 std::string FormatDouble(double v);
 
+// `v` with `digits` decimals ("%.*f") for tables, except that a value that rounds to zero
+// prints without a sign ("0.0000", never "-0.0000": River's ROCAUC is -0.0 before both classes
+// were seen) and non-finite values print as "nan", "inf", "-inf".
+std::string FormatFixed(double v, int digits);
+
 // Parses all of `text` as a decimal double, correctly rounded. nullopt if it is not a number.
 // "nan" and "inf" parse (callers decide whether they are acceptable).
 std::optional<double> ParseDouble(absl::string_view text);

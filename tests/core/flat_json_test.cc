@@ -138,5 +138,13 @@ TEST(ParseFlatJson, UnescapesKeysWrittenByWriteFlatJson) {
   EXPECT_EQ(JsonUnquote((*parsed)[1].second), "v\\1");
 }
 
+TEST(JsonNumber, WritesZeroForNegativeZeroAndNullForNonFinite) {
+  EXPECT_EQ(JsonNumber(-0.0), "0");  // River's one-class ROCAUC; the double stays -0.0.
+  EXPECT_EQ(JsonNumber(0.0), "0");
+  EXPECT_EQ(JsonNumber(0.9115), "0.9115");
+  EXPECT_EQ(JsonNumber(-1e-300), "-1e-300");
+  EXPECT_EQ(JsonNumber(std::nan("")), "null");
+}
+
 }  // namespace
 }  // namespace sluice::core
