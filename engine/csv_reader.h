@@ -31,8 +31,9 @@ class CsvReader {
   enum class Result { kEvent, kBadRow, kEndOfStream };
 
   // Reads and checks the header. InvalidArgument (naming `name` and the column) for an empty
-  // file, a bad header, a missing label/time/id column, an unknown excluded column or no
-  // features left.
+  // file, a bad header (a column without a name, a duplicate), a missing
+  // label/time/id column, an unknown excluded column, a column given two roles (label, id, time,
+  // or label/id and excluded; excluding the time column is allowed) or no features left.
   static absl::StatusOr<std::unique_ptr<CsvReader>> Create(std::string name,
                                                            std::unique_ptr<ByteStream> stream,
                                                            const Options& options);

@@ -122,6 +122,41 @@ TEST(CsvReader, BadRowsAreReportedAndSkippable) {
   EXPECT_THAT(e.features, ElementsAre(7.0, 2.5));
 }
 
+// Options with these roles; an empty time column keeps the default, optional "Time".
+CsvReader::Options Roles(const std::string& id, const std::string& time = "",
+                         const std::vector<std::string>& exclude = {},
+                         const std::string& label = "Class") {
+  CsvReader::Options options;
+  options.label_column = label;
+  if (!time.empty()) {
+    options.time_column = time;
+    options.time_column_required = true;
+  }
+  options.id_column = id;
+  options.exclude = exclude;
+  return options;
+}
+
+TEST(CsvReader, AColumnWithTwoRolesIsRefusedNamingItAndBothRoles) {
+  const std::string csv = "Time,a,Class\n0,1,0\n";
+  const auto refused = [&](const CsvReader::Options& options, const std::string& message) {
+    EXPECT_THAT(FromText(csv, options),
+                StatusIs(absl::StatusCode::kInvalidArgument, "in.csv:1: " + message));
+  };
+  refused(Roles("Class"), "column \"Class\" cannot be both the label column and the id column");
+  refused(Roles("", "Class"),
+          "column \"Class\" cannot be both the label column and the time column");
+  refused(Roles("a", "a"), "column \"a\" cannot be both the id column and the time column");
+  refused(Roles("", "", {"Class"}),
+          "column \"Class\" cannot be both the label column and an excluded column");
+  refused(Roles("a", "", {"a"}),
+          "column \"a\" cannot be both the id column and an excluded column");
+  // Excluding the time column keeps the time and drops the feature: one role each.
+  ASSERT_OK_AND_ASSIGN(auto reader, FromText(csv, Roles("", "", {"Time"})));
+  EXPECT_THAT(reader->feature_names(), ElementsAre("a"));
+  EXPECT_TRUE(reader->has_time());
+}
+
 TEST(CsvReader, LinesLongerThanTheBufferAreRead) {
   std::string header = "Class";
   std::string row = "1";
