@@ -156,6 +156,12 @@ absl::Status CsvReader::ReadHeader(const Options& options) {
       return absl::InvalidArgumentError(
           absl::StrCat(name_, ":1: header: column ", columns_.size() + 1, " has no name"));
     }
+    if (column.find('\0') != std::string::npos) {
+      // A NUL cannot travel through the names' C-string and JSON uses downstream.
+      return absl::InvalidArgumentError(absl::StrCat(name_, ":1: header: column ",
+                                                     columns_.size() + 1, " (", Quote(column),
+                                                     ") contains a NUL byte"));
+    }
     if (!index.emplace(column, static_cast<int>(columns_.size())).second) {
       return absl::InvalidArgumentError(
           absl::StrCat(name_, ":1: header: duplicate column ", Quote(column)));

@@ -31,7 +31,7 @@ class CsvReader {
   enum class Result { kEvent, kBadRow, kEndOfStream };
 
   // Reads and checks the header. InvalidArgument (naming `name` and the column) for an empty
-  // file, a bad header (a column without a name, a duplicate), a missing
+  // file, a bad header (a column without a name, a duplicate, a NUL byte in a name), a missing
   // label/time/id column, an unknown excluded column, a column given two roles (label, id, time,
   // or label/id and excluded; excluding the time column is allowed) or no features left.
   static absl::StatusOr<std::unique_ptr<CsvReader>> Create(std::string name,

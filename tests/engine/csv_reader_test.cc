@@ -157,6 +157,12 @@ TEST(CsvReader, AColumnWithTwoRolesIsRefusedNamingItAndBothRoles) {
   EXPECT_TRUE(reader->has_time());
 }
 
+TEST(CsvReader, ANulInAHeaderNameIsRefusedNamingTheColumnNumber) {
+  EXPECT_THAT(FromText(std::string("Time,V") + '\0' + "x,Class\n0,1,0\n"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       "in.csv:1: header: column 2 (\"V?x\") contains a NUL byte"));
+}
+
 TEST(CsvReader, LinesLongerThanTheBufferAreRead) {
   std::string header = "Class";
   std::string row = "1";
