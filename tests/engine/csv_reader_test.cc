@@ -163,6 +163,53 @@ TEST(CsvReader, ANulInAHeaderNameIsRefusedNamingTheColumnNumber) {
                        "in.csv:1: header: column 2 (\"V?x\") contains a NUL byte"));
 }
 
+TEST(CsvReader, AShortOrLongRowReportsItsFieldCountFirst) {
+  ASSERT_OK_AND_ASSIGN(auto reader, FromText("Time,V1,V2,Class\n"
+                                             "0,abc,1\n"         // Short, and V1 is bad.
+                                             "0,1,x,1,5\n"       // Long, and V2 is bad.
+                                             "0,1,1,\"7\",9\n"   // Long and quoted.
+                                             "0,1,\"y\",0\n"));  // Right count: V2 is bad.
+  const std::string expected[] = {
+      "in.csv:2: column Class: missing (the row has 3 fields, the header 4)",
+      "in.csv:3: column #5: unexpected (the row has 5 fields, the header 4)",
+      "in.csv:4: column #5: unexpected (the row has 5 fields, the header 4)",
+      "in.csv:5: column V2: not a number: \"y\"",
+  };
+  core::Event e;
+  for (const std::string& message : expected) {
+    ASSERT_OK_AND_ASSIGN(auto result, reader->Next(&e));
+    ASSERT_EQ(result, CsvReader::Result::kBadRow) << message;
+    EXPECT_EQ(reader->bad_row_message(), message);
+  }
+}
+
+TEST(CsvReader, MessagesEchoAtMost80BytesOfInput) {
+  // A 10 MB header without the label column used to give a 10 MB message.
+  std::string header = "Time";
+  for (int i = 0; i < 1'000'000; ++i) header += ",feature" + std::to_string(i);
+  const auto missing = FromText(header + "\n");
+  ASSERT_THAT(missing, StatusIs(absl::StatusCode::kInvalidArgument));
+  const std::string message(missing.status().message());
+  EXPECT_LT(message.size(), 200u) << message.substr(0, 300);
+  EXPECT_THAT(message, HasSubstr("label column \"Class\" is not in the header (columns: "
+                                 "Time,feature0,feature1,"));
+  EXPECT_THAT(message, HasSubstr("…; 1000001 columns)"));
+  // A long column name and a long field are cut too.
+  const std::string long_name(5000, 'n');
+  const std::string long_field(5000, 'z');
+  ASSERT_OK_AND_ASSIGN(auto reader,
+                       FromText("Time," + long_name + ",Class\n0," + long_field + ",0\n"));
+  core::Event e;
+  ASSERT_OK_AND_ASSIGN(auto result, reader->Next(&e));
+  ASSERT_EQ(result, CsvReader::Result::kBadRow);
+  EXPECT_EQ(reader->bad_row_message(), "in.csv:2: column " + std::string(80, 'n') +
+                                           "…: not a number: \"" + std::string(80, 'z') + "…\"");
+  EXPECT_THAT(FromText("Time,Class\n", Roles("", "", {}, long_name)),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       "in.csv:1: label column \"" + std::string(80, 'n') +
+                           "…\" is not in the header (columns: Time,Class)"));
+}
+
 TEST(CsvReader, LinesLongerThanTheBufferAreRead) {
   std::string header = "Class";
   std::string row = "1";
