@@ -29,20 +29,91 @@ std::optional<std::string> ReadString(absl::string_view text, size_t* i) {
   return std::nullopt;
 }
 
-std::string Unquote(absl::string_view quoted) {
-  std::string out;
-  for (size_t i = 1; i + 1 < quoted.size(); ++i) {
-    if (quoted[i] == '\\' && i + 2 < quoted.size()) ++i;
-    out += quoted[i];
+void AppendUtf8(uint32_t cp, std::string* out) {
+  if (cp < 0x80) {
+    out->push_back(static_cast<char>(cp));
+  } else if (cp < 0x800) {
+    out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
+    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else if (cp < 0x10000) {
+    out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
+    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else {
+    out->push_back(static_cast<char>(0xF0 | (cp >> 18)));
+    out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
   }
-  return out;
+}
+
+// Reads the 4 hex digits at s[i, i + 4).
+std::optional<uint32_t> Hex4(absl::string_view s, size_t i) {
+  if (i + 4 > s.size()) return std::nullopt;
+  uint32_t v = 0;
+  for (size_t k = i; k < i + 4; ++k) {
+    const char c = s[k];
+    const int d = c >= '0' && c <= '9'   ? c - '0'
+                  : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                  : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                         : -1;
+    if (d < 0) return std::nullopt;
+    v = v * 16 + static_cast<uint32_t>(d);
+  }
+  return v;
+}
+
+}  // namespace
+
+namespace {
+
+// The length of the valid UTF-8 sequence at s[i] (a byte >= 0x80), or 0 if there is none.
+size_t Utf8SequenceLength(absl::string_view s, size_t i) {
+  const auto byte = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
+  const unsigned char b0 = byte(i);
+  if (b0 < 0x80) return 1;
+  size_t n = 0;
+  uint32_t lo = 0x80, hi = 0xBF;  // Allowed range of the second byte (RFC 3629, Table 3-7).
+  if (b0 >= 0xC2 && b0 <= 0xDF) {
+    n = 2;
+  } else if (b0 >= 0xE0 && b0 <= 0xEF) {
+    n = 3;
+    if (b0 == 0xE0) lo = 0xA0;  // No overlong forms.
+    if (b0 == 0xED) hi = 0x9F;  // No surrogates.
+  } else if (b0 >= 0xF0 && b0 <= 0xF4) {
+    n = 4;
+    if (b0 == 0xF0) lo = 0x90;
+    if (b0 == 0xF4) hi = 0x8F;  // Nothing above U+10FFFF.
+  } else {
+    return 0;
+  }
+  if (i + n > s.size() || byte(i + 1) < lo || byte(i + 1) > hi) return 0;
+  for (size_t k = 2; k < n; ++k) {
+    if ((byte(i + k) & 0xC0) != 0x80) return 0;
+  }
+  return n;
 }
 
 }  // namespace
 
 std::string JsonQuote(absl::string_view s) {
   std::string out = "\"";
-  for (const char c : s) {
+  out.reserve(s.size() + 2);
+  for (size_t i = 0; i < s.size();) {
+    const char c = s[i];
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte >= 0x80) {
+      const size_t n = Utf8SequenceLength(s, i);
+      if (n == 0) {
+        // Not UTF-8: the byte as \u00XX (see the header), so the output stays valid JSON.
+        out += absl::StrFormat("\\u%04x", byte);
+        ++i;
+      } else {
+        out.append(s.data() + i, n);
+        i += n;
+      }
+      continue;
+    }
     switch (c) {
       case '"':
         out += "\\\"";
@@ -50,25 +121,96 @@ std::string JsonQuote(absl::string_view s) {
       case '\\':
         out += "\\\\";
         break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
       case '\n':
         out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
         break;
       case '\t':
         out += "\\t";
         break;
       default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          out += absl::StrFormat("\\u%04x", static_cast<unsigned char>(c));
+        if (byte < 0x20 || byte == 0x7F) {
+          out += absl::StrFormat("\\u%04x", byte);
         } else {
           out += c;
         }
     }
+    ++i;
   }
   return out + "\"";
 }
 
+std::optional<std::string> JsonUnquote(absl::string_view quoted) {
+  if (quoted.size() < 2 || quoted.front() != '"' || quoted.back() != '"') return std::nullopt;
+  const absl::string_view s = quoted.substr(1, quoted.size() - 2);
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '"') return std::nullopt;  // An unescaped quote ends the literal early.
+    if (s[i] != '\\') {
+      out += s[i];
+      continue;
+    }
+    if (++i == s.size()) return std::nullopt;
+    switch (s[i]) {
+      case '"':
+      case '\\':
+      case '/':
+        out += s[i];
+        break;
+      case 'b':
+        out += '\b';
+        break;
+      case 'f':
+        out += '\f';
+        break;
+      case 'n':
+        out += '\n';
+        break;
+      case 'r':
+        out += '\r';
+        break;
+      case 't':
+        out += '\t';
+        break;
+      case 'u': {
+        const std::optional<uint32_t> unit = Hex4(s, i + 1);
+        if (!unit.has_value()) return std::nullopt;
+        i += 4;
+        uint32_t cp = *unit;
+        if (cp >= 0x80 && cp <= 0xFF) {
+          out += static_cast<char>(cp);  // A raw byte (see the header).
+          break;
+        }
+        if (cp >= 0xD800 && cp <= 0xDBFF && s.substr(i + 1, 2) == "\\u") {
+          const std::optional<uint32_t> low = Hex4(s, i + 3);
+          if (low.has_value() && *low >= 0xDC00 && *low <= 0xDFFF) {
+            cp = 0x10000 + ((cp - 0xD800) << 10) + (*low - 0xDC00);
+            i += 6;
+          }
+        }
+        if (cp >= 0xD800 && cp <= 0xDFFF) cp = 0xFFFD;  // A lone surrogate has no UTF-8.
+        AppendUtf8(cp, &out);
+        break;
+      }
+      default:
+        return std::nullopt;
+    }
+  }
+  return out;
+}
+
 std::string JsonNumber(double v) {
-  return std::isfinite(v) ? FormatDouble(v) : std::string("null");
+  if (!std::isfinite(v)) return "null";
+  return FormatDouble(v + 0.0);  // + 0.0 turns -0.0 into 0.0 and changes nothing else.
 }
 
 std::string WriteFlatJson(const FlatJson& object) {
@@ -111,7 +253,9 @@ std::optional<FlatJson> ParseFlatJson(absl::string_view text) {
       value = std::string(text.substr(start, i - start));
       if (value.empty()) return std::nullopt;
     }
-    out.emplace_back(Unquote(*key), value);
+    std::optional<std::string> name = JsonUnquote(*key);
+    if (!name.has_value()) return std::nullopt;
+    out.emplace_back(std::move(*name), value);
     SkipSpace(text, &i);
     if (i < text.size() && text[i] == ',') {
       ++i;

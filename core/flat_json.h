@@ -14,13 +14,27 @@ namespace sluice::core {
 // Keys in insertion order; values are kept as JSON text (strings quoted).
 using FlatJson = std::vector<std::pair<std::string, std::string>>;
 
-// A JSON string literal for `s`.
+// A JSON string literal for the bytes `s`, always valid JSON in valid UTF-8 (pure ASCII apart
+// from s's own valid UTF-8 sequences, which are copied). Escapes '"', '\\', \b \f \n \r \t,
+// other control characters and DEL as \u00XX. A byte that is not part of valid UTF-8 (Latin-1
+// text, a truncated sequence) is written as \u0080..\u00ff: sluice's convention is that such
+// an escape stands for that single byte, which a standard reader shows as the Latin-1
+// character. JsonQuote never escapes a valid character in that range, so
+// JsonUnquote(JsonQuote(s)) == s for every byte string s, valid UTF-8 or not.
 std::string JsonQuote(absl::string_view s);
+// The bytes of the JSON string literal `quoted` (with its quotes): the inverse of JsonQuote.
+// \u0080..\u00ff give the raw byte (the convention above); other escapes, surrogate pairs
+// included, give UTF-8; a lone surrogate gives U+FFFD. nullopt if `quoted` is not one string
+// literal or holds an invalid escape.
+std::optional<std::string> JsonUnquote(absl::string_view quoted);
 // A JSON number in shortest round-trip form, or null for NaN and infinities (an undefined AUC).
+// -0.0 is written "0": JSON readers treat numbers as values and -0 == 0 (River's ROCAUC is -0.0
+// until both classes were seen; the double itself is kept, only its text is normalised).
 std::string JsonNumber(double v);
 // {"k": v, ...} on one line.
 std::string WriteFlatJson(const FlatJson& object);
-// nullopt if `text` is not a flat object of scalars.
+// nullopt if `text` is not a flat object of scalars. Keys are unescaped (JsonUnquote); string
+// values stay JSON text, quotes and escapes included: JsonUnquote them.
 std::optional<FlatJson> ParseFlatJson(absl::string_view text);
 // "key: a -> b" for every key whose value differs or exists on one side only.
 std::vector<std::string> DiffFlatJson(const FlatJson& before, const FlatJson& after);

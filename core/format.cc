@@ -1,14 +1,20 @@
 // core/format.cc
 #include "core/format.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstdio>
 #include <string_view>
 #include <system_error>
 
 namespace sluice::core {
 
 void AppendDouble(double v, std::string* out) {
+  if (std::isnan(v)) {
+    out->append("nan");  // to_chars would write "-nan" for a NaN with its sign bit set.
+    return;
+  }
   char buf[32];
   const auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), v);
   out->append(buf, end);
@@ -17,6 +23,16 @@ void AppendDouble(double v, std::string* out) {
 std::string FormatDouble(double v) {
   std::string s;
   AppendDouble(v, &s);
+  return s;
+}
+
+std::string FormatFixed(double v, int digits) {
+  if (!std::isfinite(v)) return FormatDouble(v);
+  char buf[400];  // DBL_MAX has 309 integer digits.
+  digits = std::clamp(digits, 0, 40);
+  std::snprintf(buf, sizeof(buf), "%.*f", digits, v);
+  std::string s(buf);
+  if (s.front() == '-' && s.find_first_not_of("-0.") == std::string::npos) s.erase(0, 1);
   return s;
 }
 

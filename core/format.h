@@ -9,9 +9,16 @@
 
 namespace sluice::core {
 
-// Appends the shortest decimal that round-trips to `v` (std::to_chars), e.g. "0.1", "1e-07".
+// Appends the shortest decimal that round-trips to `v` (std::to_chars), e.g. "0.1", "1e-07",
+// "-0". Every NaN, whatever its sign or payload, is "nan"; infinities are "inf" and "-inf".
+// ParseDouble reads each back (NaN as a quiet NaN).
 void AppendDouble(double v, std::string* out);
 std::string FormatDouble(double v);
+
+// `v` with `digits` decimals ("%.*f") for tables, except that a value that rounds to zero
+// prints without a sign ("0.0000", never "-0.0000": River's ROCAUC is -0.0 before both classes
+// were seen) and non-finite values print as "nan", "inf", "-inf".
+std::string FormatFixed(double v, int digits);
 
 // Parses all of `text` as a decimal double, correctly rounded. nullopt if it is not a number.
 // "nan" and "inf" parse (callers decide whether they are acceptable).

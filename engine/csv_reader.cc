@@ -18,13 +18,38 @@ namespace {
 constexpr size_t kChunkBytes = 1 << 20;
 constexpr absl::string_view kByteOrderMark = "\xEF\xBB\xBF";
 
-// Shows a field in an error message: quoted, escaped, and cut if long.
-std::string Quote(absl::string_view text) {
-  std::string shown(text.substr(0, 40));
-  for (char& c : shown) {
-    if (static_cast<unsigned char>(c) < 0x20) c = '?';
+// At most this many bytes of any piece of input (a field, a column name, a list of columns)
+// appear in a message, so that a 10 MB header gives a one-line error.
+constexpr size_t kShownBytes = 80;
+
+// `text` cut to kShownBytes (at a UTF-8 character boundary) with control characters shown as
+// '?'; a cut text ends with "…".
+std::string Shown(absl::string_view text) {
+  if (text.size() <= kShownBytes) {
+    std::string shown(text);
+    for (char& c : shown) {
+      if (static_cast<unsigned char>(c) < 0x20) c = '?';
+    }
+    return shown;
   }
-  return absl::StrCat("\"", shown, text.size() > 40 ? "...\"" : "\"");
+  size_t cut = kShownBytes;
+  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+  return absl::StrCat(Shown(text.substr(0, cut)), "…");
+}
+
+// Shows a field in an error message: quoted, escaped, and cut if long.
+std::string Quote(absl::string_view text) { return absl::StrCat("\"", Shown(text), "\""); }
+
+// The header's columns for a message: "a,b,c", cut like any shown input, with the count.
+std::string ShownColumns(const std::vector<std::string>& columns) {
+  std::string joined;
+  for (const std::string& column : columns) {
+    if (!joined.empty()) joined += ',';
+    joined += column;
+    if (joined.size() > kShownBytes) break;  // Enough to show; never join a 10 MB header.
+  }
+  return absl::StrCat(Shown(joined),
+                      columns.size() > 3 ? absl::StrCat("; ", columns.size(), " columns") : "");
 }
 
 }  // namespace
@@ -156,6 +181,12 @@ absl::Status CsvReader::ReadHeader(const Options& options) {
       return absl::InvalidArgumentError(
           absl::StrCat(name_, ":1: header: column ", columns_.size() + 1, " has no name"));
     }
+    if (column.find('\0') != std::string::npos) {
+      // A NUL cannot travel through the names' C-string and JSON uses downstream.
+      return absl::InvalidArgumentError(absl::StrCat(name_, ":1: header: column ",
+                                                     columns_.size() + 1, " (", Quote(column),
+                                                     ") contains a NUL byte"));
+    }
     if (!index.emplace(column, static_cast<int>(columns_.size())).second) {
       return absl::InvalidArgumentError(
           absl::StrCat(name_, ":1: header: duplicate column ", Quote(column)));
@@ -171,7 +202,7 @@ absl::Status CsvReader::ReadHeader(const Options& options) {
     } else if (required) {
       return absl::InvalidArgumentError(
           absl::StrCat(name_, ":1: ", flag, " column ", Quote(column),
-                       " is not in the header (columns: ", absl::StrJoin(columns_, ","), ")"));
+                       " is not in the header (columns: ", ShownColumns(columns_), ")"));
     }
     return absl::OkStatus();
   };
@@ -184,6 +215,29 @@ absl::Status CsvReader::ReadHeader(const Options& options) {
     int i = -1;
     SLUICE_RETURN_IF_ERROR(find(column, "excluded", true, &i));
     if (i >= 0) excluded[static_cast<size_t>(i)] = true;
+  }
+  // One role per column: ParseField gives a column its first role only, so a second one would
+  // silently read as empty. Excluding the time column is allowed: it keeps the time, drops the
+  // feature.
+  struct Role {
+    int index;
+    const char* name;
+  };
+  const Role roles[] = {{label_index_, "label"}, {id_index_, "id"}, {time_index_, "time"}};
+  for (size_t a = 0; a < std::size(roles); ++a) {
+    if (roles[a].index < 0) continue;
+    for (size_t b = a + 1; b < std::size(roles); ++b) {
+      if (roles[a].index == roles[b].index) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            name_, ":1: column ", Quote(columns_[static_cast<size_t>(roles[a].index)]),
+            " cannot be both the ", roles[a].name, " column and the ", roles[b].name, " column"));
+      }
+    }
+    if (a < 2 && excluded[static_cast<size_t>(roles[a].index)]) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(name_, ":1: column ", Quote(columns_[static_cast<size_t>(roles[a].index)]),
+                       " cannot be both the ", roles[a].name, " column and an excluded column"));
+    }
   }
   feature_of_column_.assign(columns_.size(), -1);
   for (size_t i = 0; i < columns_.size(); ++i) {
@@ -199,7 +253,8 @@ absl::Status CsvReader::ReadHeader(const Options& options) {
 }
 
 bool CsvReader::BadRow(absl::string_view column, absl::string_view reason) {
-  bad_row_message_ = absl::StrCat(name_, ":", line_number_, ": column ", column, ": ", reason);
+  bad_row_message_ =
+      absl::StrCat(name_, ":", line_number_, ": column ", Shown(column), ": ", reason);
   return false;
 }
 
@@ -245,6 +300,15 @@ bool CsvReader::FieldCountError(size_t fields) {
 }
 
 bool CsvReader::ParseUnquotedRow(absl::string_view line, core::Event* event) {
+  if (ParseUnquotedFields(line, event)) return true;
+  // A row with the wrong number of fields reports that first, whatever column failed before
+  // the count could be known (counting only after a failure keeps good rows at one pass).
+  const auto fields = static_cast<size_t>(std::count(line.begin(), line.end(), ',')) + 1;
+  if (fields != columns_.size()) FieldCountError(fields);
+  return false;
+}
+
+bool CsvReader::ParseUnquotedFields(absl::string_view line, core::Event* event) {
   // One pass: split and convert together. A plain decimal feature is converted as it is
   // scanned; any other field is cut at its comma and handed to ParseField.
   const char* p = line.data();

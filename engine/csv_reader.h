@@ -32,8 +32,10 @@ class CsvReader {
   enum class Result { kEvent, kBadRow, kEndOfStream };
 
   // Reads and checks the header. InvalidArgument (naming `name` and the column) for an empty
-  // file, a bad header, a missing label/time/id column, an unknown excluded column or no
-  // features left.
+  // file, a bad header (a column without a name, a duplicate, a NUL byte in a name), a missing
+  // label/time/id column, an unknown excluded column, a column given two roles (label, id, time,
+  // or label/id and excluded; excluding the time column is allowed) or no features left.
+  // Messages echo at most 80 bytes of any piece of input.
   static absl::StatusOr<std::unique_ptr<CsvReader>> Create(std::string name,
                                                            std::unique_ptr<ByteStream> stream,
                                                            const Options& options);
@@ -79,8 +81,10 @@ class CsvReader {
   absl::StatusOr<bool> NextLine(absl::string_view* line);
   // Splits a line with quotes into fields_; false (with *error set) on a malformed quote.
   bool SplitFields(absl::string_view line, std::string* error);
-  // Each returns false after setting bad_row_message_.
+  // Each returns false after setting bad_row_message_. A row with the wrong number of fields
+  // reports its field count (FieldCountError) before any per-column problem.
   bool ParseUnquotedRow(absl::string_view line, core::Event* event);
+  bool ParseUnquotedFields(absl::string_view line, core::Event* event);
   bool ParseField(size_t column, absl::string_view field, core::Event* event);
   bool FieldCountError(size_t fields);
   bool BadRow(absl::string_view column, absl::string_view reason);

@@ -5,6 +5,7 @@
 #include <numeric>
 
 #include "absl/strings/str_cat.h"
+#include "core/memory.h"
 #include "core/random.h"
 #include "core/state_codec.h"
 #include "core/status_macros.h"
@@ -39,7 +40,17 @@ absl::StatusOr<std::unique_ptr<HalfSpaceTrees>> HalfSpaceTrees::Create(
     return absl::InvalidArgumentError(
         absl::StrCat("half-space trees: need 1 to 65535 features, got ", feature_names.size()));
   }
+  SLUICE_RETURN_IF_ERROR(core::CheckMemory(
+      absl::StrCat("half-space trees: a model with ", options.num_trees, " tree",
+                   options.num_trees == 1 ? "" : "s", " of height ", options.height),
+      MemoryBytes(options)));
   return std::unique_ptr<HalfSpaceTrees>(new HalfSpaceTrees(options, std::move(feature_names)));
+}
+
+uint64_t HalfSpaceTrees::MemoryBytes(const Options& options) {
+  const auto trees = static_cast<uint64_t>(std::max(options.num_trees, 0));
+  const int height = std::clamp(options.height, 0, 62);
+  return core::SaturatingMul(core::SaturatingMul(trees, uint64_t{2} << height), sizeof(Node));
 }
 
 HalfSpaceTrees::HalfSpaceTrees(const Options& options, std::vector<std::string> feature_names)

@@ -31,9 +31,17 @@ class HalfSpaceTrees final : public Learner {
     uint64_t seed = 42;     // Same seed + same stream => same trees and scores.
   };
   // `feature_names` are the schema's names in dense order; trees split on them in sorted order.
-  // InvalidArgument if an option is out of range, there are no features or more than 65535.
+  // InvalidArgument if an option is out of range, there are no features or more than 65535;
+  // ResourceExhausted if the trees (MemoryBytes) would not fit in core::AvailableMemoryBytes(),
+  // e.g. "half-space trees: a model with 100 trees of height 24 needs 53.7 GB but at most 25 GB
+  // of memory is available". Nothing large is allocated here (the trees are built at the first
+  // LearnOne).
   static absl::StatusOr<std::unique_ptr<HalfSpaceTrees>> Create(
       const Options& options, std::vector<std::string> feature_names);
+  // Bytes of the trees of a model with these options: num_trees * 2^(height + 1) nodes of 16
+  // bytes, saturating instead of overflowing. Save() needs about twice as much again while it
+  // runs (the state blob). Requires nothing of `options`: callers may check before Create.
+  static uint64_t MemoryBytes(const Options& options);
   HalfSpaceTrees(const HalfSpaceTrees&) = delete;
   HalfSpaceTrees& operator=(const HalfSpaceTrees&) = delete;
 

@@ -33,6 +33,11 @@ class Learner {
   // FailedPrecondition if it was saved with different options or dimension. On error the
   // learner is unchanged.
   virtual absl::Status Load(absl::string_view state) = 0;
+  // True once the model's parameters are no longer all finite (e.g. SGD with a huge learning
+  // rate or L2 penalty overflowed): its scores are then NaN or stuck at 0 or 1, and will stay
+  // so. O(dimension) at most; meant for a check per snapshot or at the end of a run, while the
+  // per-event check is std::isnan(score). Never changes what the model computes.
+  virtual bool diverged() const { return false; }
 };
 
 // An online feature transformer (River's MinMaxScaler, StandardScaler).

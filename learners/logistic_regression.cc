@@ -108,6 +108,11 @@ void LogisticRegression::LearnOne(Features x, std::optional<bool> label) {
   ++iterations_;
 }
 
+bool LogisticRegression::diverged() const {
+  if (!std::isfinite(intercept_)) return true;
+  return std::any_of(weights_.begin(), weights_.end(), [](double w) { return !std::isfinite(w); });
+}
+
 std::string LogisticRegression::Save() const {
   core::StateWriter w;
   w.Put(options_.learning_rate);

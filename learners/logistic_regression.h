@@ -38,6 +38,8 @@ class LogisticRegression final : public Learner {
   int dimension() const override { return static_cast<int>(weights_.size()); }
   std::string Save() const override;
   absl::Status Load(absl::string_view state) override;
+  // The intercept or a weight is NaN or infinite. O(dimension).
+  bool diverged() const override;
 
   double intercept() const { return intercept_; }
   // The weight of dense feature `i` (0 if never learned).

@@ -26,6 +26,7 @@ class ScaledLearner final : public Learner {
   int dimension() const override { return model_->dimension(); }
   std::string Save() const override;
   absl::Status Load(absl::string_view state) override;
+  bool diverged() const override { return model_->diverged(); }
 
   const Transformer& scaler() const { return *scaler_; }
   const Learner& model() const { return *model_; }

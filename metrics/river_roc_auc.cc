@@ -5,6 +5,8 @@
 #include <bit>
 #include <cmath>
 
+#include "core/memory.h"
+
 namespace sluice::metrics {
 namespace {
 
@@ -80,31 +82,49 @@ double RiverRocAuc::Get() const {
 }
 
 RiverRollingRocAuc::RiverRollingRocAuc(int window_size)
-    : window_(static_cast<size_t>(std::max(window_size, 1))) {}
+    : window_size_(static_cast<size_t>(std::max(window_size, 1))) {}
+
+uint64_t RiverRollingRocAuc::MemoryBytes(int window_size) {
+  // The window, and Get's sorted copy of it (24 bytes an entry).
+  const auto w = static_cast<uint64_t>(std::max(window_size, 1));
+  return core::SaturatingMul(w, sizeof(Entry) + 24);
+}
 
 void RiverRollingRocAuc::Update(bool label, double score) {
-  window_[next_] = Entry{score, label ? 1 : 0};  // Overwrites (evicts) the oldest when full.
-  next_ = next_ + 1 == window_.size() ? 0 : next_ + 1;
-  size_ = std::min(size_ + 1, window_.size());
+  const Entry entry{score, label ? 1 : 0};
+  if (window_.size() < window_size_) {
+    // Grow by doubling but never past the window, so memory follows what is held.
+    if (window_.size() == window_.capacity()) {
+      window_.reserve(std::min(window_size_, std::max<size_t>(16, 2 * window_.size())));
+    }
+    window_.push_back(entry);
+    return;
+  }
+  window_[next_] = entry;  // Overwrites (evicts) the oldest.
+  next_ = next_ + 1 == window_size_ ? 0 : next_ + 1;
 }
 
 void RiverRollingRocAuc::Save(core::StateWriter* w) const {
-  std::vector<Entry> oldest_first;
-  const size_t start = size_ == window_.size() ? next_ : 0;
-  for (size_t k = 0; k < size_; ++k) oldest_first.push_back(window_[(start + k) % window_.size()]);
-  w->Put<uint64_t>(window_.size());
+  // Value-initialised, so the padding after `label` is zero and equal states give equal bytes.
+  const size_t n = window_.size();
+  std::vector<Entry> oldest_first(n);
+  for (size_t k = 0; k < n; ++k) {
+    oldest_first[k].score = window_[(next_ + k) % n].score;
+    oldest_first[k].label = window_[(next_ + k) % n].label;
+  }
+  w->Put<uint64_t>(window_size_);
   w->PutVector(oldest_first);
 }
 
 bool RiverRollingRocAuc::Load(core::StateReader* r) {
   uint64_t window = 0;
   std::vector<Entry> entries;
-  if (!r->Get(&window) || !r->GetVector(&entries) || window != window_.size() ||
+  if (!r->Get(&window) || !r->GetVector(&entries) || window != window_size_ ||
       entries.size() > window) {
     return false;
   }
+  window_.clear();
   next_ = 0;
-  size_ = 0;
   for (const Entry& e : entries) Update(e.label == 1, e.score);
   return true;
 }
@@ -116,13 +136,13 @@ double RiverRollingRocAuc::Get() const {
     int label;
   };
   std::vector<Keyed> sorted;
-  sorted.reserve(size_);
+  sorted.reserve(window_.size());
   int64_t p = 0;
-  for (size_t i = 0; i < size_; ++i) {
-    sorted.push_back(Keyed{TotalOrderKey(window_[i].score), window_[i].score, window_[i].label});
-    p += window_[i].label;
+  for (const Entry& e : window_) {
+    sorted.push_back(Keyed{TotalOrderKey(e.score), e.score, e.label});
+    p += e.label;
   }
-  const auto n = static_cast<int64_t>(size_) - p;
+  const auto n = static_cast<int64_t>(window_.size()) - p;
   if (p == 0 || n == 0) return 0.0;
   std::sort(sorted.begin(), sorted.end(), [](const Keyed& a, const Keyed& b) {
     return a.key != b.key ? a.key < b.key : a.label < b.label;

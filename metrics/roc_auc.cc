@@ -5,6 +5,10 @@
 #include <cmath>
 #include <limits>
 
+#include "absl/strings/str_cat.h"
+#include "core/memory.h"
+#include "metrics/river_roc_auc.h"
+
 namespace sluice::metrics {
 
 uint64_t RocAuc::PairCredit(const ScoreRanks::Counts& c, const ScoreRanks& ranks, int label) {
@@ -14,14 +18,20 @@ uint64_t RocAuc::PairCredit(const ScoreRanks::Counts& c, const ScoreRanks& ranks
 }
 
 void RocAuc::Update(bool label, double score) {
-  entries_.push_back(Entry{score + 0.0, label});  // + 0.0: -0.0 ties with 0.0.
+  // NaN scores stay out of entries_: they have no place in the sort (and would break it).
+  if (std::isnan(score)) {
+    nan_entries_.push_back(Entry{score, label});
+  } else {
+    entries_.push_back(Entry{score + 0.0, label});  // + 0.0: -0.0 ties with 0.0.
+  }
   positives_ += label ? 1 : 0;
-  if (track_deltas_) delta_.push_back(entries_.back());
+  if (track_deltas_) delta_.push_back(std::isnan(score) ? nan_entries_.back() : entries_.back());
 }
 
 void RocAuc::SaveDelta(core::StateWriter* w) {
   if (!track_deltas_) {
     delta_ = entries_;
+    delta_.insert(delta_.end(), nan_entries_.begin(), nan_entries_.end());
     track_deltas_ = true;
   }
   // Scores and labels apart: 9 bytes a pair instead of a padded 16.
@@ -43,8 +53,10 @@ bool RocAuc::LoadDelta(core::StateReader* r) {
     return false;
   }
   for (size_t i = 0; i < scores.size(); ++i) {
-    if (std::isnan(scores[i]) || labels[i] > 1) return false;
-    entries_.push_back(Entry{scores[i], labels[i] == 1});
+    if (labels[i] > 1) return false;
+  }
+  for (size_t i = 0; i < scores.size(); ++i) {
+    (std::isnan(scores[i]) ? nan_entries_ : entries_).push_back(Entry{scores[i], labels[i] == 1});
     positives_ += labels[i];
   }
   track_deltas_ = true;  // What was loaded is already saved.
@@ -52,6 +64,7 @@ bool RocAuc::LoadDelta(core::StateReader* r) {
 }
 
 double RocAuc::Auc() const {
+  if (!nan_entries_.empty()) return std::numeric_limits<double>::quiet_NaN();
   const uint64_t p = positives_;
   const uint64_t n = entries_.size() - positives_;
   if (p == 0 || n == 0) return std::numeric_limits<double>::quiet_NaN();
@@ -80,51 +93,84 @@ double RocAuc::Auc() const {
   return static_cast<double>(twice_u) / (2.0 * static_cast<double>(p) * static_cast<double>(n));
 }
 
-RollingRocAuc::RollingRocAuc(int window_size)
-    : window_(static_cast<size_t>(window_size < 1 ? 1 : window_size)) {}
+RollingRocAuc::RollingRocAuc(int window_size) : window_size_(window_size < 1 ? 1 : window_size) {}
+
+uint64_t RollingRocAuc::MemoryBytes(int window_size) {
+  const auto w = static_cast<uint64_t>(window_size < 1 ? 1 : window_size);
+  return core::SaturatingAdd(core::SaturatingMul(w, sizeof(Entry)), ScoreRanks::MemoryBytes(w));
+}
+
+absl::Status CheckRollingWindow(int window_size, int models, absl::string_view what) {
+  if (window_size < 1) {
+    return absl::InvalidArgumentError(absl::StrCat(what, " must be >= 1, got ", window_size));
+  }
+  const uint64_t per_model = core::SaturatingAdd(RollingRocAuc::MemoryBytes(window_size),
+                                                 RiverRollingRocAuc::MemoryBytes(window_size));
+  return core::CheckMemory(
+      absl::StrCat(what, " ", window_size, " (rolling AUCs of ", models, " model",
+                   models == 1 ? "" : "s", ")"),
+      core::SaturatingMul(per_model, static_cast<uint64_t>(std::max(models, 1))));
+}
 
 void RollingRocAuc::Update(bool label, double score) {
-  if (ranks_.size() == window_.size()) {
+  const auto capacity = static_cast<size_t>(window_size_);
+  if (window_.size() == capacity) {
     const Entry& old = window_[next_];
-    const int l = old.label ? 1 : 0;
-    const ScoreRanks::Counts counts = ranks_.Erase(old.score, l);
-    twice_u_ -= RocAuc::PairCredit(counts, ranks_, l);
+    if (std::isnan(old.score)) {
+      --nan_scores_;
+    } else {
+      const int l = old.label ? 1 : 0;
+      const ScoreRanks::Counts counts = ranks_.Erase(old.score, l);
+      twice_u_ -= RocAuc::PairCredit(counts, ranks_, l);
+    }
   }
-  const int l = label ? 1 : 0;
-  const ScoreRanks::Counts counts = ranks_.Insert(score, l);
-  twice_u_ += RocAuc::PairCredit(counts, ranks_, l);
+  if (std::isnan(score)) {
+    ++nan_scores_;  // No rank: the AUC is undefined until it leaves the window.
+  } else {
+    const int l = label ? 1 : 0;
+    const ScoreRanks::Counts counts = ranks_.Insert(score, l);
+    twice_u_ += RocAuc::PairCredit(counts, ranks_, l);
+  }
+  if (window_.size() < capacity) {
+    // Grow by doubling but never past the window, so memory follows what is held.
+    if (window_.size() == window_.capacity()) {
+      window_.reserve(std::min(capacity, std::max<size_t>(16, 2 * window_.size())));
+    }
+    window_.push_back(Entry{score, label});
+    return;
+  }
   window_[next_] = Entry{score, label};
-  next_ = next_ + 1 == window_.size() ? 0 : next_ + 1;
+  next_ = next_ + 1 == capacity ? 0 : next_ + 1;
 }
 
 void RollingRocAuc::Save(core::StateWriter* w) const {
-  std::vector<Entry> oldest_first;
-  const size_t n = ranks_.size();
-  const size_t start = n == window_.size() ? next_ : 0;
-  for (size_t k = 0; k < n; ++k) oldest_first.push_back(window_[(start + k) % window_.size()]);
-  w->Put<uint64_t>(window_.size());
+  // Value-initialised, so the padding after `label` is zero and equal states give equal bytes.
+  const size_t n = window_.size();
+  std::vector<Entry> oldest_first(n);
+  for (size_t k = 0; k < n; ++k) {
+    oldest_first[k].score = window_[(next_ + k) % n].score;
+    oldest_first[k].label = window_[(next_ + k) % n].label;
+  }
+  w->Put<uint64_t>(static_cast<uint64_t>(window_size_));
   w->PutVector(oldest_first);
 }
 
 bool RollingRocAuc::Load(core::StateReader* r) {
   uint64_t window = 0;
   std::vector<Entry> entries;
-  if (!r->Get(&window) || !r->GetVector(&entries) || window != window_.size() ||
-      entries.size() > window) {
+  if (!r->Get(&window) || !r->GetVector(&entries) ||
+      window != static_cast<uint64_t>(window_size_) || entries.size() > window) {
     return false;
   }
-  *this = RollingRocAuc(static_cast<int>(window));
-  for (const Entry& e : entries) {
-    if (std::isnan(e.score)) return false;
-    Update(e.label, e.score);
-  }
+  *this = RollingRocAuc(window_size_);
+  for (const Entry& e : entries) Update(e.label, e.score);
   return true;
 }
 
 double RollingRocAuc::Auc() const {
   const uint64_t p = ranks_.count(1);
   const uint64_t n = ranks_.count(0);
-  if (p == 0 || n == 0) return std::numeric_limits<double>::quiet_NaN();
+  if (p == 0 || n == 0 || nan_scores_ != 0) return std::numeric_limits<double>::quiet_NaN();
   return static_cast<double>(twice_u_) / (2.0 * static_cast<double>(p) * static_cast<double>(n));
 }
 

@@ -1,11 +1,17 @@
 // metrics/roc_auc.h. Exact ROC-AUC (Mann-Whitney U with 0.5 credit for ties), cumulative or
 // over a sliding window of the last W labelled predictions.
+//
+// NaN scores (a diverged model) have no rank, so an AUC over a set that holds one is undefined:
+// Auc() is NaN while any NaN score is counted (for RollingRocAuc, until it leaves the window).
+// They are kept, saved and loaded like any other score, so checkpoints stay exact.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <vector>
 
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "core/state_codec.h"
 #include "metrics/score_ranks.h"
 
@@ -18,10 +24,11 @@ class RocAuc {
  public:
   void Update(bool label, double score);
   // P(score of a random positive > that of a random negative) + 0.5 P(tie); NaN while one class
-  // is absent.
+  // is absent or any score seen is NaN.
   double Auc() const;
+  // Labels seen, NaN scores included.
   uint64_t positives() const { return positives_; }
-  uint64_t negatives() const { return entries_.size() - positives_; }
+  uint64_t negatives() const { return entries_.size() + nan_entries_.size() - positives_; }
 
   // Checkpoints are incremental, as the state grows with the stream: SaveDelta() writes the
   // pairs added since the previous SaveDelta() (all of them the first time) and LoadDelta()
@@ -39,23 +46,28 @@ class RocAuc {
     double score;
     bool label;
   };
-  mutable std::vector<Entry> entries_;  // entries_[0, sorted_) is sorted by score.
+  mutable std::vector<Entry> entries_;  // Non-NaN scores; entries_[0, sorted_) is sorted.
   mutable size_t sorted_ = 0;
+  std::vector<Entry> nan_entries_;  // NaN scores, as given (their bits are saved unchanged).
   uint64_t positives_ = 0;
   bool track_deltas_ = false;
   std::vector<Entry> delta_;  // Added since the last SaveDelta().
 };
 
 // Exact AUC over the last `window_size` updates: an update evicts the oldest entry first. Both
-// are O(log W). Copyable value type; not thread-safe.
+// are O(log W). Memory grows with the entries held, up to MemoryBytes(window_size) once the
+// window is full; construction allocates nothing. Copyable value type; not thread-safe.
 class RollingRocAuc {
  public:
-  // Requires: window_size >= 1.
+  // Requires: window_size >= 1 (smaller values act as 1).
   explicit RollingRocAuc(int window_size);
+  // Bytes held once `window_size` entries are in the window (ring buffer and rank tree).
+  static uint64_t MemoryBytes(int window_size);
   void Update(bool label, double score);
+  // NaN while one class is absent from the window or a NaN score is in it.
   double Auc() const;
-  int window_size() const { return static_cast<int>(window_.size()); }
-  uint64_t size() const { return ranks_.size(); }
+  int window_size() const { return window_size_; }
+  uint64_t size() const { return window_.size(); }
   // The window, oldest first. Load replaces the state; false if malformed or of another W.
   void Save(core::StateWriter* w) const;
   bool Load(core::StateReader* r);
@@ -65,10 +77,18 @@ class RollingRocAuc {
     double score;
     bool label;
   };
-  std::vector<Entry> window_;  // Ring buffer; next_ is the oldest slot once full.
+  int window_size_;
+  std::vector<Entry> window_;  // Grows to window_size_, then a ring: next_ is the oldest slot.
   size_t next_ = 0;
-  ScoreRanks ranks_;
+  ScoreRanks ranks_;         // The non-NaN entries of the window.
+  uint64_t nan_scores_ = 0;  // NaN entries in the window.
   uint64_t twice_u_ = 0;
 };
+
+// Checks a window size before the rolling metrics are built: InvalidArgument if window_size < 1;
+// ResourceExhausted if `models` sets of one RollingRocAuc and one RiverRollingRocAuc of that
+// window would not fit in core::AvailableMemoryBytes() once full. Messages name `what` (e.g.
+// "--metric-window") and the bytes needed.
+absl::Status CheckRollingWindow(int window_size, int models, absl::string_view what);
 
 }  // namespace sluice::metrics

@@ -1,7 +1,17 @@
 // metrics/score_ranks.cc
 #include "metrics/score_ranks.h"
 
+#include "core/memory.h"
+
 namespace sluice::metrics {
+
+uint64_t ScoreRanks::MemoryBytes(uint64_t entries) {
+  // At most one node per entry plus the null node; a doubling vector may hold twice that, and
+  // the free list one index per node.
+  const uint64_t nodes = core::SaturatingAdd(entries, 1);
+  return core::SaturatingAdd(core::SaturatingMul(2 * sizeof(Node), nodes),
+                             core::SaturatingMul(2 * sizeof(uint32_t), nodes));
+}
 
 uint32_t ScoreRanks::NewNode(double score, int label) {
   // xorshift64*: cheap, deterministic priorities.

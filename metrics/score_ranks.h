@@ -19,6 +19,9 @@ class ScoreRanks {
     uint64_t equal[2] = {0, 0};  // Entries with the same score, by label.
   };
 
+  // An upper bound of the bytes held with `entries` entries, vector growth slack included.
+  static uint64_t MemoryBytes(uint64_t entries);
+
   // Adds one (score, label) and returns the counts of the entries already present.
   Counts Insert(double score, int label);
   // Removes one (score, label), which must be present, and returns the counts of the entries

@@ -20,6 +20,30 @@ TEST(FormatDouble, IsShortestRoundTrip) {
   EXPECT_EQ(FormatDouble(-0.0), "-0");
 }
 
+TEST(FormatDouble, WritesNanWhateverItsSignAndInfinities) {
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  EXPECT_EQ(FormatDouble(nan), "nan");
+  EXPECT_EQ(FormatDouble(-nan), "nan");  // to_chars alone writes "-nan".
+  EXPECT_EQ(FormatDouble(std::numeric_limits<double>::infinity()), "inf");
+  EXPECT_EQ(FormatDouble(-std::numeric_limits<double>::infinity()), "-inf");
+  std::string out = "a,";
+  AppendDouble(-nan, &out);
+  EXPECT_EQ(out, "a,nan");
+  ASSERT_TRUE(ParseDouble("nan").has_value());
+  EXPECT_TRUE(std::isnan(*ParseDouble(FormatDouble(-nan))));
+}
+
+TEST(FormatFixed, NeverPrintsANegativeZero) {
+  EXPECT_EQ(FormatFixed(-0.0, 4), "0.0000");  // River's one-class ROCAUC.
+  EXPECT_EQ(FormatFixed(-0.00001, 4), "0.0000");
+  EXPECT_EQ(FormatFixed(0.0, 0), "0");
+  EXPECT_EQ(FormatFixed(-0.0, 0), "0");
+  EXPECT_EQ(FormatFixed(-0.5, 2), "-0.50");
+  EXPECT_EQ(FormatFixed(0.91152, 4), "0.9115");
+  EXPECT_EQ(FormatFixed(std::nan(""), 4), "nan");
+  EXPECT_EQ(FormatFixed(-std::numeric_limits<double>::infinity(), 4), "-inf");
+}
+
 TEST(FormatPythonRepr, MatchesPythonRepr) {
   // Values checked against CPython's repr().
   EXPECT_EQ(FormatPythonRepr(1.0), "1.0");

@@ -122,6 +122,94 @@ TEST(CsvReader, BadRowsAreReportedAndSkippable) {
   EXPECT_THAT(e.features, ElementsAre(7.0, 2.5));
 }
 
+// Options with these roles; an empty time column keeps the default, optional "Time".
+CsvReader::Options Roles(const std::string& id, const std::string& time = "",
+                         const std::vector<std::string>& exclude = {},
+                         const std::string& label = "Class") {
+  CsvReader::Options options;
+  options.label_column = label;
+  if (!time.empty()) {
+    options.time_column = time;
+    options.time_column_required = true;
+  }
+  options.id_column = id;
+  options.exclude = exclude;
+  return options;
+}
+
+TEST(CsvReader, AColumnWithTwoRolesIsRefusedNamingItAndBothRoles) {
+  const std::string csv = "Time,a,Class\n0,1,0\n";
+  const auto refused = [&](const CsvReader::Options& options, const std::string& message) {
+    EXPECT_THAT(FromText(csv, options),
+                StatusIs(absl::StatusCode::kInvalidArgument, "in.csv:1: " + message));
+  };
+  refused(Roles("Class"), "column \"Class\" cannot be both the label column and the id column");
+  refused(Roles("", "Class"),
+          "column \"Class\" cannot be both the label column and the time column");
+  refused(Roles("a", "a"), "column \"a\" cannot be both the id column and the time column");
+  refused(Roles("", "", {"Class"}),
+          "column \"Class\" cannot be both the label column and an excluded column");
+  refused(Roles("a", "", {"a"}),
+          "column \"a\" cannot be both the id column and an excluded column");
+  // Excluding the time column keeps the time and drops the feature: one role each.
+  ASSERT_OK_AND_ASSIGN(auto reader, FromText(csv, Roles("", "", {"Time"})));
+  EXPECT_THAT(reader->feature_names(), ElementsAre("a"));
+  EXPECT_TRUE(reader->has_time());
+}
+
+TEST(CsvReader, ANulInAHeaderNameIsRefusedNamingTheColumnNumber) {
+  EXPECT_THAT(FromText(std::string("Time,V") + '\0' + "x,Class\n0,1,0\n"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       "in.csv:1: header: column 2 (\"V?x\") contains a NUL byte"));
+}
+
+TEST(CsvReader, AShortOrLongRowReportsItsFieldCountFirst) {
+  ASSERT_OK_AND_ASSIGN(auto reader, FromText("Time,V1,V2,Class\n"
+                                             "0,abc,1\n"         // Short, and V1 is bad.
+                                             "0,1,x,1,5\n"       // Long, and V2 is bad.
+                                             "0,1,1,\"7\",9\n"   // Long and quoted.
+                                             "0,1,\"y\",0\n"));  // Right count: V2 is bad.
+  const std::string expected[] = {
+      "in.csv:2: column Class: missing (the row has 3 fields, the header 4)",
+      "in.csv:3: column #5: unexpected (the row has 5 fields, the header 4)",
+      "in.csv:4: column #5: unexpected (the row has 5 fields, the header 4)",
+      "in.csv:5: column V2: not a number: \"y\"",
+  };
+  core::Event e;
+  for (const std::string& message : expected) {
+    ASSERT_OK_AND_ASSIGN(auto result, reader->Next(&e));
+    ASSERT_EQ(result, CsvReader::Result::kBadRow) << message;
+    EXPECT_EQ(reader->bad_row_message(), message);
+  }
+}
+
+TEST(CsvReader, MessagesEchoAtMost80BytesOfInput) {
+  // A 10 MB header without the label column used to give a 10 MB message.
+  std::string header = "Time";
+  for (int i = 0; i < 1'000'000; ++i) header += ",feature" + std::to_string(i);
+  const auto missing = FromText(header + "\n");
+  ASSERT_THAT(missing, StatusIs(absl::StatusCode::kInvalidArgument));
+  const std::string message(missing.status().message());
+  EXPECT_LT(message.size(), 200u) << message.substr(0, 300);
+  EXPECT_THAT(message, HasSubstr("label column \"Class\" is not in the header (columns: "
+                                 "Time,feature0,feature1,"));
+  EXPECT_THAT(message, HasSubstr("…; 1000001 columns)"));
+  // A long column name and a long field are cut too.
+  const std::string long_name(5000, 'n');
+  const std::string long_field(5000, 'z');
+  ASSERT_OK_AND_ASSIGN(auto reader,
+                       FromText("Time," + long_name + ",Class\n0," + long_field + ",0\n"));
+  core::Event e;
+  ASSERT_OK_AND_ASSIGN(auto result, reader->Next(&e));
+  ASSERT_EQ(result, CsvReader::Result::kBadRow);
+  EXPECT_EQ(reader->bad_row_message(), "in.csv:2: column " + std::string(80, 'n') +
+                                           "…: not a number: \"" + std::string(80, 'z') + "…\"");
+  EXPECT_THAT(FromText("Time,Class\n", Roles("", "", {}, long_name)),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       "in.csv:1: label column \"" + std::string(80, 'n') +
+                           "…\" is not in the header (columns: Time,Class)"));
+}
+
 TEST(CsvReader, LinesLongerThanTheBufferAreRead) {
   std::string header = "Class";
   std::string row = "1";

@@ -14,6 +14,7 @@
 namespace sluice::learners {
 namespace {
 
+using ::sluice::testing::IsOk;
 using ::sluice::testing::StatusIs;
 
 std::unique_ptr<HalfSpaceTrees> Make(const HalfSpaceTrees::Options& options,
@@ -163,6 +164,19 @@ TEST(HalfSpaceTrees, RejectsBadOptions) {
   EXPECT_THAT(HalfSpaceTrees::Create({.window_size = 70000}, {"a"}),
               StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_THAT(HalfSpaceTrees::Create({}, {}), StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
+TEST(HalfSpaceTrees, RefusesTreesLargerThanMemoryUpFront) {
+  // --hst-height 24 --hst-trees 100 used to die in std::bad_alloc at the first event.
+  EXPECT_EQ(HalfSpaceTrees::MemoryBytes({.num_trees = 100, .height = 24}),
+            uint64_t{100} * (uint64_t{2} << 24) * 16);
+  EXPECT_EQ(HalfSpaceTrees::MemoryBytes({}), 10u * 512 * 16);  // River's defaults: 80 kB.
+  // 10000 trees of height 24 need 5.37 TB: more than any machine this runs on.
+  EXPECT_THAT(HalfSpaceTrees::Create({.num_trees = 10000, .height = 24}, {"a"}),
+              StatusIs(absl::StatusCode::kResourceExhausted,
+                       ::testing::StartsWith("half-space trees: a model with 10000 trees of height "
+                                             "24 needs 5.37 TB but at most ")));
+  EXPECT_THAT(HalfSpaceTrees::Create({.num_trees = 1, .height = 10}, {"a"}), IsOk());
 }
 
 TEST(HalfSpaceTrees, LoadRefusesOtherOptionsOrFeatures) {

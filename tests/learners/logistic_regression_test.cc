@@ -3,6 +3,8 @@
 #include <cmath>
 #include <vector>
 
+#include "learners/scaled_learner.h"
+#include "learners/standard_scaler.h"
 #include "tests/support/streams.h"
 #include "tests/support/test_util.h"
 
@@ -85,6 +87,40 @@ TEST(LogisticRegression, MissingFeaturesNeitherLearnNorScore) {
   lr->LearnOne(std::vector<double>{1.0, core::kMissing}, true);
   EXPECT_EQ(lr->weight(1), 0.0);
   EXPECT_EQ(lr->ScoreOne(std::vector<double>{core::kMissing, 5.0}), Sigmoid(0.0 + lr->intercept()));
+}
+
+TEST(LogisticRegression, DivergedReportsNonFiniteParametersWithoutChangingResults) {
+  // --lr-l2 1000: w <- w - 0.01 (x g + 1000 w) = -9 w - 0.01 x g, so |w| grows 9x a step until it
+  // overflows to inf, and inf - inf then gives NaN.
+  auto lr = Make({.l2 = 1000}, 1);
+  auto same = Make({.l2 = 1000}, 1);
+  EXPECT_FALSE(lr->diverged());
+  lr->LearnOne(std::vector<double>{1.0}, true);  // Gradient -0.5: w = 0.005, as without l2.
+  EXPECT_EQ(lr->weight(0), 0.005);
+  EXPECT_FALSE(lr->diverged());
+  int steps = 1;
+  while (!lr->diverged() && steps < 1000) {
+    lr->LearnOne(std::vector<double>{1.0}, steps % 2 == 0);
+    ++steps;
+  }
+  EXPECT_TRUE(lr->diverged());
+  EXPECT_GT(steps, 300);  // 9^k overflows near k = 323.
+  EXPECT_LT(steps, 340);
+  EXPECT_FALSE(std::isfinite(lr->weight(0)));
+  for (int i = 0; i < 5; ++i) lr->LearnOne(std::vector<double>{1.0}, i % 2 == 0);
+  EXPECT_TRUE(std::isnan(lr->weight(0)));
+  EXPECT_TRUE(std::isnan(lr->ScoreOne(std::vector<double>{1.0})));
+  // A diverged state saves and loads like any other.
+  ASSERT_OK(same->Load(lr->Save()));
+  EXPECT_TRUE(same->diverged());
+  EXPECT_EQ(same->Save(), lr->Save());
+  // Through a scaler pipeline too.
+  ASSERT_OK_AND_ASSIGN(auto scaler, StandardScaler::Create(1));
+  ASSERT_OK_AND_ASSIGN(auto pipeline,
+                       ScaledLearner::Create(std::move(scaler), Make({.l2 = 1000}, 1)));
+  EXPECT_FALSE(pipeline->diverged());
+  for (int i = 0; i < 1000; ++i) pipeline->LearnOne(std::vector<double>{i % 3 * 1.0}, i % 2 == 0);
+  EXPECT_TRUE(pipeline->diverged());
 }
 
 TEST(LogisticRegression, RejectsBadOptions) {
