@@ -29,7 +29,13 @@ void AppendCsvField(absl::string_view s, std::string* out) {
   out->push_back('"');
 }
 
-void AppendOptionalDouble(double v, std::string* out) {
+// A score: empty for a model that is off, `nan` for one that diverged.
+void AppendScore(double v, bool on, std::string* out) {
+  if (on) core::AppendDouble(v, out);
+}
+
+// The event time: empty when the source has none.
+void AppendTime(double v, std::string* out) {
   if (!std::isnan(v)) core::AppendDouble(v, out);
 }
 
@@ -57,9 +63,9 @@ absl::StatusOr<Prefix> ReadPrefix(const std::string& path, int64_t bytes, core::
 // Hashes what it hands to the OS, so that a resume can tell an edited file from its own.
 class CsvSink final : public CsvPredictionSink {
  public:
-  CsvSink(std::unique_ptr<BufferedFile> file, VersionColumns columns, int64_t lines,
+  CsvSink(std::unique_ptr<BufferedFile> file, const PredictionFormat& format, int64_t lines,
           core::Sha256 sha)
-      : file_(std::move(file)), columns_(columns), lines_(lines), sha_(sha) {}
+      : file_(std::move(file)), format_(format), lines_(lines), sha_(sha) {}
 
   void Write(const core::Event& event, const Pipeline::Scores& scores,
              const Served& served) override {
@@ -68,15 +74,15 @@ class CsvSink final : public CsvPredictionSink {
     absl::StrAppend(&out, event.row, ",");
     AppendCsvField(event.id, &out);
     out.push_back(',');
-    AppendOptionalDouble(event.event_time, &out);
+    AppendTime(event.event_time, &out);
     out.push_back(',');
     if (event.label.has_value()) out.push_back(*event.label ? '1' : '0');
     out.push_back(',');
-    AppendOptionalDouble(scores.anomaly, &out);
+    AppendScore(scores.anomaly, format_.anomaly, &out);
     out.push_back(',');
-    AppendOptionalDouble(scores.fraud, &out);
-    if (columns_ != VersionColumns::kNone) absl::StrAppend(&out, ",", served.version);
-    if (columns_ == VersionColumns::kContinuous) {
+    AppendScore(scores.fraud, format_.fraud, &out);
+    if (format_.versions != VersionColumns::kNone) absl::StrAppend(&out, ",", served.version);
+    if (format_.versions == VersionColumns::kContinuous) {
       absl::StrAppend(&out, ",", served.events_since_snapshot);
     }
     out.push_back('\n');
@@ -99,7 +105,7 @@ class CsvSink final : public CsvPredictionSink {
   }
 
   std::unique_ptr<BufferedFile> file_;
-  VersionColumns columns_;
+  const PredictionFormat format_;
   int64_t lines_;     // Predictions written, header excluded.
   core::Sha256 sha_;  // Of the bytes handed to the OS.
 };
@@ -113,30 +119,30 @@ std::string PredictionsHeader(VersionColumns columns) {
 }
 
 std::vector<std::string> PredictionFields(const core::Event& event, const Pipeline::Scores& scores,
-                                          const Served& served, VersionColumns columns) {
-  const auto number = [](double v) {
-    std::string out;
-    AppendOptionalDouble(v, &out);
-    return out;
-  };
-  std::vector<std::string> fields = {
-      absl::StrCat(event.row),  event.id,
-      number(event.event_time), event.label.has_value() ? (*event.label ? "1" : "0") : "",
-      number(scores.anomaly),   number(scores.fraud)};
-  if (columns != VersionColumns::kNone) fields.push_back(absl::StrCat(served.version));
-  if (columns == VersionColumns::kContinuous) {
+                                          const Served& served, const PredictionFormat& format) {
+  std::vector<std::string> fields = {absl::StrCat(event.row),
+                                     event.id,
+                                     "",
+                                     event.label.has_value() ? (*event.label ? "1" : "0") : "",
+                                     "",
+                                     ""};
+  AppendTime(event.event_time, &fields[2]);
+  AppendScore(scores.anomaly, format.anomaly, &fields[4]);
+  AppendScore(scores.fraud, format.fraud, &fields[5]);
+  if (format.versions != VersionColumns::kNone) fields.push_back(absl::StrCat(served.version));
+  if (format.versions == VersionColumns::kContinuous) {
     fields.push_back(absl::StrCat(served.events_since_snapshot));
   }
   return fields;
 }
 
 absl::StatusOr<std::unique_ptr<CsvPredictionSink>> NewCsvPredictionSink(
-    const std::string& path, VersionColumns columns,
-    std::optional<PredictionSink::Position> resume) {
+    const std::string& path, const PredictionFormat& format,
+    std::optional<PredictionSink::Position> resume, BufferedFile::Mode mode) {
   if (!resume.has_value()) {
-    SLUICE_ASSIGN_OR_RETURN(std::unique_ptr<BufferedFile> file, BufferedFile::Create(path));
-    file->Append(absl::StrCat(PredictionsHeader(columns), "\n"));
-    return std::make_unique<CsvSink>(std::move(file), columns, 0, core::Sha256());
+    SLUICE_ASSIGN_OR_RETURN(std::unique_ptr<BufferedFile> file, BufferedFile::Create(path, mode));
+    file->Append(absl::StrCat(PredictionsHeader(format.versions), "\n"));
+    return std::make_unique<CsvSink>(std::move(file), format, 0, core::Sha256());
   }
   core::Sha256 sha;
   SLUICE_ASSIGN_OR_RETURN(const Prefix prefix, ReadPrefix(path, resume->bytes, &sha));
@@ -153,7 +159,7 @@ absl::StatusOr<std::unique_ptr<CsvPredictionSink>> NewCsvPredictionSink(
   }
   SLUICE_ASSIGN_OR_RETURN(std::unique_ptr<BufferedFile> file,
                           BufferedFile::Resume(path, resume->bytes));
-  return std::make_unique<CsvSink>(std::move(file), columns, resume->lines, sha);
+  return std::make_unique<CsvSink>(std::move(file), format, resume->lines, sha);
 }
 
 }  // namespace sluice::engine

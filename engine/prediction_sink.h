@@ -9,6 +9,7 @@
 
 #include "absl/status/statusor.h"
 #include "engine/stream_runner.h"
+#include "engine/text_file.h"
 
 namespace sluice::engine {
 
@@ -19,25 +20,35 @@ enum class VersionColumns {
   kContinuous,  // ... ,model_version,events_since_snapshot
 };
 
+// What a predictions file holds.
+struct PredictionFormat {
+  VersionColumns versions = VersionColumns::kNone;
+  bool anomaly = true;  // Whether the anomaly model is on: if off, its column stays empty.
+  bool fraud = true;    // Likewise the fraud model. A model that is on writes `nan` if it diverged.
+};
+
 // The header line of a predictions file, without its line break.
 std::string PredictionsHeader(VersionColumns columns);
 // The fields of the prediction line for `event`, unquoted, in the header's order (what a sink
 // writes; audit compares them field by field).
 std::vector<std::string> PredictionFields(const core::Event& event, const Pipeline::Scores& scores,
-                                          const Served& served, VersionColumns columns);
+                                          const Served& served, const PredictionFormat& format);
 
-// A CSV prediction sink. Close() writes what is buffered and reports the first write error.
+// A CSV prediction sink. Close() writes what is buffered (and puts the file in place) and reports
+// the first write error; a sink destroyed without Close() leaves no kOnCommit file behind.
 class CsvPredictionSink : public PredictionSink {
  public:
   virtual absl::Status Close() = 0;
 };
 
-// Creates (or truncates) `path` and writes the header. With `resume`, continues the file after
-// `resume->bytes` instead, dropping what follows; FailedPrecondition, naming the file, if those
-// bytes are not the header and exactly `resume->lines` whole lines (the file was edited or
-// replaced since the snapshot). Errors name the path.
+// Starts the file for `path` in `mode` (kOnCommit: it appears only when Close() succeeds) and
+// writes the header. With `resume`, continues the file after `resume->bytes` instead, dropping
+// what follows; FailedPrecondition, naming the file, if those bytes are not the header and
+// exactly `resume->lines` whole lines with the recorded SHA-256 (the file was edited or replaced
+// since the snapshot). Errors name the path.
 absl::StatusOr<std::unique_ptr<CsvPredictionSink>> NewCsvPredictionSink(
-    const std::string& path, VersionColumns columns,
-    std::optional<PredictionSink::Position> resume = std::nullopt);
+    const std::string& path, const PredictionFormat& format,
+    std::optional<PredictionSink::Position> resume = std::nullopt,
+    BufferedFile::Mode mode = BufferedFile::Mode::kInPlace);
 
 }  // namespace sluice::engine

@@ -7,15 +7,19 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "core/flat_json.h"
 #include "core/format.h"
 
 namespace sluice::engine {
 namespace {
 
-std::string Unquoted(const std::string& json) {
-  if (json.size() >= 2 && json.front() == '"') return json.substr(1, json.size() - 2);
-  return json;
-}
+// A JSON string value's text; a value that is not a string is returned as it is (and then fails
+// the checks that read it).
+std::string Unquoted(const std::string& json) { return core::JsonUnquote(json).value_or(json); }
+
+// Feature names are joined with NUL, which no header name may contain (CsvReader refuses it), so
+// any other byte, commas included, survives the round trip.
+constexpr char kNameSeparator = '\0';
 
 }  // namespace
 
@@ -23,7 +27,7 @@ core::FlatJson ConfigJson(const RunConfig& c) {
   const auto& o = c.pipeline;
   const auto num = [](double v) { return core::FormatDouble(v); };
   return {
-      {"features", core::JsonQuote(absl::StrJoin(c.features, ","))},
+      {"features", core::JsonQuote(absl::StrJoin(c.features, std::string(1, kNameSeparator)))},
       {"label_column", core::JsonQuote(c.csv.label_column)},
       {"time_column", core::JsonQuote(c.csv.time_column)},
       {"id_column", core::JsonQuote(c.csv.id_column)},
@@ -79,7 +83,7 @@ absl::StatusOr<RunConfig> ParseConfigJson(absl::string_view json) {
       ok = ok && absl::SimpleAtoi(v, out);
     }
   };
-  c.features = absl::StrSplit(Unquoted(get("features")), ',', absl::SkipEmpty());
+  c.features = absl::StrSplit(Unquoted(get("features")), kNameSeparator, absl::SkipEmpty());
   c.csv.label_column = Unquoted(get("label_column"));
   c.csv.time_column = Unquoted(get("time_column"));
   c.csv.id_column = Unquoted(get("id_column"));

@@ -252,6 +252,7 @@ constexpr uint16_t kCheckpointFormat = 2;
 // checkpoints of the run).
 struct Checkpoint {
   CheckpointInfo info;
+  NanScores anomaly_nan, fraud_nan;
   int64_t bad_records = 0;
   std::vector<std::string> bad_record_examples;
   double last_event_time = core::kMissing;
@@ -274,6 +275,11 @@ void WriteCheckpointHeader(const Checkpoint& c, core::StateWriter* w) {
   w->Put(c.last_event_time);
   w->PutString(c.first_event_id);
   w->Put(c.first_event_time);
+  for (const NanScores* nan : {&c.anomaly_nan, &c.fraud_nan}) {
+    w->Put(nan->count);
+    w->PutString(nan->first_event_id);
+    w->Put(nan->first_row);
+  }
 }
 
 bool ReadCheckpointHeader(core::StateReader* r, Checkpoint* c) {
@@ -287,8 +293,16 @@ bool ReadCheckpointHeader(core::StateReader* r, Checkpoint* c) {
   }
   c->bad_record_examples.resize(examples);
   for (std::string& m : c->bad_record_examples) r->GetString(&m);
-  return r->Get(&c->last_event_time) && r->GetString(&c->first_event_id) &&
-         r->Get(&c->first_event_time);
+  if (!r->Get(&c->last_event_time) || !r->GetString(&c->first_event_id) ||
+      !r->Get(&c->first_event_time)) {
+    return false;
+  }
+  for (NanScores* nan : {&c->anomaly_nan, &c->fraud_nan}) {
+    if (!r->Get(&nan->count) || !r->GetString(&nan->first_event_id) || !r->Get(&nan->first_row)) {
+      return false;
+    }
+  }
+  return true;
 }
 
 // A copy of a model's windowed metrics, small enough to take during a snapshot; the JSON is
@@ -373,6 +387,8 @@ class Runner {
     result_.labels = last.info.labels;
     result_.bad_records = last.bad_records;
     result_.bad_record_examples = last.bad_record_examples;
+    result_.anomaly_nan = last.anomaly_nan;
+    result_.fraud_nan = last.fraud_nan;
     served_.version = resume.version;
     run_first_version_ = last.info.run_first_version;
     if (absl::Status seek = source_.Seek(last.info.position); !seek.ok()) {
@@ -436,6 +452,10 @@ class Runner {
     feed_.ArriveBefore(index, event.event_time);
     Drain();
     const Pipeline::Scores scores{row.anomaly_score, pipeline_.ScoreFraud(event.features)};
+    if (std::isnan(scores.anomaly) && pipeline_.options().anomaly) {
+      CountNan(event, &result_.anomaly_nan);
+    }
+    if (std::isnan(scores.fraud) && pipeline_.options().fraud) CountNan(event, &result_.fraud_nan);
     if (sink_ != nullptr) sink_->Write(event, scores, served_);
     observer_.OnPrediction(event, scores, served_);
     ++served_.events_since_snapshot;
@@ -452,6 +472,13 @@ class Runner {
                                         absl::ToDoubleSeconds(clock_.Now() - start));
     }
     return absl::OkStatus();
+  }
+
+  static void CountNan(const core::Event& event, NanScores* nan) {
+    if (nan->count++ == 0) {
+      nan->first_event_id = event.id;
+      nan->first_row = event.row;
+    }
   }
 
   // Applies every resolved label, in scoring order.
@@ -491,6 +518,8 @@ class Runner {
     c.info.predictions = written;
     c.bad_records = result_.bad_records;
     c.bad_record_examples = result_.bad_record_examples;
+    c.anomaly_nan = result_.anomaly_nan;
+    c.fraud_nan = result_.fraud_nan;
     c.last_event_time = event_time;
     core::StateWriter w;
     WriteCheckpointHeader(c, &w);

@@ -104,8 +104,17 @@ struct RunOptions {
   int64_t max_events = -1;              // Stop after this many events (audit); -1: no limit.
 };
 
+// Where a model's scores became NaN (it diverged).
+struct NanScores {
+  int64_t count = 0;           // Predictions with a NaN score.
+  std::string first_event_id;  // The first of them.
+  int64_t first_row = -1;
+};
+
 struct RunResult {
-  int64_t events = 0;  // Events scored.
+  int64_t events = 0;     // Events scored.
+  NanScores anomaly_nan;  // Of a model that is on (a model that is off scores NaN always).
+  NanScores fraud_nan;
   int64_t labels = 0;  // Labels applied (joined, and expiries applied as negative).
   LabelCounts label_counts;
   int64_t labels_pending = 0;                    // Scored events still waiting at the end.

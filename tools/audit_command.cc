@@ -104,7 +104,8 @@ absl::StatusOr<PredictionsLog> ReadPredictions(const std::string& path) {
 // Compares recomputed predictions with the log, column by column, and tells what differs.
 class Verdict {
  public:
-  explicit Verdict(const PredictionsLog& log) : log_(log), seen_(log.lines.size(), false) {
+  Verdict(const PredictionsLog& log, const engine::PredictionFormat& format)
+      : log_(log), format_(format), seen_(log.lines.size(), false) {
     const auto [lo, hi] =
         std::minmax_element(log.lines.begin(), log.lines.end(),
                             [](const Recorded& a, const Recorded& b) { return a.row < b.row; });
@@ -133,7 +134,7 @@ class Verdict {
     seen_[it->second] = true;
     const Recorded& r = log_.lines[it->second];
     const std::vector<std::string> fields =
-        engine::PredictionFields(event, scores, served, log_.version_columns);
+        engine::PredictionFields(event, scores, served, format_);
     std::string differences;
     for (size_t i = 0; i < fields.size(); ++i) {
       if (fields[i] == r.fields[i]) continue;
@@ -171,6 +172,7 @@ class Verdict {
   }
 
   const PredictionsLog& log_;
+  const engine::PredictionFormat format_;
   std::vector<bool> seen_;
   int64_t first_row_ = 0;
   int64_t last_row_ = 0;
@@ -309,7 +311,7 @@ absl::StatusOr<int> AuditLog(const std::string& registry_path, const std::string
   }
   SLUICE_ASSIGN_OR_RETURN(const engine::RunConfig config,
                           engine::ParseConfigJson(versions.begin()->second.config_json));
-  Verdict verdict(log);
+  Verdict verdict(log, {log.version_columns, config.pipeline.anomaly, config.pipeline.fraud});
   if (log.version_columns == engine::VersionColumns::kContinuous) {
     SLUICE_RETURN_IF_ERROR(
         AuditContinuous(order, versions, first_row, config, input, last_row + 1, verdict));

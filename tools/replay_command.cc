@@ -14,6 +14,7 @@
 #include "core/clock.h"
 #include "core/flat_json.h"
 #include "core/format.h"
+#include "core/memory.h"
 #include "core/status_macros.h"
 #include "cxxopts.hpp"
 #include "engine/csv_reader.h"
@@ -27,6 +28,8 @@
 #include "engine/stream_runner.h"
 #include "engine/synthetic_stream.h"
 #include "engine/text_file.h"
+#include "learners/half_space_trees.h"
+#include "metrics/roc_auc.h"
 #include "registry/registry.h"
 #include "tools/commands.h"
 #include "tools/flags.h"
@@ -312,9 +315,79 @@ absl::Status WriteOutputs(const ReplayFlags& flags, const RunDescription& run,
   return absl::OkStatus();
 }
 
+// Refuses outputs that would overwrite an input, the registry or each other.
+absl::Status CheckFiles(const ReplayFlags& flags) {
+  return engine::CheckOutputsDistinct({{"--input", flags.input.value_or("")},
+                                       {"--registry", flags.registry},
+                                       {"--labels", flags.config.labels_file}},
+                                      {{"--predictions", flags.predictions},
+                                       {"--summary", flags.summary},
+                                       {"--report", flags.report}});
+}
+
+// Sizes from flags, checked against this machine's memory before anything is allocated.
+absl::Status CheckModelMemory(const engine::Pipeline::Options& o) {
+  SLUICE_RETURN_IF_ERROR(metrics::CheckRollingWindow(
+      o.metric_window, (o.anomaly ? 1 : 0) + (o.fraud ? 1 : 0), "--metric-window"));
+  if (!o.anomaly) return absl::OkStatus();
+  // Frozen serving keeps a second copy of the trees.
+  const uint64_t copies = o.serving == engine::Pipeline::Serving::kFrozen ? 2 : 1;
+  return core::CheckMemory(
+      absl::StrCat("--hst-trees ", o.hst.num_trees, " --hst-height ", o.hst.height),
+      core::SaturatingMul(learners::HalfSpaceTrees::MemoryBytes(o.hst), copies));
+}
+
+absl::StatusOr<std::unique_ptr<engine::CsvPredictionSink>> OpenSink(
+    const ReplayFlags& flags, const std::optional<engine::CheckpointInfo>& resumed) {
+  if (flags.predictions.empty()) return nullptr;
+  const engine::Pipeline::Options& o = flags.config.pipeline;
+  engine::PredictionFormat format{engine::VersionColumns::kNone, o.anomaly, o.fraud};
+  if (!flags.registry.empty()) {
+    format.versions = o.serving == engine::Pipeline::Serving::kFrozen
+                          ? engine::VersionColumns::kFrozen
+                          : engine::VersionColumns::kContinuous;
+  }
+  std::optional<engine::PredictionSink::Position> from;
+  if (resumed.has_value()) from = resumed->predictions;
+  // A resumable run (with a registry) writes in place, so that a crash leaves the prefix that
+  // --resume continues; any other run puts its predictions in place only when it succeeds.
+  const auto mode = flags.registry.empty() ? engine::BufferedFile::Mode::kOnCommit
+                                           : engine::BufferedFile::Mode::kInPlace;
+  return engine::NewCsvPredictionSink(flags.predictions, format, from, mode);
+}
+
+absl::StatusOr<std::unique_ptr<engine::Snapshotter>> StartSnapshotter(const ReplayFlags& flags,
+                                                                      const core::FlatJson& config,
+                                                                      const std::string& input) {
+  if (flags.registry.empty()) return nullptr;
+  engine::Snapshotter::Options options;
+  options.registry_path = flags.registry;
+  options.model_name = flags.model_name;
+  options.schedule = flags.schedule;
+  options.config_json = core::WriteFlatJson(config);
+  options.input = flags.input.value_or("");
+  options.input_description = input;
+  return engine::Snapshotter::Start(options, core::Clock::Real());
+}
+
+// A model whose scores became NaN (e.g. LogisticRegression with a huge learning rate) is told,
+// with where it happened; its predictions say `nan` and the summary counts them.
+void WarnDiverged(const engine::RunResult& result) {
+  for (const auto& [name, d] :
+       {std::pair{"anomaly", result.anomaly_nan}, std::pair{"fraud", result.fraud_nan}}) {
+    if (d.count == 0) continue;
+    std::fprintf(stderr,
+                 "sluice replay: the %s model diverged: its score is nan from event %s (row "
+                 "%lld) on, %lld predictions in all; try a smaller learning rate or L2 penalty\n",
+                 name, d.first_event_id.c_str(), static_cast<long long>(d.first_row),
+                 static_cast<long long>(d.count));
+  }
+}
+
 int Replay(ReplayFlags& flags) {
-  const core::Clock& clock = core::Clock::Real();
   engine::RunConfig& config = flags.config;
+  if (absl::Status s = CheckFiles(flags); !s.ok()) return Fail(s);
+  if (absl::Status s = CheckModelMemory(config.pipeline); !s.ok()) return Fail(s);
   if (absl::Status s = ApplyLabelsFile(flags, &config.csv); !s.ok()) return Fail(s);
   RunDescription run;
   auto reader = OpenReader(flags, config.csv, &run.input);
@@ -322,11 +395,7 @@ int Replay(ReplayFlags& flags) {
   std::function<double(int64_t)> done_fraction = DoneFraction(flags, reader->get());
   config.features = (*reader)->feature_names();
   auto pipeline = engine::Pipeline::Create(config.pipeline, config.features);
-  if (!pipeline.ok()) {
-    std::fprintf(stderr, "sluice replay: %s (see sluice replay --help)\n",
-                 std::string(pipeline.status().message()).c_str());
-    return absl::IsInvalidArgument(pipeline.status()) ? 2 : 1;
-  }
+  if (!pipeline.ok()) return Fail(pipeline.status());
   std::vector<engine::LabelRecord> labels;
   if (!config.labels_file.empty()) {
     auto read = engine::ReadLabelsFile(config.labels_file);
@@ -337,54 +406,34 @@ int Replay(ReplayFlags& flags) {
   engine::CheckpointInfo resumed;
   auto resume = FindResume(flags, config_json, &resumed);
   if (!resume.ok()) return Fail(resume.status());
+  auto sink = OpenSink(flags, resume->has_value() ? std::optional(resumed) : std::nullopt);
+  if (!sink.ok()) return Fail(sink.status());
+  auto snapshotter = StartSnapshotter(flags, config_json, run.input);
+  if (!snapshotter.ok()) return Fail(snapshotter.status());
   std::unique_ptr<engine::Source> source = engine::NewCsvSource(
       *std::move(reader), flags.input.has_value() ? flags.rows.value_or(-1) : -1);
 
-  std::unique_ptr<engine::CsvPredictionSink> sink;
-  if (!flags.predictions.empty()) {
-    const engine::VersionColumns columns =
-        flags.registry.empty() ? engine::VersionColumns::kNone
-        : config.pipeline.serving == engine::Pipeline::Serving::kFrozen
-            ? engine::VersionColumns::kFrozen
-            : engine::VersionColumns::kContinuous;
-    std::optional<engine::PredictionSink::Position> from;
-    if (resume->has_value()) from = resumed.predictions;
-    auto opened = engine::NewCsvPredictionSink(flags.predictions, columns, from);
-    if (!opened.ok()) return Fail(opened.status());
-    sink = *std::move(opened);
-  }
-  std::unique_ptr<engine::Snapshotter> snapshotter;
-  if (!flags.registry.empty()) {
-    engine::Snapshotter::Options options;
-    options.registry_path = flags.registry;
-    options.model_name = flags.model_name;
-    options.schedule = flags.schedule;
-    options.config_json = core::WriteFlatJson(config_json);
-    options.input = flags.input.value_or("");
-    options.input_description = run.input;
-    auto started = engine::Snapshotter::Start(options, clock);
-    if (!started.ok()) return Fail(started.status());
-    snapshotter = *std::move(started);
-  }
   engine::RunOptions options = engine::RunOptionsFor(config);
   if (!config.labels_file.empty()) options.labels = &labels;
-  options.snapshotter = snapshotter.get();
+  options.snapshotter = snapshotter->get();
   if (resume->has_value()) options.resume = &**resume;
   run.anomaly_model = DescribeModels(config.pipeline, &run.fraud_model);
   run.metric_window = config.pipeline.metric_window;
   run.label_delay = LabelsDescription(config);
-  ReplayRecorder recorder(**pipeline, !flags.quiet, std::move(done_fraction), clock);
+  ReplayRecorder recorder(**pipeline, !flags.quiet, std::move(done_fraction), core::Clock::Real());
   const absl::StatusOr<engine::RunResult> result =
-      engine::RunStream(*source, **pipeline, sink.get(), recorder, options, clock);
+      engine::RunStream(*source, **pipeline, sink->get(), recorder, options, core::Clock::Real());
   recorder.Finish();
-  const absl::Status closed = sink != nullptr ? sink->Close() : absl::OkStatus();
   if (!result.ok()) return Fail(result.status());
-  if (!closed.ok()) return Fail(closed);
+  if (*sink != nullptr) {
+    if (absl::Status closed = (*sink)->Close(); !closed.ok()) return Fail(closed);
+  }
   run.rows_read = source->records_read();
   run.summary_timing = flags.summary_timing;
   for (const std::string& error : result->snapshot_errors) {
     std::fprintf(stderr, "sluice replay: %s\n", error.c_str());
   }
+  WarnDiverged(*result);
   if (result->events == 0) {
     return Fail(absl::InvalidArgumentError(absl::StrCat(run.input, ": no data rows")));
   }

@@ -39,7 +39,7 @@ std::string HtmlEscape(absl::string_view s) {
 }
 
 std::string Fixed(double v, int digits) {
-  return std::isfinite(v) ? absl::StrFormat("%.*f", digits, v) : std::string("n/a");
+  return std::isfinite(v) ? core::FormatFixed(v, digits) : std::string("n/a");
 }
 
 struct MetricValues {
@@ -51,14 +51,16 @@ MetricValues Values(const engine::ModelMetrics& m) {
   return {m.labels, m.auc.Auc(), m.rolling.Auc(), m.river.Get(), m.river_rolling.Get()};
 }
 
-std::string ModelJson(const std::string& model, const engine::ModelMetrics& m) {
+std::string ModelJson(const std::string& model, const engine::ModelMetrics& m,
+                      const engine::NanScores& nan) {
   const MetricValues v = Values(m);
   return absl::StrCat("{\"model\": ", core::JsonQuote(model), ", \"labels\": ", v.labels,
                       ", \"auc\": ", core::JsonNumber(v.auc),
                       ", \"rolling_auc\": ", core::JsonNumber(v.rolling_auc),
                       ", \"river_rocauc\": ", core::JsonNumber(v.river_rocauc),
                       ", \"river_rolling_rocauc\": ", core::JsonNumber(v.river_rolling_rocauc),
-                      "}");
+                      ", \"nan_predictions\": ", nan.count, ", \"first_nan_event\": ",
+                      nan.count > 0 ? core::JsonQuote(nan.first_event_id) : "null", "}");
 }
 
 std::string LabelJoinJson(const engine::RunResult& result) {
@@ -169,10 +171,13 @@ std::string ReplayRecorder::SummaryJson(const RunDescription& run,
       ",\n  \"label_join\": ", LabelJoinJson(result),
       ",\n  \"label_delay\": ", core::JsonQuote(run.label_delay),
       ",\n  \"metric_window\": ", run.metric_window, ",\n  \"anomaly\": ",
-      pipeline_.options().anomaly ? ModelJson(run.anomaly_model, pipeline_.anomaly_metrics())
-                                  : "null",
+      pipeline_.options().anomaly
+          ? ModelJson(run.anomaly_model, pipeline_.anomaly_metrics(), result.anomaly_nan)
+          : "null",
       ",\n  \"fraud\": ",
-      pipeline_.options().fraud ? ModelJson(run.fraud_model, pipeline_.fraud_metrics()) : "null",
+      pipeline_.options().fraud
+          ? ModelJson(run.fraud_model, pipeline_.fraud_metrics(), result.fraud_nan)
+          : "null",
       "\n}\n");
 }
 
