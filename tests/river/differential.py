@@ -119,6 +119,11 @@ class Config:
                 f"{' ; features without Time' if self.exclude_time else ''}")
 
 
+def pick(rng: random.Random, weighted: list[tuple]):
+    """One of the values, drawn with the given weights."""
+    return rng.choices([value for value, _ in weighted], [weight for _, weight in weighted])[0]
+
+
 def make_configs(long: bool) -> list[Config]:
     """The fixed, seeded list of configurations (the same on every run)."""
     rng = random.Random(20260821 if not long else 1_000_003)
@@ -136,7 +141,8 @@ def make_configs(long: bool) -> list[Config]:
             trees, height = rng.randint(1, 8), rng.randint(1, 10)
             if trees * (2 ** height) > 2 ** 11:
                 height = rng.randint(1, 6)
-        window = rng.choice([1, 2, rng.randint(3, 60), rng.randint(3, max(3, rows // 3)), 250])
+        window = pick(rng, [(1, 1), (2, 1), (rng.randint(3, 60), 2),
+                            (rng.randint(3, max(3, rows // 3)), 3), (250, 2)])
         seed = rng.choice([0, 42, rng.randrange(2**31), rng.randrange(2**64)])
         delay_kind = rng.choice(["none", "events", "events", "seconds", "seconds"])
         label_delay, label_delay_seconds = 0, None
@@ -164,7 +170,8 @@ def make_configs(long: bool) -> list[Config]:
             lr_positive_weight=maybe(1.0, lambda: rng.choice([10.0, rng.uniform(0.1, 50)])),
             lr_negative_weight=maybe(1.0, lambda: rng.choice([0.5, rng.uniform(0.1, 5)])),
             label_delay=label_delay, label_delay_seconds=label_delay_seconds,
-            metric_window=rng.choice([1, 2, rng.randint(3, 100), rng.randint(100, 3000), 1000]),
+            metric_window=pick(rng, [(1, 1), (2, 1), (rng.randint(3, 100), 3),
+                                     (rng.randint(100, 3000), 3), (1000, 2)]),
             truncations=sorted({rng.randint(1, rows - 1), rng.randint(1, rows - 1)}),
         ))
     return configs
