@@ -3,7 +3,8 @@ JOBS ?= $(shell nproc)
 BUILD ?= build
 ASAN_BUILD ?= build-asan
 
-.PHONY: all deps build demo test test-release test-asan bench layering format clean
+.PHONY: all deps build demo test test-release test-asan test-river test-river-long bench layering \
+  format clean
 
 all: build
 
@@ -18,8 +19,9 @@ demo: build
 	$(BUILD)/tools/sluice replay --report $(BUILD)/demo-report.html --summary $(BUILD)/demo-summary.json
 	@echo "report: $(BUILD)/demo-report.html  summary: $(BUILD)/demo-summary.json"
 
-# The release suite, then the whole suite again under AddressSanitizer + UBSan.
-test: layering format test-release test-asan
+# The release suite, then the whole suite again under AddressSanitizer + UBSan, then the
+# differential test against the real River 0.26.1.
+test: layering format test-release test-asan test-river
 
 test-release: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
@@ -29,6 +31,16 @@ test-asan: deps
 	  -DSLUICE_BUILD_BENCHMARKS=OFF >/dev/null
 	@cmake --build $(ASAN_BUILD) -j $(JOBS)
 	cd $(ASAN_BUILD) && ctest --output-on-failure -j $(JOBS)
+
+# `sluice replay` against River 0.26.1 (PyPI, in a cached venv) on seeded random configurations,
+# with == on every event (tests/river/README.md). -long: many more configs, longer streams.
+test-river: build
+	@python=$$(scripts/river-venv.sh) && \
+	  "$$python" tests/river/differential.py --sluice $(BUILD)/tools/sluice
+
+test-river-long: build
+	@python=$$(scripts/river-venv.sh) && \
+	  "$$python" tests/river/differential.py --sluice $(BUILD)/tools/sluice --long
 
 format:
 	@scripts/check-format.sh

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # End-to-end replay throughput: a 1,000,000-row `sluice gen` file through both models with
-# --label-delay 1000, without --predictions. Prints wall time, events/s and peak memory.
+# --label-delay 1000, without --predictions. Prints wall time, events/s and peak memory, and
+# River 0.26.1's events/s on the first 20,000 rows of the same file with the ratio.
 set -euo pipefail
 build=${1:-build}
 sluice="$build/tools/sluice"
@@ -19,9 +20,15 @@ run() {
   eps=$(grep -o '"events_per_second": [0-9.e+]*' "$summary" | awk '{print $2}')
   printf '%-44s wall %6.2f s  replay loop %12.0f events/s  peak RSS %5.0f MB\n' \
     "$name" "$wall" "$eps" "$((rss_kb / 1024))"
+  last_eps=$eps
 }
 
 run "replay 1M rows, both models, delay 1000" --label-delay 1000
+# River 0.26.1 (scripts/river-venv.sh) on the first 20,000 rows of the same file, same pipelines.
+python=$("$(dirname "$0")/river-venv.sh")
+river_eps=$("$python" "$(dirname "$0")/bench-river.py" "$input" 20000 1000)
+printf '%-44s %38.0f events/s  sluice/River: %sx\n' "River 0.26.1, first 20,000 rows, same" \
+  "$river_eps" "$(awk -v s="$last_eps" -v r="$river_eps" 'BEGIN { printf "%.0f", s / r }')"
 run "replay 1M rows, hst only" --model hst
 run "replay 1M rows, logreg only, delay 1000" --model logreg --label-delay 1000
 

@@ -1,4 +1,4 @@
-// Golden tests against River's own per-event outputs (reference/oracle/), with ==: through the
+// Golden tests against River's own per-event outputs (tests/data/oracle/), with ==: through the
 // learners directly and through `sluice replay`.
 #include <cstdio>
 #include <map>
@@ -72,8 +72,8 @@ void ExpectSeriesEqual(const std::vector<double>& actual, const std::vector<doub
 }
 
 TEST(Golden, HalfSpaceTreesEqualRiverOnEveryEvent) {
-  SLUICE_REQUIRE_SHARED();
-  const auto oracle = ReadCsv(SharedDir() / "reference/oracle/hst_scores_seed1.csv");
+  SLUICE_REQUIRE_FILE(OracleFile("hst_scores_seed1.csv"));
+  const auto oracle = ReadCsv(OracleFile("hst_scores_seed1.csv"));
   for (const bool with_time : {true, false}) {
     const Stream s = OracleStream(with_time);
     auto model = OracleHst(s.names);
@@ -88,8 +88,9 @@ TEST(Golden, HalfSpaceTreesEqualRiverOnEveryEvent) {
 }
 
 TEST(Golden, LogisticRegressionEqualsRiverImmediateAndDelayed) {
-  SLUICE_REQUIRE_SHARED();
-  const auto oracle = ReadCsv(SharedDir() / "reference/oracle/lr_probs_seed1.csv");
+  SLUICE_REQUIRE_FILE(OracleFile("lr_probs_seed1.csv"));
+  SLUICE_REQUIRE_FILE(OracleFile("summary.json"));
+  const auto oracle = ReadCsv(OracleFile("lr_probs_seed1.csv"));
   const Stream s = OracleStream(true);
   const int dim = static_cast<int>(s.names.size());
   auto immediate = OracleLr(dim);
@@ -106,7 +107,7 @@ TEST(Golden, LogisticRegressionEqualsRiverImmediateAndDelayed) {
   ExpectSeriesEqual(p_delayed, oracle.Doubles("p_delay500"), "lr delay 500");
 
   // Both runs learned the same events in the same order: River's final state, to the bit.
-  const std::string summary = ReadFileOrDie(SharedDir() / "reference/oracle/summary.json");
+  const std::string summary = ReadFileOrDie(OracleFile("summary.json"));
   const auto& lr = static_cast<const learners::LogisticRegression&>(immediate->model());
   EXPECT_EQ(lr.intercept(), -1.5964812172083571);
   EXPECT_EQ(lr.iterations(), 20000u);
@@ -122,12 +123,13 @@ TEST(Golden, LogisticRegressionEqualsRiverImmediateAndDelayed) {
 
 // The same through the CLI: `sluice gen` writes the stream, `sluice replay` scores it.
 TEST(Golden, SluiceReplayEqualsRiverOnEveryEvent) {
-  SLUICE_REQUIRE_SHARED();
+  SLUICE_REQUIRE_FILE(OracleFile("hst_scores_seed1.csv"));
+  SLUICE_REQUIRE_FILE(OracleFile("lr_probs_seed1.csv"));
   TempDir dir;
   const std::string input = dir.File("synth.csv");
   ASSERT_EQ(RunSluice("gen --seed 1 --rows 20000 --out " + input).exit_code, 0);
-  const auto hst = ReadCsv(SharedDir() / "reference/oracle/hst_scores_seed1.csv");
-  const auto lr = ReadCsv(SharedDir() / "reference/oracle/lr_probs_seed1.csv");
+  const auto hst = ReadCsv(OracleFile("hst_scores_seed1.csv"));
+  const auto lr = ReadCsv(OracleFile("lr_probs_seed1.csv"));
   const std::string common = "replay --quiet --hst-trees 25 --hst-height 15 --input " + input;
 
   const std::string p = dir.File("p.csv");
@@ -161,8 +163,8 @@ TEST(Golden, SluiceReplayEqualsRiverOnEveryEvent) {
 // River's docstring for HalfSpaceTrees on CreditCard: ROCAUC 88.43 % after 1,000 rows, 89.28 %
 // after 2,000 and 91.15 % after 2,500.
 TEST(Golden, CreditCardReproducesRiversPublishedRocAuc) {
-  SLUICE_REQUIRE_SHARED();
-  const std::string input = (SharedDir() / "datasets/creditcard/creditcard_head4002.csv").string();
+  const std::string input = RepoFile("datasets/creditcard/creditcard_head4002.csv").string();
+  SLUICE_REQUIRE_FILE(input);
   TempDir dir;
   const std::map<int, std::string> expected = {
       {1000, "0.8843"}, {2000, "0.8928"}, {2500, "0.9115"}};

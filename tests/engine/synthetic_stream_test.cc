@@ -21,9 +21,8 @@ std::string ReadAll(ByteStream& stream) {
 
 // The oracle's input: gen_synth.py --seed 1 --rows 20000, whose SHA-256 summary.json records.
 TEST(SyntheticStream, IsByteIdenticalToTheOracleGenerator) {
-  SLUICE_REQUIRE_SHARED();
-  const std::string summary =
-      testing::ReadFileOrDie(testing::SharedDir() / "reference/oracle/summary.json");
+  SLUICE_REQUIRE_FILE(testing::OracleFile("summary.json"));
+  const std::string summary = testing::ReadFileOrDie(testing::OracleFile("summary.json"));
   std::smatch match;
   ASSERT_TRUE(std::regex_search(summary, match,
                                 std::regex("\"sha256_uncompressed_csv\": \"([0-9a-f]{64})\"")));

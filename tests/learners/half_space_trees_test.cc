@@ -188,12 +188,11 @@ TEST(HalfSpaceTrees, LoadRefusesOtherOptionsOrFeatures) {
   EXPECT_THAT(other_names->Load(a->Save()), StatusIs(absl::StatusCode::kFailedPrecondition));
 }
 
-// reference/oracle/hst_trees_seed42_h15_t25.csv: River's trees for seed 42, 25 trees of height
+// tests/data/oracle/hst_trees_seed42_h15_t25.csv: River's trees for seed 42, 25 trees of height
 // 15, over the credit-card schema with and without Time.
 TEST(HalfSpaceTrees, TreesEqualRiversOracleFingerprints) {
-  SLUICE_REQUIRE_SHARED();
-  const auto table =
-      testing::ReadCsv(testing::SharedDir() / "reference/oracle/hst_trees_seed42_h15_t25.csv");
+  SLUICE_REQUIRE_FILE(testing::OracleFile("hst_trees_seed42_h15_t25.csv"));
+  const auto table = testing::ReadCsv(testing::OracleFile("hst_trees_seed42_h15_t25.csv"));
   ASSERT_EQ(table.rows.size(), 50u);
   std::vector<std::string> with_time = {"Time"};
   for (int j = 1; j <= 28; ++j) with_time.push_back("V" + std::to_string(j));

@@ -47,10 +47,11 @@ TEST(RiverRollingRocAuc, TruncatesTieCreditAndGivesZeroForOneClass) {
 }
 
 // Feeds River's own per-event scores and labels to both River metrics and compares every value
-// with the oracle's columns (reference/oracle/*.csv), with ==.
+// with the oracle's columns (tests/data/oracle/*.csv), with ==.
 void CheckOracleColumns(const std::string& file, const std::string& score,
                         const std::string& rocauc, const std::string& rolling) {
-  const auto table = testing::ReadCsv(testing::SharedDir() / "reference/oracle" / file);
+  SLUICE_REQUIRE_FILE(testing::OracleFile(file));
+  const auto table = testing::ReadCsv(testing::OracleFile(file));
   const auto labels = table.Doubles("label");
   const auto scores = table.Doubles(score);
   const auto expected_rocauc = table.Doubles(rocauc);
@@ -69,7 +70,6 @@ void CheckOracleColumns(const std::string& file, const std::string& score,
 }
 
 TEST(RiverMetrics, EqualTheOracleOnEveryEvent) {
-  SLUICE_REQUIRE_SHARED();
   CheckOracleColumns("hst_scores_seed1.csv", "score_with_time", "rocauc_with_time",
                      "rolling_rocauc_with_time");
   CheckOracleColumns("hst_scores_seed1.csv", "score_no_time", "rocauc_no_time",

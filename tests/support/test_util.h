@@ -1,4 +1,4 @@
-// tests/support/test_util.h. Status matchers, ASSERT_OK_AND_ASSIGN, and access to ../shared.
+// tests/support/test_util.h. Status matchers, ASSERT_OK_AND_ASSIGN, the repository's data files.
 #pragma once
 
 #include <cstdlib>
@@ -51,23 +51,21 @@ inline std::filesystem::path SourceDir() {
   return dir != nullptr ? std::filesystem::path(dir) : std::filesystem::current_path();
 }
 
-// ../shared beside the repository, or empty if this machine has none.
-inline std::filesystem::path SharedDir() {
-  const std::filesystem::path shared = SourceDir().parent_path() / "shared";
-  return std::filesystem::exists(shared / "reference") ? shared : std::filesystem::path();
+// A data file checked into the repository, e.g. RepoFile("datasets/creditcard/README.md").
+inline std::filesystem::path RepoFile(const std::string& relative_path) {
+  return SourceDir() / relative_path;
 }
 
-// Skips the test when ../shared is missing, except in CI (CI=true), where it must exist.
-#define SLUICE_REQUIRE_SHARED()                                                          \
-  do {                                                                                   \
-    if (::sluice::testing::SharedDir().empty()) {                                        \
-      const char* ci = std::getenv("CI");                                                \
-      if (ci != nullptr && std::string(ci) == "true") {                                  \
-        FAIL() << "../shared is missing; CI must run this test";                         \
-      }                                                                                  \
-      GTEST_SKIP() << "../shared (reference data) is not on this machine: test skipped"; \
-    }                                                                                    \
-  } while (false)
+// River's reference outputs, tests/data/oracle/<name> (see its README.md).
+inline std::filesystem::path OracleFile(const std::string& name) {
+  return RepoFile("tests/data/oracle/" + name);
+}
+
+// Fails the test (never skips it) when a data file it compares against is missing.
+#define SLUICE_REQUIRE_FILE(path)                                                \
+  ASSERT_TRUE(std::filesystem::is_regular_file(path))                            \
+      << (path) << " is missing: golden tests need the data files checked into " \
+      << "the repository (tests/data/, datasets/)"
 
 inline std::string ReadFileOrDie(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
