@@ -55,8 +55,21 @@ double LogisticRegression::ScoreOne(Features x) const {
   // River's dot product iterates the smaller of (weights, x), the weights on a tie, adding
   // left to right from 0; the intercept comes last.
   size_t present = 0;
-  for (const double v : x) present += core::IsMissing(v) ? 0 : 1;
+  bool finite = true;
+  for (const double v : x) {
+    const bool missing = core::IsMissing(v);
+    present += missing ? 0 : 1;
+    finite = finite && (missing || std::isfinite(v));
+  }
   double dot = 0.0;
+  if (!finite) {
+    // River 0.26.1 walks x's keys, multiplying even by the weights it does not know yet (0.0):
+    // a NaN or infinite value (a feature MinMaxScaler has not learned yet) makes the score NaN.
+    for (size_t i = 0; i < x.size(); ++i) {
+      if (!core::IsMissing(x[i])) dot = dot + weights_[i] * x[i];
+    }
+    return Sigmoid(dot + intercept_);
+  }
   if (present < order_.size()) {
     for (size_t i = 0; i < x.size(); ++i) {
       if (known_[i] != 0 && !core::IsMissing(x[i])) dot = dot + weights_[i] * x[i];

@@ -370,17 +370,19 @@ absl::StatusOr<std::unique_ptr<engine::Snapshotter>> StartSnapshotter(const Repl
   return engine::Snapshotter::Start(options, core::Clock::Real());
 }
 
-// A model whose scores became NaN (e.g. LogisticRegression with a huge learning rate) is told,
-// with where it happened; its predictions say `nan` and the summary counts them.
+// A model whose scores were NaN is told, with where it began: LogisticRegression diverged (a huge
+// learning rate), or scored behind a MinMaxScaler that has learned nothing yet (River's NaN).
+// Its predictions say `nan` and the summary counts them.
 void WarnDiverged(const engine::RunResult& result) {
   for (const auto& [name, d] :
        {std::pair{"anomaly", result.anomaly_nan}, std::pair{"fraud", result.fraud_nan}}) {
     if (d.count == 0) continue;
     std::fprintf(stderr,
-                 "sluice replay: the %s model diverged: its score is nan from event %s (row "
-                 "%lld) on, %lld predictions in all; try a smaller learning rate or L2 penalty\n",
-                 name, d.first_event_id.c_str(), static_cast<long long>(d.first_row),
-                 static_cast<long long>(d.count));
+                 "sluice replay: the %s model scored nan for %lld event%s (the first: %s, row "
+                 "%lld): a scaler that has learned nothing yet (River gives nan too) or a model "
+                 "that diverged (try a smaller learning rate or L2 penalty)\n",
+                 name, static_cast<long long>(d.count), d.count == 1 ? "" : "s",
+                 d.first_event_id.c_str(), static_cast<long long>(d.first_row));
   }
 }
 

@@ -1,8 +1,10 @@
 #include "learners/logistic_regression.h"
 
 #include <cmath>
+#include <limits>
 #include <vector>
 
+#include "learners/min_max_scaler.h"
 #include "learners/scaled_learner.h"
 #include "learners/standard_scaler.h"
 #include "tests/support/streams.h"
@@ -138,6 +140,22 @@ TEST(LogisticRegression, LoadRefusesOtherHyperparameters) {
   EXPECT_THAT(b->Load(a->Save()), StatusIs(absl::StatusCode::kFailedPrecondition));
   auto c = Make({}, 3);
   EXPECT_THAT(c->Load(a->Save()), StatusIs(absl::StatusCode::kFailedPrecondition));
+}
+
+// River 0.26.1 walks x's keys, multiplying even by unknown weights (0.0): a NaN value (what a
+// fresh MinMaxScaler makes of every feature) makes the score NaN, while a missing feature
+// (core::kMissing) is skipped. Found by the differential test against River (issue #6).
+TEST(LogisticRegression, ANanValueMakesTheScoreNanButAMissingFeatureIsSkipped) {
+  auto model = Make({}, 2);
+  const double value_nan = -std::numeric_limits<double>::quiet_NaN();
+  EXPECT_FALSE(core::IsMissing(value_nan));
+  EXPECT_TRUE(std::isnan(model->ScoreOne(std::vector<double>{value_nan, 1.0})));
+  EXPECT_EQ(model->ScoreOne(std::vector<double>{core::kMissing, 1.0}), 0.5);
+  auto scaled = ScaledLearner::Create(MinMaxScaler::Create(2).value(), Make({}, 2)).value();
+  EXPECT_TRUE(std::isnan(scaled->ScoreOne(std::vector<double>{3.0, 4.0})));  // Nothing learned.
+  EXPECT_TRUE(core::IsMissing(0.0 * core::kMissing + 1.0));  // Missing stays missing.
+  scaled->LearnOne(std::vector<double>{3.0, 4.0}, true);
+  EXPECT_FALSE(std::isnan(scaled->ScoreOne(std::vector<double>{3.0, 4.0})));
 }
 
 }  // namespace
