@@ -1,14 +1,22 @@
 // registry/registry.cc
 #include "registry/registry.h"
 
+#include <signal.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include <cerrno>
+#include <cstdio>
 #include <cstdlib>
+#include <iterator>
+#include <map>
 #include <utility>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "core/flat_json.h"
@@ -63,11 +71,87 @@ CREATE TABLE alias_history (
 CREATE INDEX alias_history_by_alias ON alias_history (model, alias, changed_wall_ms);
 )sql";
 
+// The writer lease of each model that a run is snapshotting (see Registry's class comment).
+constexpr const char* kSchemaV2 = R"sql(
+CREATE TABLE writers (
+  model TEXT PRIMARY KEY,
+  pid INTEGER NOT NULL,
+  process TEXT NOT NULL,  -- ProcessIdentity() of the holder.
+  acquired_wall_ms INTEGER NOT NULL
+);
+)sql";
+
+// kMigrations[i] takes the schema from version i to i + 1.
+constexpr const char* kMigrations[] = {kSchemaV1, kSchemaV2};
+static_assert(std::size(kMigrations) == kSchemaVersion);
+
 constexpr const char* kVersionColumns =
     "model, version, parent, created_wall_ms, created_event_time, trigger, code_version, config, "
     "lineage, metrics, state_sha256, state_format, state_bytes";
 
 std::string Message(sqlite3* db) { return sqlite3_errmsg(db); }
+
+// `status` with `context` (which names the file) in front of its message.
+absl::Status Annotate(const absl::Status& status, absl::string_view context) {
+  if (status.ok()) return status;
+  return absl::Status(status.code(), absl::StrCat(context, ": ", status.message()));
+}
+
+template <typename T>
+absl::StatusOr<T> Annotate(absl::StatusOr<T> result, absl::string_view context) {
+  if (result.ok()) return result;
+  return Annotate(result.status(), context);
+}
+
+std::string Time(int64_t unix_ms) {
+  return absl::FormatTime("%Y-%m-%d %H:%M:%S UTC", absl::FromUnixMillis(unix_ms),
+                          absl::UTCTimeZone());
+}
+
+// A small file such as /proc/self/stat, whole; nullopt if it cannot be read.
+std::optional<std::string> ReadSmallFile(const std::string& path) {
+  FILE* f = std::fopen(path.c_str(), "rb");
+  if (f == nullptr) return std::nullopt;
+  std::string out;
+  char buffer[1024];
+  size_t n = 0;
+  while ((n = std::fread(buffer, 1, sizeof buffer, f)) > 0) out.append(buffer, n);
+  std::fclose(f);
+  return out;
+}
+
+// Who process `pid` is: "<boot id>/<start time in clock ticks since boot>", so that neither a
+// later process that got the same pid nor a process of an earlier boot matches. "" if it has
+// exited (a zombie); nullopt if /proc cannot tell (no such process, no /proc, or /proc hides
+// other users' processes).
+std::optional<std::string> ProcessIdentity(int64_t pid) {
+  static const std::string* const boot_id = new std::string(
+      absl::StripAsciiWhitespace(ReadSmallFile("/proc/sys/kernel/random/boot_id").value_or("")));
+  const std::optional<std::string> stat = ReadSmallFile(absl::StrCat("/proc/", pid, "/stat"));
+  if (!stat.has_value()) return std::nullopt;
+  // "pid (comm) state ppid ...": comm may hold spaces and parentheses, so split after the last
+  // ')'. Then the state (field 3 of proc(5)) comes first and the start time (field 22) 20th.
+  const size_t paren = stat->rfind(')');
+  if (paren == std::string::npos) return std::nullopt;
+  const std::vector<absl::string_view> fields =
+      absl::StrSplit(absl::string_view(*stat).substr(paren + 1), ' ', absl::SkipEmpty());
+  if (fields.size() < 20) return std::nullopt;
+  if (fields[0] == "Z" || fields[0] == "X") return std::string();
+  return absl::StrCat(*boot_id, "/", fields[19]);
+}
+
+// Whether the process that took a lease as (pid, identity) still runs.
+bool HolderAlive(int64_t pid, absl::string_view identity) {
+  if (pid <= 0) return false;
+  if (const std::optional<std::string> now = ProcessIdentity(pid); now.has_value()) {
+    return !now->empty() && (identity.empty() || *now == identity);
+  }
+  // /proc cannot tell: ask the kernel whether the pid exists (EPERM: it does, another user's).
+  return kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM;
+}
+
+int64_t SelfPid() { return static_cast<int64_t>(getpid()); }
+std::string SelfIdentity() { return ProcessIdentity(SelfPid()).value_or(""); }
 
 // Maps an SQLite failure to the most specific status code.
 absl::Status SqliteError(sqlite3* db, int rc, absl::string_view what) {
@@ -260,6 +344,31 @@ absl::StatusOr<int64_t> NextVersion(sqlite3* db, absl::string_view model) {
   return next.Int(0);
 }
 
+// A row of table `writers`.
+struct Lease {
+  int64_t pid = 0;
+  std::string process;  // ProcessIdentity() of the holder when it took the lease.
+  int64_t acquired_wall_ms = 0;
+};
+
+// The writer lease of `model`, if any (live or stale).
+absl::StatusOr<std::optional<Lease>> ReadLease(sqlite3* db, absl::string_view model) {
+  SLUICE_ASSIGN_OR_RETURN(
+      Statement s,
+      Statement::Prepare(db, "SELECT pid, process, acquired_wall_ms FROM writers WHERE model = ?"));
+  s.Bind(1, model);
+  SLUICE_ASSIGN_OR_RETURN(const bool row, s.Step("read writer lease"));
+  if (!row) return std::nullopt;
+  return Lease{s.Int(0), s.Text(1), s.Int(2)};
+}
+
+absl::Status HeldByAnotherRun(absl::string_view model, const std::string& path,
+                              const Lease& lease) {
+  return absl::FailedPreconditionError(absl::StrCat(
+      "model \"", model, "\" in ", path, " is being written by another run (process ", lease.pid,
+      ", since ", Time(lease.acquired_wall_ms), "); one run at a time may write a model"));
+}
+
 }  // namespace
 
 Registry::Registry(sqlite3* db, std::string path, const core::Clock& clock)
@@ -324,19 +433,7 @@ absl::Status Registry::Migrate(bool read_only) {
     if (read_only) {
       return absl::InvalidArgumentError(absl::StrCat(path_, " is not a sluice registry (empty)"));
     }
-    // Another process may be creating it right now: take the write lock (waiting up to the
-    // busy timeout), then look again.
-    SLUICE_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(db_));
-    SLUICE_ASSIGN_OR_RETURN(const int64_t tables_now,
-                            QueryInt(db_, "SELECT count(*) FROM sqlite_schema"));
-    if (tables_now == 0) {
-      SLUICE_RETURN_IF_ERROR(Exec(db_, kSchemaV1, "create schema"));
-      const std::string pragmas = absl::StrCat("PRAGMA application_id = ", kApplicationId,
-                                               "; PRAGMA user_version = ", kSchemaVersion);
-      SLUICE_RETURN_IF_ERROR(Exec(db_, pragmas.c_str(), "mark registry"));
-    }
-    SLUICE_RETURN_IF_ERROR(txn.Commit());
-    return EnableWal();
+    return Upgrade();
   }
   if (application_id != kApplicationId) {
     return absl::InvalidArgumentError(
@@ -348,8 +445,34 @@ absl::Status Registry::Migrate(bool read_only) {
         absl::StrCat(path_, ": registry schema ", schema, " was written by a newer sluice; this ",
                      "build reads schema ", kSchemaVersion, " and older"));
   }
-  // Schema 1 is the first; later versions add their migrations here, one step at a time.
-  return absl::OkStatus();
+  // Reading needs nothing that a later schema added, so a read-only handle leaves an older file
+  // as it is (it could not change it anyway).
+  if (schema == kSchemaVersion || read_only) return absl::OkStatus();
+  return Upgrade();
+}
+
+absl::Status Registry::Upgrade() {
+  const std::string what = absl::StrCat(path_, ": create or upgrade the registry schema");
+  // Another process may be creating or upgrading the file right now: take the write lock
+  // (waiting up to the busy timeout), then look again.
+  absl::StatusOr<Transaction> txn = Transaction::Begin(db_);
+  if (!txn.ok()) return Annotate(txn.status(), what);
+  absl::StatusOr<int64_t> tables = QueryInt(db_, "SELECT count(*) FROM sqlite_schema");
+  if (!tables.ok()) return Annotate(tables.status(), what);
+  absl::StatusOr<int64_t> schema = QueryInt(db_, "PRAGMA user_version");
+  if (!schema.ok()) return Annotate(schema.status(), what);
+  const bool created = *tables == 0;
+  if (created) *schema = 0;
+  if (*schema >= kSchemaVersion) return absl::OkStatus();  // The other process did it.
+  for (int64_t step = *schema; step < kSchemaVersion; ++step) {
+    SLUICE_RETURN_IF_ERROR(
+        Annotate(Exec(db_, kMigrations[step], absl::StrCat("schema step ", step + 1)), what));
+  }
+  const std::string pragmas = absl::StrCat("PRAGMA application_id = ", kApplicationId,
+                                           "; PRAGMA user_version = ", kSchemaVersion);
+  SLUICE_RETURN_IF_ERROR(Annotate(Exec(db_, pragmas.c_str(), "mark registry"), what));
+  SLUICE_RETURN_IF_ERROR(Annotate(txn->Commit(), what));
+  return created ? EnableWal() : absl::OkStatus();
 }
 
 absl::Status Registry::EnableWal() {
@@ -371,6 +494,7 @@ absl::StatusOr<int64_t> Registry::Put(const NewVersion& v) {
   };
   absl::StatusOr<Transaction> txn = Transaction::Begin(db_);
   if (!txn.ok()) return annotate(txn.status());
+  if (absl::Status s = CheckNoOtherWriter(v.model); !s.ok()) return annotate(s);
   absl::StatusOr<int64_t> next = NextVersion(db_, v.model);
   if (!next.ok()) return annotate(next.status());
   Version row;
@@ -597,6 +721,7 @@ absl::StatusOr<std::vector<std::tuple<std::string, int64_t, int64_t>>> Registry:
   std::vector<std::tuple<std::string, int64_t, int64_t>> mapping;
   SLUICE_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(db_));
   for (const Version& v : versions) {
+    SLUICE_RETURN_IF_ERROR(CheckNoOtherWriter(v.model));
     SLUICE_ASSIGN_OR_RETURN(const int64_t number, NextVersion(db_, v.model));
     Version copy = v;
     copy.version = number;
@@ -611,6 +736,44 @@ absl::StatusOr<std::vector<std::tuple<std::string, int64_t, int64_t>>> Registry:
   }
   SLUICE_RETURN_IF_ERROR(txn.Commit());
   return mapping;
+}
+
+absl::Status Registry::AcquireWriter(absl::string_view model) {
+  const std::string what = absl::StrCat(path_, ": take the writer lease of model \"", model, "\"");
+  SLUICE_ASSIGN_OR_RETURN(Transaction txn, Annotate(Transaction::Begin(db_), what));
+  SLUICE_ASSIGN_OR_RETURN(const std::optional<Lease> lease, Annotate(ReadLease(db_, model), what));
+  // This process included: a second writer in one process would mix versions all the same.
+  if (lease.has_value() && HolderAlive(lease->pid, lease->process)) {
+    return HeldByAnotherRun(model, path_, *lease);
+  }
+  // Free, or held by a process that is gone (its run crashed or was killed): take it.
+  SLUICE_ASSIGN_OR_RETURN(
+      Statement take,
+      Statement::Prepare(db_,
+                         "INSERT OR REPLACE INTO writers (model, pid, process, acquired_wall_ms) "
+                         "VALUES (?, ?, ?, ?)"));
+  take.Bind(1, model).Bind(2, SelfPid()).Bind(3, SelfIdentity());
+  take.Bind(4, absl::ToUnixMillis(clock_.Now()));
+  SLUICE_RETURN_IF_ERROR(Annotate(take.Run("take writer lease"), what));
+  return Annotate(txn.Commit(), what);
+}
+
+absl::Status Registry::ReleaseWriter(absl::string_view model) {
+  SLUICE_ASSIGN_OR_RETURN(
+      Statement drop,
+      Statement::Prepare(db_, "DELETE FROM writers WHERE model = ? AND pid = ? AND process = ?"));
+  drop.Bind(1, model).Bind(2, SelfPid()).Bind(3, SelfIdentity());
+  return Annotate(drop.Run("release writer lease"),
+                  absl::StrCat(path_, ": release the writer lease of model \"", model, "\""));
+}
+
+absl::Status Registry::CheckNoOtherWriter(absl::string_view model) const {
+  SLUICE_ASSIGN_OR_RETURN(const std::optional<Lease> lease, ReadLease(db_, model));
+  if (!lease.has_value() || (lease->pid == SelfPid() && lease->process == SelfIdentity())) {
+    return absl::OkStatus();
+  }
+  if (HolderAlive(lease->pid, lease->process)) return HeldByAnotherRun(model, path_, *lease);
+  return absl::OkStatus();
 }
 
 absl::StatusOr<int64_t> Registry::Gc(absl::string_view model, int64_t keep) {

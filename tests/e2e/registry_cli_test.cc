@@ -11,7 +11,10 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
+#include "core/clock.h"
 #include "core/random.h"
+#include "registry/registry.h"
 #include "tests/support/cli.h"
 #include "tests/support/raw_sql.h"
 #include "tests/support/test_util.h"
@@ -240,6 +243,37 @@ TEST_F(RegistryCliTest, TwoProcessesShareOneRegistry) {
         RunSluice("registry --registry " + registry_ + " --model-name " + model + " list");
     EXPECT_THAT(r.out, HasSubstr("14 versions of")) << model;  // start + 12 + end.
   }
+}
+
+// Issue: two runs of one model at once interleaved their versions; one failed with "UNIQUE
+// constraint failed" after its predictions had named the other's versions. This process holds
+// the model's writer lease, as a running replay does: a second replay of that model is refused
+// before it writes anything, while other models go on.
+TEST_F(RegistryCliTest, ASecondRunOfTheSameModelIsRefusedBeforeItStarts) {
+  auto holder = registry::Registry::Open(registry_, core::Clock::Real()).value();
+  ASSERT_TRUE(holder->AcquireWriter("default").ok());
+  const std::string p = dir_.File("p.csv");
+  CliResult r = Replay("--snapshot-every-events 1000 --predictions " + p);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr(absl::StrCat("model \"default\" in ", registry_,
+                                            " is being written by another run (process ", getpid(),
+                                            ", since ")));
+  r = RunSluice("registry --registry " + registry_ + " list");
+  EXPECT_THAT(r.out, HasSubstr("0 versions of \"default\""));
+  r = Replay("--snapshot-every-events 1000 --model-name other");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+
+  ASSERT_TRUE(holder->ReleaseWriter("default").ok());
+  r = Replay("--serving frozen --snapshot-every-events 1000 --predictions " + p);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const CsvTable predictions = ReadCsv(p);
+  EXPECT_EQ(predictions.rows[0].back(), "1");
+  EXPECT_EQ(predictions.rows[1000].back(), "2");
+  EXPECT_EQ(predictions.rows[5999].back(), "6");  // 7 is taken after the last event.
+  const auto versions = holder->List("default").value();
+  ASSERT_EQ(versions.size(), 8u);  // start + 6 + end.
+  for (size_t i = 1; i < versions.size(); ++i)
+    EXPECT_EQ(versions[i].parent, versions[i - 1].version);
 }
 
 }  // namespace

@@ -1,9 +1,13 @@
 #include "registry/registry.h"
 
+#include <signal.h>
 #include <sqlite3.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "core/sha256.h"
 #include "tests/support/cli.h"
 #include "tests/support/fake_clock.h"
@@ -236,6 +240,114 @@ TEST_F(RegistryTest, ReadOnlyRegistryRefusesWrites) {
   auto registry = OpenOrDie({.read_only = true});
   EXPECT_THAT(registry->Put(Sample("y")), StatusIs(absl::StatusCode::kPermissionDenied));
   EXPECT_OK(registry->Get("default", 1).status());
+}
+
+// Issue: two concurrent runs of one model numbered their versions from the same latest one and
+// collided. Now the model's writer lease admits one run at a time, in this process too.
+TEST_F(RegistryTest, AModelHasOneWriterAtATime) {
+  auto a = OpenOrDie();
+  auto b = OpenOrDie();
+  ASSERT_OK(a->AcquireWriter("default"));
+  EXPECT_THAT(b->AcquireWriter("default"),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr(absl::StrCat("model \"default\" in ", path_,
+                                              " is being written by another run (process ",
+                                              getpid(), ", since 1970-01-01 00:00:00 UTC)"))));
+  ASSERT_OK(b->AcquireWriter("other"));  // Other models are free.
+  ASSERT_OK(a->ReleaseWriter("default"));
+  ASSERT_OK(a->ReleaseWriter("default"));  // Releasing what is not held is fine.
+  ASSERT_OK(b->AcquireWriter("default"));
+  ASSERT_OK_AND_ASSIGN(const int64_t v, b->Put(Sample("x")));
+  EXPECT_EQ(v, 1);
+}
+
+// A child process holds the lease, as a run in another process would. While it lives, this
+// process may neither take the lease nor add versions of that model; once it is killed (-9,
+// and not yet reaped) the lease is stale and is taken over, as `--resume` needs.
+TEST_F(RegistryTest, ALeaseHeldByAnotherProcessBlocksUntilThatProcessDies) {
+  OpenOrDie();  // Created before the fork, so that the child only opens it.
+  int ready[2], hold[2];
+  ASSERT_EQ(pipe(ready), 0);
+  ASSERT_EQ(pipe(hold), 0);
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    auto registry = Registry::Open(path_, clock_);
+    const char ok = registry.ok() && (*registry)->AcquireWriter("default").ok() ? '1' : '0';
+    if (write(ready[1], &ok, 1) != 1) _exit(1);
+    char unused;
+    if (read(hold[0], &unused, 1) < 0) _exit(1);  // Until killed.
+    _exit(0);
+  }
+  char ok = 0;
+  ASSERT_EQ(read(ready[0], &ok, 1), 1);
+  ASSERT_EQ(ok, '1');
+  const std::string held_by = absl::StrCat("being written by another run (process ", child);
+  {
+    auto registry = OpenOrDie();
+    EXPECT_THAT(registry->AcquireWriter("default"),
+                StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr(held_by)));
+    EXPECT_THAT(registry->Put(Sample("x")),
+                StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr(held_by)));
+    TempDir elsewhere;
+    auto source = Registry::Open(elsewhere.File("source.db"), clock_).value();
+    ASSERT_OK(source->Put(Sample("x")).status());
+    EXPECT_THAT(registry->Import(elsewhere.File("source.db")),
+                StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr(held_by)));
+    NewVersion other = Sample("y");
+    other.model = "other";
+    ASSERT_OK_AND_ASSIGN(const int64_t v, registry->Put(other));
+    EXPECT_EQ(v, 1);
+  }
+  ASSERT_EQ(kill(child, SIGKILL), 0);
+  siginfo_t info;
+  ASSERT_EQ(waitid(P_PID, child, &info, WEXITED | WNOWAIT), 0);  // A zombie now.
+  {
+    auto registry = OpenOrDie();
+    ASSERT_OK(registry->AcquireWriter("default"));
+    ASSERT_OK_AND_ASSIGN(const int64_t v, registry->Put(Sample("x")));
+    EXPECT_EQ(v, 1);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  for (const int fd : {ready[0], ready[1], hold[0], hold[1]}) close(fd);
+}
+
+// A lease recorded with this process's pid but another process identity was taken by an
+// earlier process that had the same pid (or ran before a reboot): it is stale.
+TEST_F(RegistryTest, ALeaseOfAReusedPidIsStale) {
+  OpenOrDie();
+  RawSql(path_, absl::StrCat("INSERT INTO writers VALUES ('default', ", getpid(),
+                             ", 'an-earlier-boot/12345', 0)"));
+  auto registry = OpenOrDie();
+  ASSERT_OK(registry->Put(Sample("x")).status());
+  ASSERT_OK(registry->AcquireWriter("default"));
+  EXPECT_THAT(OpenOrDie()->AcquireWriter("default"),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+}
+
+// Schema 1 had no writer leases: a writable open adds the table, a read-only one reads the file
+// as it is.
+TEST_F(RegistryTest, ASchemaOneFileIsUpgradedWhenOpenedForWriting) {
+  OpenOrDie()->Put(Sample("old")).IgnoreError();
+  RawSql(path_, "DROP TABLE writers; PRAGMA user_version = 1");
+  {
+    auto reader = OpenOrDie({.read_only = true});
+    ASSERT_OK_AND_ASSIGN(const Version v, reader->Get("default", 1));
+    EXPECT_EQ(v.state, "old");
+  }
+  auto registry = OpenOrDie();
+  ASSERT_OK(registry->AcquireWriter("default"));
+  ASSERT_OK_AND_ASSIGN(const int64_t v, registry->Put(Sample("new")));
+  EXPECT_EQ(v, 2);
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* stmt = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &stmt, nullptr), SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(stmt), SQLITE_ROW);
+  EXPECT_EQ(sqlite3_column_int(stmt, 0), kSchemaVersion);
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
 }
 
 }  // namespace
