@@ -709,6 +709,14 @@ absl::Status Registry::Export(absl::string_view model, int64_t version,
 
 absl::StatusOr<std::vector<std::tuple<std::string, int64_t, int64_t>>> Registry::Import(
     const std::string& path) {
+  const std::string what = absl::StrCat(path_, ": import ", path);
+  // Reading the registry's own file while writing to it would copy every version once more.
+  struct stat ours, theirs;
+  if (path == path_ || (stat(path_.c_str(), &ours) == 0 && stat(path.c_str(), &theirs) == 0 &&
+                        ours.st_dev == theirs.st_dev && ours.st_ino == theirs.st_ino)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, ": it is this registry's own file; refusing to import it into itself"));
+  }
   Options read;
   read.read_only = true;
   SLUICE_ASSIGN_OR_RETURN(std::unique_ptr<Registry> in, Open(path, clock_, read));
@@ -718,23 +726,39 @@ absl::StatusOr<std::vector<std::tuple<std::string, int64_t, int64_t>>> Registry:
     SLUICE_ASSIGN_OR_RETURN(Version v, in->Get(listed_version.model, listed_version.version));
     versions.push_back(std::move(v));
   }
-  std::vector<std::tuple<std::string, int64_t, int64_t>> mapping;
-  SLUICE_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(db_));
+  SLUICE_ASSIGN_OR_RETURN(Transaction txn, Annotate(Transaction::Begin(db_), what));
+  // Number every version first, so that each parent that is imported too can be renumbered.
+  std::map<std::string, int64_t> next;                        // Model: its next free number.
+  std::map<std::pair<std::string, int64_t>, int64_t> number;  // (model, old): new.
   for (const Version& v : versions) {
-    SLUICE_RETURN_IF_ERROR(CheckNoOtherWriter(v.model));
-    SLUICE_ASSIGN_OR_RETURN(const int64_t number, NextVersion(db_, v.model));
+    auto it = next.find(v.model);
+    if (it == next.end()) {
+      SLUICE_RETURN_IF_ERROR(Annotate(CheckNoOtherWriter(v.model), what));
+      SLUICE_ASSIGN_OR_RETURN(const int64_t first, Annotate(NextVersion(db_, v.model), what));
+      it = next.emplace(v.model, first).first;
+    }
+    number[{v.model, v.version}] = it->second++;
+  }
+  std::vector<std::tuple<std::string, int64_t, int64_t>> mapping;
+  for (const Version& v : versions) {
     Version copy = v;
-    copy.version = number;
+    copy.version = number.at({v.model, v.version});
     copy.parent.reset();
+    if (v.parent.has_value()) {
+      // A parent that was not in the file (an export holds one version) has no number here.
+      if (const auto parent = number.find({v.model, *v.parent}); parent != number.end()) {
+        copy.parent = parent->second;
+      }
+    }
     copy.checkpoint.clear();
     // The lineage keeps where the version came from.
     copy.lineage_json =
         absl::StrCat("{\"imported_from\": {\"file\": ", core::JsonQuote(path),
                      ", \"version\": ", v.version, "}, \"original\": ", v.lineage_json, "}");
-    SLUICE_RETURN_IF_ERROR(InsertVersion(db_, copy));
-    mapping.emplace_back(v.model, v.version, number);
+    SLUICE_RETURN_IF_ERROR(Annotate(InsertVersion(db_, copy), what));
+    mapping.emplace_back(v.model, v.version, copy.version);
   }
-  SLUICE_RETURN_IF_ERROR(txn.Commit());
+  SLUICE_RETURN_IF_ERROR(Annotate(txn.Commit(), what));
   return mapping;
 }
 

@@ -141,8 +141,11 @@ class Registry {
   // exists.
   absl::Status Export(absl::string_view model, int64_t version, const std::string& path) const;
   // Copies every version of the registry at `path` into this one, as new versions of the same
-  // model names; returns (model, old number, new number) per version. Blobs are verified first.
-  // FailedPrecondition if another live process holds the writer lease of one of the models.
+  // model names numbered on from each model's latest, in one transaction; parents that were
+  // copied too point to their new numbers, others are dropped. Returns (model, old number, new
+  // number) per version. Blobs are verified first. InvalidArgument if `path` is this registry's
+  // own file; FailedPrecondition if another live process holds the writer lease of one of the
+  // models.
   absl::StatusOr<std::vector<std::tuple<std::string, int64_t, int64_t>>> Import(
       const std::string& path);
   // Deletes all but the newest `keep` versions of `model`, sparing aliased ones. Returns how

@@ -276,5 +276,24 @@ TEST_F(RegistryCliTest, ASecondRunOfTheSameModelIsRefusedBeforeItStarts) {
     EXPECT_EQ(versions[i].parent, versions[i - 1].version);
 }
 
+// Issue: `registry import` of a registry into itself doubled it; imported chains lost their
+// parents.
+TEST_F(RegistryCliTest, ImportRefusesItsOwnFileAndKeepsParents) {
+  ASSERT_EQ(Replay("--snapshot-every-events 2000").exit_code, 0);  // Versions 1..5.
+  const std::string reg = "registry --registry " + registry_ + " ";
+  CliResult r = RunSluice(reg + "import " + registry_);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr(registry_ + ": import " + registry_ +
+                               ": it is this registry's own file; refusing to import it into "
+                               "itself"));
+  EXPECT_THAT(RunSluice(reg + "list").out, HasSubstr("5 versions of \"default\""));
+  const std::string other = dir_.File("other.db");
+  r = RunSluice("registry --registry " + other + " import " + registry_);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = RunSluice("registry --registry " + other + " --json list");
+  EXPECT_THAT(r.out, HasSubstr("\"version\": 1, \"parent\": null"));
+  EXPECT_THAT(r.out, HasSubstr("\"version\": 5, \"parent\": 4"));
+}
+
 }  // namespace
 }  // namespace sluice::testing

@@ -5,7 +5,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <string>
+#include <tuple>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "core/sha256.h"
@@ -166,6 +169,71 @@ TEST_F(RegistryTest, ExportAndImportMoveOneVersionWithItsMetadata) {
   EXPECT_EQ(imported.config_json, R"({"hst": {"trees": 10}})");
   EXPECT_THAT(imported.lineage_json, HasSubstr("imported_from"));
   EXPECT_THAT(imported.lineage_json, HasSubstr(R"({"input": "x.csv"})"));
+}
+
+// Issue: importing a registry into itself doubled it.
+TEST_F(RegistryTest, ImportingARegistryIntoItselfIsRefused) {
+  auto registry = OpenOrDie();
+  ASSERT_OK(registry->Put(Sample("first")).status());
+  ASSERT_OK(registry->Put(Sample("second", 1)).status());
+  EXPECT_THAT(registry->Import(path_),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr(absl::StrCat(path_, ": import ", path_,
+                                              ": it is this registry's own file"))));
+  // Another name for the same file: a hard link, and a path with a detour.
+  const std::string link = dir_.File("link.db");
+  ASSERT_EQ(::link(path_.c_str(), link.c_str()), 0);
+  EXPECT_THAT(registry->Import(link), StatusIs(absl::StatusCode::kInvalidArgument,
+                                               HasSubstr("refusing to import it into itself")));
+  EXPECT_THAT(registry->Import(dir_.File("../") +
+                               std::filesystem::path(path_).parent_path().filename().string() +
+                               "/registry.db"),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  ASSERT_OK_AND_ASSIGN(const auto listed, registry->List(""));
+  EXPECT_EQ(listed.size(), 2u);
+}
+
+// Issue: imported chains lost their parent links. Parents that come along are renumbered with
+// their children; a parent left behind is dropped.
+TEST_F(RegistryTest, ImportKeepsParentLinksInTheNewNumbers) {
+  {
+    auto source = OpenOrDie();
+    ASSERT_OK(source->Put(Sample("a1")).status());
+    ASSERT_OK(source->Put(Sample("a2", 1)).status());
+    ASSERT_OK(source->Put(Sample("a3", 2)).status());
+    ASSERT_OK(source->Put(Sample("a4")).status());  // A second run: no parent.
+    NewVersion other = Sample("o1");
+    other.model = "other";
+    ASSERT_OK(source->Put(other).status());
+    other.state = "o2";
+    other.parent = 1;
+    ASSERT_OK(source->Put(other).status());
+    ASSERT_OK(source->Export("default", 3, dir_.File("v3.db")));
+  }
+  TempDir elsewhere;
+  auto target = Registry::Open(elsewhere.File("target.db"), clock_).value();
+  ASSERT_OK(target->Put(Sample("t1")).status());
+  ASSERT_OK(target->Put(Sample("t2", 1)).status());
+  ASSERT_OK_AND_ASSIGN(const auto mapping, target->Import(path_));
+  using Row = std::tuple<std::string, int64_t, int64_t>;
+  EXPECT_THAT(mapping, ::testing::ElementsAre(Row{"default", 1, 3}, Row{"default", 2, 4},
+                                              Row{"default", 3, 5}, Row{"default", 4, 6},
+                                              Row{"other", 1, 1}, Row{"other", 2, 2}));
+  ASSERT_OK_AND_ASSIGN(const auto listed, target->List(""));
+  std::vector<std::tuple<std::string, int64_t, std::optional<int64_t>>> parents;
+  for (const Version& v : listed) parents.emplace_back(v.model, v.version, v.parent);
+  using Parent = std::tuple<std::string, int64_t, std::optional<int64_t>>;
+  EXPECT_THAT(parents,
+              ::testing::ElementsAre(Parent{"default", 1, std::nullopt}, Parent{"default", 2, 1},
+                                     Parent{"default", 3, std::nullopt}, Parent{"default", 4, 3},
+                                     Parent{"default", 5, 4}, Parent{"default", 6, std::nullopt},
+                                     Parent{"other", 1, std::nullopt}, Parent{"other", 2, 1}));
+  // An export holds one version: its parent stayed behind.
+  ASSERT_OK_AND_ASSIGN(const auto single, target->Import(dir_.File("v3.db")));
+  ASSERT_EQ(single.size(), 1u);
+  ASSERT_OK_AND_ASSIGN(const Version v7, target->Get("default", 7));
+  EXPECT_EQ(v7.parent, std::nullopt);
+  EXPECT_EQ(v7.state, "a3");
 }
 
 TEST_F(RegistryTest, GcKeepsTheNewestAndTheAliased) {
