@@ -1,6 +1,8 @@
 // tools/registry_command.cc. `sluice registry ...`: look at and manage model versions.
 #include <cstdio>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/numbers.h"
@@ -39,7 +41,15 @@ std::string Optional(const std::optional<int64_t>& v) {
   return v.has_value() ? absl::StrCat(*v) : std::string("null");
 }
 
-std::string VersionJson(const registry::Version& v) {
+// `aliases`: the names pointing at `v`, or nullopt to leave the key out.
+std::string VersionJson(const registry::Version& v,
+                        const std::optional<std::vector<std::string>>& aliases = std::nullopt) {
+  std::string aliases_json;
+  if (aliases.has_value()) {
+    std::vector<std::string> quoted;
+    for (const std::string& alias : *aliases) quoted.push_back(core::JsonQuote(alias));
+    aliases_json = absl::StrCat(", \"aliases\": [", absl::StrJoin(quoted, ", "), "]");
+  }
   return absl::StrCat(
       "{\"model\": ", core::JsonQuote(v.model), ", \"version\": ", v.version,
       ", \"parent\": ", Optional(v.parent), ", \"created_wall_ms\": ", v.created_wall_ms,
@@ -49,7 +59,18 @@ std::string VersionJson(const registry::Version& v) {
       ", \"code_version\": ", core::JsonQuote(v.code_version), ", \"config\": ", v.config_json,
       ", \"lineage\": ", v.lineage_json, ", \"metrics\": ", v.metrics_json,
       ", \"state_sha256\": ", core::JsonQuote(v.state_sha256),
-      ", \"state_format\": ", v.state_format, ", \"state_bytes\": ", v.state_bytes, "}");
+      ", \"state_format\": ", v.state_format, ", \"state_bytes\": ", v.state_bytes, aliases_json,
+      "}");
+}
+
+// The names in `aliases` (sorted by name) that point at `version`.
+std::vector<std::string> AliasesOf(const std::vector<std::pair<std::string, int64_t>>& aliases,
+                                   int64_t version) {
+  std::vector<std::string> names;
+  for (const auto& [alias, target] : aliases) {
+    if (target == version) names.push_back(alias);
+  }
+  return names;
 }
 
 // The keys whose values differ between two JSON texts: flat objects compare key by key; the
@@ -83,18 +104,17 @@ absl::StatusOr<int> Run(registry::Registry& reg, const std::string& model, bool 
     SLUICE_ASSIGN_OR_RETURN(const auto aliases, reg.Aliases(model));
     if (json) {
       std::string out = "[";
-      for (const auto& v : versions)
-        absl::StrAppend(&out, out.size() > 1 ? ",\n " : "", VersionJson(v));
+      for (const auto& v : versions) {
+        absl::StrAppend(&out, out.size() > 1 ? ",\n " : "",
+                        VersionJson(v, AliasesOf(aliases, v.version)));
+      }
       std::printf("%s]\n", out.c_str());
       return 0;
     }
     std::printf("%-8s %-7s %-20s %-22s %-12s %10s  %s\n", "version", "parent", "created (UTC)",
                 "trigger", "code", "bytes", "aliases");
     for (const auto& v : versions) {
-      std::vector<std::string> names;
-      for (const auto& [alias, target] : aliases) {
-        if (target == v.version) names.push_back(alias);
-      }
+      const std::vector<std::string> names = AliasesOf(aliases, v.version);
       std::printf("%-8lld %-7s %-20s %-22s %-12s %10lld  %s\n", static_cast<long long>(v.version),
                   v.parent.has_value() ? absl::StrCat(*v.parent).c_str() : "-",
                   Time(v.created_wall_ms).c_str(), v.trigger.substr(0, 22).c_str(),

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "core/clock.h"
 #include "core/random.h"
 #include "registry/registry.h"
@@ -293,6 +294,23 @@ TEST_F(RegistryCliTest, ImportRefusesItsOwnFileAndKeepsParents) {
   r = RunSluice("registry --registry " + other + " --json list");
   EXPECT_THAT(r.out, HasSubstr("\"version\": 1, \"parent\": null"));
   EXPECT_THAT(r.out, HasSubstr("\"version\": 5, \"parent\": 4"));
+}
+
+// Issue: `registry list --json` left out the aliases that the table shows.
+TEST_F(RegistryCliTest, ListJsonHasTheAliases) {
+  ASSERT_EQ(Replay("--snapshot-every-events 3000").exit_code, 0);  // Versions 1..4.
+  const std::string reg = "registry --registry " + registry_ + " ";
+  ASSERT_EQ(RunSluice(reg + "alias champion 2").exit_code, 0);
+  ASSERT_EQ(RunSluice(reg + "alias challenger 2").exit_code, 0);
+  ASSERT_EQ(RunSluice(reg + "alias previous 3").exit_code, 0);
+  const CliResult r = RunSluice(reg + "--json list");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::vector<std::string> lines = absl::StrSplit(r.out, '\n', absl::SkipEmpty());
+  ASSERT_EQ(lines.size(), 4u) << r.out;
+  EXPECT_THAT(lines[0], ::testing::EndsWith("\"aliases\": []},"));
+  EXPECT_THAT(lines[1], ::testing::EndsWith("\"aliases\": [\"challenger\", \"champion\"]},"));
+  EXPECT_THAT(lines[2], ::testing::EndsWith("\"aliases\": [\"previous\"]},"));
+  EXPECT_THAT(lines[3], ::testing::EndsWith("\"aliases\": []}]"));
 }
 
 }  // namespace
