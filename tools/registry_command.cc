@@ -1,4 +1,5 @@
 // tools/registry_command.cc. `sluice registry ...`: look at and manage model versions.
+#include <algorithm>
 #include <cstdio>
 #include <optional>
 #include <string>
@@ -111,15 +112,20 @@ absl::StatusOr<int> Run(registry::Registry& reg, const std::string& model, bool 
       std::printf("%s]\n", out.c_str());
       return 0;
     }
-    std::printf("%-8s %-7s %-20s %-22s %-12s %10s  %s\n", "version", "parent", "created (UTC)",
-                "trigger", "code", "bytes", "aliases");
+    // Columns as wide as their longest value: a trigger or a code version is never cut.
+    int trigger_width = 7, code_width = 4;
     for (const auto& v : versions) {
-      const std::vector<std::string> names = AliasesOf(aliases, v.version);
-      std::printf("%-8lld %-7s %-20s %-22s %-12s %10lld  %s\n", static_cast<long long>(v.version),
+      trigger_width = std::max(trigger_width, static_cast<int>(v.trigger.size()));
+      code_width = std::max(code_width, static_cast<int>(v.code_version.size()));
+    }
+    std::printf("%-8s %-7s %-20s %-*s %-*s %10s  %s\n", "version", "parent", "created (UTC)",
+                trigger_width, "trigger", code_width, "code", "bytes", "aliases");
+    for (const auto& v : versions) {
+      std::printf("%-8lld %-7s %-20s %-*s %-*s %10lld  %s\n", static_cast<long long>(v.version),
                   v.parent.has_value() ? absl::StrCat(*v.parent).c_str() : "-",
-                  Time(v.created_wall_ms).c_str(), v.trigger.substr(0, 22).c_str(),
-                  v.code_version.substr(0, 12).c_str(), static_cast<long long>(v.state_bytes),
-                  absl::StrJoin(names, ",").c_str());
+                  Time(v.created_wall_ms).c_str(), trigger_width, v.trigger.c_str(), code_width,
+                  v.code_version.c_str(), static_cast<long long>(v.state_bytes),
+                  absl::StrJoin(AliasesOf(aliases, v.version), ",").c_str());
     }
     std::printf("%zu versions of \"%s\" in %s\n", versions.size(), model.c_str(),
                 reg.path().c_str());

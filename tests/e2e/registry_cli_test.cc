@@ -313,5 +313,25 @@ TEST_F(RegistryCliTest, ListJsonHasTheAliases) {
   EXPECT_THAT(lines[3], ::testing::EndsWith("\"aliases\": []}]"));
 }
 
+// Issue: the trigger column of `registry list` was cut ("every 4 s of event tim").
+TEST_F(RegistryCliTest, ListShowsTriggersWhole) {
+  ASSERT_EQ(Replay("--snapshot-every-seconds 4 --snapshot-every-events 2500").exit_code, 0);
+  const CliResult r = RunSluice("registry --registry " + registry_ + " list");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::vector<std::string> lines = absl::StrSplit(r.out, '\n', absl::SkipEmpty());
+  ASSERT_GE(lines.size(), 4u) << r.out;
+  // Every row's code version starts under the header's "code": the columns line up.
+  const size_t code = lines[0].find("code");
+  ASSERT_NE(code, std::string::npos);
+  int whole = 0;
+  for (size_t i = 1; i + 1 < lines.size(); ++i) {
+    EXPECT_EQ(lines[i][code - 1], ' ') << lines[i];
+    EXPECT_NE(lines[i][code], ' ') << lines[i];
+    if (lines[i].find("every 4 s of event time ") != std::string::npos) ++whole;
+  }
+  EXPECT_GT(whole, 0) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("every 2500 events "));
+}
+
 }  // namespace
 }  // namespace sluice::testing
