@@ -379,10 +379,16 @@ Registry::~Registry() { sqlite3_close_v2(db_); }
 absl::StatusOr<std::unique_ptr<Registry>> Registry::Open(const std::string& path,
                                                          const core::Clock& clock,
                                                          const Options& options) {
+  const bool create = options.create_if_missing && !options.read_only;
+  if (!create && path != ":memory:") {
+    struct stat st;
+    if (stat(path.c_str(), &st) != 0 && errno == ENOENT) {
+      return absl::NotFoundError(absl::StrCat(path, ": no such registry file"));
+    }
+  }
   sqlite3* db = nullptr;
-  const int flags =
-      (options.read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
-      SQLITE_OPEN_NOMUTEX;
+  const int flags = (options.read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE) |
+                    (create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_NOMUTEX;
   const int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
   if (rc != SQLITE_OK) {
     const absl::Status status = SqliteError(db, rc, absl::StrCat(path, ": cannot open registry"));

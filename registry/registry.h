@@ -79,13 +79,15 @@ struct AliasChange {
 class Registry {
  public:
   struct Options {
-    int busy_timeout_ms = 5000;  // How long a write waits for another writer.
-    bool read_only = false;      // Open without the right to write (and without creating).
-    int64_t max_page_count = 0;  // If > 0, caps the file size (tests simulate a full disk).
+    int busy_timeout_ms = 5000;     // How long a write waits for another writer.
+    bool read_only = false;         // Open without the right to write (and without creating).
+    bool create_if_missing = true;  // false: a missing file is NotFound, and is not created.
+    int64_t max_page_count = 0;     // If > 0, caps the file size (tests simulate a full disk).
   };
 
-  // Opens or creates the registry at `path` (":memory:" in tests) and migrates its schema
-  // (unless read-only: this build reads every older schema as it is).
+  // Opens the registry at `path` (":memory:" in tests), creating it if absent (unless read-only
+  // or !create_if_missing), and migrates its schema (unless read-only: this build reads every
+  // older schema as it is). NotFound, naming the file, if it is absent and not to be created;
   // InvalidArgument if the file is not a sluice registry; FailedPrecondition if a newer sluice
   // wrote it; Unavailable if it cannot be opened. `clock` must outlive the registry.
   static absl::StatusOr<std::unique_ptr<Registry>> Open(const std::string& path,

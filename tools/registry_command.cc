@@ -1,4 +1,6 @@
 // tools/registry_command.cc. `sluice registry ...`: look at and manage model versions.
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <optional>
@@ -271,12 +273,26 @@ int RegistryCommand(int argc, char** argv) {
     std::fprintf(stderr, "sluice registry: %s\n%s", e.what(), kUsage);
     return 2;
   }
-  const bool writes = args[0] == "import" || args[0] == "alias" || args[0] == "gc";
+  const std::string& command = args[0];
   registry::Registry::Options options;
-  options.read_only = !writes;
+  options.read_only = command != "import" && command != "alias" && command != "gc";
+  // Only import may start a new registry file; the others need one that exists.
+  options.create_if_missing = command == "import";
+  struct stat st;
+  const bool existed = stat(path.c_str(), &st) == 0;
   absl::StatusOr<std::unique_ptr<registry::Registry>> reg =
       registry::Registry::Open(path, core::Clock::Real(), options);
   absl::StatusOr<int> code = reg.ok() ? Run(**reg, model, json, args, keep) : reg.status();
+  if (!code.ok() && !existed && reg.ok()) {
+    // The failed import created the file: leave nothing behind, if it is still empty.
+    const absl::StatusOr<std::vector<registry::Version>> versions = (*reg)->List("");
+    reg->reset();
+    if (versions.ok() && versions->empty()) {
+      for (const char* suffix : {"", "-wal", "-shm"}) {
+        std::remove(absl::StrCat(path, suffix).c_str());
+      }
+    }
+  }
   if (!code.ok()) {
     std::fprintf(stderr, "sluice registry: %s\n", std::string(code.status().message()).c_str());
     return 1;

@@ -333,5 +333,40 @@ TEST_F(RegistryCliTest, ListShowsTriggersWhole) {
   EXPECT_THAT(r.out, HasSubstr("every 2500 events "));
 }
 
+// Issue: `registry list` of a missing file did not name it; a failed `registry alias` on a
+// missing path left an empty registry behind. Only import may create a registry file, and a
+// failed import leaves none.
+TEST_F(RegistryCliTest, CommandsOnAMissingFileNameItAndCreateNothing) {
+  const std::string missing = dir_.File("missing.db");
+  const std::string reg = "registry --registry " + missing + " ";
+  const std::vector<std::string> commands = {"list",
+                                             "show 1",
+                                             "diff 1 2",
+                                             "history champion",
+                                             "alias champion 1",
+                                             "gc --keep 1",
+                                             "export 1 " + dir_.File("out.db")};
+  for (const std::string& command : commands) {
+    const CliResult r = RunSluice(reg + command);
+    EXPECT_EQ(r.exit_code, 1) << command;
+    EXPECT_EQ(r.err, "sluice registry: " + missing + ": no such registry file\n") << command;
+    struct stat st;
+    EXPECT_NE(stat(missing.c_str(), &st), 0) << command;
+    EXPECT_NE(stat(dir_.File("out.db").c_str(), &st), 0) << command;
+  }
+  WriteFile(dir_.File("text.db"), "hello, this is not a registry at all................");
+  CliResult r = RunSluice(reg + "import " + dir_.File("text.db"));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr(dir_.File("text.db") + " is not a sluice registry"));
+  struct stat st;
+  for (const char* suffix : {"", "-wal", "-shm"}) {
+    EXPECT_NE(stat((missing + suffix).c_str(), &st), 0) << suffix;
+  }
+  r = RunSluice(reg + "import " + dir_.File("absent.db"));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr(dir_.File("absent.db") + ": no such registry file"));
+  EXPECT_NE(stat(missing.c_str(), &st), 0);
+}
+
 }  // namespace
 }  // namespace sluice::testing

@@ -257,9 +257,19 @@ TEST_F(RegistryTest, FilesThatAreNotRegistriesAreRefused) {
   RawSql(dir_.File("other.db"), "CREATE TABLE t (x)");
   EXPECT_THAT(Registry::Open(dir_.File("other.db"), clock_),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("is not a sluice registry")));
-  Registry::Options read_only;
-  read_only.read_only = true;
-  EXPECT_FALSE(Registry::Open(dir_.File("missing.db"), clock_, read_only).ok());
+}
+
+// Issue: commands that must not create a registry got an unclear error, or created one.
+TEST_F(RegistryTest, AMissingFileIsNotFoundNamingItUnlessItMayBeCreated) {
+  const std::string missing = dir_.File("missing.db");
+  EXPECT_THAT(Registry::Open(missing, clock_, {.read_only = true}),
+              StatusIs(absl::StatusCode::kNotFound, missing + ": no such registry file"));
+  EXPECT_THAT(Registry::Open(missing, clock_, {.create_if_missing = false}),
+              StatusIs(absl::StatusCode::kNotFound, missing + ": no such registry file"));
+  EXPECT_FALSE(std::filesystem::exists(missing));
+  ASSERT_OK(Registry::Open(missing, clock_).status());
+  EXPECT_TRUE(std::filesystem::exists(missing));
+  EXPECT_OK(Registry::Open(missing, clock_, {.create_if_missing = false}).status());
 }
 
 TEST_F(RegistryTest, NewerSchemaIsRefused) {
