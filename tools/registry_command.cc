@@ -36,6 +36,56 @@ constexpr const char* kUsage =
     "  gc --keep N          delete all but the newest N versions (aliased ones stay)\n"
     "V is a number, an alias or \"latest\".\n";
 
+// A command and the arguments it takes, as the usage names them.
+struct CommandSpec {
+  absl::string_view name;
+  std::vector<absl::string_view> args;
+};
+
+const std::vector<CommandSpec>& Commands() {
+  static const auto* const commands =
+      new std::vector<CommandSpec>{{"list", {}},           {"show", {"V"}},
+                                   {"diff", {"V1", "V2"}}, {"export", {"V", "FILE"}},
+                                   {"import", {"FILE"}},   {"alias", {"NAME", "V"}},
+                                   {"history", {"NAME"}},  {"gc", {}}};
+  return *commands;
+}
+
+// What is wrong with the command line, or nullopt: wrong arguments exit 2 before the registry
+// is opened, so that they neither touch nor create a file.
+std::optional<std::string> UsageError(const std::vector<std::string>& args,
+                                      const std::string& model, std::optional<int64_t> keep) {
+  if (args.empty()) return "no command given";
+  if (model.empty()) return "--model-name must not be empty";
+  const std::string& command = args[0];
+  const CommandSpec* spec = nullptr;
+  for (const CommandSpec& candidate : Commands()) {
+    if (candidate.name == command) spec = &candidate;
+  }
+  if (spec == nullptr) return absl::StrCat("unknown registry command \"", command, "\"");
+  const size_t given = args.size() - 1;
+  if (given != spec->args.size()) {
+    const size_t n = spec->args.size();
+    return absl::StrCat("\"", command, "\" takes ", n == 0 ? "no" : absl::StrCat(n),
+                        n == 1 ? " argument" : " arguments",
+                        n == 0 ? "" : absl::StrCat(" (", absl::StrJoin(spec->args, " "), ")"),
+                        ", not ", given,
+                        given > n ? absl::StrCat(": extra \"", args[n + 1], "\"") : "");
+  }
+  if (command == "gc") {
+    if (!keep.has_value()) return "gc needs --keep N (N >= 1)";
+    if (*keep < 1) return absl::StrCat("gc --keep must be at least 1, not ", *keep);
+  } else if (keep.has_value()) {
+    return absl::StrCat("--keep applies to gc only, not to \"", command, "\"");
+  }
+  int64_t number = 0;
+  if (command == "alias" &&
+      (args[1].empty() || args[1] == "latest" || absl::SimpleAtoi(args[1], &number))) {
+    return absl::StrCat("alias name \"", args[1], "\" is reserved or a number; choose a name");
+  }
+  return std::nullopt;
+}
+
 std::string Time(int64_t unix_ms) {
   return absl::FormatTime("%Y-%m-%d %H:%M:%S", absl::FromUnixMillis(unix_ms), absl::UTCTimeZone());
 }
@@ -93,16 +143,8 @@ void DiffSection(const char* name, const std::string& a, const std::string& b,
 
 absl::StatusOr<int> Run(registry::Registry& reg, const std::string& model, bool json,
                         const std::vector<std::string>& args, int64_t keep) {
-  const std::string& command = args[0];
-  const auto need = [&](size_t n) -> absl::Status {
-    if (args.size() != n + 1) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("\"", command, "\" takes ", n, " argument", n == 1 ? "" : "s"));
-    }
-    return absl::OkStatus();
-  };
+  const std::string& command = args[0];  // UsageError() checked the arguments.
   if (command == "list") {
-    SLUICE_RETURN_IF_ERROR(need(0));
     SLUICE_ASSIGN_OR_RETURN(const auto versions, reg.List(model));
     SLUICE_ASSIGN_OR_RETURN(const auto aliases, reg.Aliases(model));
     if (json) {
@@ -134,7 +176,6 @@ absl::StatusOr<int> Run(registry::Registry& reg, const std::string& model, bool 
     return 0;
   }
   if (command == "show") {
-    SLUICE_RETURN_IF_ERROR(need(1));
     SLUICE_ASSIGN_OR_RETURN(const int64_t number, reg.Resolve(model, args[1]));
     SLUICE_ASSIGN_OR_RETURN(const registry::Version v, reg.Get(model, number));
     if (json) {
@@ -156,7 +197,6 @@ absl::StatusOr<int> Run(registry::Registry& reg, const std::string& model, bool 
     return 0;
   }
   if (command == "diff") {
-    SLUICE_RETURN_IF_ERROR(need(2));
     SLUICE_ASSIGN_OR_RETURN(const int64_t n1, reg.Resolve(model, args[1]));
     SLUICE_ASSIGN_OR_RETURN(const int64_t n2, reg.Resolve(model, args[2]));
     SLUICE_ASSIGN_OR_RETURN(const registry::Version a, reg.Get(model, n1));
@@ -188,7 +228,6 @@ absl::StatusOr<int> Run(registry::Registry& reg, const std::string& model, bool 
     return 0;
   }
   if (command == "export") {
-    SLUICE_RETURN_IF_ERROR(need(2));
     SLUICE_ASSIGN_OR_RETURN(const int64_t number, reg.Resolve(model, args[1]));
     SLUICE_RETURN_IF_ERROR(reg.Export(model, number, args[2]));
     std::printf("exported version %lld of \"%s\" to %s\n", static_cast<long long>(number),
@@ -196,7 +235,6 @@ absl::StatusOr<int> Run(registry::Registry& reg, const std::string& model, bool 
     return 0;
   }
   if (command == "import") {
-    SLUICE_RETURN_IF_ERROR(need(1));
     SLUICE_ASSIGN_OR_RETURN(const auto mapping, reg.Import(args[1]));
     for (const auto& [name, from, to] : mapping) {
       std::printf("imported \"%s\" version %lld as version %lld\n", name.c_str(),
@@ -205,14 +243,12 @@ absl::StatusOr<int> Run(registry::Registry& reg, const std::string& model, bool 
     return 0;
   }
   if (command == "alias") {
-    SLUICE_RETURN_IF_ERROR(need(2));
     SLUICE_ASSIGN_OR_RETURN(const int64_t number, reg.Resolve(model, args[2]));
     SLUICE_RETURN_IF_ERROR(reg.SetAlias(model, args[1], number));
     std::printf("%s -> version %lld\n", args[1].c_str(), static_cast<long long>(number));
     return 0;
   }
   if (command == "history") {
-    SLUICE_RETURN_IF_ERROR(need(1));
     SLUICE_ASSIGN_OR_RETURN(const auto changes, reg.AliasHistory(model, args[1]));
     if (json) {
       std::string out = "[";
@@ -231,13 +267,12 @@ absl::StatusOr<int> Run(registry::Registry& reg, const std::string& model, bool 
     return 0;
   }
   if (command == "gc") {
-    SLUICE_RETURN_IF_ERROR(need(0));
     SLUICE_ASSIGN_OR_RETURN(const int64_t deleted, reg.Gc(model, keep));
     std::printf("deleted %lld versions of \"%s\"\n", static_cast<long long>(deleted),
                 model.c_str());
     return 0;
   }
-  return absl::InvalidArgumentError(absl::StrCat("unknown registry command \"", command, "\""));
+  return absl::InternalError(absl::StrCat("registry command \"", command, "\" is not handled"));
 }
 
 }  // namespace
@@ -247,11 +282,10 @@ int RegistryCommand(int argc, char** argv) {
   spec.add_options()("registry", "Registry file", cxxopts::value<std::string>())(
       "model-name", "Model name", cxxopts::value<std::string>()->default_value("default"))(
       "json", "Machine-readable output")("keep", "With gc: versions to keep",
-                                         cxxopts::value<int64_t>()->default_value("0"))(
-      "h,help", "Show this help");
+                                         cxxopts::value<std::string>())("h,help", "Show this help");
   std::string path, model;
   bool json = false;
-  int64_t keep = 0;
+  std::optional<int64_t> keep;
   std::vector<std::string> args;
   try {
     const cxxopts::ParseResult flags = spec.parse(argc, argv);
@@ -259,16 +293,25 @@ int RegistryCommand(int argc, char** argv) {
       std::fputs(kUsage, stdout);
       return 0;
     }
-    if (flags.count("registry") == 0)
+    if (flags.count("registry") == 0 || flags["registry"].as<std::string>().empty()) {
       throw cxxopts::exceptions::exception("--registry FILE is required");
+    }
     path = flags["registry"].as<std::string>();
     model = flags["model-name"].as<std::string>();
     json = flags.count("json") != 0;
-    keep = flags["keep"].as<int64_t>();
+    if (flags.count("keep") != 0) {
+      const std::string text = flags["keep"].as<std::string>();
+      int64_t n = 0;
+      if (!absl::SimpleAtoi(text, &n)) {
+        throw cxxopts::exceptions::exception(
+            absl::StrCat("--keep takes a whole number, not \"", text, "\""));
+      }
+      keep = n;
+    }
     args = flags.unmatched();
-    if (args.empty()) throw cxxopts::exceptions::exception("no command given");
-    if (args[0] == "gc" && keep < 1)
-      throw cxxopts::exceptions::exception("gc needs --keep N (N >= 1)");
+    if (const std::optional<std::string> error = UsageError(args, model, keep)) {
+      throw cxxopts::exceptions::exception(*error);
+    }
   } catch (const cxxopts::exceptions::exception& e) {
     std::fprintf(stderr, "sluice registry: %s\n%s", e.what(), kUsage);
     return 2;
@@ -282,7 +325,8 @@ int RegistryCommand(int argc, char** argv) {
   const bool existed = stat(path.c_str(), &st) == 0;
   absl::StatusOr<std::unique_ptr<registry::Registry>> reg =
       registry::Registry::Open(path, core::Clock::Real(), options);
-  absl::StatusOr<int> code = reg.ok() ? Run(**reg, model, json, args, keep) : reg.status();
+  absl::StatusOr<int> code =
+      reg.ok() ? Run(**reg, model, json, args, keep.value_or(0)) : reg.status();
   if (!code.ok() && !existed && reg.ok()) {
     // The failed import created the file: leave nothing behind, if it is still empty.
     const absl::StatusOr<std::vector<registry::Version>> versions = (*reg)->List("");

@@ -226,8 +226,8 @@ TEST_F(RegistryCliTest, UnknownVersionsAliasesAndFilesFailClearly) {
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_THAT(r.err, HasSubstr("is not a sluice registry"));
   r = RunSluice(reg + "frobnicate");
-  EXPECT_EQ(r.exit_code, 1);
-  EXPECT_THAT(r.err, HasSubstr("unknown registry command"));
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("unknown registry command \"frobnicate\""));
 }
 
 TEST_F(RegistryCliTest, TwoProcessesShareOneRegistry) {
@@ -366,6 +366,53 @@ TEST_F(RegistryCliTest, CommandsOnAMissingFileNameItAndCreateNothing) {
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_THAT(r.err, HasSubstr(dir_.File("absent.db") + ": no such registry file"));
   EXPECT_NE(stat(missing.c_str(), &st), 0);
+}
+
+// Issue: wrong arguments exited 1 like run-time failures, and some were not caught at all.
+// Every usage error exits 2, names the problem, and opens no file (so creates none).
+TEST_F(RegistryCliTest, WrongArgumentsExitTwoNamingTheProblem) {
+  const std::string missing = dir_.File("missing.db");
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"", "no command given"},
+      {"frobnicate", "unknown registry command \"frobnicate\""},
+      {"list extra", "\"list\" takes no arguments, not 1: extra \"extra\""},
+      {"show", "\"show\" takes 1 argument (V), not 0"},
+      {"show 1 2", "\"show\" takes 1 argument (V), not 2: extra \"2\""},
+      {"diff 1", "\"diff\" takes 2 arguments (V1 V2), not 1"},
+      {"diff 1 2 3", "\"diff\" takes 2 arguments (V1 V2), not 3: extra \"3\""},
+      {"export 1", "\"export\" takes 2 arguments (V FILE), not 1"},
+      {"import", "\"import\" takes 1 argument (FILE), not 0"},
+      {"import a.db b.db", "\"import\" takes 1 argument (FILE), not 2: extra \"b.db\""},
+      {"alias champion", "\"alias\" takes 2 arguments (NAME V), not 1"},
+      {"alias 12 1", "alias name \"12\" is reserved or a number; choose a name"},
+      {"alias latest 1", "alias name \"latest\" is reserved or a number; choose a name"},
+      {"history", "\"history\" takes 1 argument (NAME), not 0"},
+      {"gc", "gc needs --keep N (N >= 1)"},
+      {"gc --keep 0", "gc --keep must be at least 1, not 0"},
+      {"gc --keep many", "--keep takes a whole number, not \"many\""},
+      {"gc --keep 1 extra", "\"gc\" takes no arguments, not 1: extra \"extra\""},
+      {"list --keep 3", "--keep applies to gc only, not to \"list\""},
+      {"--model-name= list", "--model-name must not be empty"},
+  };
+  for (const auto& [args, message] : cases) {
+    const CliResult r = RunSluice("registry --registry " + missing + " " + args);
+    EXPECT_EQ(r.exit_code, 2) << args;
+    EXPECT_THAT(r.err, ::testing::StartsWith("sluice registry: " + message + "\n")) << args;
+  }
+  CliResult r = RunSluice("registry list");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("--registry FILE is required"));
+  struct stat st;
+  EXPECT_NE(stat(missing.c_str(), &st), 0);
+
+  // Run-time failures exit 1.
+  ASSERT_EQ(Replay("").exit_code, 0);
+  const std::string reg = "registry --registry " + registry_ + " ";
+  for (const std::string args : {"show 99", "diff 1 99", "history champion", "alias champion 99",
+                                 "export 99 x.db", "import absent.db"}) {
+    r = RunSluice(reg + args);
+    EXPECT_EQ(r.exit_code, 1) << args;
+  }
 }
 
 }  // namespace
