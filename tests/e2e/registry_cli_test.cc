@@ -415,5 +415,25 @@ TEST_F(RegistryCliTest, WrongArgumentsExitTwoNamingTheProblem) {
   }
 }
 
+// Issue: "1 versions". Counts agree with their nouns.
+TEST_F(RegistryCliTest, CountsAreSingularForOne) {
+  ASSERT_EQ(Replay("--snapshot-every-events 3000").exit_code, 0);  // Versions 1..4.
+  const std::string reg = "registry --registry " + registry_ + " ";
+  const std::string exported = dir_.File("v1.db");
+  ASSERT_EQ(RunSluice(reg + "export 1 " + exported).exit_code, 0);
+  CliResult r = RunSluice("registry --registry " + exported + " list");
+  EXPECT_THAT(r.out, HasSubstr("\n1 version of \"default\" in " + exported + "\n"));
+  r = RunSluice(reg + "diff 2 2");
+  EXPECT_THAT(r.out, HasSubstr("version 2 -> 2: 0 differences\n"));
+  r = RunSluice(reg + "diff 3 4");  // Both after the last event: only the trigger differs.
+  EXPECT_EQ(r.out, "version 3 -> 4: 1 difference\n  trigger: every 3000 events -> end of stream\n");
+  r = RunSluice(reg + "gc --keep 3");
+  EXPECT_EQ(r.out, "deleted 1 version of \"default\" in " + registry_ + "\n");
+  r = RunSluice(reg + "gc --keep 2");
+  EXPECT_EQ(r.out, "deleted 1 version of \"default\" in " + registry_ + "\n");
+  r = RunSluice(reg + "list");
+  EXPECT_THAT(r.out, HasSubstr("\n2 versions of \"default\""));
+}
+
 }  // namespace
 }  // namespace sluice::testing
