@@ -93,7 +93,7 @@ std::optional<std::string> Snapshotter::Due(int64_t events, double event_time) {
   if (s.every_events > 0 && events % s.every_events == 0) {
     if (std::isfinite(event_time)) last_event_time_ = event_time;
     last_wall_ = wall_.Now();
-    return absl::StrCat("every ", s.every_events, " events");
+    return absl::StrCat("every ", s.every_events, s.every_events == 1 ? " event" : " events");
   }
   if (s.every_event_seconds > 0 && std::isfinite(event_time)) {
     if (!last_event_time_.has_value()) last_event_time_ = event_time;

@@ -40,6 +40,15 @@ TEST(Snapshotter, EventCountAndEventTimeRulesFire) {
   EXPECT_EQ(snapshotter->Due(7, 20.0), std::nullopt);
 }
 
+TEST(Snapshotter, TriggerOfEveryEventIsSingular) {
+  TempDir dir;
+  FakeClock clock;
+  Snapshotter::Options options = OptionsFor(dir.File("r.db"));
+  options.schedule.every_events = 1;
+  ASSERT_OK_AND_ASSIGN(auto snapshotter, Snapshotter::Start(options, clock));
+  EXPECT_EQ(snapshotter->Due(1, 0.0), "every 1 event");
+}
+
 TEST(Snapshotter, WallClockRuleFires) {
   TempDir dir;
   FakeClock clock;
