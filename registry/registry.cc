@@ -1,6 +1,7 @@
 // registry/registry.cc
 #include "registry/registry.h"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
@@ -9,6 +10,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <iterator>
 #include <map>
 #include <utility>
@@ -148,6 +150,13 @@ bool HolderAlive(int64_t pid, absl::string_view identity) {
   }
   // /proc cannot tell: ask the kernel whether the pid exists (EPERM: it does, another user's).
   return kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM;
+}
+
+// Removes a registry file that this process created, with SQLite's side files.
+void RemoveRegistryFile(const std::string& path) {
+  for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
+    std::remove(absl::StrCat(path, suffix).c_str());
+  }
 }
 
 int64_t SelfPid() { return static_cast<int64_t>(getpid()); }
@@ -700,17 +709,42 @@ absl::StatusOr<std::vector<std::pair<std::string, int64_t>>> Registry::Aliases(
 
 absl::Status Registry::Export(absl::string_view model, int64_t version,
                               const std::string& path) const {
-  struct stat st;
-  if (stat(path.c_str(), &st) == 0) {
-    return absl::AlreadyExistsError(absl::StrCat(path, " already exists; not overwriting it"));
+  SLUICE_ASSIGN_OR_RETURN(const Version v, Get(model, version));  // Verified before any file.
+  // O_EXCL claims the path, so a file that appears meanwhile is never overwritten, and a failure
+  // below removes only what this call created. SQLite takes an empty file as a new database.
+  const int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    const int error = errno;
+    const std::string message =
+        absl::StrCat(path, ": cannot create the export file: ", std::strerror(error));
+    switch (error) {
+      case EEXIST:
+        return absl::AlreadyExistsError(absl::StrCat(path, " already exists; not overwriting it"));
+      case ENOENT:
+        return absl::NotFoundError(message);
+      case EACCES:
+      case EPERM:
+      case EROFS:
+        return absl::PermissionDeniedError(message);
+      default:
+        return absl::UnavailableError(message);
+    }
   }
-  SLUICE_ASSIGN_OR_RETURN(const Version v, Get(model, version));
-  SLUICE_ASSIGN_OR_RETURN(std::unique_ptr<Registry> out, Open(path, clock_));
-  SLUICE_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(out->db_));
-  Version exported = v;
-  exported.checkpoint.clear();  // Run state stays with the run; the model travels.
-  SLUICE_RETURN_IF_ERROR(InsertVersion(out->db_, exported));
-  return txn.Commit();
+  close(fd);
+  const absl::Status status = [&]() -> absl::Status {
+    SLUICE_ASSIGN_OR_RETURN(std::unique_ptr<Registry> out, Open(path, clock_));
+    SLUICE_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(out->db_));
+    Version exported = v;
+    exported.checkpoint.clear();  // Run state stays with the run; the model travels.
+    SLUICE_RETURN_IF_ERROR(InsertVersion(out->db_, exported));
+    return txn.Commit();
+  }();
+  if (!status.ok()) {
+    RemoveRegistryFile(path);
+    return Annotate(status, absl::StrCat("export version ", version, " of model \"", model,
+                                         "\" from ", path_, " to ", path));
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::vector<std::tuple<std::string, int64_t, int64_t>>> Registry::Import(

@@ -140,7 +140,7 @@ class Registry {
   absl::Status ReleaseWriter(absl::string_view model);
 
   // Writes a new registry file at `path` holding only this version. AlreadyExists if `path`
-  // exists.
+  // exists (it is never overwritten); on any failure no file is left at `path`.
   absl::Status Export(absl::string_view model, int64_t version, const std::string& path) const;
   // Copies every version of the registry at `path` into this one, as new versions of the same
   // model names numbered on from each model's latest, in one transaction; parents that were

@@ -2,6 +2,7 @@
 
 #include <signal.h>
 #include <sqlite3.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -169,6 +170,37 @@ TEST_F(RegistryTest, ExportAndImportMoveOneVersionWithItsMetadata) {
   EXPECT_EQ(imported.config_json, R"({"hst": {"trees": 10}})");
   EXPECT_THAT(imported.lineage_json, HasSubstr("imported_from"));
   EXPECT_THAT(imported.lineage_json, HasSubstr(R"({"input": "x.csv"})"));
+}
+
+// A failed export (here: the file size limit, as a full disk would) leaves no half-written file
+// behind, and an existing file is never touched.
+TEST_F(RegistryTest, AFailedExportLeavesNoFile) {
+  auto registry = OpenOrDie();
+  ASSERT_OK(registry->Put(Sample(std::string(1 << 20, 'x'))).status());
+  const std::string out = dir_.File("out.db");
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    signal(SIGXFSZ, SIG_IGN);  // Writes past the limit fail with EFBIG instead.
+    const rlimit limit{64 << 10, 64 << 10};
+    setrlimit(RLIMIT_FSIZE, &limit);
+    auto in_child = Registry::Open(path_, clock_, {.read_only = true});
+    if (!in_child.ok()) _exit(3);
+    const absl::Status status = (*in_child)->Export("default", 1, out);
+    if (status.ok()) _exit(1);
+    _exit(std::filesystem::exists(out) || std::filesystem::exists(out + "-wal") ? 2 : 0);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "1: export succeeded; 2: it left a file; 3: no open";
+  testing::WriteFile(out, "precious");
+  EXPECT_THAT(
+      registry->Export("default", 1, out),
+      StatusIs(absl::StatusCode::kAlreadyExists, out + " already exists; not overwriting it"));
+  EXPECT_EQ(testing::ReadFileOrDie(out), "precious");
+  EXPECT_THAT(registry->Export("default", 1, dir_.File("no/such/dir.db")),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("cannot create the export file")));
 }
 
 // Issue: importing a registry into itself doubled it.
