@@ -547,8 +547,8 @@ absl::StatusOr<Version> Registry::Get(absl::string_view model, int64_t version) 
   v.state = s.Text(13);
   v.checkpoint = s.Text(14);
   if (core::Sha256Hex(v.state) != v.state_sha256) {
-    return absl::DataLossError(absl::StrCat("version ", version, " of model \"", model,
-                                            "\": state blob does not match its SHA-256 (",
+    return absl::DataLossError(absl::StrCat("version ", version, " of model \"", model, "\" in ",
+                                            path_, ": state blob does not match its SHA-256 (",
                                             v.state_sha256, "); refusing to load it"));
   }
   return v;
@@ -631,9 +631,11 @@ absl::Status Registry::SetAlias(absl::string_view model, absl::string_view alias
   int64_t unused = 0;
   if (alias.empty() || alias == "latest" || absl::SimpleAtoi(alias, &unused)) {
     return absl::InvalidArgumentError(
-        absl::StrCat("alias \"", alias, "\" is reserved or a number; choose a name"));
+        absl::StrCat("alias name \"", alias, "\" is reserved or a number; choose a name"));
   }
-  SLUICE_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(db_));
+  const std::string what = absl::StrCat(path_, ": point alias \"", alias, "\" of model \"", model,
+                                        "\" at version ", version);
+  SLUICE_ASSIGN_OR_RETURN(Transaction txn, Annotate(Transaction::Begin(db_), what));
   SLUICE_RETURN_IF_ERROR(Resolve(model, absl::StrCat(version)).status());
   std::optional<int64_t> previous;
   if (absl::StatusOr<int64_t> old = Resolve(model, alias); old.ok()) previous = *old;
@@ -643,7 +645,7 @@ absl::Status Registry::SetAlias(absl::string_view model, absl::string_view alias
                          "INSERT INTO aliases (model, alias, version) VALUES (?, ?, ?) "
                          "ON CONFLICT (model, alias) DO UPDATE SET version = excluded.version"));
   upsert.Bind(1, model).Bind(2, alias).Bind(3, version);
-  SLUICE_RETURN_IF_ERROR(upsert.Run("set alias"));
+  SLUICE_RETURN_IF_ERROR(Annotate(upsert.Run("set alias"), what));
   SLUICE_ASSIGN_OR_RETURN(
       Statement history,
       Statement::Prepare(db_,
@@ -654,8 +656,8 @@ absl::Status Registry::SetAlias(absl::string_view model, absl::string_view alias
       .Bind(3, version)
       .Bind(4, previous)
       .Bind(5, absl::ToUnixMillis(clock_.Now()));
-  SLUICE_RETURN_IF_ERROR(history.Run("record alias change"));
-  return txn.Commit();
+  SLUICE_RETURN_IF_ERROR(Annotate(history.Run("record alias change"), what));
+  return Annotate(txn.Commit(), what);
 }
 
 absl::StatusOr<std::vector<AliasChange>> Registry::AliasHistory(absl::string_view model,
@@ -841,8 +843,11 @@ absl::Status Registry::CheckNoOtherWriter(absl::string_view model) const {
 }
 
 absl::StatusOr<int64_t> Registry::Gc(absl::string_view model, int64_t keep) {
-  if (keep < 1) return absl::InvalidArgumentError("gc: --keep must be at least 1");
-  SLUICE_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(db_));
+  const std::string what = absl::StrCat(path_, ": gc of model \"", model, "\"");
+  if (keep < 1) {
+    return absl::InvalidArgumentError(absl::StrCat(what, ": keep must be at least 1, not ", keep));
+  }
+  SLUICE_ASSIGN_OR_RETURN(Transaction txn, Annotate(Transaction::Begin(db_), what));
   SLUICE_ASSIGN_OR_RETURN(
       Statement s,
       Statement::Prepare(db_,
@@ -851,9 +856,9 @@ absl::StatusOr<int64_t> Registry::Gc(absl::string_view model, int64_t keep) {
                          "DESC LIMIT ?2) AND version NOT IN (SELECT version FROM aliases "
                          "WHERE model = ?1)"));
   s.Bind(1, model).Bind(2, keep);
-  SLUICE_RETURN_IF_ERROR(s.Run("gc"));
+  SLUICE_RETURN_IF_ERROR(Annotate(s.Run("delete versions"), what));
   const int64_t deleted = sqlite3_changes64(db_);
-  SLUICE_RETURN_IF_ERROR(txn.Commit());
+  SLUICE_RETURN_IF_ERROR(Annotate(txn.Commit(), what));
   return deleted;
 }
 

@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -346,7 +347,11 @@ int RegistryCommand(int argc, char** argv) {
     }
   }
   if (!code.ok()) {
-    std::fprintf(stderr, "sluice registry: %s\n", std::string(code.status().message()).c_str());
+    // Every message names the registry file; most already do.
+    const std::string message(code.status().message());
+    std::fprintf(stderr, "sluice registry: %s%s\n",
+                 absl::StrContains(message, path) ? "" : absl::StrCat(path, ": ").c_str(),
+                 message.c_str());
     return 1;
   }
   return *code;

@@ -174,7 +174,8 @@ TEST_F(RegistryCliTest, AFlippedByteInAStateBlobIsRefusedNamingTheVersion) {
          "BLOB) WHERE version = 2");
   CliResult r = Audit(p);
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_THAT(r.err, HasSubstr("version 2 of model \"default\": state blob does not match"));
+  EXPECT_THAT(r.err, HasSubstr("version 2 of model \"default\" in " + registry_ +
+                               ": state blob does not match"));
   r = RunSluice("registry --registry " + registry_ + " show 2");
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_THAT(r.err, HasSubstr("version 2"));

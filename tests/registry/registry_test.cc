@@ -102,7 +102,8 @@ TEST_F(RegistryTest, FlippedByteInAStateBlobIsDataLossNamingTheVersion) {
   RawSql(path_, "UPDATE versions SET state = CAST('abcdXfgh' AS BLOB) WHERE version = 2");
   auto registry = OpenOrDie();
   EXPECT_THAT(registry->Get("default", 2),
-              StatusIs(absl::StatusCode::kDataLoss, HasSubstr("version 2 of model \"default\"")));
+              StatusIs(absl::StatusCode::kDataLoss,
+                       HasSubstr("version 2 of model \"default\" in " + path_ + ": state blob")));
   EXPECT_OK(registry->Get("default", 1).status());
   EXPECT_THAT(registry->Export("default", 2, dir_.File("out.db")),
               StatusIs(absl::StatusCode::kDataLoss));
@@ -322,6 +323,28 @@ TEST_F(RegistryTest, ALockedRegistryWaitsThenFailsClearlyAndRecovers) {
   sqlite3_close(other);
   ASSERT_OK_AND_ASSIGN(const int64_t v, registry->Put(Sample("x")));
   EXPECT_EQ(v, 1);
+}
+
+// Every failure names the registry file, and what was being done to which alias or model.
+TEST_F(RegistryTest, ALockedRegistryFailsAliasAndGcNamingTheFile) {
+  auto registry = OpenOrDie({.busy_timeout_ms = 100});
+  ASSERT_OK(registry->Put(Sample("x")).status());
+  sqlite3* other = nullptr;
+  ASSERT_EQ(sqlite3_open(path_.c_str(), &other), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(other, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK);
+  EXPECT_THAT(registry->SetAlias("default", "champion", 1),
+              StatusIs(absl::StatusCode::kUnavailable,
+                       HasSubstr(path_ + ": point alias \"champion\" of model \"default\" at "
+                                         "version 1: begin transaction: database is locked")));
+  EXPECT_THAT(registry->Gc("default", 1),
+              StatusIs(absl::StatusCode::kUnavailable,
+                       HasSubstr(path_ + ": gc of model \"default\": begin transaction")));
+  EXPECT_THAT(registry->Gc("default", 0),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       path_ + ": gc of model \"default\": keep must be at least 1, not 0"));
+  ASSERT_EQ(sqlite3_exec(other, "ROLLBACK", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(other);
+  ASSERT_OK(registry->SetAlias("default", "champion", 1));
 }
 
 TEST_F(RegistryTest, TwoHandlesOnOneFileBothWrite) {
