@@ -152,10 +152,11 @@ bool HolderAlive(int64_t pid, absl::string_view identity) {
   return kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM;
 }
 
-// Removes a registry file that this process created, with SQLite's side files.
+// Removes a registry file that this process created, with SQLite's side files (most of which
+// are already gone: a failure to unlink one is no error).
 void RemoveRegistryFile(const std::string& path) {
   for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
-    std::remove(absl::StrCat(path, suffix).c_str());
+    unlink(absl::StrCat(path, suffix).c_str());
   }
 }
 

@@ -1,5 +1,6 @@
 // tools/registry_command.cc. `sluice registry ...`: look at and manage model versions.
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -337,12 +338,13 @@ int RegistryCommand(int argc, char** argv) {
   absl::StatusOr<int> code =
       reg.ok() ? Run(**reg, model, json, args, keep.value_or(0)) : reg.status();
   if (!code.ok() && !existed && reg.ok()) {
-    // The failed import created the file: leave nothing behind, if it is still empty.
+    // The failed import created the file: leave nothing behind, if it is still empty (side
+    // files that are already gone are no error).
     const absl::StatusOr<std::vector<registry::Version>> versions = (*reg)->List("");
     reg->reset();
     if (versions.ok() && versions->empty()) {
       for (const char* suffix : {"", "-wal", "-shm"}) {
-        std::remove(absl::StrCat(path, suffix).c_str());
+        unlink(absl::StrCat(path, suffix).c_str());
       }
     }
   }
