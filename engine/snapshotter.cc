@@ -48,24 +48,42 @@ absl::StatusOr<std::unique_ptr<Snapshotter>> Snapshotter::Start(const Options& o
   SLUICE_ASSIGN_OR_RETURN(
       std::unique_ptr<registry::Registry> registry,
       registry::Registry::Open(options.registry_path, wall, options.registry_options));
+  SLUICE_RETURN_IF_ERROR(registry->AcquireWriter(options.model_name));
+  // Under the lease no other run adds versions of the model, so numbering on from its latest
+  // version in memory stays collision-free.
   int64_t last = 0;
   if (absl::StatusOr<int64_t> latest = registry->Resolve(options.model_name, "latest");
       latest.ok()) {
     last = *latest;
   } else if (!absl::IsNotFound(latest.status())) {
+    // Dropping the lease may fail too; it is stale once this process ends anyway.
+    registry->ReleaseWriter(options.model_name).IgnoreError();
     return latest.status();
   }
-  return std::unique_ptr<Snapshotter>(new Snapshotter(options, wall, last));
+  return std::unique_ptr<Snapshotter>(new Snapshotter(options, wall, std::move(registry), last));
 }
 
-Snapshotter::Snapshotter(const Options& options, const core::Clock& wall, int64_t last_version)
-    : options_(options), wall_(wall), version_(last_version), last_wall_(wall.Now()) {
+Snapshotter::Snapshotter(const Options& options, const core::Clock& wall,
+                         std::unique_ptr<registry::Registry> registry, int64_t last_version)
+    : options_(options),
+      wall_(wall),
+      registry_(std::move(registry)),
+      latest_at_start_(last_version),
+      version_(last_version),
+      last_wall_(wall.Now()) {
   writer_ = std::thread([this] { Write(); });
 }
 
 Snapshotter::~Snapshotter() { Finish(); }
 
 void Snapshotter::ContinueAfter(int64_t version, double event_time) {
+  if (version != latest_at_start_) {
+    absl::MutexLock lock(&mu_);
+    refused_ =
+        absl::StrCat("the run resumes from version ", version, " of model \"", options_.model_name,
+                     "\" but ", options_.registry_path, " already has version ", latest_at_start_,
+                     " (another run wrote it since); not numbering on from both");
+  }
   version_ = version;
   if (std::isfinite(event_time)) last_event_time_ = event_time;
 }
@@ -75,7 +93,7 @@ std::optional<std::string> Snapshotter::Due(int64_t events, double event_time) {
   if (s.every_events > 0 && events % s.every_events == 0) {
     if (std::isfinite(event_time)) last_event_time_ = event_time;
     last_wall_ = wall_.Now();
-    return absl::StrCat("every ", s.every_events, " events");
+    return absl::StrCat("every ", s.every_events, s.every_events == 1 ? " event" : " events");
   }
   if (s.every_event_seconds > 0 && std::isfinite(event_time)) {
     if (!last_event_time_.has_value()) last_event_time_ = event_time;
@@ -116,11 +134,10 @@ void Snapshotter::Write() {
   // CPU the stream's two threads leave and rarely preempts them mid-event. Failure to lower it
   // is harmless.
   setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), 19);
-  // The registry belongs to this thread alone.
-  absl::StatusOr<std::unique_ptr<registry::Registry>> registry =
-      registry::Registry::Open(options_.registry_path, wall_, options_.registry_options);
+  // From here on registry_ belongs to this thread alone.
   while (true) {
     Snapshot snapshot;
+    std::string refused;
     {
       absl::MutexLock lock(&mu_);
       mu_.Await(absl::Condition(
@@ -128,9 +145,16 @@ void Snapshotter::Write() {
             return !self->queue_.empty() || self->finishing_;
           },
           this));
-      if (queue_.empty()) return;
+      if (queue_.empty()) break;
       snapshot = std::move(queue_.front());
       queue_.pop_front();
+      refused = refused_;
+    }
+    if (!refused.empty()) {
+      absl::MutexLock lock(&mu_);
+      errors_.push_back(absl::StrCat("snapshot version ", snapshot.version, " (", snapshot.trigger,
+                                     ") was not written: ", refused));
+      continue;
     }
     registry::NewVersion v;
     v.model = options_.model_name;
@@ -153,14 +177,15 @@ void Snapshotter::Write() {
         core::JsonNumber(snapshot.first_event_time.value_or(core::kMissing)),
         ", \"last_event_time\": ",
         core::JsonNumber(snapshot.last_event_time.value_or(core::kMissing)), "}");
-    absl::Status status = registry.status();
-    if (status.ok()) status = (*registry)->Put(v).status();
-    if (!status.ok()) {
+    if (absl::Status status = registry_->Put(v).status(); !status.ok()) {
       absl::MutexLock lock(&mu_);
       errors_.push_back(absl::StrCat("snapshot version ", snapshot.version, " (", snapshot.trigger,
                                      ") was not written: ", status.message()));
     }
   }
+  // If this fails, the lease stays until this process ends; then it is stale and the next run
+  // takes it over, so there is nothing more to do about it.
+  registry_->ReleaseWriter(options_.model_name).IgnoreError();
 }
 
 }  // namespace sluice::engine

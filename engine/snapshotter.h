@@ -53,6 +53,13 @@ std::string PackModels(const std::string& anomaly, const std::string& fraud);
 // DataLoss if `blob` is not a PackModels() blob.
 absl::Status UnpackModels(absl::string_view blob, std::string* anomaly, std::string* fraud);
 
+// Numbers the versions of one run of model `model_name`. A run numbers its versions itself
+// (stage 2 must name a snapshot's version in the predictions before the writer thread has
+// written it), so it must be the model's only writer: Start() takes the model's writer lease in
+// the registry (see registry::Registry) and the writer thread drops it when it has written
+// everything. A second run of the same model is refused at Start(), before its stream starts;
+// runs of other models share the file freely. The lease of a run that crashed or was killed
+// (kill -9 included) is stale once its process is gone, so `--resume` can start at once.
 class Snapshotter {
  public:
   struct Options {
@@ -65,8 +72,10 @@ class Snapshotter {
     registry::Registry::Options registry_options;  // Busy timeout; tests cap the file size.
   };
 
-  // Opens the registry (errors surface here, before the stream starts), picks the first
-  // version number and starts the writer thread. `wall` must outlive the snapshotter.
+  // Opens the registry and takes the model's writer lease (errors surface here, before the
+  // stream starts), picks the first version number and starts the writer thread.
+  // FailedPrecondition, naming the process, if another run is writing the model. `wall` must
+  // outlive the snapshotter.
   static absl::StatusOr<std::unique_ptr<Snapshotter>> Start(const Options& options,
                                                             const core::Clock& wall);
   ~Snapshotter();
@@ -76,6 +85,9 @@ class Snapshotter {
   // Stage 1 (one thread): called after each event; the trigger if a snapshot is due after it.
   std::optional<std::string> Due(int64_t events, double event_time);
   // Continue numbering after `version` and measure the schedule from `event_time` (resume).
+  // `version` must be the model's latest at Start(): if another run wrote versions after it
+  // before Start() took the lease, none of this run's snapshots is written (each one is an
+  // error of Finish()), as their numbers would collide with that run's.
   void ContinueAfter(int64_t version, double event_time);
 
   // Stage 2 (one thread): the number the next snapshot gets, and the last one taken.
@@ -83,17 +95,21 @@ class Snapshotter {
   int64_t version() const { return version_; }
   // Queues `snapshot` for the writer thread.
   void Submit(Snapshot snapshot);
-  // Waits until everything submitted was written or failed; returns one message per failure.
+  // Waits until everything submitted was written or failed and releases the writer lease;
+  // returns one message per failure.
   std::vector<std::string> Finish();
   const Options& options() const { return options_; }
 
  private:
-  Snapshotter(const Options& options, const core::Clock& wall, int64_t last_version);
+  Snapshotter(const Options& options, const core::Clock& wall,
+              std::unique_ptr<registry::Registry> registry, int64_t last_version);
   void Write();
 
   const Options options_;
   const core::Clock& wall_;
-  int64_t version_;  // Stage 2.
+  std::unique_ptr<registry::Registry> registry_;  // The writer thread's, after the constructor.
+  const int64_t latest_at_start_;  // The model's latest version when the lease was taken.
+  int64_t version_;                // Stage 2.
   // Stage 1 schedule state.
   std::optional<double> last_event_time_;
   absl::Time last_wall_;
@@ -102,6 +118,7 @@ class Snapshotter {
   std::deque<Snapshot> queue_ ABSL_GUARDED_BY(mu_);
   bool finishing_ ABSL_GUARDED_BY(mu_) = false;
   std::vector<std::string> errors_ ABSL_GUARDED_BY(mu_);
+  std::string refused_ ABSL_GUARDED_BY(mu_);  // Why no snapshot may be written (ContinueAfter).
   std::thread writer_;
 };
 

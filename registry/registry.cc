@@ -1,14 +1,24 @@
 // registry/registry.cc
 #include "registry/registry.h"
 
+#include <fcntl.h>
+#include <signal.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include <cerrno>
+#include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <iterator>
+#include <map>
 #include <utility>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "core/flat_json.h"
@@ -63,11 +73,95 @@ CREATE TABLE alias_history (
 CREATE INDEX alias_history_by_alias ON alias_history (model, alias, changed_wall_ms);
 )sql";
 
+// The writer lease of each model that a run is snapshotting (see Registry's class comment).
+constexpr const char* kSchemaV2 = R"sql(
+CREATE TABLE writers (
+  model TEXT PRIMARY KEY,
+  pid INTEGER NOT NULL,
+  process TEXT NOT NULL,  -- ProcessIdentity() of the holder.
+  acquired_wall_ms INTEGER NOT NULL
+);
+)sql";
+
+// kMigrations[i] takes the schema from version i to i + 1.
+constexpr const char* kMigrations[] = {kSchemaV1, kSchemaV2};
+static_assert(std::size(kMigrations) == kSchemaVersion);
+
 constexpr const char* kVersionColumns =
     "model, version, parent, created_wall_ms, created_event_time, trigger, code_version, config, "
     "lineage, metrics, state_sha256, state_format, state_bytes";
 
 std::string Message(sqlite3* db) { return sqlite3_errmsg(db); }
+
+// `status` with `context` (which names the file) in front of its message.
+absl::Status Annotate(const absl::Status& status, absl::string_view context) {
+  if (status.ok()) return status;
+  return absl::Status(status.code(), absl::StrCat(context, ": ", status.message()));
+}
+
+template <typename T>
+absl::StatusOr<T> Annotate(absl::StatusOr<T> result, absl::string_view context) {
+  if (result.ok()) return result;
+  return Annotate(result.status(), context);
+}
+
+std::string Time(int64_t unix_ms) {
+  return absl::FormatTime("%Y-%m-%d %H:%M:%S UTC", absl::FromUnixMillis(unix_ms),
+                          absl::UTCTimeZone());
+}
+
+// A small file such as /proc/self/stat, whole; nullopt if it cannot be read.
+std::optional<std::string> ReadSmallFile(const std::string& path) {
+  FILE* f = std::fopen(path.c_str(), "rb");
+  if (f == nullptr) return std::nullopt;
+  std::string out;
+  char buffer[1024];
+  size_t n = 0;
+  while ((n = std::fread(buffer, 1, sizeof buffer, f)) > 0) out.append(buffer, n);
+  std::fclose(f);
+  return out;
+}
+
+// Who process `pid` is: "<boot id>/<start time in clock ticks since boot>", so that neither a
+// later process that got the same pid nor a process of an earlier boot matches. "" if it has
+// exited (a zombie); nullopt if /proc cannot tell (no such process, no /proc, or /proc hides
+// other users' processes).
+std::optional<std::string> ProcessIdentity(int64_t pid) {
+  static const std::string* const boot_id = new std::string(
+      absl::StripAsciiWhitespace(ReadSmallFile("/proc/sys/kernel/random/boot_id").value_or("")));
+  const std::optional<std::string> stat = ReadSmallFile(absl::StrCat("/proc/", pid, "/stat"));
+  if (!stat.has_value()) return std::nullopt;
+  // "pid (comm) state ppid ...": comm may hold spaces and parentheses, so split after the last
+  // ')'. Then the state (field 3 of proc(5)) comes first and the start time (field 22) 20th.
+  const size_t paren = stat->rfind(')');
+  if (paren == std::string::npos) return std::nullopt;
+  const std::vector<absl::string_view> fields =
+      absl::StrSplit(absl::string_view(*stat).substr(paren + 1), ' ', absl::SkipEmpty());
+  if (fields.size() < 20) return std::nullopt;
+  if (fields[0] == "Z" || fields[0] == "X") return std::string();
+  return absl::StrCat(*boot_id, "/", fields[19]);
+}
+
+// Whether the process that took a lease as (pid, identity) still runs.
+bool HolderAlive(int64_t pid, absl::string_view identity) {
+  if (pid <= 0) return false;
+  if (const std::optional<std::string> now = ProcessIdentity(pid); now.has_value()) {
+    return !now->empty() && (identity.empty() || *now == identity);
+  }
+  // /proc cannot tell: ask the kernel whether the pid exists (EPERM: it does, another user's).
+  return kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM;
+}
+
+// Removes a registry file that this process created, with SQLite's side files (most of which
+// are already gone: a failure to unlink one is no error).
+void RemoveRegistryFile(const std::string& path) {
+  for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
+    unlink(absl::StrCat(path, suffix).c_str());
+  }
+}
+
+int64_t SelfPid() { return static_cast<int64_t>(getpid()); }
+std::string SelfIdentity() { return ProcessIdentity(SelfPid()).value_or(""); }
 
 // Maps an SQLite failure to the most specific status code.
 absl::Status SqliteError(sqlite3* db, int rc, absl::string_view what) {
@@ -260,6 +354,31 @@ absl::StatusOr<int64_t> NextVersion(sqlite3* db, absl::string_view model) {
   return next.Int(0);
 }
 
+// A row of table `writers`.
+struct Lease {
+  int64_t pid = 0;
+  std::string process;  // ProcessIdentity() of the holder when it took the lease.
+  int64_t acquired_wall_ms = 0;
+};
+
+// The writer lease of `model`, if any (live or stale).
+absl::StatusOr<std::optional<Lease>> ReadLease(sqlite3* db, absl::string_view model) {
+  SLUICE_ASSIGN_OR_RETURN(
+      Statement s,
+      Statement::Prepare(db, "SELECT pid, process, acquired_wall_ms FROM writers WHERE model = ?"));
+  s.Bind(1, model);
+  SLUICE_ASSIGN_OR_RETURN(const bool row, s.Step("read writer lease"));
+  if (!row) return std::nullopt;
+  return Lease{s.Int(0), s.Text(1), s.Int(2)};
+}
+
+absl::Status HeldByAnotherRun(absl::string_view model, const std::string& path,
+                              const Lease& lease) {
+  return absl::FailedPreconditionError(absl::StrCat(
+      "model \"", model, "\" in ", path, " is being written by another run (process ", lease.pid,
+      ", since ", Time(lease.acquired_wall_ms), "); one run at a time may write a model"));
+}
+
 }  // namespace
 
 Registry::Registry(sqlite3* db, std::string path, const core::Clock& clock)
@@ -270,10 +389,16 @@ Registry::~Registry() { sqlite3_close_v2(db_); }
 absl::StatusOr<std::unique_ptr<Registry>> Registry::Open(const std::string& path,
                                                          const core::Clock& clock,
                                                          const Options& options) {
+  const bool create = options.create_if_missing && !options.read_only;
+  if (!create && path != ":memory:") {
+    struct stat st;
+    if (stat(path.c_str(), &st) != 0 && errno == ENOENT) {
+      return absl::NotFoundError(absl::StrCat(path, ": no such registry file"));
+    }
+  }
   sqlite3* db = nullptr;
-  const int flags =
-      (options.read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
-      SQLITE_OPEN_NOMUTEX;
+  const int flags = (options.read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE) |
+                    (create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_NOMUTEX;
   const int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
   if (rc != SQLITE_OK) {
     const absl::Status status = SqliteError(db, rc, absl::StrCat(path, ": cannot open registry"));
@@ -324,19 +449,7 @@ absl::Status Registry::Migrate(bool read_only) {
     if (read_only) {
       return absl::InvalidArgumentError(absl::StrCat(path_, " is not a sluice registry (empty)"));
     }
-    // Another process may be creating it right now: take the write lock (waiting up to the
-    // busy timeout), then look again.
-    SLUICE_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(db_));
-    SLUICE_ASSIGN_OR_RETURN(const int64_t tables_now,
-                            QueryInt(db_, "SELECT count(*) FROM sqlite_schema"));
-    if (tables_now == 0) {
-      SLUICE_RETURN_IF_ERROR(Exec(db_, kSchemaV1, "create schema"));
-      const std::string pragmas = absl::StrCat("PRAGMA application_id = ", kApplicationId,
-                                               "; PRAGMA user_version = ", kSchemaVersion);
-      SLUICE_RETURN_IF_ERROR(Exec(db_, pragmas.c_str(), "mark registry"));
-    }
-    SLUICE_RETURN_IF_ERROR(txn.Commit());
-    return EnableWal();
+    return Upgrade();
   }
   if (application_id != kApplicationId) {
     return absl::InvalidArgumentError(
@@ -348,8 +461,34 @@ absl::Status Registry::Migrate(bool read_only) {
         absl::StrCat(path_, ": registry schema ", schema, " was written by a newer sluice; this ",
                      "build reads schema ", kSchemaVersion, " and older"));
   }
-  // Schema 1 is the first; later versions add their migrations here, one step at a time.
-  return absl::OkStatus();
+  // Reading needs nothing that a later schema added, so a read-only handle leaves an older file
+  // as it is (it could not change it anyway).
+  if (schema == kSchemaVersion || read_only) return absl::OkStatus();
+  return Upgrade();
+}
+
+absl::Status Registry::Upgrade() {
+  const std::string what = absl::StrCat(path_, ": create or upgrade the registry schema");
+  // Another process may be creating or upgrading the file right now: take the write lock
+  // (waiting up to the busy timeout), then look again.
+  absl::StatusOr<Transaction> txn = Transaction::Begin(db_);
+  if (!txn.ok()) return Annotate(txn.status(), what);
+  absl::StatusOr<int64_t> tables = QueryInt(db_, "SELECT count(*) FROM sqlite_schema");
+  if (!tables.ok()) return Annotate(tables.status(), what);
+  absl::StatusOr<int64_t> schema = QueryInt(db_, "PRAGMA user_version");
+  if (!schema.ok()) return Annotate(schema.status(), what);
+  const bool created = *tables == 0;
+  if (created) *schema = 0;
+  if (*schema >= kSchemaVersion) return absl::OkStatus();  // The other process did it.
+  for (int64_t step = *schema; step < kSchemaVersion; ++step) {
+    SLUICE_RETURN_IF_ERROR(
+        Annotate(Exec(db_, kMigrations[step], absl::StrCat("schema step ", step + 1)), what));
+  }
+  const std::string pragmas = absl::StrCat("PRAGMA application_id = ", kApplicationId,
+                                           "; PRAGMA user_version = ", kSchemaVersion);
+  SLUICE_RETURN_IF_ERROR(Annotate(Exec(db_, pragmas.c_str(), "mark registry"), what));
+  SLUICE_RETURN_IF_ERROR(Annotate(txn->Commit(), what));
+  return created ? EnableWal() : absl::OkStatus();
 }
 
 absl::Status Registry::EnableWal() {
@@ -371,6 +510,7 @@ absl::StatusOr<int64_t> Registry::Put(const NewVersion& v) {
   };
   absl::StatusOr<Transaction> txn = Transaction::Begin(db_);
   if (!txn.ok()) return annotate(txn.status());
+  if (absl::Status s = CheckNoOtherWriter(v.model); !s.ok()) return annotate(s);
   absl::StatusOr<int64_t> next = NextVersion(db_, v.model);
   if (!next.ok()) return annotate(next.status());
   Version row;
@@ -408,8 +548,8 @@ absl::StatusOr<Version> Registry::Get(absl::string_view model, int64_t version) 
   v.state = s.Text(13);
   v.checkpoint = s.Text(14);
   if (core::Sha256Hex(v.state) != v.state_sha256) {
-    return absl::DataLossError(absl::StrCat("version ", version, " of model \"", model,
-                                            "\": state blob does not match its SHA-256 (",
+    return absl::DataLossError(absl::StrCat("version ", version, " of model \"", model, "\" in ",
+                                            path_, ": state blob does not match its SHA-256 (",
                                             v.state_sha256, "); refusing to load it"));
   }
   return v;
@@ -492,9 +632,11 @@ absl::Status Registry::SetAlias(absl::string_view model, absl::string_view alias
   int64_t unused = 0;
   if (alias.empty() || alias == "latest" || absl::SimpleAtoi(alias, &unused)) {
     return absl::InvalidArgumentError(
-        absl::StrCat("alias \"", alias, "\" is reserved or a number; choose a name"));
+        absl::StrCat("alias name \"", alias, "\" is reserved or a number; choose a name"));
   }
-  SLUICE_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(db_));
+  const std::string what = absl::StrCat(path_, ": point alias \"", alias, "\" of model \"", model,
+                                        "\" at version ", version);
+  SLUICE_ASSIGN_OR_RETURN(Transaction txn, Annotate(Transaction::Begin(db_), what));
   SLUICE_RETURN_IF_ERROR(Resolve(model, absl::StrCat(version)).status());
   std::optional<int64_t> previous;
   if (absl::StatusOr<int64_t> old = Resolve(model, alias); old.ok()) previous = *old;
@@ -504,7 +646,7 @@ absl::Status Registry::SetAlias(absl::string_view model, absl::string_view alias
                          "INSERT INTO aliases (model, alias, version) VALUES (?, ?, ?) "
                          "ON CONFLICT (model, alias) DO UPDATE SET version = excluded.version"));
   upsert.Bind(1, model).Bind(2, alias).Bind(3, version);
-  SLUICE_RETURN_IF_ERROR(upsert.Run("set alias"));
+  SLUICE_RETURN_IF_ERROR(Annotate(upsert.Run("set alias"), what));
   SLUICE_ASSIGN_OR_RETURN(
       Statement history,
       Statement::Prepare(db_,
@@ -515,8 +657,8 @@ absl::Status Registry::SetAlias(absl::string_view model, absl::string_view alias
       .Bind(3, version)
       .Bind(4, previous)
       .Bind(5, absl::ToUnixMillis(clock_.Now()));
-  SLUICE_RETURN_IF_ERROR(history.Run("record alias change"));
-  return txn.Commit();
+  SLUICE_RETURN_IF_ERROR(Annotate(history.Run("record alias change"), what));
+  return Annotate(txn.Commit(), what);
 }
 
 absl::StatusOr<std::vector<AliasChange>> Registry::AliasHistory(absl::string_view model,
@@ -570,21 +712,54 @@ absl::StatusOr<std::vector<std::pair<std::string, int64_t>>> Registry::Aliases(
 
 absl::Status Registry::Export(absl::string_view model, int64_t version,
                               const std::string& path) const {
-  struct stat st;
-  if (stat(path.c_str(), &st) == 0) {
-    return absl::AlreadyExistsError(absl::StrCat(path, " already exists; not overwriting it"));
+  SLUICE_ASSIGN_OR_RETURN(const Version v, Get(model, version));  // Verified before any file.
+  // O_EXCL claims the path, so a file that appears meanwhile is never overwritten, and a failure
+  // below removes only what this call created. SQLite takes an empty file as a new database.
+  const int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    const int error = errno;
+    const std::string message =
+        absl::StrCat(path, ": cannot create the export file: ", std::strerror(error));
+    switch (error) {
+      case EEXIST:
+        return absl::AlreadyExistsError(absl::StrCat(path, " already exists; not overwriting it"));
+      case ENOENT:
+        return absl::NotFoundError(message);
+      case EACCES:
+      case EPERM:
+      case EROFS:
+        return absl::PermissionDeniedError(message);
+      default:
+        return absl::UnavailableError(message);
+    }
   }
-  SLUICE_ASSIGN_OR_RETURN(const Version v, Get(model, version));
-  SLUICE_ASSIGN_OR_RETURN(std::unique_ptr<Registry> out, Open(path, clock_));
-  SLUICE_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(out->db_));
-  Version exported = v;
-  exported.checkpoint.clear();  // Run state stays with the run; the model travels.
-  SLUICE_RETURN_IF_ERROR(InsertVersion(out->db_, exported));
-  return txn.Commit();
+  close(fd);
+  const absl::Status status = [&]() -> absl::Status {
+    SLUICE_ASSIGN_OR_RETURN(std::unique_ptr<Registry> out, Open(path, clock_));
+    SLUICE_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(out->db_));
+    Version exported = v;
+    exported.checkpoint.clear();  // Run state stays with the run; the model travels.
+    SLUICE_RETURN_IF_ERROR(InsertVersion(out->db_, exported));
+    return txn.Commit();
+  }();
+  if (!status.ok()) {
+    RemoveRegistryFile(path);
+    return Annotate(status, absl::StrCat("export version ", version, " of model \"", model,
+                                         "\" from ", path_, " to ", path));
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::vector<std::tuple<std::string, int64_t, int64_t>>> Registry::Import(
     const std::string& path) {
+  const std::string what = absl::StrCat(path_, ": import ", path);
+  // Reading the registry's own file while writing to it would copy every version once more.
+  struct stat ours, theirs;
+  if (path == path_ || (stat(path_.c_str(), &ours) == 0 && stat(path.c_str(), &theirs) == 0 &&
+                        ours.st_dev == theirs.st_dev && ours.st_ino == theirs.st_ino)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, ": it is this registry's own file; refusing to import it into itself"));
+  }
   Options read;
   read.read_only = true;
   SLUICE_ASSIGN_OR_RETURN(std::unique_ptr<Registry> in, Open(path, clock_, read));
@@ -594,28 +769,86 @@ absl::StatusOr<std::vector<std::tuple<std::string, int64_t, int64_t>>> Registry:
     SLUICE_ASSIGN_OR_RETURN(Version v, in->Get(listed_version.model, listed_version.version));
     versions.push_back(std::move(v));
   }
-  std::vector<std::tuple<std::string, int64_t, int64_t>> mapping;
-  SLUICE_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(db_));
+  SLUICE_ASSIGN_OR_RETURN(Transaction txn, Annotate(Transaction::Begin(db_), what));
+  // Number every version first, so that each parent that is imported too can be renumbered.
+  std::map<std::string, int64_t> next;                        // Model: its next free number.
+  std::map<std::pair<std::string, int64_t>, int64_t> number;  // (model, old): new.
   for (const Version& v : versions) {
-    SLUICE_ASSIGN_OR_RETURN(const int64_t number, NextVersion(db_, v.model));
+    auto it = next.find(v.model);
+    if (it == next.end()) {
+      SLUICE_RETURN_IF_ERROR(Annotate(CheckNoOtherWriter(v.model), what));
+      SLUICE_ASSIGN_OR_RETURN(const int64_t first, Annotate(NextVersion(db_, v.model), what));
+      it = next.emplace(v.model, first).first;
+    }
+    number[{v.model, v.version}] = it->second++;
+  }
+  std::vector<std::tuple<std::string, int64_t, int64_t>> mapping;
+  for (const Version& v : versions) {
     Version copy = v;
-    copy.version = number;
+    copy.version = number.at({v.model, v.version});
     copy.parent.reset();
+    if (v.parent.has_value()) {
+      // A parent that was not in the file (an export holds one version) has no number here.
+      if (const auto parent = number.find({v.model, *v.parent}); parent != number.end()) {
+        copy.parent = parent->second;
+      }
+    }
     copy.checkpoint.clear();
     // The lineage keeps where the version came from.
     copy.lineage_json =
         absl::StrCat("{\"imported_from\": {\"file\": ", core::JsonQuote(path),
                      ", \"version\": ", v.version, "}, \"original\": ", v.lineage_json, "}");
-    SLUICE_RETURN_IF_ERROR(InsertVersion(db_, copy));
-    mapping.emplace_back(v.model, v.version, number);
+    SLUICE_RETURN_IF_ERROR(Annotate(InsertVersion(db_, copy), what));
+    mapping.emplace_back(v.model, v.version, copy.version);
   }
-  SLUICE_RETURN_IF_ERROR(txn.Commit());
+  SLUICE_RETURN_IF_ERROR(Annotate(txn.Commit(), what));
   return mapping;
 }
 
+absl::Status Registry::AcquireWriter(absl::string_view model) {
+  const std::string what = absl::StrCat(path_, ": take the writer lease of model \"", model, "\"");
+  SLUICE_ASSIGN_OR_RETURN(Transaction txn, Annotate(Transaction::Begin(db_), what));
+  SLUICE_ASSIGN_OR_RETURN(const std::optional<Lease> lease, Annotate(ReadLease(db_, model), what));
+  // This process included: a second writer in one process would mix versions all the same.
+  if (lease.has_value() && HolderAlive(lease->pid, lease->process)) {
+    return HeldByAnotherRun(model, path_, *lease);
+  }
+  // Free, or held by a process that is gone (its run crashed or was killed): take it.
+  SLUICE_ASSIGN_OR_RETURN(
+      Statement take,
+      Statement::Prepare(db_,
+                         "INSERT OR REPLACE INTO writers (model, pid, process, acquired_wall_ms) "
+                         "VALUES (?, ?, ?, ?)"));
+  take.Bind(1, model).Bind(2, SelfPid()).Bind(3, SelfIdentity());
+  take.Bind(4, absl::ToUnixMillis(clock_.Now()));
+  SLUICE_RETURN_IF_ERROR(Annotate(take.Run("take writer lease"), what));
+  return Annotate(txn.Commit(), what);
+}
+
+absl::Status Registry::ReleaseWriter(absl::string_view model) {
+  SLUICE_ASSIGN_OR_RETURN(
+      Statement drop,
+      Statement::Prepare(db_, "DELETE FROM writers WHERE model = ? AND pid = ? AND process = ?"));
+  drop.Bind(1, model).Bind(2, SelfPid()).Bind(3, SelfIdentity());
+  return Annotate(drop.Run("release writer lease"),
+                  absl::StrCat(path_, ": release the writer lease of model \"", model, "\""));
+}
+
+absl::Status Registry::CheckNoOtherWriter(absl::string_view model) const {
+  SLUICE_ASSIGN_OR_RETURN(const std::optional<Lease> lease, ReadLease(db_, model));
+  if (!lease.has_value() || (lease->pid == SelfPid() && lease->process == SelfIdentity())) {
+    return absl::OkStatus();
+  }
+  if (HolderAlive(lease->pid, lease->process)) return HeldByAnotherRun(model, path_, *lease);
+  return absl::OkStatus();
+}
+
 absl::StatusOr<int64_t> Registry::Gc(absl::string_view model, int64_t keep) {
-  if (keep < 1) return absl::InvalidArgumentError("gc: --keep must be at least 1");
-  SLUICE_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(db_));
+  const std::string what = absl::StrCat(path_, ": gc of model \"", model, "\"");
+  if (keep < 1) {
+    return absl::InvalidArgumentError(absl::StrCat(what, ": keep must be at least 1, not ", keep));
+  }
+  SLUICE_ASSIGN_OR_RETURN(Transaction txn, Annotate(Transaction::Begin(db_), what));
   SLUICE_ASSIGN_OR_RETURN(
       Statement s,
       Statement::Prepare(db_,
@@ -624,9 +857,9 @@ absl::StatusOr<int64_t> Registry::Gc(absl::string_view model, int64_t keep) {
                          "DESC LIMIT ?2) AND version NOT IN (SELECT version FROM aliases "
                          "WHERE model = ?1)"));
   s.Bind(1, model).Bind(2, keep);
-  SLUICE_RETURN_IF_ERROR(s.Run("gc"));
+  SLUICE_RETURN_IF_ERROR(Annotate(s.Run("delete versions"), what));
   const int64_t deleted = sqlite3_changes64(db_);
-  SLUICE_RETURN_IF_ERROR(txn.Commit());
+  SLUICE_RETURN_IF_ERROR(Annotate(txn.Commit(), what));
   return deleted;
 }
 

@@ -7,6 +7,8 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -58,17 +60,34 @@ struct AliasChange {
   int64_t changed_wall_ms = 0;
 };
 
-// Thread-compatible: one Registry per thread. Several processes may open the same file; a
-// writer waits up to `busy_timeout_ms` for another writer, then gets Unavailable.
+// Thread-compatible: one Registry per thread (a handle may move between threads). Several
+// processes may open the same file; a write waits up to `busy_timeout_ms` for another
+// process's write, then gets Unavailable.
+//
+// One writer per model. Two runs that snapshot the same model at once would both number their
+// versions on from the same latest one, so their versions, parents and predictions would mix.
+// A run therefore takes the model's writer lease (AcquireWriter) before it picks its first
+// number and drops it when done (ReleaseWriter). The lease is a row of table `writers`: the
+// model, the holder's pid and the holder's process identity (the kernel's boot id and the
+// process's start time, from /proc), taken in a write transaction, so exactly one of two racing
+// runs gets it. It needs no cleanup after a crash: a lease whose process is gone (exited,
+// killed with -9, a zombie, or its pid reused by another process, or the machine rebooted) is
+// stale, and the next AcquireWriter takes it over, so `--resume` right after `kill -9` works.
+// Liveness can be judged from pids because a WAL registry is only ever shared by processes on
+// one host (SQLite's WAL rule). While a live process holds the lease of a model, other
+// processes' Put() and Import() of that model are refused too; other models are unaffected.
 class Registry {
  public:
   struct Options {
-    int busy_timeout_ms = 5000;  // How long a write waits for another writer.
-    bool read_only = false;      // Open without the right to write (and without creating).
-    int64_t max_page_count = 0;  // If > 0, caps the file size (tests simulate a full disk).
+    int busy_timeout_ms = 5000;     // How long a write waits for another writer.
+    bool read_only = false;         // Open without the right to write (and without creating).
+    bool create_if_missing = true;  // false: a missing file is NotFound, and is not created.
+    int64_t max_page_count = 0;     // If > 0, caps the file size (tests simulate a full disk).
   };
 
-  // Opens or creates the registry at `path` (":memory:" in tests) and migrates its schema.
+  // Opens the registry at `path` (":memory:" in tests), creating it if absent (unless read-only
+  // or !create_if_missing), and migrates its schema (unless read-only: this build reads every
+  // older schema as it is). NotFound, naming the file, if it is absent and not to be created;
   // InvalidArgument if the file is not a sluice registry; FailedPrecondition if a newer sluice
   // wrote it; Unavailable if it cannot be opened. `clock` must outlive the registry.
   static absl::StatusOr<std::unique_ptr<Registry>> Open(const std::string& path,
@@ -83,7 +102,8 @@ class Registry {
   Registry& operator=(const Registry&) = delete;
 
   // Stores a new version of `v.model` in one transaction and returns its number (1, 2, ...).
-  // AlreadyExists if `v.version` is set and taken.
+  // AlreadyExists if `v.version` is set and taken; FailedPrecondition if another live process
+  // holds the model's writer lease.
   // Unavailable if the file is locked past the busy timeout, ResourceExhausted if the disk (or
   // the page cap) is full, PermissionDenied if read-only; the registry is unchanged then.
   absl::StatusOr<int64_t> Put(const NewVersion& v);
@@ -112,11 +132,22 @@ class Registry {
   absl::StatusOr<std::vector<std::pair<std::string, int64_t>>> Aliases(
       absl::string_view model) const;
 
+  // Makes this process the only writer of `model` until ReleaseWriter() or the process ends
+  // (see the class comment). FailedPrecondition, naming the holder's pid and since when, if a
+  // live process (this one included) holds it; a stale lease is taken over.
+  absl::Status AcquireWriter(absl::string_view model);
+  // Drops this process's writer lease of `model`; OK if it holds none.
+  absl::Status ReleaseWriter(absl::string_view model);
+
   // Writes a new registry file at `path` holding only this version. AlreadyExists if `path`
-  // exists.
+  // exists (it is never overwritten); on any failure no file is left at `path`.
   absl::Status Export(absl::string_view model, int64_t version, const std::string& path) const;
   // Copies every version of the registry at `path` into this one, as new versions of the same
-  // model names; returns (model, old number, new number) per version. Blobs are verified first.
+  // model names numbered on from each model's latest, in one transaction; parents that were
+  // copied too point to their new numbers, others are dropped. Returns (model, old number, new
+  // number) per version. Blobs are verified first. InvalidArgument if `path` is this registry's
+  // own file; FailedPrecondition if another live process holds the writer lease of one of the
+  // models.
   absl::StatusOr<std::vector<std::tuple<std::string, int64_t, int64_t>>> Import(
       const std::string& path);
   // Deletes all but the newest `keep` versions of `model`, sparing aliased ones. Returns how
@@ -128,7 +159,11 @@ class Registry {
  private:
   Registry(sqlite3* db, std::string path, const core::Clock& clock);
   absl::Status Migrate(bool read_only);
+  absl::Status Upgrade();
   absl::Status EnableWal();
+  // FailedPrecondition if a live process other than this one holds the writer lease of
+  // `model`. Call inside a write transaction.
+  absl::Status CheckNoOtherWriter(absl::string_view model) const;
 
   sqlite3* db_;
   std::string path_;
@@ -136,7 +171,7 @@ class Registry {
   int busy_timeout_ms_ = 5000;
 };
 
-// The schema version this build writes (PRAGMA user_version).
-inline constexpr int kSchemaVersion = 1;
+// The schema version this build writes (PRAGMA user_version). 2 added the writer leases.
+inline constexpr int kSchemaVersion = 2;
 
 }  // namespace sluice::registry

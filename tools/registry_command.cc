@@ -1,8 +1,15 @@
 // tools/registry_command.cc. `sluice registry ...`: look at and manage model versions.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <cstdio>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -31,6 +38,61 @@ constexpr const char* kUsage =
     "  gc --keep N          delete all but the newest N versions (aliased ones stay)\n"
     "V is a number, an alias or \"latest\".\n";
 
+// A command and the arguments it takes, as the usage names them.
+struct CommandSpec {
+  absl::string_view name;
+  std::vector<absl::string_view> args;
+};
+
+const std::vector<CommandSpec>& Commands() {
+  static const auto* const commands =
+      new std::vector<CommandSpec>{{"list", {}},           {"show", {"V"}},
+                                   {"diff", {"V1", "V2"}}, {"export", {"V", "FILE"}},
+                                   {"import", {"FILE"}},   {"alias", {"NAME", "V"}},
+                                   {"history", {"NAME"}},  {"gc", {}}};
+  return *commands;
+}
+
+// What is wrong with the command line, or nullopt: wrong arguments exit 2 before the registry
+// is opened, so that they neither touch nor create a file.
+std::optional<std::string> UsageError(const std::vector<std::string>& args,
+                                      const std::string& model, std::optional<int64_t> keep) {
+  if (args.empty()) return "no command given";
+  if (model.empty()) return "--model-name must not be empty";
+  const std::string& command = args[0];
+  const CommandSpec* spec = nullptr;
+  for (const CommandSpec& candidate : Commands()) {
+    if (candidate.name == command) spec = &candidate;
+  }
+  if (spec == nullptr) return absl::StrCat("unknown registry command \"", command, "\"");
+  const size_t given = args.size() - 1;
+  if (given != spec->args.size()) {
+    const size_t n = spec->args.size();
+    return absl::StrCat("\"", command, "\" takes ", n == 0 ? "no" : absl::StrCat(n),
+                        n == 1 ? " argument" : " arguments",
+                        n == 0 ? "" : absl::StrCat(" (", absl::StrJoin(spec->args, " "), ")"),
+                        ", not ", given,
+                        given > n ? absl::StrCat(": extra \"", args[n + 1], "\"") : "");
+  }
+  if (command == "gc") {
+    if (!keep.has_value()) return "gc needs --keep N (N >= 1)";
+    if (*keep < 1) return absl::StrCat("gc --keep must be at least 1, not ", *keep);
+  } else if (keep.has_value()) {
+    return absl::StrCat("--keep applies to gc only, not to \"", command, "\"");
+  }
+  int64_t number = 0;
+  if (command == "alias" &&
+      (args[1].empty() || args[1] == "latest" || absl::SimpleAtoi(args[1], &number))) {
+    return absl::StrCat("alias name \"", args[1], "\" is reserved or a number; choose a name");
+  }
+  return std::nullopt;
+}
+
+// "1 version", "2 versions", "0 versions".
+std::string Count(int64_t n, absl::string_view singular, absl::string_view plural) {
+  return absl::StrCat(n, " ", n == 1 ? singular : plural);
+}
+
 std::string Time(int64_t unix_ms) {
   return absl::FormatTime("%Y-%m-%d %H:%M:%S", absl::FromUnixMillis(unix_ms), absl::UTCTimeZone());
 }
@@ -39,7 +101,15 @@ std::string Optional(const std::optional<int64_t>& v) {
   return v.has_value() ? absl::StrCat(*v) : std::string("null");
 }
 
-std::string VersionJson(const registry::Version& v) {
+// `aliases`: the names pointing at `v`, or nullopt to leave the key out.
+std::string VersionJson(const registry::Version& v,
+                        const std::optional<std::vector<std::string>>& aliases = std::nullopt) {
+  std::string aliases_json;
+  if (aliases.has_value()) {
+    std::vector<std::string> quoted;
+    for (const std::string& alias : *aliases) quoted.push_back(core::JsonQuote(alias));
+    aliases_json = absl::StrCat(", \"aliases\": [", absl::StrJoin(quoted, ", "), "]");
+  }
   return absl::StrCat(
       "{\"model\": ", core::JsonQuote(v.model), ", \"version\": ", v.version,
       ", \"parent\": ", Optional(v.parent), ", \"created_wall_ms\": ", v.created_wall_ms,
@@ -49,7 +119,18 @@ std::string VersionJson(const registry::Version& v) {
       ", \"code_version\": ", core::JsonQuote(v.code_version), ", \"config\": ", v.config_json,
       ", \"lineage\": ", v.lineage_json, ", \"metrics\": ", v.metrics_json,
       ", \"state_sha256\": ", core::JsonQuote(v.state_sha256),
-      ", \"state_format\": ", v.state_format, ", \"state_bytes\": ", v.state_bytes, "}");
+      ", \"state_format\": ", v.state_format, ", \"state_bytes\": ", v.state_bytes, aliases_json,
+      "}");
+}
+
+// The names in `aliases` (sorted by name) that point at `version`.
+std::vector<std::string> AliasesOf(const std::vector<std::pair<std::string, int64_t>>& aliases,
+                                   int64_t version) {
+  std::vector<std::string> names;
+  for (const auto& [alias, target] : aliases) {
+    if (target == version) names.push_back(alias);
+  }
+  return names;
 }
 
 // The keys whose values differ between two JSON texts: flat objects compare key by key; the
@@ -69,44 +150,40 @@ void DiffSection(const char* name, const std::string& a, const std::string& b,
 
 absl::StatusOr<int> Run(registry::Registry& reg, const std::string& model, bool json,
                         const std::vector<std::string>& args, int64_t keep) {
-  const std::string& command = args[0];
-  const auto need = [&](size_t n) -> absl::Status {
-    if (args.size() != n + 1) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("\"", command, "\" takes ", n, " argument", n == 1 ? "" : "s"));
-    }
-    return absl::OkStatus();
-  };
+  const std::string& command = args[0];  // UsageError() checked the arguments.
   if (command == "list") {
-    SLUICE_RETURN_IF_ERROR(need(0));
     SLUICE_ASSIGN_OR_RETURN(const auto versions, reg.List(model));
     SLUICE_ASSIGN_OR_RETURN(const auto aliases, reg.Aliases(model));
     if (json) {
       std::string out = "[";
-      for (const auto& v : versions)
-        absl::StrAppend(&out, out.size() > 1 ? ",\n " : "", VersionJson(v));
+      for (const auto& v : versions) {
+        absl::StrAppend(&out, out.size() > 1 ? ",\n " : "",
+                        VersionJson(v, AliasesOf(aliases, v.version)));
+      }
       std::printf("%s]\n", out.c_str());
       return 0;
     }
-    std::printf("%-8s %-7s %-20s %-22s %-12s %10s  %s\n", "version", "parent", "created (UTC)",
-                "trigger", "code", "bytes", "aliases");
+    // Columns as wide as their longest value: a trigger or a code version is never cut.
+    int trigger_width = 7, code_width = 4;
     for (const auto& v : versions) {
-      std::vector<std::string> names;
-      for (const auto& [alias, target] : aliases) {
-        if (target == v.version) names.push_back(alias);
-      }
-      std::printf("%-8lld %-7s %-20s %-22s %-12s %10lld  %s\n", static_cast<long long>(v.version),
-                  v.parent.has_value() ? absl::StrCat(*v.parent).c_str() : "-",
-                  Time(v.created_wall_ms).c_str(), v.trigger.substr(0, 22).c_str(),
-                  v.code_version.substr(0, 12).c_str(), static_cast<long long>(v.state_bytes),
-                  absl::StrJoin(names, ",").c_str());
+      trigger_width = std::max(trigger_width, static_cast<int>(v.trigger.size()));
+      code_width = std::max(code_width, static_cast<int>(v.code_version.size()));
     }
-    std::printf("%zu versions of \"%s\" in %s\n", versions.size(), model.c_str(),
-                reg.path().c_str());
+    std::printf("%-8s %-7s %-20s %-*s %-*s %10s  %s\n", "version", "parent", "created (UTC)",
+                trigger_width, "trigger", code_width, "code", "bytes", "aliases");
+    for (const auto& v : versions) {
+      std::printf("%-8lld %-7s %-20s %-*s %-*s %10lld  %s\n", static_cast<long long>(v.version),
+                  v.parent.has_value() ? absl::StrCat(*v.parent).c_str() : "-",
+                  Time(v.created_wall_ms).c_str(), trigger_width, v.trigger.c_str(), code_width,
+                  v.code_version.c_str(), static_cast<long long>(v.state_bytes),
+                  absl::StrJoin(AliasesOf(aliases, v.version), ",").c_str());
+    }
+    std::printf("%s of \"%s\" in %s\n",
+                Count(static_cast<int64_t>(versions.size()), "version", "versions").c_str(),
+                model.c_str(), reg.path().c_str());
     return 0;
   }
   if (command == "show") {
-    SLUICE_RETURN_IF_ERROR(need(1));
     SLUICE_ASSIGN_OR_RETURN(const int64_t number, reg.Resolve(model, args[1]));
     SLUICE_ASSIGN_OR_RETURN(const registry::Version v, reg.Get(model, number));
     if (json) {
@@ -115,20 +192,19 @@ absl::StatusOr<int> Run(registry::Registry& reg, const std::string& model, bool 
     }
     std::printf(
         "model        %s\nversion      %lld\nparent       %s\ncreated      %s UTC\n"
-        "event time   %s\ntrigger      %s\ncode         %s\nstate        %lld bytes, format %d, "
+        "event time   %s\ntrigger      %s\ncode         %s\nstate        %s, format %d, "
         "sha256 %s (verified)\nconfig       %s\nlineage      %s\nmetrics      %s\n",
         v.model.c_str(), static_cast<long long>(v.version),
         v.parent.has_value() ? absl::StrCat(*v.parent).c_str() : "none",
         Time(v.created_wall_ms).c_str(),
         v.created_event_time.has_value() ? core::FormatDouble(*v.created_event_time).c_str()
                                          : "none",
-        v.trigger.c_str(), v.code_version.c_str(), static_cast<long long>(v.state_bytes),
+        v.trigger.c_str(), v.code_version.c_str(), Count(v.state_bytes, "byte", "bytes").c_str(),
         v.state_format, v.state_sha256.c_str(), v.config_json.c_str(), v.lineage_json.c_str(),
         v.metrics_json.c_str());
     return 0;
   }
   if (command == "diff") {
-    SLUICE_RETURN_IF_ERROR(need(2));
     SLUICE_ASSIGN_OR_RETURN(const int64_t n1, reg.Resolve(model, args[1]));
     SLUICE_ASSIGN_OR_RETURN(const int64_t n2, reg.Resolve(model, args[2]));
     SLUICE_ASSIGN_OR_RETURN(const registry::Version a, reg.Get(model, n1));
@@ -143,9 +219,10 @@ absl::StatusOr<int> Run(registry::Registry& reg, const std::string& model, bool 
       changes.push_back(absl::StrCat("code_version: ", a.code_version, " -> ", b.code_version));
     }
     if (a.state_sha256 != b.state_sha256) {
-      changes.push_back(absl::StrCat("parameters (state): ", a.state_bytes, " bytes sha256 ",
-                                     a.state_sha256.substr(0, 12), " -> ", b.state_bytes,
-                                     " bytes sha256 ", b.state_sha256.substr(0, 12)));
+      changes.push_back(absl::StrCat("parameters (state): ", Count(a.state_bytes, "byte", "bytes"),
+                                     " sha256 ", a.state_sha256.substr(0, 12), " -> ",
+                                     Count(b.state_bytes, "byte", "bytes"), " sha256 ",
+                                     b.state_sha256.substr(0, 12)));
     }
     if (json) {
       std::string out = "[";
@@ -154,13 +231,13 @@ absl::StatusOr<int> Run(registry::Registry& reg, const std::string& model, bool 
       std::printf("%s]\n", out.c_str());
       return 0;
     }
-    std::printf("version %lld -> %lld: %zu differences\n", static_cast<long long>(n1),
-                static_cast<long long>(n2), changes.size());
+    std::printf("version %lld -> %lld: %s\n", static_cast<long long>(n1),
+                static_cast<long long>(n2),
+                Count(static_cast<int64_t>(changes.size()), "difference", "differences").c_str());
     for (const auto& c : changes) std::printf("  %s\n", c.c_str());
     return 0;
   }
   if (command == "export") {
-    SLUICE_RETURN_IF_ERROR(need(2));
     SLUICE_ASSIGN_OR_RETURN(const int64_t number, reg.Resolve(model, args[1]));
     SLUICE_RETURN_IF_ERROR(reg.Export(model, number, args[2]));
     std::printf("exported version %lld of \"%s\" to %s\n", static_cast<long long>(number),
@@ -168,7 +245,6 @@ absl::StatusOr<int> Run(registry::Registry& reg, const std::string& model, bool 
     return 0;
   }
   if (command == "import") {
-    SLUICE_RETURN_IF_ERROR(need(1));
     SLUICE_ASSIGN_OR_RETURN(const auto mapping, reg.Import(args[1]));
     for (const auto& [name, from, to] : mapping) {
       std::printf("imported \"%s\" version %lld as version %lld\n", name.c_str(),
@@ -177,14 +253,12 @@ absl::StatusOr<int> Run(registry::Registry& reg, const std::string& model, bool 
     return 0;
   }
   if (command == "alias") {
-    SLUICE_RETURN_IF_ERROR(need(2));
     SLUICE_ASSIGN_OR_RETURN(const int64_t number, reg.Resolve(model, args[2]));
     SLUICE_RETURN_IF_ERROR(reg.SetAlias(model, args[1], number));
     std::printf("%s -> version %lld\n", args[1].c_str(), static_cast<long long>(number));
     return 0;
   }
   if (command == "history") {
-    SLUICE_RETURN_IF_ERROR(need(1));
     SLUICE_ASSIGN_OR_RETURN(const auto changes, reg.AliasHistory(model, args[1]));
     if (json) {
       std::string out = "[";
@@ -203,13 +277,12 @@ absl::StatusOr<int> Run(registry::Registry& reg, const std::string& model, bool 
     return 0;
   }
   if (command == "gc") {
-    SLUICE_RETURN_IF_ERROR(need(0));
     SLUICE_ASSIGN_OR_RETURN(const int64_t deleted, reg.Gc(model, keep));
-    std::printf("deleted %lld versions of \"%s\"\n", static_cast<long long>(deleted),
-                model.c_str());
+    std::printf("deleted %s of \"%s\" in %s\n", Count(deleted, "version", "versions").c_str(),
+                model.c_str(), reg.path().c_str());
     return 0;
   }
-  return absl::InvalidArgumentError(absl::StrCat("unknown registry command \"", command, "\""));
+  return absl::InternalError(absl::StrCat("registry command \"", command, "\" is not handled"));
 }
 
 }  // namespace
@@ -219,11 +292,10 @@ int RegistryCommand(int argc, char** argv) {
   spec.add_options()("registry", "Registry file", cxxopts::value<std::string>())(
       "model-name", "Model name", cxxopts::value<std::string>()->default_value("default"))(
       "json", "Machine-readable output")("keep", "With gc: versions to keep",
-                                         cxxopts::value<int64_t>()->default_value("0"))(
-      "h,help", "Show this help");
+                                         cxxopts::value<std::string>())("h,help", "Show this help");
   std::string path, model;
   bool json = false;
-  int64_t keep = 0;
+  std::optional<int64_t> keep;
   std::vector<std::string> args;
   try {
     const cxxopts::ParseResult flags = spec.parse(argc, argv);
@@ -231,28 +303,57 @@ int RegistryCommand(int argc, char** argv) {
       std::fputs(kUsage, stdout);
       return 0;
     }
-    if (flags.count("registry") == 0)
+    if (flags.count("registry") == 0 || flags["registry"].as<std::string>().empty()) {
       throw cxxopts::exceptions::exception("--registry FILE is required");
+    }
     path = flags["registry"].as<std::string>();
     model = flags["model-name"].as<std::string>();
     json = flags.count("json") != 0;
-    keep = flags["keep"].as<int64_t>();
+    if (flags.count("keep") != 0) {
+      const std::string text = flags["keep"].as<std::string>();
+      int64_t n = 0;
+      if (!absl::SimpleAtoi(text, &n)) {
+        throw cxxopts::exceptions::exception(
+            absl::StrCat("--keep takes a whole number, not \"", text, "\""));
+      }
+      keep = n;
+    }
     args = flags.unmatched();
-    if (args.empty()) throw cxxopts::exceptions::exception("no command given");
-    if (args[0] == "gc" && keep < 1)
-      throw cxxopts::exceptions::exception("gc needs --keep N (N >= 1)");
+    if (const std::optional<std::string> error = UsageError(args, model, keep)) {
+      throw cxxopts::exceptions::exception(*error);
+    }
   } catch (const cxxopts::exceptions::exception& e) {
     std::fprintf(stderr, "sluice registry: %s\n%s", e.what(), kUsage);
     return 2;
   }
-  const bool writes = args[0] == "import" || args[0] == "alias" || args[0] == "gc";
+  const std::string& command = args[0];
   registry::Registry::Options options;
-  options.read_only = !writes;
+  options.read_only = command != "import" && command != "alias" && command != "gc";
+  // Only import may start a new registry file; the others need one that exists.
+  options.create_if_missing = command == "import";
+  struct stat st;
+  const bool existed = stat(path.c_str(), &st) == 0;
   absl::StatusOr<std::unique_ptr<registry::Registry>> reg =
       registry::Registry::Open(path, core::Clock::Real(), options);
-  absl::StatusOr<int> code = reg.ok() ? Run(**reg, model, json, args, keep) : reg.status();
+  absl::StatusOr<int> code =
+      reg.ok() ? Run(**reg, model, json, args, keep.value_or(0)) : reg.status();
+  if (!code.ok() && !existed && reg.ok()) {
+    // The failed import created the file: leave nothing behind, if it is still empty (side
+    // files that are already gone are no error).
+    const absl::StatusOr<std::vector<registry::Version>> versions = (*reg)->List("");
+    reg->reset();
+    if (versions.ok() && versions->empty()) {
+      for (const char* suffix : {"", "-wal", "-shm"}) {
+        unlink(absl::StrCat(path, suffix).c_str());
+      }
+    }
+  }
   if (!code.ok()) {
-    std::fprintf(stderr, "sluice registry: %s\n", std::string(code.status().message()).c_str());
+    // Every message names the registry file; most already do.
+    const std::string message(code.status().message());
+    std::fprintf(stderr, "sluice registry: %s%s\n",
+                 absl::StrContains(message, path) ? "" : absl::StrCat(path, ": ").c_str(),
+                 message.c_str());
     return 1;
   }
   return *code;

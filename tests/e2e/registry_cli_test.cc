@@ -11,7 +11,11 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "core/clock.h"
 #include "core/random.h"
+#include "registry/registry.h"
 #include "tests/support/cli.h"
 #include "tests/support/raw_sql.h"
 #include "tests/support/test_util.h"
@@ -170,7 +174,8 @@ TEST_F(RegistryCliTest, AFlippedByteInAStateBlobIsRefusedNamingTheVersion) {
          "BLOB) WHERE version = 2");
   CliResult r = Audit(p);
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_THAT(r.err, HasSubstr("version 2 of model \"default\": state blob does not match"));
+  EXPECT_THAT(r.err, HasSubstr("version 2 of model \"default\" in " + registry_ +
+                               ": state blob does not match"));
   r = RunSluice("registry --registry " + registry_ + " show 2");
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_THAT(r.err, HasSubstr("version 2"));
@@ -222,8 +227,8 @@ TEST_F(RegistryCliTest, UnknownVersionsAliasesAndFilesFailClearly) {
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_THAT(r.err, HasSubstr("is not a sluice registry"));
   r = RunSluice(reg + "frobnicate");
-  EXPECT_EQ(r.exit_code, 1);
-  EXPECT_THAT(r.err, HasSubstr("unknown registry command"));
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("unknown registry command \"frobnicate\""));
 }
 
 TEST_F(RegistryCliTest, TwoProcessesShareOneRegistry) {
@@ -240,6 +245,195 @@ TEST_F(RegistryCliTest, TwoProcessesShareOneRegistry) {
         RunSluice("registry --registry " + registry_ + " --model-name " + model + " list");
     EXPECT_THAT(r.out, HasSubstr("14 versions of")) << model;  // start + 12 + end.
   }
+}
+
+// Issue: two runs of one model at once interleaved their versions; one failed with "UNIQUE
+// constraint failed" after its predictions had named the other's versions. This process holds
+// the model's writer lease, as a running replay does: a second replay of that model is refused
+// before it writes anything, while other models go on.
+TEST_F(RegistryCliTest, ASecondRunOfTheSameModelIsRefusedBeforeItStarts) {
+  auto holder = registry::Registry::Open(registry_, core::Clock::Real()).value();
+  ASSERT_TRUE(holder->AcquireWriter("default").ok());
+  const std::string p = dir_.File("p.csv");
+  CliResult r = Replay("--snapshot-every-events 1000 --predictions " + p);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr(absl::StrCat("model \"default\" in ", registry_,
+                                            " is being written by another run (process ", getpid(),
+                                            ", since ")));
+  r = RunSluice("registry --registry " + registry_ + " list");
+  EXPECT_THAT(r.out, HasSubstr("0 versions of \"default\""));
+  r = Replay("--snapshot-every-events 1000 --model-name other");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+
+  ASSERT_TRUE(holder->ReleaseWriter("default").ok());
+  r = Replay("--serving frozen --snapshot-every-events 1000 --predictions " + p);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const CsvTable predictions = ReadCsv(p);
+  EXPECT_EQ(predictions.rows[0].back(), "1");
+  EXPECT_EQ(predictions.rows[1000].back(), "2");
+  EXPECT_EQ(predictions.rows[5999].back(), "6");  // 7 is taken after the last event.
+  const auto versions = holder->List("default").value();
+  ASSERT_EQ(versions.size(), 8u);  // start + 6 + end.
+  for (size_t i = 1; i < versions.size(); ++i)
+    EXPECT_EQ(versions[i].parent, versions[i - 1].version);
+}
+
+// Issue: `registry import` of a registry into itself doubled it; imported chains lost their
+// parents.
+TEST_F(RegistryCliTest, ImportRefusesItsOwnFileAndKeepsParents) {
+  ASSERT_EQ(Replay("--snapshot-every-events 2000").exit_code, 0);  // Versions 1..5.
+  const std::string reg = "registry --registry " + registry_ + " ";
+  CliResult r = RunSluice(reg + "import " + registry_);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr(registry_ + ": import " + registry_ +
+                               ": it is this registry's own file; refusing to import it into "
+                               "itself"));
+  EXPECT_THAT(RunSluice(reg + "list").out, HasSubstr("5 versions of \"default\""));
+  const std::string other = dir_.File("other.db");
+  r = RunSluice("registry --registry " + other + " import " + registry_);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = RunSluice("registry --registry " + other + " --json list");
+  EXPECT_THAT(r.out, HasSubstr("\"version\": 1, \"parent\": null"));
+  EXPECT_THAT(r.out, HasSubstr("\"version\": 5, \"parent\": 4"));
+}
+
+// Issue: `registry list --json` left out the aliases that the table shows.
+TEST_F(RegistryCliTest, ListJsonHasTheAliases) {
+  ASSERT_EQ(Replay("--snapshot-every-events 3000").exit_code, 0);  // Versions 1..4.
+  const std::string reg = "registry --registry " + registry_ + " ";
+  ASSERT_EQ(RunSluice(reg + "alias champion 2").exit_code, 0);
+  ASSERT_EQ(RunSluice(reg + "alias challenger 2").exit_code, 0);
+  ASSERT_EQ(RunSluice(reg + "alias previous 3").exit_code, 0);
+  const CliResult r = RunSluice(reg + "--json list");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::vector<std::string> lines = absl::StrSplit(r.out, '\n', absl::SkipEmpty());
+  ASSERT_EQ(lines.size(), 4u) << r.out;
+  EXPECT_THAT(lines[0], ::testing::EndsWith("\"aliases\": []},"));
+  EXPECT_THAT(lines[1], ::testing::EndsWith("\"aliases\": [\"challenger\", \"champion\"]},"));
+  EXPECT_THAT(lines[2], ::testing::EndsWith("\"aliases\": [\"previous\"]},"));
+  EXPECT_THAT(lines[3], ::testing::EndsWith("\"aliases\": []}]"));
+}
+
+// Issue: the trigger column of `registry list` was cut ("every 4 s of event tim").
+TEST_F(RegistryCliTest, ListShowsTriggersWhole) {
+  ASSERT_EQ(Replay("--snapshot-every-seconds 4 --snapshot-every-events 2500").exit_code, 0);
+  const CliResult r = RunSluice("registry --registry " + registry_ + " list");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::vector<std::string> lines = absl::StrSplit(r.out, '\n', absl::SkipEmpty());
+  ASSERT_GE(lines.size(), 4u) << r.out;
+  // Every row's code version starts under the header's "code": the columns line up.
+  const size_t code = lines[0].find("code");
+  ASSERT_NE(code, std::string::npos);
+  int whole = 0;
+  for (size_t i = 1; i + 1 < lines.size(); ++i) {
+    EXPECT_EQ(lines[i][code - 1], ' ') << lines[i];
+    EXPECT_NE(lines[i][code], ' ') << lines[i];
+    if (lines[i].find("every 4 s of event time ") != std::string::npos) ++whole;
+  }
+  EXPECT_GT(whole, 0) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("every 2500 events "));
+}
+
+// Issue: `registry list` of a missing file did not name it; a failed `registry alias` on a
+// missing path left an empty registry behind. Only import may create a registry file, and a
+// failed import leaves none.
+TEST_F(RegistryCliTest, CommandsOnAMissingFileNameItAndCreateNothing) {
+  const std::string missing = dir_.File("missing.db");
+  const std::string reg = "registry --registry " + missing + " ";
+  const std::vector<std::string> commands = {"list",
+                                             "show 1",
+                                             "diff 1 2",
+                                             "history champion",
+                                             "alias champion 1",
+                                             "gc --keep 1",
+                                             "export 1 " + dir_.File("out.db")};
+  for (const std::string& command : commands) {
+    const CliResult r = RunSluice(reg + command);
+    EXPECT_EQ(r.exit_code, 1) << command;
+    EXPECT_EQ(r.err, "sluice registry: " + missing + ": no such registry file\n") << command;
+    struct stat st;
+    EXPECT_NE(stat(missing.c_str(), &st), 0) << command;
+    EXPECT_NE(stat(dir_.File("out.db").c_str(), &st), 0) << command;
+  }
+  WriteFile(dir_.File("text.db"), "hello, this is not a registry at all................");
+  CliResult r = RunSluice(reg + "import " + dir_.File("text.db"));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr(dir_.File("text.db") + " is not a sluice registry"));
+  struct stat st;
+  for (const char* suffix : {"", "-wal", "-shm"}) {
+    EXPECT_NE(stat((missing + suffix).c_str(), &st), 0) << suffix;
+  }
+  r = RunSluice(reg + "import " + dir_.File("absent.db"));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr(dir_.File("absent.db") + ": no such registry file"));
+  EXPECT_NE(stat(missing.c_str(), &st), 0);
+}
+
+// Issue: wrong arguments exited 1 like run-time failures, and some were not caught at all.
+// Every usage error exits 2, names the problem, and opens no file (so creates none).
+TEST_F(RegistryCliTest, WrongArgumentsExitTwoNamingTheProblem) {
+  const std::string missing = dir_.File("missing.db");
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"", "no command given"},
+      {"frobnicate", "unknown registry command \"frobnicate\""},
+      {"list extra", "\"list\" takes no arguments, not 1: extra \"extra\""},
+      {"show", "\"show\" takes 1 argument (V), not 0"},
+      {"show 1 2", "\"show\" takes 1 argument (V), not 2: extra \"2\""},
+      {"diff 1", "\"diff\" takes 2 arguments (V1 V2), not 1"},
+      {"diff 1 2 3", "\"diff\" takes 2 arguments (V1 V2), not 3: extra \"3\""},
+      {"export 1", "\"export\" takes 2 arguments (V FILE), not 1"},
+      {"import", "\"import\" takes 1 argument (FILE), not 0"},
+      {"import a.db b.db", "\"import\" takes 1 argument (FILE), not 2: extra \"b.db\""},
+      {"alias champion", "\"alias\" takes 2 arguments (NAME V), not 1"},
+      {"alias 12 1", "alias name \"12\" is reserved or a number; choose a name"},
+      {"alias latest 1", "alias name \"latest\" is reserved or a number; choose a name"},
+      {"history", "\"history\" takes 1 argument (NAME), not 0"},
+      {"gc", "gc needs --keep N (N >= 1)"},
+      {"gc --keep 0", "gc --keep must be at least 1, not 0"},
+      {"gc --keep many", "--keep takes a whole number, not \"many\""},
+      {"gc --keep 1 extra", "\"gc\" takes no arguments, not 1: extra \"extra\""},
+      {"list --keep 3", "--keep applies to gc only, not to \"list\""},
+      {"--model-name= list", "--model-name must not be empty"},
+  };
+  for (const auto& [args, message] : cases) {
+    const CliResult r = RunSluice("registry --registry " + missing + " " + args);
+    EXPECT_EQ(r.exit_code, 2) << args;
+    EXPECT_THAT(r.err, ::testing::StartsWith("sluice registry: " + message + "\n")) << args;
+  }
+  CliResult r = RunSluice("registry list");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("--registry FILE is required"));
+  struct stat st;
+  EXPECT_NE(stat(missing.c_str(), &st), 0);
+
+  // Run-time failures exit 1.
+  ASSERT_EQ(Replay("").exit_code, 0);
+  const std::string reg = "registry --registry " + registry_ + " ";
+  for (const std::string args : {"show 99", "diff 1 99", "history champion", "alias champion 99",
+                                 "export 99 x.db", "import absent.db"}) {
+    r = RunSluice(reg + args);
+    EXPECT_EQ(r.exit_code, 1) << args;
+  }
+}
+
+// Issue: "1 versions". Counts agree with their nouns.
+TEST_F(RegistryCliTest, CountsAreSingularForOne) {
+  ASSERT_EQ(Replay("--snapshot-every-events 3000").exit_code, 0);  // Versions 1..4.
+  const std::string reg = "registry --registry " + registry_ + " ";
+  const std::string exported = dir_.File("v1.db");
+  ASSERT_EQ(RunSluice(reg + "export 1 " + exported).exit_code, 0);
+  CliResult r = RunSluice("registry --registry " + exported + " list");
+  EXPECT_THAT(r.out, HasSubstr("\n1 version of \"default\" in " + exported + "\n"));
+  r = RunSluice(reg + "diff 2 2");
+  EXPECT_THAT(r.out, HasSubstr("version 2 -> 2: 0 differences\n"));
+  r = RunSluice(reg + "diff 3 4");  // Both after the last event: only the trigger differs.
+  EXPECT_EQ(r.out, "version 3 -> 4: 1 difference\n  trigger: every 3000 events -> end of stream\n");
+  r = RunSluice(reg + "gc --keep 3");
+  EXPECT_EQ(r.out, "deleted 1 version of \"default\" in " + registry_ + "\n");
+  r = RunSluice(reg + "gc --keep 2");
+  EXPECT_EQ(r.out, "deleted 1 version of \"default\" in " + registry_ + "\n");
+  r = RunSluice(reg + "list");
+  EXPECT_THAT(r.out, HasSubstr("\n2 versions of \"default\""));
 }
 
 }  // namespace

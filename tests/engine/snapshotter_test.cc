@@ -40,6 +40,15 @@ TEST(Snapshotter, EventCountAndEventTimeRulesFire) {
   EXPECT_EQ(snapshotter->Due(7, 20.0), std::nullopt);
 }
 
+TEST(Snapshotter, TriggerOfEveryEventIsSingular) {
+  TempDir dir;
+  FakeClock clock;
+  Snapshotter::Options options = OptionsFor(dir.File("r.db"));
+  options.schedule.every_events = 1;
+  ASSERT_OK_AND_ASSIGN(auto snapshotter, Snapshotter::Start(options, clock));
+  EXPECT_EQ(snapshotter->Due(1, 0.0), "every 1 event");
+}
+
 TEST(Snapshotter, WallClockRuleFires) {
   TempDir dir;
   FakeClock clock;
@@ -87,6 +96,73 @@ TEST(Snapshotter, RegistryErrorsSurfaceBeforeTheStream) {
   EXPECT_THAT(
       Snapshotter::Start(OptionsFor(dir.File("x.db")), core::Clock::Real()),
       testing::StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("is not a sluice registry")));
+}
+
+// Issue: a second run of the same model took its first number from the same latest version
+// as the first run, so one of them failed with "UNIQUE constraint failed" after its
+// predictions had named the other's versions. Now the second one is refused at Start().
+TEST(Snapshotter, ASecondRunOfTheSameModelIsRefusedAtStart) {
+  TempDir dir;
+  FakeClock clock;
+  const std::string path = dir.File("r.db");
+  ASSERT_OK_AND_ASSIGN(auto first, Snapshotter::Start(OptionsFor(path), clock));
+  EXPECT_THAT(Snapshotter::Start(OptionsFor(path), clock),
+              testing::StatusIs(absl::StatusCode::kFailedPrecondition,
+                                HasSubstr("model \"default\" in " + path +
+                                          " is being written by another run (process ")));
+  Snapshotter::Options other = OptionsFor(path);
+  other.model_name = "other";
+  ASSERT_OK_AND_ASSIGN(auto second, Snapshotter::Start(other, clock));
+  for (Snapshotter* s : {first.get(), second.get()}) {
+    for (int i = 0; i < 3; ++i) {
+      Snapshot snapshot;
+      snapshot.parent = s->version() > 0 ? std::optional<int64_t>(s->version()) : std::nullopt;
+      snapshot.version = s->TakeVersion();
+      snapshot.trigger = "test";
+      s->Submit(std::move(snapshot));
+    }
+    EXPECT_THAT(s->Finish(), ::testing::IsEmpty());
+  }
+  // Finish() released the lease: the next run of "default" numbers on from version 3.
+  ASSERT_OK_AND_ASSIGN(auto third, Snapshotter::Start(OptionsFor(path), clock));
+  EXPECT_EQ(third->version(), 3);
+  third.reset();
+  auto registry = registry::Registry::Open(path, clock).value();
+  for (const char* model : {"default", "other"}) {
+    ASSERT_OK_AND_ASSIGN(const auto versions, registry->List(model));
+    ASSERT_EQ(versions.size(), 3u) << model;
+    EXPECT_EQ(versions[0].parent, std::nullopt);
+    EXPECT_EQ(versions[1].parent, 1);
+    EXPECT_EQ(versions[2].parent, 2);
+  }
+}
+
+// A resumed run must continue from the model's latest version; if another run wrote after
+// the resume point, no snapshot of this run is written, and each says why.
+TEST(Snapshotter, ResumingFromAVersionThatIsNoLongerTheLatestWritesNothing) {
+  TempDir dir;
+  FakeClock clock;
+  const std::string path = dir.File("r.db");
+  {
+    auto registry = registry::Registry::Open(path, clock).value();
+    registry::NewVersion v;
+    v.model = "default";
+    for (int i = 0; i < 3; ++i) ASSERT_OK(registry->Put(v).status());
+  }
+  ASSERT_OK_AND_ASSIGN(auto snapshotter, Snapshotter::Start(OptionsFor(path), clock));
+  snapshotter->ContinueAfter(2, 10.0);
+  Snapshot snapshot;
+  snapshot.version = snapshotter->TakeVersion();
+  snapshot.trigger = "every 10 events";
+  EXPECT_EQ(snapshot.version, 3);
+  snapshotter->Submit(std::move(snapshot));
+  EXPECT_THAT(snapshotter->Finish(),
+              ::testing::ElementsAre(
+                  "snapshot version 3 (every 10 events) was not written: the run resumes from "
+                  "version 2 of model \"default\" but " +
+                  path +
+                  " already has version 3 (another run wrote it since); not numbering on "
+                  "from both"));
 }
 
 TEST(PackModels, RoundTripsAndRefusesCorruption) {

@@ -1,9 +1,17 @@
 #include "registry/registry.h"
 
+#include <signal.h>
 #include <sqlite3.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <filesystem>
 #include <string>
+#include <tuple>
+#include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "core/sha256.h"
 #include "tests/support/cli.h"
 #include "tests/support/fake_clock.h"
@@ -94,7 +102,8 @@ TEST_F(RegistryTest, FlippedByteInAStateBlobIsDataLossNamingTheVersion) {
   RawSql(path_, "UPDATE versions SET state = CAST('abcdXfgh' AS BLOB) WHERE version = 2");
   auto registry = OpenOrDie();
   EXPECT_THAT(registry->Get("default", 2),
-              StatusIs(absl::StatusCode::kDataLoss, HasSubstr("version 2 of model \"default\"")));
+              StatusIs(absl::StatusCode::kDataLoss,
+                       HasSubstr("version 2 of model \"default\" in " + path_ + ": state blob")));
   EXPECT_OK(registry->Get("default", 1).status());
   EXPECT_THAT(registry->Export("default", 2, dir_.File("out.db")),
               StatusIs(absl::StatusCode::kDataLoss));
@@ -164,6 +173,102 @@ TEST_F(RegistryTest, ExportAndImportMoveOneVersionWithItsMetadata) {
   EXPECT_THAT(imported.lineage_json, HasSubstr(R"({"input": "x.csv"})"));
 }
 
+// A failed export (here: the file size limit, as a full disk would) leaves no half-written file
+// behind, and an existing file is never touched.
+TEST_F(RegistryTest, AFailedExportLeavesNoFile) {
+  auto registry = OpenOrDie();
+  ASSERT_OK(registry->Put(Sample(std::string(1 << 20, 'x'))).status());
+  const std::string out = dir_.File("out.db");
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    signal(SIGXFSZ, SIG_IGN);  // Writes past the limit fail with EFBIG instead.
+    const rlimit limit{64 << 10, 64 << 10};
+    setrlimit(RLIMIT_FSIZE, &limit);
+    auto in_child = Registry::Open(path_, clock_, {.read_only = true});
+    if (!in_child.ok()) _exit(3);
+    const absl::Status status = (*in_child)->Export("default", 1, out);
+    if (status.ok()) _exit(1);
+    _exit(std::filesystem::exists(out) || std::filesystem::exists(out + "-wal") ? 2 : 0);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "1: export succeeded; 2: it left a file; 3: no open";
+  testing::WriteFile(out, "precious");
+  EXPECT_THAT(
+      registry->Export("default", 1, out),
+      StatusIs(absl::StatusCode::kAlreadyExists, out + " already exists; not overwriting it"));
+  EXPECT_EQ(testing::ReadFileOrDie(out), "precious");
+  EXPECT_THAT(registry->Export("default", 1, dir_.File("no/such/dir.db")),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("cannot create the export file")));
+}
+
+// Issue: importing a registry into itself doubled it.
+TEST_F(RegistryTest, ImportingARegistryIntoItselfIsRefused) {
+  auto registry = OpenOrDie();
+  ASSERT_OK(registry->Put(Sample("first")).status());
+  ASSERT_OK(registry->Put(Sample("second", 1)).status());
+  EXPECT_THAT(registry->Import(path_),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr(absl::StrCat(path_, ": import ", path_,
+                                              ": it is this registry's own file"))));
+  // Another name for the same file: a hard link, and a path with a detour.
+  const std::string link = dir_.File("link.db");
+  ASSERT_EQ(::link(path_.c_str(), link.c_str()), 0);
+  EXPECT_THAT(registry->Import(link), StatusIs(absl::StatusCode::kInvalidArgument,
+                                               HasSubstr("refusing to import it into itself")));
+  EXPECT_THAT(registry->Import(dir_.File("../") +
+                               std::filesystem::path(path_).parent_path().filename().string() +
+                               "/registry.db"),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  ASSERT_OK_AND_ASSIGN(const auto listed, registry->List(""));
+  EXPECT_EQ(listed.size(), 2u);
+}
+
+// Issue: imported chains lost their parent links. Parents that come along are renumbered with
+// their children; a parent left behind is dropped.
+TEST_F(RegistryTest, ImportKeepsParentLinksInTheNewNumbers) {
+  {
+    auto source = OpenOrDie();
+    ASSERT_OK(source->Put(Sample("a1")).status());
+    ASSERT_OK(source->Put(Sample("a2", 1)).status());
+    ASSERT_OK(source->Put(Sample("a3", 2)).status());
+    ASSERT_OK(source->Put(Sample("a4")).status());  // A second run: no parent.
+    NewVersion other = Sample("o1");
+    other.model = "other";
+    ASSERT_OK(source->Put(other).status());
+    other.state = "o2";
+    other.parent = 1;
+    ASSERT_OK(source->Put(other).status());
+    ASSERT_OK(source->Export("default", 3, dir_.File("v3.db")));
+  }
+  TempDir elsewhere;
+  auto target = Registry::Open(elsewhere.File("target.db"), clock_).value();
+  ASSERT_OK(target->Put(Sample("t1")).status());
+  ASSERT_OK(target->Put(Sample("t2", 1)).status());
+  ASSERT_OK_AND_ASSIGN(const auto mapping, target->Import(path_));
+  using Row = std::tuple<std::string, int64_t, int64_t>;
+  EXPECT_THAT(mapping, ::testing::ElementsAre(Row{"default", 1, 3}, Row{"default", 2, 4},
+                                              Row{"default", 3, 5}, Row{"default", 4, 6},
+                                              Row{"other", 1, 1}, Row{"other", 2, 2}));
+  ASSERT_OK_AND_ASSIGN(const auto listed, target->List(""));
+  std::vector<std::tuple<std::string, int64_t, std::optional<int64_t>>> parents;
+  for (const Version& v : listed) parents.emplace_back(v.model, v.version, v.parent);
+  using Parent = std::tuple<std::string, int64_t, std::optional<int64_t>>;
+  EXPECT_THAT(parents,
+              ::testing::ElementsAre(Parent{"default", 1, std::nullopt}, Parent{"default", 2, 1},
+                                     Parent{"default", 3, std::nullopt}, Parent{"default", 4, 3},
+                                     Parent{"default", 5, 4}, Parent{"default", 6, std::nullopt},
+                                     Parent{"other", 1, std::nullopt}, Parent{"other", 2, 1}));
+  // An export holds one version: its parent stayed behind.
+  ASSERT_OK_AND_ASSIGN(const auto single, target->Import(dir_.File("v3.db")));
+  ASSERT_EQ(single.size(), 1u);
+  ASSERT_OK_AND_ASSIGN(const Version v7, target->Get("default", 7));
+  EXPECT_EQ(v7.parent, std::nullopt);
+  EXPECT_EQ(v7.state, "a3");
+}
+
 TEST_F(RegistryTest, GcKeepsTheNewestAndTheAliased) {
   auto registry = OpenOrDie();
   for (int i = 0; i < 6; ++i) ASSERT_OK(registry->Put(Sample("v")).status());
@@ -185,9 +290,19 @@ TEST_F(RegistryTest, FilesThatAreNotRegistriesAreRefused) {
   RawSql(dir_.File("other.db"), "CREATE TABLE t (x)");
   EXPECT_THAT(Registry::Open(dir_.File("other.db"), clock_),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("is not a sluice registry")));
-  Registry::Options read_only;
-  read_only.read_only = true;
-  EXPECT_FALSE(Registry::Open(dir_.File("missing.db"), clock_, read_only).ok());
+}
+
+// Issue: commands that must not create a registry got an unclear error, or created one.
+TEST_F(RegistryTest, AMissingFileIsNotFoundNamingItUnlessItMayBeCreated) {
+  const std::string missing = dir_.File("missing.db");
+  EXPECT_THAT(Registry::Open(missing, clock_, {.read_only = true}),
+              StatusIs(absl::StatusCode::kNotFound, missing + ": no such registry file"));
+  EXPECT_THAT(Registry::Open(missing, clock_, {.create_if_missing = false}),
+              StatusIs(absl::StatusCode::kNotFound, missing + ": no such registry file"));
+  EXPECT_FALSE(std::filesystem::exists(missing));
+  ASSERT_OK(Registry::Open(missing, clock_).status());
+  EXPECT_TRUE(std::filesystem::exists(missing));
+  EXPECT_OK(Registry::Open(missing, clock_, {.create_if_missing = false}).status());
 }
 
 TEST_F(RegistryTest, NewerSchemaIsRefused) {
@@ -208,6 +323,28 @@ TEST_F(RegistryTest, ALockedRegistryWaitsThenFailsClearlyAndRecovers) {
   sqlite3_close(other);
   ASSERT_OK_AND_ASSIGN(const int64_t v, registry->Put(Sample("x")));
   EXPECT_EQ(v, 1);
+}
+
+// Every failure names the registry file, and what was being done to which alias or model.
+TEST_F(RegistryTest, ALockedRegistryFailsAliasAndGcNamingTheFile) {
+  auto registry = OpenOrDie({.busy_timeout_ms = 100});
+  ASSERT_OK(registry->Put(Sample("x")).status());
+  sqlite3* other = nullptr;
+  ASSERT_EQ(sqlite3_open(path_.c_str(), &other), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(other, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK);
+  EXPECT_THAT(registry->SetAlias("default", "champion", 1),
+              StatusIs(absl::StatusCode::kUnavailable,
+                       HasSubstr(path_ + ": point alias \"champion\" of model \"default\" at "
+                                         "version 1: begin transaction: database is locked")));
+  EXPECT_THAT(registry->Gc("default", 1),
+              StatusIs(absl::StatusCode::kUnavailable,
+                       HasSubstr(path_ + ": gc of model \"default\": begin transaction")));
+  EXPECT_THAT(registry->Gc("default", 0),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       path_ + ": gc of model \"default\": keep must be at least 1, not 0"));
+  ASSERT_EQ(sqlite3_exec(other, "ROLLBACK", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(other);
+  ASSERT_OK(registry->SetAlias("default", "champion", 1));
 }
 
 TEST_F(RegistryTest, TwoHandlesOnOneFileBothWrite) {
@@ -236,6 +373,114 @@ TEST_F(RegistryTest, ReadOnlyRegistryRefusesWrites) {
   auto registry = OpenOrDie({.read_only = true});
   EXPECT_THAT(registry->Put(Sample("y")), StatusIs(absl::StatusCode::kPermissionDenied));
   EXPECT_OK(registry->Get("default", 1).status());
+}
+
+// Issue: two concurrent runs of one model numbered their versions from the same latest one and
+// collided. Now the model's writer lease admits one run at a time, in this process too.
+TEST_F(RegistryTest, AModelHasOneWriterAtATime) {
+  auto a = OpenOrDie();
+  auto b = OpenOrDie();
+  ASSERT_OK(a->AcquireWriter("default"));
+  EXPECT_THAT(b->AcquireWriter("default"),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr(absl::StrCat("model \"default\" in ", path_,
+                                              " is being written by another run (process ",
+                                              getpid(), ", since 1970-01-01 00:00:00 UTC)"))));
+  ASSERT_OK(b->AcquireWriter("other"));  // Other models are free.
+  ASSERT_OK(a->ReleaseWriter("default"));
+  ASSERT_OK(a->ReleaseWriter("default"));  // Releasing what is not held is fine.
+  ASSERT_OK(b->AcquireWriter("default"));
+  ASSERT_OK_AND_ASSIGN(const int64_t v, b->Put(Sample("x")));
+  EXPECT_EQ(v, 1);
+}
+
+// A child process holds the lease, as a run in another process would. While it lives, this
+// process may neither take the lease nor add versions of that model; once it is killed (-9,
+// and not yet reaped) the lease is stale and is taken over, as `--resume` needs.
+TEST_F(RegistryTest, ALeaseHeldByAnotherProcessBlocksUntilThatProcessDies) {
+  OpenOrDie();  // Created before the fork, so that the child only opens it.
+  int ready[2], hold[2];
+  ASSERT_EQ(pipe(ready), 0);
+  ASSERT_EQ(pipe(hold), 0);
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    auto registry = Registry::Open(path_, clock_);
+    const char ok = registry.ok() && (*registry)->AcquireWriter("default").ok() ? '1' : '0';
+    if (write(ready[1], &ok, 1) != 1) _exit(1);
+    char unused;
+    if (read(hold[0], &unused, 1) < 0) _exit(1);  // Until killed.
+    _exit(0);
+  }
+  char ok = 0;
+  ASSERT_EQ(read(ready[0], &ok, 1), 1);
+  ASSERT_EQ(ok, '1');
+  const std::string held_by = absl::StrCat("being written by another run (process ", child);
+  {
+    auto registry = OpenOrDie();
+    EXPECT_THAT(registry->AcquireWriter("default"),
+                StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr(held_by)));
+    EXPECT_THAT(registry->Put(Sample("x")),
+                StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr(held_by)));
+    TempDir elsewhere;
+    auto source = Registry::Open(elsewhere.File("source.db"), clock_).value();
+    ASSERT_OK(source->Put(Sample("x")).status());
+    EXPECT_THAT(registry->Import(elsewhere.File("source.db")),
+                StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr(held_by)));
+    NewVersion other = Sample("y");
+    other.model = "other";
+    ASSERT_OK_AND_ASSIGN(const int64_t v, registry->Put(other));
+    EXPECT_EQ(v, 1);
+  }
+  ASSERT_EQ(kill(child, SIGKILL), 0);
+  siginfo_t info;
+  ASSERT_EQ(waitid(P_PID, child, &info, WEXITED | WNOWAIT), 0);  // A zombie now.
+  {
+    auto registry = OpenOrDie();
+    ASSERT_OK(registry->AcquireWriter("default"));
+    ASSERT_OK_AND_ASSIGN(const int64_t v, registry->Put(Sample("x")));
+    EXPECT_EQ(v, 1);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  for (const int fd : {ready[0], ready[1], hold[0], hold[1]}) close(fd);
+}
+
+// A lease recorded with this process's pid but another process identity was taken by an
+// earlier process that had the same pid (or ran before a reboot): it is stale.
+TEST_F(RegistryTest, ALeaseOfAReusedPidIsStale) {
+  OpenOrDie();
+  RawSql(path_, absl::StrCat("INSERT INTO writers VALUES ('default', ", getpid(),
+                             ", 'an-earlier-boot/12345', 0)"));
+  auto registry = OpenOrDie();
+  ASSERT_OK(registry->Put(Sample("x")).status());
+  ASSERT_OK(registry->AcquireWriter("default"));
+  EXPECT_THAT(OpenOrDie()->AcquireWriter("default"),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+}
+
+// Schema 1 had no writer leases: a writable open adds the table, a read-only one reads the file
+// as it is.
+TEST_F(RegistryTest, ASchemaOneFileIsUpgradedWhenOpenedForWriting) {
+  OpenOrDie()->Put(Sample("old")).IgnoreError();
+  RawSql(path_, "DROP TABLE writers; PRAGMA user_version = 1");
+  {
+    auto reader = OpenOrDie({.read_only = true});
+    ASSERT_OK_AND_ASSIGN(const Version v, reader->Get("default", 1));
+    EXPECT_EQ(v.state, "old");
+  }
+  auto registry = OpenOrDie();
+  ASSERT_OK(registry->AcquireWriter("default"));
+  ASSERT_OK_AND_ASSIGN(const int64_t v, registry->Put(Sample("new")));
+  EXPECT_EQ(v, 2);
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* stmt = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &stmt, nullptr), SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(stmt), SQLITE_ROW);
+  EXPECT_EQ(sqlite3_column_int(stmt, 0), kSchemaVersion);
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
 }
 
 }  // namespace
