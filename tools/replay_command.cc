@@ -405,13 +405,14 @@ int Replay(ReplayFlags& flags) {
     labels = *std::move(read);
   }
   const core::FlatJson config_json = engine::ConfigJson(config);
+  // First take the model's writer lease: a refused second run must not touch any output.
+  auto snapshotter = StartSnapshotter(flags, config_json, run.input);
+  if (!snapshotter.ok()) return Fail(snapshotter.status());
   engine::CheckpointInfo resumed;
   auto resume = FindResume(flags, config_json, &resumed);
   if (!resume.ok()) return Fail(resume.status());
   auto sink = OpenSink(flags, resume->has_value() ? std::optional(resumed) : std::nullopt);
   if (!sink.ok()) return Fail(sink.status());
-  auto snapshotter = StartSnapshotter(flags, config_json, run.input);
-  if (!snapshotter.ok()) return Fail(snapshotter.status());
   std::unique_ptr<engine::Source> source = engine::NewCsvSource(
       *std::move(reader), flags.input.has_value() ? flags.rows.value_or(-1) : -1);
 
