@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "simdjson.h"
 
@@ -94,7 +95,13 @@ absl::Status ParseEventJson(absl::string_view json, const std::vector<std::strin
   od::document doc;
   if (auto e = parser.iterate(padded).get(doc); e) return Bad(Error(e));
   od::object object;
-  if (auto e = doc.get_object().get(object); e) return Bad("expected an object");
+  if (auto e = doc.get_object().get(object); e) {
+    // simdjson reports text after the object as an incomplete document: say what it is.
+    const absl::string_view trimmed = absl::StripTrailingAsciiWhitespace(json);
+    return Bad(!trimmed.empty() && trimmed.back() != '}'
+                   ? "trailing characters after the object"
+                   : absl::StrCat("expected one object (", Error(e), ")"));
+  }
   bool has_features = false;
   for (auto field : object) {
     std::string_view key;

@@ -21,12 +21,16 @@ std::string Unquoted(const std::string& json) { return core::JsonUnquote(json).v
 // any other byte, commas included, survives the round trip.
 constexpr char kNameSeparator = '\0';
 
+// Bumped when a key's meaning changes (2: features joined by NUL, labels and joins recorded).
+constexpr int kConfigFormat = 2;
+
 }  // namespace
 
 core::FlatJson ConfigJson(const RunConfig& c) {
   const auto& o = c.pipeline;
   const auto num = [](double v) { return core::FormatDouble(v); };
   return {
+      {"config_format", absl::StrCat(kConfigFormat)},
       {"features", core::JsonQuote(absl::StrJoin(c.features, std::string(1, kNameSeparator)))},
       {"label_column", core::JsonQuote(c.csv.label_column)},
       {"time_column", core::JsonQuote(c.csv.time_column)},
@@ -64,6 +68,13 @@ absl::StatusOr<RunConfig> ParseConfigJson(absl::string_view json) {
   const std::optional<core::FlatJson> object = core::ParseFlatJson(json);
   if (!object.has_value()) return absl::InvalidArgumentError("config: not a flat JSON object");
   RunConfig c;
+  const auto format = std::find_if(object->begin(), object->end(),
+                                   [](const auto& kv) { return kv.first == "config_format"; });
+  if (format == object->end() || format->second != absl::StrCat(kConfigFormat)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("config format ", format == object->end() ? "1" : format->second,
+                     " was written by another sluice; this one reads format ", kConfigFormat));
+  }
   std::vector<std::string> missing;
   const auto get = [&](const char* key) -> std::string {
     for (const auto& [k, v] : *object) {

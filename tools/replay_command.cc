@@ -123,7 +123,7 @@ void ParseModelFlags(const FlagReader& f, engine::Pipeline::Options* o) {
   o->lr.clip_gradient = f.Double("lr-clip-gradient", 0);
   o->lr.positive_weight = f.Double("lr-positive-weight", 0);
   o->lr.negative_weight = f.Double("lr-negative-weight", 0);
-  o->metric_window = static_cast<int>(f.Int("metric-window", 1, 100000000));
+  o->metric_window = static_cast<int>(f.Int("metric-window", 1, std::numeric_limits<int>::max()));
   o->serving = f.OneOf("serving", {"continuous", "frozen"}) == "frozen"
                    ? engine::Pipeline::Serving::kFrozen
                    : engine::Pipeline::Serving::kContinuous;
