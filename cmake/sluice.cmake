@@ -27,16 +27,41 @@ function(sluice_add_library name)
                                        PRIVATE ${ARG_PRIVATE_DEPS})
 endfunction()
 
-# sluice_add_test(<name> SOURCES ... [DEPS ...] [LABELS ...])
-# One gtest binary per library, registered with gtest_discover_tests.
+# sluice_add_test(<name> SOURCES ... [DEPS ...] [LABELS ...] [THREADED <gtest filter>])
+# One gtest binary per library, registered with gtest_discover_tests and labelled <name> and
+# LABELS. The tests that THREADED matches (a --gtest_filter pattern such as
+# "Replay.*:Snapshotter.*") also get the label `threads`: the ThreadSanitizer build runs only
+# those (make test-tsan).
 function(sluice_add_test name)
-  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS;LABELS" ${ARGN})
+  cmake_parse_arguments(ARG "" "THREADED" "SOURCES;DEPS;LABELS" ${ARGN})
   add_executable(${name}_test ${ARG_SOURCES})
   target_link_libraries(${name}_test PRIVATE sluice_build_flags sluice::testsupport ${ARG_DEPS}
                                              GTest::gmock GTest::gtest_main)
-  gtest_discover_tests(${name}_test
-    WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}
-    PROPERTIES ENVIRONMENT "SLUICE_SOURCE_DIR=${PROJECT_SOURCE_DIR};SLUICE_BINARY=$<TARGET_FILE:sluice>"
-               LABELS "${name};${ARG_LABELS}"
-    DISCOVERY_TIMEOUT 60)
+  if(ARG_THREADED)
+    # Discovered twice: the other tests, then the threaded ones.
+    gtest_discover_tests(${name}_test WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}
+      TEST_FILTER "-${ARG_THREADED}" TEST_LIST ${name}_TESTS DISCOVERY_TIMEOUT 60)
+    gtest_discover_tests(${name}_test WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}
+      TEST_FILTER "${ARG_THREADED}" TEST_LIST ${name}_THREADED_TESTS DISCOVERY_TIMEOUT 60)
+  else()
+    gtest_discover_tests(${name}_test WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}
+      TEST_LIST ${name}_TESTS DISCOVERY_TIMEOUT 60)
+  endif()
+  # List-valued properties are set here, after discovery: gtest_discover_tests(PROPERTIES)
+  # splits every list into separate arguments, so LABELS "a;b" or a two-variable ENVIRONMENT
+  # would reach set_tests_properties() as stray property names.
+  set(labels ${name} ${ARG_LABELS})
+  set(environment "SLUICE_SOURCE_DIR=${PROJECT_SOURCE_DIR}" "SLUICE_BINARY=$<TARGET_FILE:sluice>")
+  set(properties_file ${CMAKE_CURRENT_BINARY_DIR}/${name}_test_properties.cmake)
+  file(GENERATE OUTPUT ${properties_file} CONTENT "
+if(${name}_TESTS)
+  set_tests_properties(\${${name}_TESTS} PROPERTIES
+    LABELS \"${labels}\" ENVIRONMENT \"${environment}\")
+endif()
+if(${name}_THREADED_TESTS)
+  set_tests_properties(\${${name}_THREADED_TESTS} PROPERTIES
+    LABELS \"${labels};threads\" ENVIRONMENT \"${environment}\")
+endif()
+")
+  set_property(DIRECTORY APPEND PROPERTY TEST_INCLUDE_FILES ${properties_file})
 endfunction()
