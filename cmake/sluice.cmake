@@ -10,7 +10,23 @@ target_compile_options(sluice_build_flags INTERFACE
   # Exact means exact: never contract a*b+c into an FMA, never relax IEEE semantics.
   -ffp-contract=off -fno-fast-math
   $<$<CONFIG:Debug>:-D_GLIBCXX_ASSERTIONS>)
-if(SLUICE_SANITIZE)
+if(SLUICE_SANITIZE STREQUAL "thread")
+  # -O1: ThreadSanitizer is 5-15x slower than plain code, unbearably so without optimisation.
+  target_compile_options(sluice_build_flags INTERFACE -fsanitize=thread -fno-omit-frame-pointer -O1)
+  # Debian's Abseil is not TSan-instrumented: wrap the absl::Mutex members we call so that TSan
+  # sees their happens-before edges (tests/support/tsan_absl_mutex.cc says why and how).
+  add_library(sluice_tsan_absl_mutex STATIC ${PROJECT_SOURCE_DIR}/tests/support/tsan_absl_mutex.cc)
+  target_compile_options(sluice_tsan_absl_mutex PRIVATE -fsanitize=thread)
+  target_link_libraries(sluice_tsan_absl_mutex PUBLIC absl::synchronization)
+  target_link_libraries(sluice_build_flags INTERFACE sluice_tsan_absl_mutex)
+  # --undefined pulls the wrappers in even where only Abseil's own libraries call Mutex.
+  target_link_options(sluice_build_flags INTERFACE -fsanitize=thread)
+  foreach(member _ZN4absl7debian35Mutex4LockEv _ZN4absl7debian35Mutex6UnlockEv
+                 _ZN4absl7debian35Mutex5AwaitERKNS0_9ConditionE)
+    target_link_options(sluice_build_flags INTERFACE
+      LINKER:--wrap=${member} LINKER:--undefined=__wrap_${member})
+  endforeach()
+elseif(SLUICE_SANITIZE)
   target_compile_options(sluice_build_flags INTERFACE
     -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer)
   target_link_options(sluice_build_flags INTERFACE -fsanitize=address,undefined)
