@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstddef>
 #include <limits>
 
 namespace sluice::metrics {
@@ -107,16 +108,24 @@ void RollingRocAuc::Save(core::StateWriter* w) const {
 }
 
 bool RollingRocAuc::Load(core::StateReader* r) {
+  // Entry as saved, with the label read as a byte: a stored byte other than 0 or 1 is corrupt,
+  // and loading it as a bool would be undefined behaviour.
+  struct SavedEntry {
+    double score;
+    uint8_t label;
+  };
+  static_assert(sizeof(SavedEntry) == sizeof(Entry) &&
+                offsetof(SavedEntry, label) == offsetof(Entry, label));
   uint64_t window = 0;
-  std::vector<Entry> entries;
+  std::vector<SavedEntry> entries;
   if (!r->Get(&window) || !r->GetVector(&entries) || window != window_.size() ||
       entries.size() > window) {
     return false;
   }
   *this = RollingRocAuc(static_cast<int>(window));
-  for (const Entry& e : entries) {
-    if (std::isnan(e.score)) return false;
-    Update(e.label, e.score);
+  for (const SavedEntry& e : entries) {
+    if (std::isnan(e.score) || e.label > 1) return false;
+    Update(e.label == 1, e.score);
   }
   return true;
 }
