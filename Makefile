@@ -3,8 +3,10 @@ JOBS ?= $(shell nproc)
 BUILD ?= build
 ASAN_BUILD ?= build-asan
 TSAN_BUILD ?= build-tsan
+FUZZ_BUILD ?= build-fuzz
 
-.PHONY: all deps build demo test test-release test-asan test-tsan bench layering format clean
+.PHONY: all deps build demo test test-release test-asan test-tsan test-fuzz fuzz fuzz-build \
+        fuzz-corpus bench layering format clean
 
 all: build
 
@@ -19,9 +21,9 @@ demo: build
 	$(BUILD)/tools/sluice replay --report $(BUILD)/demo-report.html --summary $(BUILD)/demo-summary.json
 	@echo "report: $(BUILD)/demo-report.html  summary: $(BUILD)/demo-summary.json"
 
-# The release suite, the whole suite again under AddressSanitizer + UBSan, and the threaded
-# tests under ThreadSanitizer.
-test: layering format test-release test-asan test-tsan
+# The release suite, the whole suite again under AddressSanitizer + UBSan, the threaded tests
+# under ThreadSanitizer, and every fuzz target for 10 s.
+test: layering format test-release test-asan test-tsan test-fuzz
 
 test-release: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
@@ -44,6 +46,32 @@ test-tsan: deps
 	cd $(TSAN_BUILD) && TSAN_OPTIONS="halt_on_error=1 $$TSAN_OPTIONS" ctest --output-on-failure \
 	  -j $(JOBS) -L threads -E KilledAtRandomPointsResumesByteIdentical
 
+# libFuzzer targets (clang 14, ASan + UBSan), one per tests/fuzz/<name>_fuzz.cc, declared by
+# sluice_add_fuzzer() in tests/fuzz/CMakeLists.txt. Only the fuzzers and their libraries build.
+FUZZ_CONFIGURE = cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=clang-14 \
+  -DCMAKE_CXX_COMPILER=clang++-14 -DSLUICE_FUZZ=ON -DSLUICE_BUILD_TESTS=OFF \
+  -DSLUICE_BUILD_BENCHMARKS=OFF >/dev/null
+fuzz-build: deps
+	@$(FUZZ_CONFIGURE)
+	@cmake --build $(FUZZ_BUILD) -j $(JOBS) --target sluice_fuzzers
+
+# Each target for 10 s from its committed seeds (tests/fuzz/corpus/<name>/); new inputs go to
+# $(FUZZ_BUILD)/fuzz/<name>/new, crashes to $(FUZZ_BUILD)/fuzz/<name>/artifacts.
+test-fuzz: fuzz-build
+	cd $(FUZZ_BUILD) && ctest --output-on-failure -j $(JOBS) -L fuzz
+
+# Each target for 60 s on a copy of its seeds ($(FUZZ_BUILD)/fuzz/<name>/corpus, kept between
+# runs).
+fuzz: fuzz-build
+	cd $(FUZZ_BUILD) && SLUICE_FUZZ_SECONDS=60 SLUICE_FUZZ_MODE=fuzz \
+	  ctest --output-on-failure -j $(JOBS) -L fuzz
+
+# Rewrites the generated seeds (tests/fuzz/make_corpus.cc); regression_* seeds stay.
+fuzz-corpus: deps
+	@$(FUZZ_CONFIGURE)
+	@cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzz_corpus_gen
+	$(FUZZ_BUILD)/tests/fuzz/fuzz_corpus_gen tests/fuzz/corpus
+
 format:
 	@scripts/check-format.sh
 
@@ -55,4 +83,4 @@ bench: build
 	scripts/bench-replay.sh $(BUILD)
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD) $(FUZZ_BUILD)

@@ -10,7 +10,20 @@ target_compile_options(sluice_build_flags INTERFACE
   # Exact means exact: never contract a*b+c into an FMA, never relax IEEE semantics.
   -ffp-contract=off -fno-fast-math
   $<$<CONFIG:Debug>:-D_GLIBCXX_ASSERTIONS>)
-if(SLUICE_SANITIZE STREQUAL "thread")
+if(SLUICE_FUZZ)
+  # Every library gets libFuzzer's coverage hooks and ASan + UBSan; only the fuzz binaries link
+  # libFuzzer's main (sluice_add_fuzzer).
+  if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+    message(FATAL_ERROR "SLUICE_FUZZ needs clang (-DCMAKE_CXX_COMPILER=clang++-14)")
+  endif()
+  if(SLUICE_SANITIZE)
+    message(FATAL_ERROR "SLUICE_FUZZ already builds with ASan + UBSan; leave SLUICE_SANITIZE off")
+  endif()
+  target_compile_options(sluice_build_flags INTERFACE
+    -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+    -O1)
+  target_link_options(sluice_build_flags INTERFACE -fsanitize=address,undefined)
+elseif(SLUICE_SANITIZE STREQUAL "thread")
   # -O1: ThreadSanitizer is 5-15x slower than plain code, unbearably so without optimisation.
   target_compile_options(sluice_build_flags INTERFACE -fsanitize=thread -fno-omit-frame-pointer -O1)
   # Debian's Abseil is not TSan-instrumented: wrap the absl::Mutex members we call so that TSan
@@ -80,4 +93,27 @@ if(${name}_THREADED_TESTS)
 endif()
 ")
   set_property(DIRECTORY APPEND PROPERTY TEST_INCLUDE_FILES ${properties_file})
+endfunction()
+
+# sluice_add_fuzzer(<name> [SOURCES ...] DEPS ...)   (SLUICE_FUZZ=ON builds only)
+# Builds the libFuzzer binary <name>_fuzz from tests/fuzz/<name>_fuzz.cc (or SOURCES) and
+# registers the ctest `fuzz.<name>` (label `fuzz`): scripts/run-fuzzer.sh fuzzes it from its
+# seed corpus tests/fuzz/corpus/<name>/ for $SLUICE_FUZZ_SECONDS (10 by default).
+function(sluice_add_fuzzer name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
+  if(NOT ARG_SOURCES)
+    set(ARG_SOURCES ${name}_fuzz.cc)
+  endif()
+  if(NOT TARGET sluice_fuzzers)
+    add_custom_target(sluice_fuzzers)
+  endif()
+  add_executable(${name}_fuzz ${ARG_SOURCES})
+  target_include_directories(${name}_fuzz PRIVATE ${PROJECT_SOURCE_DIR})
+  target_link_libraries(${name}_fuzz PRIVATE sluice_build_flags ${ARG_DEPS})
+  target_link_options(${name}_fuzz PRIVATE -fsanitize=fuzzer)
+  add_dependencies(sluice_fuzzers ${name}_fuzz)
+  add_test(NAME fuzz.${name}
+           COMMAND ${PROJECT_SOURCE_DIR}/scripts/run-fuzzer.sh $<TARGET_FILE:${name}_fuzz>
+                   ${PROJECT_SOURCE_DIR}/tests/fuzz/corpus/${name} ${CMAKE_BINARY_DIR}/fuzz/${name})
+  set_tests_properties(fuzz.${name} PROPERTIES LABELS fuzz)
 endfunction()

@@ -2,8 +2,9 @@
 # Installs the Debian packages sluice needs to build and test, and nothing when all are present.
 set -euo pipefail
 
+# clang-14 and libclang-rt-14-dev: the libFuzzer targets (make test-fuzz).
 packages=(g++ make cmake pkg-config libabsl-dev libsqlite3-dev libcxxopts-dev
-          libgtest-dev libgmock-dev libbenchmark-dev clang-format)
+          libgtest-dev libgmock-dev libbenchmark-dev clang-format clang-14 libclang-rt-14-dev)
 missing=()
 for p in "${packages[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
