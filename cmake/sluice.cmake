@@ -21,11 +21,14 @@ if(SLUICE_FUZZ)
   endif()
   target_compile_options(sluice_build_flags INTERFACE
     -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
-    -O1)
+    # Optimised a little for speed; line tables are all a crash report needs.
+    -O1 -gline-tables-only)
   target_link_options(sluice_build_flags INTERFACE -fsanitize=address,undefined)
 elseif(SLUICE_SANITIZE STREQUAL "thread")
   # -O1: ThreadSanitizer is 5-15x slower than plain code, unbearably so without optimisation.
-  target_compile_options(sluice_build_flags INTERFACE -fsanitize=thread -fno-omit-frame-pointer -O1)
+  # -g1: line tables are all a report needs, and full debug info makes this build much slower.
+  target_compile_options(sluice_build_flags INTERFACE -fsanitize=thread -fno-omit-frame-pointer -O1
+                                                     -g1)
   # Debian's Abseil is not TSan-instrumented: wrap the absl::Mutex members we call so that TSan
   # sees their happens-before edges (tests/support/tsan_absl_mutex.cc says why and how).
   add_library(sluice_tsan_absl_mutex STATIC ${PROJECT_SOURCE_DIR}/tests/support/tsan_absl_mutex.cc)
