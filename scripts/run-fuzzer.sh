@@ -14,6 +14,10 @@ if [ $# -ne 3 ]; then
   exit 2
 fi
 fuzzer=$1 seeds=$2 work=$3
+if [ -z "$(ls -A "$seeds" 2>/dev/null)" ]; then
+  echo "run-fuzzer: no seeds in $seeds; add a few valid inputs there" >&2
+  exit 2
+fi
 seconds=${SLUICE_FUZZ_SECONDS:-10}
 mode=${SLUICE_FUZZ_MODE:-test}
 mkdir -p "$work/artifacts"
