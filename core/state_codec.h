@@ -74,7 +74,9 @@ class StateReader {
     uint64_t size = 0;
     if (!Get(&size) || in_.size() / sizeof(T) < size) return ok_ = false;
     values->resize(size);
-    std::memcpy(values->data(), in_.data(), size * sizeof(T));
+    // An empty vector's data() may be null, and memcpy from or to null is undefined even for
+    // 0 bytes.
+    if (size > 0) std::memcpy(values->data(), in_.data(), size * sizeof(T));
     in_.remove_prefix(size * sizeof(T));
     return true;
   }

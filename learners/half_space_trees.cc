@@ -331,6 +331,21 @@ absl::Status HalfSpaceTrees::Load(absl::string_view state) {
       nodes[i] =
           Node{thresholds[i], features[i], static_cast<uint16_t>(epoch), l_mass[i], r_mass[i]};
     }
+    // Every example a node counts passed through its parent: an internal node's masses are its
+    // children's sums, and a root counts this window's `counter` examples. A blob that breaks
+    // this would learn masses above window_size, and its Save() would not load.
+    for (size_t tree = 0; tree < expected; tree += nodes_per_tree_) {
+      if (l_mass[tree + 1] != counter) {
+        return absl::DataLossError("half-space trees state: masses do not add up");
+      }
+      for (size_t i = tree + 1; i < tree + first_leaf_; ++i) {
+        const size_t left = tree + 2 * (i - tree);
+        if (l_mass[i] != l_mass[left] + l_mass[left + 1] ||
+            r_mass[i] != r_mass[left] + r_mass[left + 1]) {
+          return absl::DataLossError("half-space trees state: masses do not add up");
+        }
+      }
+    }
   }
   if (!r.done() || built > 1 || counter >= static_cast<uint32_t>(options_.window_size) ||
       (built == 0 && (epoch != 0 || counter != 0))) {

@@ -91,6 +91,13 @@ absl::Status StandardScaler::Load(absl::string_view state) {
   if (!r.done() || count.size() != mean.size() || mean.size() != var.size()) {
     return absl::DataLossError("standard scaler state: malformed payload");
   }
+  // A count is at most the number of examples learned: negative or >= 2^62 is corrupt (and
+  // INT64_MAX would overflow at the next LearnOne).
+  for (const int64_t c : count) {
+    if (c < 0 || c >= (int64_t{1} << 62)) {
+      return absl::DataLossError("standard scaler state: count out of range");
+    }
+  }
   if (mean.size() != mean_.size()) {
     return absl::FailedPreconditionError(absl::StrCat("standard scaler state has dimension ",
                                                       mean.size(), ", this model ", mean_.size()));

@@ -63,6 +63,13 @@ void RiverRocAuc::Save(core::StateWriter* w) const { w->PutVector(counts_); }
 bool RiverRocAuc::Load(core::StateReader* r) {
   std::vector<std::array<int64_t, 4>> counts;
   if (!r->GetVector(&counts) || counts.size() != counts_.size()) return false;
+  // A count is at most the number of updates: negative or >= 2^62 is corrupt (and could
+  // overflow tp + fn in Get()).
+  for (const auto& row : counts) {
+    for (const int64_t count : row) {
+      if (count < 0 || count >= (int64_t{1} << 62)) return false;
+    }
+  }
   counts_ = std::move(counts);
   return true;
 }

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstddef>
 #include <limits>
 
 #include "absl/strings/str_cat.h"
@@ -156,14 +157,25 @@ void RollingRocAuc::Save(core::StateWriter* w) const {
 }
 
 bool RollingRocAuc::Load(core::StateReader* r) {
+  // Entry as saved, with the label read as a byte: a stored byte other than 0 or 1 is corrupt,
+  // and loading it as a bool would be undefined behaviour.
+  struct SavedEntry {
+    double score;
+    uint8_t label;
+  };
+  static_assert(sizeof(SavedEntry) == sizeof(Entry) &&
+                offsetof(SavedEntry, label) == offsetof(Entry, label));
   uint64_t window = 0;
-  std::vector<Entry> entries;
+  std::vector<SavedEntry> entries;
   if (!r->Get(&window) || !r->GetVector(&entries) ||
       window != static_cast<uint64_t>(window_size_) || entries.size() > window) {
     return false;
   }
   *this = RollingRocAuc(window_size_);
-  for (const Entry& e : entries) Update(e.label, e.score);
+  for (const SavedEntry& e : entries) {
+    if (e.label > 1) return false;
+    Update(e.label == 1, e.score);  // NaN scores too: they save and load exactly.
+  }
   return true;
 }
 

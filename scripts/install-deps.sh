@@ -2,8 +2,10 @@
 # Installs the Debian packages sluice needs to build and test, and nothing when all are present.
 set -euo pipefail
 
+# clang-14 and libclang-rt-14-dev: the libFuzzer targets (make test-fuzz); python3-venv: River.
 packages=(g++ make cmake pkg-config libabsl-dev libsqlite3-dev libcxxopts-dev libsimdjson-dev
-          libgtest-dev libgmock-dev libbenchmark-dev clang-format python3 python3-venv)
+          libgtest-dev libgmock-dev libbenchmark-dev clang-format clang-14 libclang-rt-14-dev
+          python3 python3-venv)
 missing=()
 for p in "${packages[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then

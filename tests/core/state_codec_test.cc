@@ -61,6 +61,22 @@ TEST(StateCodec, OtherKindIsDataLossAndNewerVersionIsRefused) {
               StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("version 3")));
 }
 
+// Found by tests/fuzz/state_codec_fuzz.cc: reading an empty vector (an untrained
+// LogisticRegression's) called memcpy with a null pointer, which UBSan reports under clang.
+TEST(StateReader, EmptyVectorReadsBackEmpty) {
+  StateWriter w;
+  w.PutVector(std::vector<double>{});
+  w.PutVector(std::vector<int>{});
+  StateReader r(w.payload());
+  std::vector<double> doubles = {1.0};
+  std::vector<int> ints = {1};
+  EXPECT_TRUE(r.GetVector(&doubles));
+  EXPECT_TRUE(r.GetVector(&ints));
+  EXPECT_TRUE(r.done());
+  EXPECT_TRUE(doubles.empty());
+  EXPECT_TRUE(ints.empty());
+}
+
 TEST(StateReader, OverrunFailsWithoutReadingPastTheEnd) {
   StateWriter w;
   w.Put<uint64_t>(1000);  // Claims a 1000-element vector that is not there.

@@ -5,9 +5,11 @@
 #include <cstdio>
 #include <map>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "core/sha256.h"
+#include "core/state_codec.h"
 #include "tests/support/streams.h"
 #include "tests/support/test_util.h"
 
@@ -190,6 +192,26 @@ TEST(HalfSpaceTrees, LoadRefusesOtherOptionsOrFeatures) {
 
 // tests/data/oracle/hst_trees_seed42_h15_t25.csv: River's trees for seed 42, 25 trees of height
 // 15, over the credit-card schema with and without Time.
+// Found by tests/fuzz/learner_state_fuzz.cc: Load accepted node masses that do not add up to
+// their parent's, so the loaded model learned masses above window_size and its own Save() then
+// failed to load.
+TEST(HalfSpaceTrees, LoadRefusesMassesThatDoNotAddUp) {
+  const HalfSpaceTrees::Options options{.num_trees = 1, .height = 1, .window_size = 4, .seed = 3};
+  ASSERT_OK_AND_ASSIGN(auto model, HalfSpaceTrees::Create(options, {"a"}));
+  for (const double v : {0.1, 0.9}) model->LearnOne(std::vector<double>{v}, std::nullopt);
+  const std::string blob = model->Save();
+  ASSERT_OK_AND_ASSIGN(const absl::string_view view, core::OpenState(blob, "HalfSpaceTrees", 1));
+  std::string payload(view);
+  // The payload ends with the l_mass then the r_mass vectors: u64 count + 4 nodes x u16 each.
+  const size_t l_mass = payload.size() - 16 - 8;
+  ASSERT_EQ(payload[l_mass + 2], 2);  // The root counts both examples.
+  ASSERT_OK(model->Load(core::SealState("HalfSpaceTrees", 1, payload)));
+  payload[l_mass + 4] = 4;  // The left leaf claims a full window.
+  payload[l_mass + 6] = 0;
+  EXPECT_THAT(model->Load(core::SealState("HalfSpaceTrees", 1, payload)),
+              StatusIs(absl::StatusCode::kDataLoss));
+}
+
 TEST(HalfSpaceTrees, TreesEqualRiversOracleFingerprints) {
   SLUICE_REQUIRE_FILE(testing::OracleFile("hst_trees_seed42_h15_t25.csv"));
   const auto table = testing::ReadCsv(testing::OracleFile("hst_trees_seed42_h15_t25.csv"));

@@ -1,9 +1,11 @@
 #include <bit>
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <vector>
 
 #include "core/random.h"
+#include "core/state_codec.h"
 #include "learners/min_max_scaler.h"
 #include "learners/standard_scaler.h"
 #include "tests/support/streams.h"
@@ -79,6 +81,21 @@ TEST(PythonSqrt, IsBitIdenticalToPow) {
   EXPECT_GT(differ_from_sqrt, 100);  // The test does meet the cases that matter.
   for (const double x : {0.0, -0.0, 1.0, 4.0, 0x1p-1074, 1e308, -1.0}) {
     EXPECT_EQ(std::bit_cast<uint64_t>(PythonSqrt(x)), std::bit_cast<uint64_t>(std::pow(x, 0.5)));
+  }
+}
+
+// Found by tests/fuzz/learner_state_fuzz.cc: Load accepted any count, and a count of INT64_MAX
+// overflowed (undefined behaviour) at the next LearnOne.
+TEST(StandardScaler, LoadRefusesNegativeOrHugeCounts) {
+  for (const int64_t bad : {int64_t{-1}, std::numeric_limits<int64_t>::max()}) {
+    core::StateWriter w;
+    w.PutVector(std::vector<int64_t>{bad});
+    w.PutVector(std::vector<double>{0.5});
+    w.PutVector(std::vector<double>{0.25});
+    auto s = StandardScaler::Create(1).value();
+    EXPECT_THAT(s->Load(core::SealState("StandardScaler", 1, w.payload())),
+                StatusIs(absl::StatusCode::kDataLoss))
+        << bad;
   }
 }
 

@@ -1,5 +1,7 @@
 #include "metrics/river_roc_auc.h"
 
+#include <array>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -26,6 +28,27 @@ TEST(RiverRocAuc, IsNegativeZeroBeforeBothClasses) {
   auc.Update(false, 0.3);
   EXPECT_EQ(auc.Get(), 0.0);
   EXPECT_TRUE(std::signbit(auc.Get()));
+}
+
+// Found by tests/fuzz/metric_state_fuzz.cc: Load accepted any counts, and Get() then overflowed
+// int64 adding two huge ones (undefined behaviour).
+TEST(RiverRocAuc, LoadRefusesNegativeOrHugeCounts) {
+  RiverRocAuc metric(2);
+  metric.Update(true, 0.75);
+  metric.Update(false, 0.25);
+  for (const int64_t bad : {int64_t{-1}, int64_t{1} << 62}) {
+    core::StateWriter w;
+    w.PutVector(std::vector<std::array<int64_t, 4>>{{1, 0, 0, 1}, {bad, 1, 0, 1}});
+    RiverRocAuc loaded(2);
+    core::StateReader r(w.payload());
+    EXPECT_FALSE(loaded.Load(&r)) << bad;
+  }
+  core::StateWriter w;
+  metric.Save(&w);
+  RiverRocAuc loaded(2);
+  core::StateReader r(w.payload());
+  ASSERT_TRUE(loaded.Load(&r));
+  EXPECT_EQ(loaded.Get(), metric.Get());
 }
 
 TEST(RiverRollingRocAuc, ReproducesRiverDocstring) {

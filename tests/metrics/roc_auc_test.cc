@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <deque>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -68,6 +69,26 @@ TEST(RollingRocAuc, MatchesBruteForceOverWindowWithTies) {
       }
     }
   }
+}
+
+// Found by tests/fuzz/metric_state_fuzz.cc: a saved label byte other than 0 or 1 was loaded
+// into a bool (undefined behaviour) instead of being refused.
+TEST(RollingRocAuc, LoadRefusesALabelByteOtherThanZeroOrOne) {
+  RollingRocAuc metric(4);
+  metric.Update(true, 0.75);
+  metric.Update(false, 0.25);
+  core::StateWriter w;
+  metric.Save(&w);
+  std::string payload = w.payload();
+  // Layout: u64 window, u64 count, then 16-byte entries {double score; label byte; padding}.
+  ASSERT_EQ(payload.size(), 8u + 8u + 2u * 16u);
+  RollingRocAuc loaded(4);
+  core::StateReader good(payload);
+  ASSERT_TRUE(loaded.Load(&good));
+  EXPECT_EQ(loaded.Auc(), 1.0);
+  payload[8 + 8 + 8] = 2;  // The first entry's label.
+  core::StateReader bad(payload);
+  EXPECT_FALSE(loaded.Load(&bad));
 }
 
 TEST(RocAuc, MatchesBruteForceCumulatively) {
