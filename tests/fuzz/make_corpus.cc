@@ -12,8 +12,11 @@
 #include <string>
 #include <vector>
 
+#include "core/clock.h"
 #include "core/features.h"
 #include "core/state_codec.h"
+#include "engine/snapshotter.h"
+#include "engine/stream_runner.h"
 #include "learners/half_space_trees.h"
 #include "learners/logistic_regression.h"
 #include "learners/min_max_scaler.h"
@@ -22,6 +25,7 @@
 #include "metrics/river_roc_auc.h"
 #include "metrics/roc_auc.h"
 #include "registry/registry.h"
+#include "tests/fuzz/checkpoint_fixture.h"
 #include "tests/support/fake_clock.h"
 
 namespace sluice::fuzz {
@@ -186,6 +190,43 @@ void StateCodecSeeds(const fs::path& dir) {
   Write(dir, "state_codec", "payload_only", w.payload());
 }
 
+void LabelsFileSeeds(const fs::path& dir) {
+  Write(dir, "labels_file", "plain", "id,label,time\n1,0,10\n2,1,5.5\n");
+  Write(dir, "labels_file", "extra_columns_quotes",
+        "\"time\",note,id,label\r\n1e3,\"a, b\",\"x\"\"y\",1\r\n");
+  Write(dir, "labels_file", "bad_label", "id,label,time\n1,2,10\n");
+}
+
+// The checkpoints of a run of checkpoint_fixture.h, snapshotted every 10 events, in both modes.
+void CheckpointSeeds(const fs::path& dir) {
+  for (const int mode : {0, 1}) {
+    const fs::path registry_path = fs::temp_directory_path() / "sluice-fuzz-corpus-registry.db";
+    fs::remove(registry_path);
+    engine::Snapshotter::Options snapshots;
+    snapshots.registry_path = registry_path.string();
+    snapshots.schedule.every_events = 10;
+    auto snapshotter = engine::Snapshotter::Start(snapshots, core::Clock::Real()).value();
+    auto pipeline = CheckpointPipeline();
+    const std::vector<engine::LabelRecord> labels = CheckpointLabels();
+    engine::RunOptions options = CheckpointRunOptions(mode, &labels);
+    options.snapshotter = snapshotter.get();
+    auto source = CheckpointSource();
+    engine::RunObserver quiet;
+    const auto result =
+        engine::RunStream(*source, *pipeline, nullptr, quiet, options, core::Clock::Real());
+    if (!result.ok() || !snapshotter->Finish().empty()) std::abort();
+    snapshotter.reset();
+    auto registry = registry::Registry::Open(registry_path.string(), core::Clock::Real()).value();
+    for (const int64_t version : {1, 3, 5, 8}) {
+      Write(
+          dir, "checkpoint", "mode" + std::to_string(mode) + "_v" + std::to_string(version),
+          With(static_cast<unsigned char>(mode), registry->Checkpoint("default", version).value()));
+    }
+    registry.reset();
+    fs::remove(registry_path);
+  }
+}
+
 }  // namespace
 }  // namespace sluice::fuzz
 
@@ -200,5 +241,7 @@ int main(int argc, char** argv) {
   sluice::fuzz::MetricSeeds(dir);
   sluice::fuzz::RegistrySeeds(dir);
   sluice::fuzz::StateCodecSeeds(dir);
+  sluice::fuzz::LabelsFileSeeds(dir);
+  sluice::fuzz::CheckpointSeeds(dir);
   return 0;
 }
