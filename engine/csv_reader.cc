@@ -69,6 +69,7 @@ absl::StatusOr<std::unique_ptr<CsvReader>> CsvReader::Create(std::string name,
                                                              std::unique_ptr<ByteStream> stream,
                                                              const Options& options) {
   std::unique_ptr<CsvReader> reader(new CsvReader(std::move(name), std::move(stream)));
+  reader->hash_ = options.hash;
   SLUICE_RETURN_IF_ERROR(reader->ReadHeader(options));
   return reader;
 }
@@ -91,7 +92,7 @@ absl::StatusOr<bool> CsvReader::NextLine(absl::string_view* line) {
     }
     // Move the partial line to the front, grow if one line fills the buffer, and read more.
     if (begin_ > 0) {
-      sha_.Update(absl::string_view(buffer_.data() + hashed_, begin_ - hashed_));
+      Hash();
       hashed_ = 0;
       std::memmove(buffer_.data(), start, end_ - begin_);
       end_ -= begin_;
@@ -105,10 +106,7 @@ absl::StatusOr<bool> CsvReader::NextLine(absl::string_view* line) {
     bytes_read_.fetch_add(static_cast<int64_t>(n), std::memory_order_relaxed);
   }
   ++line_number_;
-  if (begin_ - hashed_ >= (1 << 16)) {  // Hash as we go, so ConsumedSha256() finds little left.
-    sha_.Update(absl::string_view(buffer_.data() + hashed_, begin_ - hashed_));
-    hashed_ = begin_;
-  }
+  if (begin_ - hashed_ >= (1 << 16)) Hash();  // As we go: ConsumedSha256() finds little left.
   if (!line->empty() && line->back() == '\r') line->remove_suffix(1);
   return true;
 }
@@ -346,8 +344,8 @@ bool CsvReader::ParseUnquotedFields(absl::string_view line, core::Event* event) 
 }
 
 std::string CsvReader::ConsumedSha256() {
-  sha_.Update(absl::string_view(buffer_.data() + hashed_, begin_ - hashed_));
-  hashed_ = begin_;
+  if (!hash_) return std::string();
+  Hash();
   core::Sha256 copy = sha_;
   return copy.HexDigest();
 }
@@ -363,6 +361,11 @@ absl::StatusOr<int64_t> CsvReader::SkipRows(int64_t rows) {
     ++rows_read_;
   }
   return skipped;
+}
+
+void CsvReader::Hash() {
+  if (hash_) sha_.Update(absl::string_view(buffer_.data() + hashed_, begin_ - hashed_));
+  hashed_ = begin_;
 }
 
 absl::StatusOr<CsvReader::Result> CsvReader::NextFields(std::vector<absl::string_view>* fields) {

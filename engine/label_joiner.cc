@@ -122,19 +122,6 @@ void LabelJoiner::Finish() {
   early_order_.clear();
 }
 
-void LabelJoiner::Drain(const std::function<void(const Resolved&)>& apply) {
-  while (!ready_.empty()) {
-    const int64_t seq = ready_.top();
-    ready_.pop();
-    Entry& e = *Find(seq);
-    if (!e.expired) ++counts_.joined;
-    apply(Resolved{seq, e.label, e.expired, e.x, e.scores, e.version});
-    if (options_.by_id) Remember(e.id, !e.expired);
-    Forget(e);
-  }
-  PopDone();
-}
-
 void LabelJoiner::Resolve(int64_t seq, Entry& e, bool label, bool expired) {
   e.state = State::kReady;
   e.label = label;

@@ -391,6 +391,8 @@ int Replay(ReplayFlags& flags) {
   if (absl::Status s = CheckFiles(flags); !s.ok()) return Fail(s);
   if (absl::Status s = CheckModelMemory(config.pipeline); !s.ok()) return Fail(s);
   if (absl::Status s = ApplyLabelsFile(flags, &config.csv); !s.ok()) return Fail(s);
+  // The input's SHA-256 goes into lineage and guards --resume: only a registry needs it.
+  config.csv.hash = !flags.registry.empty();
   RunDescription run;
   auto reader = OpenReader(flags, config.csv, &run.input);
   if (!reader.ok()) return Fail(reader.status());
