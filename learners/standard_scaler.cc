@@ -1,6 +1,10 @@
 // learners/standard_scaler.cc
 #include "learners/standard_scaler.h"
 
+#if defined(__SSE2__)
+#include <immintrin.h>
+#endif
+
 #include <bit>
 #include <cmath>
 #include <cstdint>
@@ -17,17 +21,16 @@ constexpr uint16_t kFormatVersion = 1;
 
 }  // namespace
 
-double PythonSqrt(double v) {
-  // glibc's pow is within 0.54 ulp of the exact root (its documented worst case) and sqrt is
-  // correctly rounded (within 0.5 ulp). When the exact root lies less than 0.45 ulp from
-  // s = sqrt(v), the neighbours of s are more than 0.55 ulp away, so pow must return s too.
-  // Only near-ties, where the two may differ, pay for pow (~12 ns against ~4 ns).
-  const double s = std::sqrt(v);
-  if (!(v >= 0x1p-1000 && v <= 0x1p1000)) return std::pow(v, 0.5);  // 0, tiny, huge, NaN.
+namespace {
+
+// Whether s = sqrt(v), correctly rounded, is also what pow(v, 0.5) returns. glibc's pow is within
+// 0.54 ulp of the exact root (its documented worst case) and sqrt within 0.5 ulp: when the exact
+// root lies less than 0.45 ulp from s, the neighbours of s are more than 0.55 ulp away, so pow
+// must return s too. Only near-ties, where the two may differ, pay for pow (~12 ns against ~4).
+bool SqrtIsPow(double v, double s) {
+  if (!(v >= 0x1p-1000 && v <= 0x1p1000)) return false;  // 0, tiny, huge, NaN.
   const auto bits = std::bit_cast<uint64_t>(s);
-  if ((bits & 0x000FFFFFFFFFFFFFULL) == 0) {
-    return std::pow(v, 0.5);  // A power of two: its neighbours are not equally spaced.
-  }
+  if ((bits & 0x000FFFFFFFFFFFFFULL) == 0) return false;  // A power of two: uneven neighbours.
   const double ulp = std::bit_cast<double>(bits & 0x7FF0000000000000ULL) * 0x1p-52;
   // The residual v - s*s, exactly up to one rounding: Veltkamp splits s into 26-bit halves
   // whose products are exact, and v - hi*hi is exact by Sterbenz's lemma.
@@ -36,7 +39,28 @@ double PythonSqrt(double v) {
   const double lo = s - hi;
   const double residual = ((v - hi * hi) - 2.0 * hi * lo) - lo * lo;
   // The exact root is s + residual / (2 s), so its distance in ulps is residual / (2 s ulp).
-  return std::fabs(residual) < 0.9 * s * ulp ? s : std::pow(v, 0.5);
+  return std::fabs(residual) < 0.9 * s * ulp;
+}
+
+}  // namespace
+
+double PythonSqrt(double v) {
+  const double s = std::sqrt(v);
+  return SqrtIsPow(v, s) ? s : std::pow(v, 0.5);
+}
+
+void PythonSqrtAll(std::span<const double> v, std::span<double> out) {
+  size_t i = 0;
+#if defined(__SSE2__)
+  // sqrtpd: two correctly rounded roots per instruction, as sqrt gives them one at a time.
+  for (; i + 2 <= v.size(); i += 2) {
+    _mm_storeu_pd(out.data() + i, _mm_sqrt_pd(_mm_loadu_pd(v.data() + i)));
+  }
+#endif
+  for (; i < v.size(); ++i) out[i] = std::sqrt(v[i]);
+  for (i = 0; i < v.size(); ++i) {
+    if (!SqrtIsPow(v[i], out[i])) out[i] = std::pow(v[i], 0.5);
+  }
 }
 
 absl::StatusOr<std::unique_ptr<StandardScaler>> StandardScaler::Create(int dimension) {
@@ -58,18 +82,16 @@ void StandardScaler::TransformOne(Features x, std::span<double> out) const {
 
 void StandardScaler::LearnOne(Features x) {
   for (size_t i = 0; i < mean_.size(); ++i) Learn(i, x[i]);
+  RefreshStd();
 }
 
 void StandardScaler::LearnAndTransform(Features x, std::span<double> out) {
-  for (size_t i = 0; i < mean_.size(); ++i) {
-    Learn(i, x[i]);
-    out[i] = Transform(i, x[i]);
-  }
+  for (size_t i = 0; i < mean_.size(); ++i) Learn(i, x[i]);
+  RefreshStd();
+  for (size_t i = 0; i < mean_.size(); ++i) out[i] = Transform(i, x[i]);
 }
 
-void StandardScaler::RefreshStd() {
-  for (size_t i = 0; i < var_.size(); ++i) std_[i] = PythonSqrt(var_[i]);
-}
+void StandardScaler::RefreshStd() { PythonSqrtAll(var_, std_); }
 
 std::string StandardScaler::Save() const {
   core::StateWriter w;

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -13,6 +14,9 @@ namespace sluice::learners {
 // Python's `v ** 0.5`, which is C pow(v, 0.5) (not sqrt: they differ by one ulp on ~0.09 % of
 // inputs). Bit-identical to pow, but takes sqrt's fast path whenever the two must agree.
 double PythonSqrt(double v);
+// out[i] = PythonSqrt(v[i]) for every i, the square roots two at a time (the scaler refreshes
+// every feature's deviation per event). Requires: out.size() == v.size().
+void PythonSqrtAll(std::span<const double> v, std::span<double> out);
 
 // Standardises each feature with its running mean and population variance (Welford's update in
 // River's operation order): (v - mean) / var**0.5, or 0 while the variance is 0.
@@ -37,6 +41,7 @@ class StandardScaler final : public Transformer {
     if (core::IsMissing(v)) return v;
     return var_[i] != 0.0 ? (v - mean_[i]) / std_[i] : 0.0;
   }
+  // Updates the moments of feature i; the caller refreshes std_ (RefreshStd) afterwards.
   void Learn(size_t i, double v) {
     if (core::IsMissing(v)) return;
     // Welford, in River's exact operation order; the second factor uses the new mean.
@@ -44,7 +49,6 @@ class StandardScaler final : public Transformer {
     const double old_mean = mean_[i];
     mean_[i] = old_mean + (v - old_mean) / count;
     var_[i] = var_[i] + ((v - old_mean) * (v - mean_[i]) - var_[i]) / count;
-    std_[i] = PythonSqrt(var_[i]);
   }
 
   std::vector<int64_t> count_;
