@@ -8,6 +8,8 @@
 #include <string_view>
 #include <system_error>
 
+#include "absl/strings/str_cat.h"
+
 namespace sluice::core {
 
 void AppendDouble(double v, std::string* out) {
@@ -156,6 +158,10 @@ std::string FormatPythonRepr(double v) {
   if (magnitude < 10) out += '0';
   out += std::to_string(magnitude);
   return out;
+}
+
+std::string Count(int64_t n, absl::string_view singular, absl::string_view plural) {
+  return absl::StrCat(n, " ", n == 1 ? singular : plural);
 }
 
 }  // namespace sluice::core

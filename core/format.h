@@ -2,6 +2,7 @@
 // number sluice writes reads back as the same binary64.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 
@@ -38,5 +39,8 @@ namespace sluice::core {
 // in [-4, 16), else d.ddde+XX; integral values keep ".0". Used to write CSVs byte-identical to
 // Python-made ones.
 std::string FormatPythonRepr(double v);
+
+// "1 version", "2 versions", "0 versions": a count and its noun, agreeing.
+std::string Count(int64_t n, absl::string_view singular, absl::string_view plural);
 
 }  // namespace sluice::core

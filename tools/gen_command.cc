@@ -3,6 +3,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "core/format.h"
 #include "cxxopts.hpp"
 #include "engine/synthetic_stream.h"
 #include "engine/text_file.h"
@@ -54,8 +55,8 @@ int GenCommand(int argc, char** argv) {
     std::fprintf(stderr, "sluice gen: %s\n", std::string(status.message()).c_str());
     return 1;
   }
-  std::fprintf(stderr, "sluice gen: wrote %s (%lld rows, seed %llu)\n", out.c_str(),
-               static_cast<long long>(rows), static_cast<unsigned long long>(seed));
+  std::fprintf(stderr, "sluice gen: wrote %s (%s, seed %llu)\n", out.c_str(),
+               core::Count(rows, "row", "rows").c_str(), static_cast<unsigned long long>(seed));
   return 0;
 }
 

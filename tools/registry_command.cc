@@ -88,11 +88,6 @@ std::optional<std::string> UsageError(const std::vector<std::string>& args,
   return std::nullopt;
 }
 
-// "1 version", "2 versions", "0 versions".
-std::string Count(int64_t n, absl::string_view singular, absl::string_view plural) {
-  return absl::StrCat(n, " ", n == 1 ? singular : plural);
-}
-
 std::string Time(int64_t unix_ms) {
   return absl::FormatTime("%Y-%m-%d %H:%M:%S", absl::FromUnixMillis(unix_ms), absl::UTCTimeZone());
 }
@@ -179,7 +174,7 @@ absl::StatusOr<int> Run(registry::Registry& reg, const std::string& model, bool 
                   absl::StrJoin(AliasesOf(aliases, v.version), ",").c_str());
     }
     std::printf("%s of \"%s\" in %s\n",
-                Count(static_cast<int64_t>(versions.size()), "version", "versions").c_str(),
+                core::Count(static_cast<int64_t>(versions.size()), "version", "versions").c_str(),
                 model.c_str(), reg.path().c_str());
     return 0;
   }
@@ -199,9 +194,9 @@ absl::StatusOr<int> Run(registry::Registry& reg, const std::string& model, bool 
         Time(v.created_wall_ms).c_str(),
         v.created_event_time.has_value() ? core::FormatDouble(*v.created_event_time).c_str()
                                          : "none",
-        v.trigger.c_str(), v.code_version.c_str(), Count(v.state_bytes, "byte", "bytes").c_str(),
-        v.state_format, v.state_sha256.c_str(), v.config_json.c_str(), v.lineage_json.c_str(),
-        v.metrics_json.c_str());
+        v.trigger.c_str(), v.code_version.c_str(),
+        core::Count(v.state_bytes, "byte", "bytes").c_str(), v.state_format, v.state_sha256.c_str(),
+        v.config_json.c_str(), v.lineage_json.c_str(), v.metrics_json.c_str());
     return 0;
   }
   if (command == "diff") {
@@ -219,10 +214,10 @@ absl::StatusOr<int> Run(registry::Registry& reg, const std::string& model, bool 
       changes.push_back(absl::StrCat("code_version: ", a.code_version, " -> ", b.code_version));
     }
     if (a.state_sha256 != b.state_sha256) {
-      changes.push_back(absl::StrCat("parameters (state): ", Count(a.state_bytes, "byte", "bytes"),
-                                     " sha256 ", a.state_sha256.substr(0, 12), " -> ",
-                                     Count(b.state_bytes, "byte", "bytes"), " sha256 ",
-                                     b.state_sha256.substr(0, 12)));
+      changes.push_back(absl::StrCat(
+          "parameters (state): ", core::Count(a.state_bytes, "byte", "bytes"), " sha256 ",
+          a.state_sha256.substr(0, 12), " -> ", core::Count(b.state_bytes, "byte", "bytes"),
+          " sha256 ", b.state_sha256.substr(0, 12)));
     }
     if (json) {
       std::string out = "[";
@@ -231,9 +226,9 @@ absl::StatusOr<int> Run(registry::Registry& reg, const std::string& model, bool 
       std::printf("%s]\n", out.c_str());
       return 0;
     }
-    std::printf("version %lld -> %lld: %s\n", static_cast<long long>(n1),
-                static_cast<long long>(n2),
-                Count(static_cast<int64_t>(changes.size()), "difference", "differences").c_str());
+    std::printf(
+        "version %lld -> %lld: %s\n", static_cast<long long>(n1), static_cast<long long>(n2),
+        core::Count(static_cast<int64_t>(changes.size()), "difference", "differences").c_str());
     for (const auto& c : changes) std::printf("  %s\n", c.c_str());
     return 0;
   }
@@ -278,7 +273,7 @@ absl::StatusOr<int> Run(registry::Registry& reg, const std::string& model, bool 
   }
   if (command == "gc") {
     SLUICE_ASSIGN_OR_RETURN(const int64_t deleted, reg.Gc(model, keep));
-    std::printf("deleted %s of \"%s\" in %s\n", Count(deleted, "version", "versions").c_str(),
+    std::printf("deleted %s of \"%s\" in %s\n", core::Count(deleted, "version", "versions").c_str(),
                 model.c_str(), reg.path().c_str());
     return 0;
   }

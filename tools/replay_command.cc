@@ -213,7 +213,7 @@ std::string LabelsDescription(const engine::RunConfig& c) {
   std::string labels = !c.labels_file.empty() ? absl::StrCat("from ", c.labels_file)
                        : c.label_delay_seconds.has_value()
                            ? absl::StrCat(*c.label_delay_seconds, " s")
-                           : absl::StrCat(c.label_delay, " events");
+                           : core::Count(c.label_delay, "event", "events");
   if (c.join.ttl_seconds.has_value()) {
     absl::StrAppend(&labels, ", TTL ", *c.join.ttl_seconds, " s (expired: ",
                     c.join.expired == engine::LabelJoiner::Expired::kNegative ? "negative" : "drop",

@@ -186,10 +186,12 @@ std::string ReplayRecorder::SummaryTable(const RunDescription& run,
   const double rate =
       result.seconds > 0 ? static_cast<double>(result.events) / result.seconds : 0.0;
   std::string out = absl::StrFormat(
-      "sluice replay: %s\n  %d events, %d labels, %d bad rows skipped, %.3f s, %.0f events/s\n"
+      "sluice replay: %s\n  %s, %s, %s skipped, %.3f s, %.0f events/s\n"
       "  label delay %s, rolling window %d\n",
-      run.input, result.events, result.labels, result.bad_records, result.seconds, rate,
-      run.label_delay, run.metric_window);
+      run.input, core::Count(result.events, "event", "events"),
+      core::Count(result.labels, "label", "labels"),
+      core::Count(result.bad_records, "bad row", "bad rows"), result.seconds, rate, run.label_delay,
+      run.metric_window);
   const engine::LabelCounts& c = result.label_counts;
   absl::StrAppend(&out, absl::StrFormat("  labels: %d joined, %d expired, %d duplicate, %d late, "
                                         "%d unknown, %d evicted, %d still pending\n\n",
