@@ -2,11 +2,19 @@
 #include "core/format.h"
 
 #include <algorithm>
+#include <array>
+#include <bit>
 #include <charconv>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
+#include <cstring>
+#include <iterator>
 #include <string_view>
 #include <system_error>
+#include <utility>
+
+#include "absl/numeric/int128.h"
 
 #include "absl/strings/str_cat.h"
 
@@ -162,6 +170,205 @@ std::string FormatPythonRepr(double v) {
 
 std::string Count(int64_t n, absl::string_view singular, absl::string_view plural) {
   return absl::StrCat(n, " ", n == 1 ? singular : plural);
+}
+
+}  // namespace sluice::core
+
+namespace sluice::core {
+namespace {
+
+constexpr uint64_t kPowersOfFive[] = {1, 5, 25, 125, 625, 3125, 15625, 78125, 390625, 1953125};
+constexpr uint64_t kIntegerPowersOfTen[] = {1,      10,      100,      1000,      10000,
+                                            100000, 1000000, 10000000, 100000000, 1000000000};
+static_assert(std::size(kPowersOfFive) == kMaxPythonRoundDigits + 1);
+static_assert(std::size(kIntegerPowersOfTen) == kMaxPythonRoundDigits + 1);
+
+// The fast paths below handle |v| * 10^digits < 10^15 only. There every decimal has at most 15
+// significant digits, and by DBL_DIG two different such decimals never read back as the same
+// double. So the double nearest to the rounded decimal N / 10^digits has that decimal (without
+// trailing zeros) as its unique shortest round-trip form, which is what repr() prints, and
+// "%.*f" with `digits` decimals prints N back (the double is within half an ulp, under 0.12 *
+// 10^-digits, of N / 10^digits). And N < 2^53, so N / 10^digits in double arithmetic is
+// correctly rounded (Clinger's fast path), as reading the decimal would be.
+constexpr uint64_t kExactScaledLimit = 1000000000000000;
+
+// Sets *scaled to |v| * 10^digits rounded to an integer, ties to even, and returns true when
+// that is below kExactScaledLimit; returns false (leaving *scaled alone) otherwise and for NaN
+// and infinities. Exact: v = mantissa * 2^exponent, so |v| * 10^digits = mantissa * 5^digits /
+// 2^shift with shift = -(exponent + digits), an integer product (< 2^53 * 5^9 < 2^74) divided by
+// a power of two, whose remainder decides the rounding with no floating-point error.
+bool RoundScaledExactly(double v, int digits, uint64_t* scaled) {
+  const auto bits = std::bit_cast<uint64_t>(v);
+  const auto biased_exponent = static_cast<int>((bits >> 52) & 0x7ff);
+  if (biased_exponent == 0x7ff) return false;
+  uint64_t mantissa = bits & ((uint64_t{1} << 52) - 1);
+  int exponent = -1074;  // Zero and subnormals.
+  if (biased_exponent != 0) {
+    mantissa |= uint64_t{1} << 52;
+    exponent = biased_exponent - 1075;
+  }
+  const int shift = -(exponent + digits);
+  // shift <= 0 means |v| * 10^digits is an integer of at least 2^52 * 5^digits > 10^15.
+  if (shift <= 0) return false;
+  if (shift >= 100) {
+    *scaled = 0;  // The product is below 2^74, far below half of 2^shift.
+    return true;
+  }
+  const absl::uint128 product = absl::uint128(mantissa) * kPowersOfFive[digits];
+  const absl::uint128 quotient = product >> shift;
+  if (quotient >= kExactScaledLimit) return false;
+  uint64_t rounded = absl::Uint128Low64(quotient);
+  const absl::uint128 remainder = product - (quotient << shift);
+  const absl::uint128 half = absl::uint128(1) << (shift - 1);
+  if (remainder > half || (remainder == half && (rounded & 1) != 0)) ++rounded;
+  if (rounded >= kExactScaledLimit) return false;
+  *scaled = rounded;
+  return true;
+}
+
+// The general path: the correctly rounded fixed-point text (round half to even, as CPython's
+// dtoa mode 3 does), read back with a correctly rounded parse.
+double SlowPythonRound(double v, int digits) {
+  if (!std::isfinite(v)) return v;
+  char buf[kMaxPythonFixedChars];
+  const auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), v, std::chars_format::fixed, digits);
+  double rounded = 0;
+  std::from_chars(buf, end, rounded);
+  return rounded;
+}
+
+// "00", "01", ..., "99": two digits per division by 100.
+constexpr std::array<char, 200> kDigitPairs = [] {
+  std::array<char, 200> pairs{};
+  for (int n = 0; n < 100; ++n) {
+    pairs[static_cast<size_t>(2 * n)] = static_cast<char>('0' + n / 10);
+    pairs[static_cast<size_t>(2 * n + 1)] = static_cast<char>('0' + n % 10);
+  }
+  return pairs;
+}();
+
+// Writes `value` in decimal (no leading zeros) and returns the end. Requires: 20 bytes of room.
+char* WriteUnsigned(uint64_t value, char* out) {
+  if (value < 10) {
+    *out = static_cast<char>('0' + value);
+    return out + 1;
+  }
+  if (value < 100) {
+    std::memcpy(out, &kDigitPairs[2 * value], 2);
+    return out + 2;
+  }
+  return std::to_chars(out, out + 20, value).ptr;
+}
+
+// Writes exactly kDigits digits of `value` (< 10^kDigits), zero-padded on the left.
+template <int kDigits>
+char* WritePadded(uint64_t value, char* out) {
+  int idx = kDigits;
+  for (; idx >= 2; idx -= 2) {
+    std::memcpy(out + idx - 2, &kDigitPairs[2 * (value % 100)], 2);
+    value /= 100;
+  }
+  if (idx == 1) out[0] = static_cast<char>('0' + value);
+  return out + kDigits;
+}
+
+// repr() of scaled / 10^digits when that is below 10^-4 (rare): d.ddde-XX.
+char* WriteSmallRepr(uint64_t scaled, int digits, char* out) {
+  char digit_buf[20] = {};  // Zeroed only to quiet a false -Wmaybe-uninitialized.
+  char* digits_end = std::to_chars(digit_buf, digit_buf + sizeof(digit_buf), scaled).ptr;
+  const auto decpt = static_cast<int>(digits_end - digit_buf) - digits;
+  while (digits_end[-1] == '0') --digits_end;
+  *out++ = digit_buf[0];
+  if (digits_end - digit_buf > 1) {
+    *out++ = '.';
+    out = std::copy(digit_buf + 1, digits_end, out);
+  }
+  const int magnitude = 1 - decpt;  // The shown exponent, decpt - 1, is negative here.
+  std::memcpy(out, "e-", 2);
+  out += 2;
+  if (magnitude < 10) *out++ = '0';
+  return std::to_chars(out, out + 4, magnitude).ptr;
+}
+
+// One instance per digit count, so that every division below is by a constant.
+template <int kDigits>
+char* WriteRoundRepr(double v, char* out) {
+  uint64_t scaled = 0;
+  if (!RoundScaledExactly(v, kDigits, &scaled)) {
+    const std::string text = FormatPythonRepr(SlowPythonRound(v, kDigits));
+    return std::copy(text.begin(), text.end(), out);
+  }
+  if (std::signbit(v)) *out++ = '-';
+  if (scaled == 0) {
+    std::memcpy(out, "0.0", 3);
+    return out + 3;
+  }
+  // FormatPythonRepr's layout for the value scaled / 10^kDigits. Its decimal point sits decpt =
+  // (number of digits of scaled) - kDigits places after the first digit, and it is below 10^15,
+  // so decpt <= 15 and Python's large-exponent form never applies.
+  constexpr uint64_t kUnit = kIntegerPowersOfTen[kDigits];
+  if (scaled * 10000 < kUnit) return WriteSmallRepr(scaled, kDigits, out);  // decpt <= -4.
+  // Fixed notation, from "0.0001" up: the integer part, then the decimals without trailing
+  // zeros, or "0" if there are none ("12.0").
+  out = WriteUnsigned(scaled / kUnit, out);
+  *out++ = '.';
+  const uint64_t fraction = scaled % kUnit;
+  if (fraction == 0) {
+    *out++ = '0';
+    return out;
+  }
+  char* end = WritePadded<kDigits>(fraction, out);
+  while (end[-1] == '0') --end;  // Stops at the fraction's last nonzero digit.
+  return end;
+}
+
+template <int kDigits>
+char* WriteRoundFixed(double v, char* out) {
+  uint64_t scaled = 0;
+  if (!RoundScaledExactly(v, kDigits, &scaled)) {
+    return std::to_chars(out, out + kMaxPythonFixedChars, SlowPythonRound(v, kDigits),
+                         std::chars_format::fixed, kDigits)
+        .ptr;
+  }
+  if (std::signbit(v)) *out++ = '-';
+  constexpr uint64_t kUnit = kIntegerPowersOfTen[kDigits];
+  out = WriteUnsigned(scaled / kUnit, out);
+  if constexpr (kDigits == 0) {
+    return out;
+  } else {
+    *out++ = '.';
+    return WritePadded<kDigits>(scaled % kUnit, out);
+  }
+}
+
+template <int... kDigits>
+constexpr auto ReprWriters(std::integer_sequence<int, kDigits...> /*digits*/) {
+  return std::array{&WriteRoundRepr<kDigits>...};
+}
+template <int... kDigits>
+constexpr auto FixedWriters(std::integer_sequence<int, kDigits...> /*digits*/) {
+  return std::array{&WriteRoundFixed<kDigits>...};
+}
+constexpr auto kReprWriters =
+    ReprWriters(std::make_integer_sequence<int, kMaxPythonRoundDigits + 1>());
+constexpr auto kFixedWriters =
+    FixedWriters(std::make_integer_sequence<int, kMaxPythonRoundDigits + 1>());
+
+}  // namespace
+
+double PythonRound(double v, int digits) {
+  uint64_t scaled = 0;
+  if (!RoundScaledExactly(v, digits, &scaled)) return SlowPythonRound(v, digits);
+  const double rounded = static_cast<double>(scaled) / kPowersOfTen[digits];
+  return std::signbit(v) ? -rounded : rounded;
+}
+
+char* WritePythonRoundRepr(double v, int digits, char* out) {
+  return kReprWriters[static_cast<size_t>(digits)](v, out);
+}
+
+char* WritePythonRoundFixed(double v, int digits, char* out) {
+  return kFixedWriters[static_cast<size_t>(digits)](v, out);
 }
 
 }  // namespace sluice::core

@@ -2,6 +2,7 @@
 // number sluice writes reads back as the same binary64.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -42,5 +43,24 @@ std::string FormatPythonRepr(double v);
 
 // "1 version", "2 versions", "0 versions": a count and its noun, agreeing.
 std::string Count(int64_t n, absl::string_view singular, absl::string_view plural);
+
+// Python's round(v, digits) for a float: the decimal with `digits` decimals nearest to v's exact
+// binary value (ties to even), read back as the nearest double. A value that rounds to zero keeps
+// its sign (round(-1e-7, 6) is -0.0); NaN and infinities come back unchanged.
+// Requires: 0 <= digits <= kMaxPythonRoundDigits.
+inline constexpr int kMaxPythonRoundDigits = 9;
+double PythonRound(double v, int digits);
+
+// What Python writes for repr(round(v, digits)) and f"{round(v, digits):.{digits}f}": the bytes
+// of FormatPythonRepr(PythonRound(v, digits)) and of "%.*f" of PythonRound(v, digits), written at
+// `out`; each returns the end of what it wrote. When |v| * 10^digits < 10^15 the rounding is
+// done in exact integer arithmetic and the digits are written directly, with no round trip
+// through text; otherwise they take the general (slower) path.
+// Requires: 0 <= digits <= kMaxPythonRoundDigits and room at `out` for kMaxPythonReprChars
+// (respectively kMaxPythonFixedChars) bytes.
+inline constexpr size_t kMaxPythonReprChars = 32;    // "-2.2250738585072014e-308" has 24.
+inline constexpr size_t kMaxPythonFixedChars = 330;  // -DBL_MAX with 9 decimals has 320.
+char* WritePythonRoundRepr(double v, int digits, char* out);
+char* WritePythonRoundFixed(double v, int digits, char* out);
 
 }  // namespace sluice::core

@@ -3,13 +3,12 @@
 #include "engine/synthetic_stream.h"
 
 #include <algorithm>
-#include <charconv>
+#include <array>
 #include <cmath>
 #include <cstring>
 #include <string>
 #include <vector>
 
-#include "absl/container/flat_hash_set.h"
 #include "core/format.h"
 #include "core/random.h"
 
@@ -61,20 +60,10 @@ double FraudShift(int j) {
   }
 }
 
-// Python's round(v, digits): the correctly rounded decimal, read back as a double.
-double PythonRound(double v, int digits) {
-  char buf[64];
-  const auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), v, std::chars_format::fixed, digits);
-  double rounded = 0;
-  std::from_chars(buf, end, rounded);
-  return rounded;
-}
-
-void AppendFixed(double v, int digits, std::string* out) {
-  char buf[64];
-  const auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), v, std::chars_format::fixed, digits);
-  out->append(buf, end);
-}
+// Bytes one row can take at most: Time, 28 values, Amount and Class with their separators. Far
+// more than the ~350 a real row takes; it only lets rows be written without bounds checks.
+constexpr size_t kMaxRowBytes = core::kMaxPythonFixedChars + 28 * (1 + core::kMaxPythonReprChars) +
+                                1 + core::kMaxPythonFixedChars + 3;
 
 class SyntheticStream final : public ByteStream {
  public:
@@ -82,24 +71,29 @@ class SyntheticStream final : public ByteStream {
     const int64_t blocks = (rows + kBlock - 1) / kBlock;
     for (int64_t b = 0; b < blocks; ++b) {
       const int64_t i = b * kBlock + static_cast<int64_t>(rng_.RandBelow(kBlock));
-      if (i < rows) frauds_.insert(i);
+      if (i < rows) frauds_.push_back(i);  // Ascending: block b's fraud lies in block b.
     }
-    pending_ = "Time";
-    for (int j = 1; j <= 28; ++j) pending_ += ",V" + std::to_string(j);
-    pending_ += ",Amount,Class\n";
+    std::string header = "Time";
+    for (int j = 1; j <= 28; ++j) header += ",V" + std::to_string(j);
+    header += ",Amount,Class\n";
+    row_size_ = header.size();
+    std::memcpy(row_.data(), header.data(), header.size());
   }
 
   absl::StatusOr<size_t> Read(char* buffer, size_t size) override {
     size_t written = 0;
     while (written < size) {
-      if (offset_ == pending_.size()) {
+      if (offset_ == row_size_) {
         if (next_row_ == rows_) break;
-        pending_.clear();
+        if (size - written >= kMaxRowBytes) {  // Room for a whole row: write it in place.
+          written += static_cast<size_t>(WriteRow(buffer + written) - (buffer + written));
+          continue;
+        }
+        row_size_ = static_cast<size_t>(WriteRow(row_.data()) - row_.data());
         offset_ = 0;
-        AppendRow();
       }
-      const size_t n = std::min(size - written, pending_.size() - offset_);
-      std::memcpy(buffer + written, pending_.data() + offset_, n);
+      const size_t n = std::min(size - written, row_size_ - offset_);
+      std::memcpy(buffer + written, row_.data() + offset_, n);
       offset_ += n;
       written += n;
     }
@@ -107,11 +101,14 @@ class SyntheticStream final : public ByteStream {
   }
 
  private:
-  void AppendRow() {
+  // Writes the next row at `out` and returns its end. Requires: kMaxRowBytes of room.
+  char* WriteRow(char* out) {
     const int64_t i = next_row_++;
     if (i > 0) time_ += static_cast<int64_t>(std::floor(rng_.ExpoVariate(1.0 / kTimeGapMean)));
-    const bool fraud = frauds_.contains(i);
-    AppendFixed(static_cast<double>(time_), 1, &pending_);
+    const bool fraud = next_fraud_ < frauds_.size() && frauds_[next_fraud_] == i;
+    if (fraud) ++next_fraud_;
+    // f"{float(t):.1f}": rounding an integral double to one decimal leaves it unchanged.
+    out = core::WritePythonRoundFixed(static_cast<double>(time_), 1, out);
     for (int j = 1; j <= 28; ++j) {
       const bool outlier = rng_.Random() < kOutlierP;
       double mu = 0.0;
@@ -121,22 +118,26 @@ class SyntheticStream final : public ByteStream {
         sd = kSd[j - 1] * kFraudSdMult;
       }
       if (outlier) sd *= kOutlierMult;
-      pending_ += ',';
-      pending_ += core::FormatPythonRepr(PythonRound(rng_.Gauss(mu, sd), 6));
+      *out++ = ',';
+      out = core::WritePythonRoundRepr(rng_.Gauss(mu, sd), 6, out);
     }
     const double amount = fraud ? rng_.LogNormVariate(kFraudAmountMu, kFraudAmountSigma)
                                 : rng_.LogNormVariate(kAmountMu, kAmountSigma);
-    pending_ += ',';
-    AppendFixed(PythonRound(amount, 2), 2, &pending_);
-    pending_ += fraud ? ",1\n" : ",0\n";
+    *out++ = ',';
+    out = core::WritePythonRoundFixed(amount, 2, out);
+    std::memcpy(out, fraud ? ",1\n" : ",0\n", 3);
+    return out + 3;
   }
 
   core::PyRandom rng_;
   int64_t rows_;
   int64_t next_row_ = 0;
   int64_t time_ = 0;
-  absl::flat_hash_set<int64_t> frauds_;
-  std::string pending_;  // Bytes generated but not yet read: pending_[offset_, size()).
+  std::vector<int64_t> frauds_;  // Row indices of the frauds, ascending.
+  size_t next_fraud_ = 0;        // frauds_[next_fraud_] is the first not yet written.
+  // A row (or the header) written but not yet read in full: row_[offset_, row_size_).
+  std::array<char, kMaxRowBytes> row_;
+  size_t row_size_ = 0;
   size_t offset_ = 0;
 };
 
