@@ -15,7 +15,6 @@
 #include <utility>
 
 #include "absl/numeric/int128.h"
-
 #include "absl/strings/str_cat.h"
 
 namespace sluice::core {

@@ -2,15 +2,54 @@
 #include "metrics/roc_auc.h"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstddef>
 #include <limits>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "core/memory.h"
 #include "metrics/river_roc_auc.h"
 
 namespace sluice::metrics {
+
+namespace {
+
+// A key whose unsigned order is the order of the (non-NaN) double: flip the sign bit of a
+// positive, every bit of a negative. -0.0 never occurs (Update adds 0.0).
+uint64_t SortKey(double score) {
+  const auto bits = std::bit_cast<uint64_t>(score);
+  return (bits >> 63) != 0 ? ~bits : bits | (uint64_t{1} << 63);
+}
+
+}  // namespace
+
+// Least-significant-digit radix sort on SortKey, 16 bits a pass: the summary's cumulative AUC
+// sorts every score of the run once, and a comparison sort of a million took ~70 ms of a replay.
+// Only the scores' order matters to Auc(), not the order within ties.
+void RocAuc::SortByScore(std::vector<Entry>::iterator first, std::vector<Entry>::iterator last) {
+  const auto n = static_cast<size_t>(last - first);
+  if (n < 4096) {
+    std::sort(first, last, [](const Entry& a, const Entry& b) { return a.score < b.score; });
+    return;
+  }
+  std::vector<Entry> buffer(n);
+  Entry* from = &*first;
+  Entry* to = buffer.data();
+  std::vector<size_t> count(1 << 16);
+  for (int shift = 0; shift < 64; shift += 16) {
+    std::fill(count.begin(), count.end(), 0);
+    for (size_t i = 0; i < n; ++i) ++count[(SortKey(from[i].score) >> shift) & 0xFFFF];
+    if (count[(SortKey(from[0].score) >> shift) & 0xFFFF] == n) continue;  // One digit: skip.
+    size_t offset = 0;
+    for (size_t& c : count) offset += std::exchange(c, offset);
+    for (size_t i = 0; i < n; ++i)
+      to[count[(SortKey(from[i].score) >> shift) & 0xFFFF]++] = from[i];
+    std::swap(from, to);
+  }
+  if (from != &*first) std::copy(from, from + n, first);
+}
 
 uint64_t RocAuc::PairCredit(const ScoreRanks::Counts& c, const ScoreRanks& ranks, int label) {
   // A positive beats the negatives below it; a negative loses to the positives above it.
@@ -72,7 +111,7 @@ double RocAuc::Auc() const {
   const auto by_score = [](const Entry& a, const Entry& b) { return a.score < b.score; };
   if (sorted_ < entries_.size()) {
     const auto middle = entries_.begin() + static_cast<std::ptrdiff_t>(sorted_);
-    std::sort(middle, entries_.end(), by_score);
+    SortByScore(middle, entries_.end());
     std::inplace_merge(entries_.begin(), middle, entries_.end(), by_score);
     sorted_ = entries_.size();
   }

@@ -46,6 +46,7 @@ class RocAuc {
     double score;
     bool label;
   };
+  static void SortByScore(std::vector<Entry>::iterator first, std::vector<Entry>::iterator last);
   mutable std::vector<Entry> entries_;  // Non-NaN scores; entries_[0, sorted_) is sorted.
   mutable size_t sorted_ = 0;
   std::vector<Entry> nan_entries_;  // NaN scores, as given (their bits are saved unchanged).

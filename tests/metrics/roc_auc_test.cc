@@ -1,5 +1,6 @@
 #include "metrics/roc_auc.h"
 
+#include <algorithm>
 #include <cmath>
 #include <deque>
 #include <string>
@@ -104,6 +105,41 @@ TEST(RocAuc, MatchesBruteForceCumulatively) {
                       "grid " + std::to_string(grid) + " event " + std::to_string(i));
       }
     }
+  }
+}
+
+// Tens of thousands of new scores sort by radix: signs, zeros, ties, subnormals and huge values
+// must order as doubles do. The reference is the pairwise definition, sped up by a comparison
+// sort (positives beating negatives below them, ties 0.5).
+TEST(RocAuc, LargeBatchesMatchAComparisonSortReference) {
+  core::PyRandom rng(17);
+  RocAuc metric;
+  std::vector<std::pair<double, bool>> all;
+  const double kinds[] = {0.0, 1e-310, -1e-310, 1e300, -1e300, 3.5, -3.5};
+  for (int batch = 0; batch < 3; ++batch) {
+    for (int i = 0; i < 30000; ++i) {
+      const bool label = rng.Random() < 0.3;
+      double score = rng.Random() < 0.2 ? kinds[rng.RandBelow(7)] : rng.Gauss(label ? 1 : 0, 2);
+      if (rng.Random() < 0.1) score = std::round(score);  // Ties.
+      metric.Update(label, score);
+      all.emplace_back(score + 0.0, label);
+    }
+    std::vector<std::pair<double, bool>> sorted = all;
+    std::sort(sorted.begin(), sorted.end(),
+              [](const auto& a, const auto& b) { return a.first < b.first; });
+    double twice_u = 0, negatives_below = 0, p = 0;
+    for (size_t i = 0; i < sorted.size();) {
+      size_t j = i;
+      double pos = 0, neg = 0;
+      for (; j < sorted.size() && sorted[j].first == sorted[i].first; ++j) {
+        (sorted[j].second ? pos : neg) += 1;
+      }
+      twice_u += pos * (2 * negatives_below + neg);
+      negatives_below += neg;
+      p += pos;
+      i = j;
+    }
+    EXPECT_EQ(metric.Auc(), twice_u / (2.0 * p * negatives_below)) << "batch " << batch;
   }
 }
 
