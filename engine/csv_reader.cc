@@ -368,32 +368,36 @@ void CsvReader::Hash() {
   hashed_ = begin_;
 }
 
-absl::StatusOr<CsvReader::Result> CsvReader::NextFields(std::vector<absl::string_view>* fields) {
-  absl::string_view line;
+absl::StatusOr<bool> CsvReader::NextRowLine(absl::string_view* line) {
   do {
-    SLUICE_ASSIGN_OR_RETURN(const bool more, NextLine(&line));
-    if (!more) return Result::kEndOfStream;
-  } while (line.empty());  // Blank lines carry no row.
-  ++rows_read_;
+    SLUICE_ASSIGN_OR_RETURN(const bool more, NextLine(line));
+    if (!more) return false;
+  } while (line->empty());  // Blank lines carry no row.
+  return true;
+}
+
+bool CsvReader::SplitRow(absl::string_view line) {
   std::string error;
   if (!SplitFields(line, &error)) {
-    BadRow(columns_[std::min(fields_.size(), columns_.size() - 1)], error);
-    return Result::kBadRow;
+    return BadRow(columns_[std::min(fields_.size(), columns_.size() - 1)], error);
   }
-  if (fields_.size() != columns_.size()) {
-    FieldCountError(fields_.size());
-    return Result::kBadRow;
-  }
+  return fields_.size() == columns_.size() || FieldCountError(fields_.size());
+}
+
+absl::StatusOr<CsvReader::Result> CsvReader::NextFields(std::vector<absl::string_view>* fields) {
+  absl::string_view line;
+  SLUICE_ASSIGN_OR_RETURN(const bool more, NextRowLine(&line));
+  if (!more) return Result::kEndOfStream;
+  ++rows_read_;
+  if (!SplitRow(line)) return Result::kBadRow;
   *fields = fields_;
   return Result::kEvent;
 }
 
 absl::StatusOr<CsvReader::Result> CsvReader::Next(core::Event* event) {
   absl::string_view line;
-  do {
-    SLUICE_ASSIGN_OR_RETURN(const bool more, NextLine(&line));
-    if (!more) return Result::kEndOfStream;
-  } while (line.empty());  // Blank lines carry no row.
+  SLUICE_ASSIGN_OR_RETURN(const bool more, NextRowLine(&line));
+  if (!more) return Result::kEndOfStream;
   event->row = rows_read_++;
   event->features.resize(feature_names_.size());
   event->event_time = core::kMissing;
@@ -401,15 +405,7 @@ absl::StatusOr<CsvReader::Result> CsvReader::Next(core::Event* event) {
   if (line.find('"') == absl::string_view::npos) {
     if (!ParseUnquotedRow(line, event)) return Result::kBadRow;
   } else {
-    std::string error;
-    if (!SplitFields(line, &error)) {
-      BadRow(columns_[std::min(fields_.size(), columns_.size() - 1)], error);
-      return Result::kBadRow;
-    }
-    if (fields_.size() != columns_.size()) {
-      FieldCountError(fields_.size());
-      return Result::kBadRow;
-    }
+    if (!SplitRow(line)) return Result::kBadRow;
     for (size_t i = 0; i < fields_.size(); ++i) {
       if (!ParseField(i, fields_[i], event)) return Result::kBadRow;
     }

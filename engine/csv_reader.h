@@ -80,6 +80,10 @@ class CsvReader {
   absl::Status ReadHeader(const Options& options);
   // Sets *line to the next line without its terminator; false at the end of the stream.
   absl::StatusOr<bool> NextLine(absl::string_view* line);
+  // The next line that is not blank; false at the end of the stream.
+  absl::StatusOr<bool> NextRowLine(absl::string_view* line);
+  // SplitFields() and the field count check; false after setting bad_row_message_.
+  bool SplitRow(absl::string_view line);
   // Splits a line with quotes into fields_; false (with *error set) on a malformed quote.
   bool SplitFields(absl::string_view line, std::string* error);
   // Each returns false after setting bad_row_message_. A row with the wrong number of fields
