@@ -160,6 +160,33 @@ bool CsvReader::SplitFields(absl::string_view line, std::string* error) {
   }
 }
 
+// One role per column: ParseField gives a column its first role only, so a second one would
+// silently read as empty. Excluding the time column is allowed: it keeps the time, drops the
+// feature.
+absl::Status CsvReader::CheckOneRolePerColumn(const std::vector<bool>& excluded) const {
+  struct Role {
+    int index;
+    const char* name;
+  };
+  const Role roles[] = {{label_index_, "label"}, {id_index_, "id"}, {time_index_, "time"}};
+  for (size_t a = 0; a < std::size(roles); ++a) {
+    if (roles[a].index < 0) continue;
+    for (size_t b = a + 1; b < std::size(roles); ++b) {
+      if (roles[a].index == roles[b].index) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            name_, ":1: column ", Quote(columns_[static_cast<size_t>(roles[a].index)]),
+            " cannot be both the ", roles[a].name, " column and the ", roles[b].name, " column"));
+      }
+    }
+    if (a < 2 && excluded[static_cast<size_t>(roles[a].index)]) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(name_, ":1: column ", Quote(columns_[static_cast<size_t>(roles[a].index)]),
+                       " cannot be both the ", roles[a].name, " column and an excluded column"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::Status CsvReader::ReadHeader(const Options& options) {
   absl::string_view line;
   SLUICE_ASSIGN_OR_RETURN(const bool has_header, NextLine(&line));
@@ -214,29 +241,7 @@ absl::Status CsvReader::ReadHeader(const Options& options) {
     SLUICE_RETURN_IF_ERROR(find(column, "excluded", true, &i));
     if (i >= 0) excluded[static_cast<size_t>(i)] = true;
   }
-  // One role per column: ParseField gives a column its first role only, so a second one would
-  // silently read as empty. Excluding the time column is allowed: it keeps the time, drops the
-  // feature.
-  struct Role {
-    int index;
-    const char* name;
-  };
-  const Role roles[] = {{label_index_, "label"}, {id_index_, "id"}, {time_index_, "time"}};
-  for (size_t a = 0; a < std::size(roles); ++a) {
-    if (roles[a].index < 0) continue;
-    for (size_t b = a + 1; b < std::size(roles); ++b) {
-      if (roles[a].index == roles[b].index) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            name_, ":1: column ", Quote(columns_[static_cast<size_t>(roles[a].index)]),
-            " cannot be both the ", roles[a].name, " column and the ", roles[b].name, " column"));
-      }
-    }
-    if (a < 2 && excluded[static_cast<size_t>(roles[a].index)]) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(name_, ":1: column ", Quote(columns_[static_cast<size_t>(roles[a].index)]),
-                       " cannot be both the ", roles[a].name, " column and an excluded column"));
-    }
-  }
+  SLUICE_RETURN_IF_ERROR(CheckOneRolePerColumn(excluded));
   feature_of_column_.assign(columns_.size(), -1);
   for (size_t i = 0; i < columns_.size(); ++i) {
     const int column = static_cast<int>(i);

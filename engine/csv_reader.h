@@ -78,6 +78,9 @@ class CsvReader {
  private:
   CsvReader(std::string name, std::unique_ptr<ByteStream> stream);
   absl::Status ReadHeader(const Options& options);
+  // InvalidArgument if the label, id and time columns are not three different columns, or the
+  // label or id column is excluded.
+  absl::Status CheckOneRolePerColumn(const std::vector<bool>& excluded) const;
   // Sets *line to the next line without its terminator; false at the end of the stream.
   absl::StatusOr<bool> NextLine(absl::string_view* line);
   // The next line that is not blank; false at the end of the stream.
