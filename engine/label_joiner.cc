@@ -51,6 +51,11 @@ void LabelJoiner::AddScored(int64_t seq, const core::Event& event, const Pipelin
   }
 }
 
+void LabelJoiner::SkipScored() {
+  if (entries_.empty()) return;  // The next AddScored() sets base_.
+  entries_.emplace_back().state = State::kDone;
+}
+
 void LabelJoiner::AddLabel(absl::string_view id, bool label) {
   if (const auto it = seq_of_id_.find(id); it != seq_of_id_.end()) {
     Entry& e = *Find(it->second);

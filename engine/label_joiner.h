@@ -65,6 +65,9 @@ class LabelJoiner {
   // Keeps a scored event. Requires: seq is the previous seq + 1 (the first may be any).
   void AddScored(int64_t seq, const core::Event& event, const Pipeline::Scores& scores,
                  int64_t version);
+  // The next event was scored but will never get a label (the input has none): nothing is kept
+  // but its place in the sequence.
+  void SkipScored();
   // A label for event `id` arrived. Requires: options().by_id.
   void AddLabel(absl::string_view id, bool label);
   // A label for the event scored as `seq` arrived.

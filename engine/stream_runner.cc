@@ -459,7 +459,11 @@ class Runner {
     if (sink_ != nullptr) sink_->Write(event, scores, served_);
     observer_.OnPrediction(event, scores, served_);
     ++served_.events_since_snapshot;
-    joiner_.AddScored(index, event, scores, served_.version);
+    if (options_.labels != nullptr || event.label.has_value()) {
+      joiner_.AddScored(index, event, scores, served_.version);
+    } else {
+      joiner_.SkipScored();  // An input without labels: nothing will ever join.
+    }
     feed_.Scored(index, event);
     Drain();
     last_event_id_ = event.id;

@@ -62,6 +62,20 @@ TEST(LabelJoiner, BySequenceNumberForTheInputsOwnLabels) {
   EXPECT_EQ(joiner.counts().unknown, 1);
 }
 
+TEST(LabelJoiner, SkippedEventsKeepNothingButTheirPlace) {
+  LabelJoiner::Options options;
+  options.by_id = false;
+  LabelJoiner joiner(options);
+  joiner.SkipScored();  // Before anything: no place needed.
+  Score(joiner, 1, 1);
+  joiner.SkipScored();  // seq 2.
+  Score(joiner, 3, 1);
+  EXPECT_EQ(joiner.pending(), 2);
+  joiner.AddLabelForSeq(3, true);
+  joiner.AddLabelForSeq(1, false);
+  EXPECT_EQ(Drain(joiner), (std::vector<std::string>{"1:0", "3:1"}));
+}
+
 TEST(LabelJoiner, AnEarlyLabelWaitsForItsEvent) {
   LabelJoiner joiner({});
   joiner.AddLabel("e1", true);
