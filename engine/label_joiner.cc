@@ -160,7 +160,7 @@ void LabelJoiner::PopDone() {
 void LabelJoiner::Remember(const std::string& id, bool labelled) {
   if (!resolved_.insert_or_assign(id, labelled).second) return;
   resolved_order_.push_back(id);
-  if (static_cast<int64_t>(resolved_order_.size()) > options_.max_pending) {
+  if (static_cast<int64_t>(resolved_order_.size()) > options_.max_early) {
     resolved_.erase(resolved_order_.front());
     resolved_order_.pop_front();
   }

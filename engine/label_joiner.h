@@ -45,7 +45,8 @@ class LabelJoiner {
     // (fraud practice: no chargeback within the TTL means legitimate).
     Expired expired = Expired::kDrop;
     int64_t max_pending = 1000000;  // Scored events kept; beyond, the oldest is evicted.
-    int64_t max_early = 100000;     // Labels kept waiting for an event not yet scored.
+    int64_t max_early = 100000;     // Labels kept waiting for an event not yet scored; also how
+                                    // many resolved ids are remembered to tell duplicates.
     bool by_id = true;              // Index events by id (false: labels name sequence numbers).
   };
   // A scored event whose outcome is known, handed to Drain()'s callback.
