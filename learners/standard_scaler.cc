@@ -113,10 +113,9 @@ absl::Status StandardScaler::Load(absl::string_view state) {
   if (!r.done() || count.size() != mean.size() || mean.size() != var.size()) {
     return absl::DataLossError("standard scaler state: malformed payload");
   }
-  // A count is at most the number of examples learned: negative or >= 2^62 is corrupt (and
-  // INT64_MAX would overflow at the next LearnOne).
+  // A count is at most the number of examples learned, and saturates at kMaxCount.
   for (const int64_t c : count) {
-    if (c < 0 || c >= (int64_t{1} << 62)) {
+    if (c < 0 || c > kMaxCount) {
       return absl::DataLossError("standard scaler state: count out of range");
     }
   }

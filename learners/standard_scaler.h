@@ -45,12 +45,16 @@ class StandardScaler final : public Transformer {
   void Learn(size_t i, double v) {
     if (core::IsMissing(v)) return;
     // Welford, in River's exact operation order; the second factor uses the new mean.
-    const auto count = static_cast<double>(++count_[i]);
+    // Saturates at kMaxCount (2^62 examples: no stream gets there), so that no loaded state
+    // can overflow and every state it reaches loads again.
+    count_[i] += count_[i] < kMaxCount ? 1 : 0;
+    const auto count = static_cast<double>(count_[i]);
     const double old_mean = mean_[i];
     mean_[i] = old_mean + (v - old_mean) / count;
     var_[i] = var_[i] + ((v - old_mean) * (v - mean_[i]) - var_[i]) / count;
   }
 
+  static constexpr int64_t kMaxCount = int64_t{1} << 62;
   std::vector<int64_t> count_;
   std::vector<double> mean_;
   std::vector<double> var_;

@@ -26,11 +26,14 @@ case "$mode" in
     rm -rf "$work/new" "$work/artifacts"/*
     mkdir -p "$work/new"
     corpora=("$work/new" "$seeds")
+    # A fixed seed: make test mutates the same way every run (what it finds, it finds again).
+    extra=(-seed=1)
     ;;
   fuzz)
     mkdir -p "$work/corpus"
     cp -n "$seeds"/* "$work/corpus/"
     corpora=("$work/corpus")
+    extra=()
     ;;
   *)
     echo "run-fuzzer: SLUICE_FUZZ_MODE must be test or fuzz, not $mode" >&2
@@ -39,7 +42,7 @@ case "$mode" in
 esac
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1}
 status=0
-"$fuzzer" -max_total_time="$seconds" -timeout=10 -print_final_stats=1 \
+"$fuzzer" -max_total_time="$seconds" -timeout=10 -print_final_stats=1 "${extra[@]}" \
   -artifact_prefix="$work/artifacts/" "${corpora[@]}" || status=$?
 if [ $status -ne 0 ]; then
   echo "run-fuzzer: $(basename "$fuzzer") failed (exit $status); reproduce with:" \

@@ -99,6 +99,20 @@ TEST(StandardScaler, LoadRefusesNegativeOrHugeCounts) {
   }
 }
 
+// Found by the fuzz target in CI: a count just below the limit, learned on, reached it and the
+// model refused its own Save(). The count now saturates at the limit, which loads.
+TEST(StandardScaler, ACountAtTheLimitSaturatesAndStillLoads) {
+  core::StateWriter w;
+  w.PutVector(std::vector<int64_t>{(int64_t{1} << 62) - 1});
+  w.PutVector(std::vector<double>{0.5});
+  w.PutVector(std::vector<double>{0.25});
+  auto s = StandardScaler::Create(1).value();
+  ASSERT_OK(s->Load(core::SealState("StandardScaler", 1, w.payload())));
+  for (int i = 0; i < 3; ++i) s->LearnOne(std::vector<double>{1.0});
+  auto t = StandardScaler::Create(1).value();
+  EXPECT_OK(t->Load(s->Save()));
+}
+
 TEST(Scalers, LoadRefusesOtherDimension) {
   auto a = MinMaxScaler::Create(2).value();
   auto b = MinMaxScaler::Create(3).value();
