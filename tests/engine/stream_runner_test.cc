@@ -11,6 +11,7 @@
 #include "learners/logistic_regression.h"
 #include "learners/scaled_learner.h"
 #include "learners/standard_scaler.h"
+#include "tests/support/fakes.h"
 #include "tests/support/test_util.h"
 
 namespace sluice::engine {
@@ -135,6 +136,48 @@ TEST(Replay, BadRowFailsWithItsMessageOrIsSkippedAndCounted) {
   EXPECT_EQ(result.labels, 2);
   ASSERT_EQ(result.bad_record_examples.size(), 1u);
   EXPECT_EQ(result.bad_record_examples[0], "b.csv:3: column a: not a number: \"oops\"");
+}
+
+// Labels from outside, joined by id: an early label waits for its event, a duplicate and an
+// unknown id are counted, and labels due before the same event apply in scoring order.
+TEST(Replay, ExternalLabelsJoinByIdInScoringOrder) {
+  std::vector<core::Event> events;
+  for (int i = 0; i < 8; ++i) {
+    core::Event e;
+    e.id = "e" + std::to_string(i);
+    e.event_time = i;
+    e.features = {static_cast<double>(i % 3), 1.0 - i};
+    events.push_back(e);
+  }
+  testing::VectorSource source({"a", "b"}, events);
+  const std::vector<LabelRecord> labels = {
+      {"zz", true, 1}, {"e5", true, 2}, {"e1", false, 3}, {"e0", true, 3}, {"e1", true, 4}};
+  Pipeline::Options pipeline_options;
+  pipeline_options.hst.window_size = 4;
+  auto pipeline = Pipeline::Create(pipeline_options, {"a", "b"}).value();
+  class Order final : public RunObserver {
+   public:
+    void OnLabel(bool label, const Pipeline::Scores&) override { applied.push_back(label); }
+    std::vector<bool> applied;
+  } order;
+  testing::CollectingSink sink;
+  RunOptions options;
+  options.labels = &labels;
+  ASSERT_OK_AND_ASSIGN(const RunResult result,
+                       RunStream(source, *pipeline, &sink, order, options, core::Clock::Real()));
+  EXPECT_EQ(result.events, 8);
+  ASSERT_EQ(sink.written.size(), 8u);
+  EXPECT_EQ(sink.written[7].id, "e7");
+  // Before e3 (t=3): e1 and e0 arrive, applied as scored (e0 first); e5's early label joins when
+  // e5 is scored.
+  EXPECT_EQ(order.applied, (std::vector<bool>{true, false, true}));
+  EXPECT_EQ(result.label_counts.joined, 3);
+  EXPECT_EQ(result.label_counts.duplicate, 1);
+  EXPECT_EQ(result.label_counts.unknown, 1);
+  EXPECT_EQ(result.labels_pending, 5);
+  // The fraud model learned e0 and e1 before scoring e3: its score moved off 0.5 from there on.
+  EXPECT_EQ(sink.written[2].scores.fraud, 0.5);
+  EXPECT_NE(sink.written[3].scores.fraud, 0.5);
 }
 
 TEST(Replay, SecondsDelayNeedsATimeColumn) {
