@@ -94,6 +94,10 @@ absl::StatusOr<RunConfig> ParseConfigJson(absl::string_view json) {
       ok = ok && absl::SimpleAtoi(v, out);
     }
   };
+  const auto optional_seconds = [&](const char* key, std::optional<double>* out) {
+    if (get(key) == "null") return;
+    number(key, &out->emplace());
+  };
   c.features = absl::StrSplit(Unquoted(get("features")), kNameSeparator, absl::SkipEmpty());
   c.csv.label_column = Unquoted(get("label_column"));
   c.csv.time_column = Unquoted(get("time_column"));
@@ -114,21 +118,13 @@ absl::StatusOr<RunConfig> ParseConfigJson(absl::string_view json) {
   number("lr_positive_weight", &c.pipeline.lr.positive_weight);
   number("lr_negative_weight", &c.pipeline.lr.negative_weight);
   number("label_delay", &c.label_delay);
-  if (const std::string v = get("label_delay_seconds"); v != "null") {
-    double seconds = 0;
-    number("label_delay_seconds", &seconds);
-    c.label_delay_seconds = seconds;
-  }
+  optional_seconds("label_delay_seconds", &c.label_delay_seconds);
   number("metric_window", &c.pipeline.metric_window);
   c.pipeline.serving = Unquoted(get("serving")) == "frozen" ? Pipeline::Serving::kFrozen
                                                             : Pipeline::Serving::kContinuous;
   c.skip_bad_rows = Unquoted(get("on_bad_row")) == "skip";
   c.labels_file = Unquoted(get("labels_file"));
-  if (const std::string v = get("label_ttl_seconds"); v != "null") {
-    double seconds = 0;
-    number("label_ttl_seconds", &seconds);
-    c.join.ttl_seconds = seconds;
-  }
+  optional_seconds("label_ttl_seconds", &c.join.ttl_seconds);
   c.join.expired = Unquoted(get("expired_labels")) == "negative" ? LabelJoiner::Expired::kNegative
                                                                  : LabelJoiner::Expired::kDrop;
   number("max_pending", &c.join.max_pending);
