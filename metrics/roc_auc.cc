@@ -1,6 +1,10 @@
 // metrics/roc_auc.cc
 #include "metrics/roc_auc.h"
 
+#if defined(__SSE2__)
+#include <immintrin.h>
+#endif
+
 #include <algorithm>
 #include <bit>
 #include <cmath>
@@ -21,6 +25,38 @@ namespace {
 uint64_t SortKey(double score) {
   const auto bits = std::bit_cast<uint64_t>(score);
   return (bits >> 63) != 0 ? ~bits : bits | (uint64_t{1} << 63);
+}
+
+struct ScanCounts {
+  uint64_t below = 0;  // Scores < x.
+  uint64_t equal = 0;  // Scores == x (-0.0 == 0.0, as IEEE compares).
+};
+
+// Branch-free and two lanes a step: a true lane of a comparison is all ones, -1, so
+// subtracting the mask counts it.
+ScanCounts CountAround(const double* a, size_t n, double x) {
+  ScanCounts counts;
+  size_t i = 0;
+#if defined(__SSE2__)
+  const __m128d vx = _mm_set1_pd(x);
+  __m128i below = _mm_setzero_si128();
+  __m128i equal = _mm_setzero_si128();
+  for (; i + 2 <= n; i += 2) {
+    const __m128d v = _mm_loadu_pd(a + i);
+    below = _mm_sub_epi64(below, _mm_castpd_si128(_mm_cmplt_pd(v, vx)));
+    equal = _mm_sub_epi64(equal, _mm_castpd_si128(_mm_cmpeq_pd(v, vx)));
+  }
+  uint64_t lanes[4];
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(lanes), below);
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(lanes + 2), equal);
+  counts.below = lanes[0] + lanes[1];
+  counts.equal = lanes[2] + lanes[3];
+#endif
+  for (; i < n; ++i) {
+    counts.below += a[i] < x ? 1 : 0;
+    counts.equal += a[i] == x ? 1 : 0;
+  }
+  return counts;
 }
 
 }  // namespace
@@ -49,12 +85,6 @@ void RocAuc::SortByScore(std::vector<Entry>::iterator first, std::vector<Entry>:
     std::swap(from, to);
   }
   if (from != &*first) std::copy(from, from + n, first);
-}
-
-uint64_t RocAuc::PairCredit(const ScoreRanks::Counts& c, const ScoreRanks& ranks, int label) {
-  // A positive beats the negatives below it; a negative loses to the positives above it.
-  if (label == 1) return 2 * c.below[0] + c.equal[0];
-  return 2 * (ranks.count(1) - c.below[1] - c.equal[1]) + c.equal[1];
 }
 
 void RocAuc::Update(bool label, double score) {
@@ -133,11 +163,18 @@ double RocAuc::Auc() const {
   return static_cast<double>(twice_u) / (2.0 * static_cast<double>(p) * static_cast<double>(n));
 }
 
-RollingRocAuc::RollingRocAuc(int window_size) : window_size_(window_size < 1 ? 1 : window_size) {}
+RollingRocAuc::RollingRocAuc(int window_size, uint64_t scan_limit)
+    : window_size_(window_size < 1 ? 1 : window_size), scan_limit_(scan_limit) {}
 
 uint64_t RollingRocAuc::MemoryBytes(int window_size) {
   const auto w = static_cast<uint64_t>(window_size < 1 ? 1 : window_size);
-  return core::SaturatingAdd(core::SaturatingMul(w, sizeof(Entry)), ScoreRanks::MemoryBytes(w));
+  // A score queue's vector holds its live scores, at most as many consumed ones plus 64, and
+  // may have reserved twice that.
+  const uint64_t queues = core::SaturatingMul(core::SaturatingAdd(core::SaturatingMul(w, 4), 256),
+                                              sizeof(double));
+  return core::SaturatingAdd(
+      core::SaturatingAdd(core::SaturatingMul(w, sizeof(Entry)), queues),
+      ScoreRanks::MemoryBytes(w));
 }
 
 absl::Status CheckRollingWindow(int window_size, int models, absl::string_view what) {
@@ -152,6 +189,54 @@ absl::Status CheckRollingWindow(int window_size, int models, absl::string_view w
       core::SaturatingMul(per_model, static_cast<uint64_t>(std::max(models, 1))));
 }
 
+void RollingRocAuc::ScoreQueue::Pop() {
+  ++head_;
+  // Cutting the front when it is half of the vector moves each score at most once.
+  if (head_ >= 64 && 2 * head_ >= scores_.size()) {
+    scores_.erase(scores_.begin(), scores_.begin() + static_cast<std::ptrdiff_t>(head_));
+    head_ = 0;
+  }
+}
+
+uint64_t RollingRocAuc::Credit(int label, double score, bool inserting) {
+  const ScoreQueue& other = scores_[1 - label];
+  uint64_t below = 0;
+  uint64_t equal = 0;
+  if (index_.has_value()) {
+    const ScoreRanks::Counts c =
+        inserting ? index_->Insert(score, label) : index_->Erase(score, label);
+    below = c.below[1 - label];
+    equal = c.equal[1 - label];
+  } else {
+    const ScanCounts c = CountAround(other.data(), other.size(), score);
+    below = c.below;
+    equal = c.equal;
+  }
+  // A positive beats the negatives below it; a negative loses to the positives above it.
+  if (label == 1) return 2 * below + equal;
+  return 2 * (other.size() - below - equal) + equal;
+}
+
+void RollingRocAuc::ChooseMode() {
+  ++updates_in_mode_;
+  // Each entry of a label is ranked among the other label's when it comes and when it goes:
+  // 2 n1 / W scans of the n0 negatives per update, and as many of the n1 positives.
+  const uint64_t n0 = scores_[0].size();
+  const uint64_t n1 = scores_[1].size();
+  const uint64_t scan_work = 4 * n0 * n1 / static_cast<uint64_t>(window_size_);
+  if (!index_.has_value() && scan_work > scan_limit_) {
+    index_.emplace();
+    for (int l = 0; l < 2; ++l) {
+      for (size_t i = 0; i < scores_[l].size(); ++i) index_->Insert(scores_[l].data()[i], l);
+    }
+    updates_in_mode_ = 0;
+  } else if (index_.has_value() && scan_work < scan_limit_ / 4 &&
+             updates_in_mode_ >= static_cast<uint64_t>(window_size_)) {
+    index_.reset();
+    updates_in_mode_ = 0;
+  }
+}
+
 void RollingRocAuc::Update(bool label, double score) {
   const auto capacity = static_cast<size_t>(window_size_);
   if (window_.size() == capacity) {
@@ -160,17 +245,18 @@ void RollingRocAuc::Update(bool label, double score) {
       --nan_scores_;
     } else {
       const int l = old.label ? 1 : 0;
-      const ScoreRanks::Counts counts = ranks_.Erase(old.score, l);
-      twice_u_ -= RocAuc::PairCredit(counts, ranks_, l);
+      scores_[l].Pop();  // The oldest of its label.
+      twice_u_ -= Credit(l, old.score, /*inserting=*/false);
     }
   }
   if (std::isnan(score)) {
     ++nan_scores_;  // No rank: the AUC is undefined until it leaves the window.
   } else {
     const int l = label ? 1 : 0;
-    const ScoreRanks::Counts counts = ranks_.Insert(score, l);
-    twice_u_ += RocAuc::PairCredit(counts, ranks_, l);
+    twice_u_ += Credit(l, score, /*inserting=*/true);
+    scores_[l].Push(score);
   }
+  ChooseMode();
   if (window_.size() < capacity) {
     // Grow by doubling but never past the window, so memory follows what is held.
     if (window_.size() == window_.capacity()) {
@@ -210,7 +296,7 @@ bool RollingRocAuc::Load(core::StateReader* r) {
       window != static_cast<uint64_t>(window_size_) || entries.size() > window) {
     return false;
   }
-  *this = RollingRocAuc(window_size_);
+  *this = RollingRocAuc(window_size_, scan_limit_);
   for (const SavedEntry& e : entries) {
     if (e.label > 1) return false;
     Update(e.label == 1, e.score);  // NaN scores too: they save and load exactly.
@@ -219,8 +305,8 @@ bool RollingRocAuc::Load(core::StateReader* r) {
 }
 
 double RollingRocAuc::Auc() const {
-  const uint64_t p = ranks_.count(1);
-  const uint64_t n = ranks_.count(0);
+  const uint64_t p = scores_[1].size();
+  const uint64_t n = scores_[0].size();
   if (p == 0 || n == 0 || nan_scores_ != 0) return std::numeric_limits<double>::quiet_NaN();
   return static_cast<double>(twice_u_) / (2.0 * static_cast<double>(p) * static_cast<double>(n));
 }

@@ -55,9 +55,11 @@ void ExpectSameAuc(double actual, double expected, const std::string& where) {
 }
 
 TEST(RollingRocAuc, MatchesBruteForceOverWindowWithTies) {
+  // Scan limit 0: the rank tree from the first pair of labels on; the default: scans only.
+  for (const uint64_t scan_limit : {uint64_t{0}, RollingRocAuc::kDefaultScanLimit})
   for (const int window : {1, 2, 7, 100}) {
     for (const int grid : {3, 20, 1000}) {
-      RollingRocAuc metric(window);
+      RollingRocAuc metric(window, scan_limit);
       std::deque<std::pair<bool, double>> items;
       const auto stream = RandomStream(static_cast<uint64_t>(window * 1000 + grid), 1500, grid, 4);
       for (size_t i = 0; i < stream.size(); ++i) {
@@ -70,6 +72,29 @@ TEST(RollingRocAuc, MatchesBruteForceOverWindowWithTies) {
       }
     }
   }
+}
+
+// Rare positives, then as many as negatives, then rare again: the metric moves to the rank tree
+// and back to scans, and matches the brute force at every event in both modes and across the
+// switches.
+TEST(RollingRocAuc, SwitchesBetweenScansAndTheRankTreeAsTheLabelMixChanges) {
+  constexpr int kWindow = 200;
+  RollingRocAuc metric(kWindow, /*scan_limit=*/64);
+  std::deque<std::pair<bool, double>> items;
+  std::vector<bool> modes;
+  for (const int rarity : {100, 2, 100}) {
+    for (const auto& item : RandomStream(static_cast<uint64_t>(rarity), 1500, 100, rarity)) {
+      metric.Update(item.first, item.second);
+      items.push_back(item);
+      if (items.size() > kWindow) items.pop_front();
+      ExpectSameAuc(metric.Auc(), BruteForceAuc(items),
+                    "rarity " + std::to_string(rarity) + " event " + std::to_string(modes.size()));
+      modes.push_back(metric.indexed());
+    }
+  }
+  EXPECT_FALSE(modes[1000]);  // Rare positives: scans.
+  EXPECT_TRUE(modes[2500]);   // Balanced: the rank tree.
+  EXPECT_FALSE(modes[4400]);  // Rare again, more than a window later: scans.
 }
 
 // Found by tests/fuzz/metric_state_fuzz.cc: a saved label byte other than 0 or 1 was loaded

@@ -15,23 +15,26 @@ struct Labelled {
   double score;
 };
 
-// Fraud-like: 1 % positives scoring a little higher; distinct scores.
+// `positives` of the labels positive, scoring a little higher; distinct scores.
+std::vector<Labelled> MakeStream(double positives) {
+  std::vector<Labelled> out;
+  core::PyRandom rng(3);
+  for (int i = 0; i < (1 << 16); ++i) {
+    const bool label = rng.Random() < positives;
+    out.push_back({label, rng.Random() * 0.8 + (label ? 0.2 : 0.0)});
+  }
+  return out;
+}
+
+// Fraud-like: 1 % positives.
 const std::vector<Labelled>& Stream() {
-  static const auto* stream = [] {
-    auto* out = new std::vector<Labelled>();
-    core::PyRandom rng(3);
-    for (int i = 0; i < (1 << 16); ++i) {
-      const bool label = rng.Random() < 0.01;
-      out->push_back({label, rng.Random() * 0.8 + (label ? 0.2 : 0.0)});
-    }
-    return out;
-  }();
+  static const auto* stream = new std::vector<Labelled>(MakeStream(0.01));
   return *stream;
 }
 
 template <typename Metric>
-void RunUpdates(benchmark::State& state, Metric& metric) {
-  const auto& s = Stream();
+void RunUpdates(benchmark::State& state, Metric& metric,
+                const std::vector<Labelled>& s = Stream()) {
   size_t i = 0;
   for (auto _ : state) {
     metric.Update(s[i].label, s[i].score);
@@ -46,6 +49,15 @@ void BM_RollingRocAuc_W1000(benchmark::State& state) {
   benchmark::DoNotOptimize(metric.Auc());
 }
 BENCHMARK(BM_RollingRocAuc_W1000);
+
+// As many positives as negatives: the rank tree's regime (the worst case).
+void BM_RollingRocAuc_W1000_Balanced(benchmark::State& state) {
+  static const auto* balanced = new std::vector<Labelled>(MakeStream(0.5));
+  RollingRocAuc metric(1000);
+  RunUpdates(state, metric, *balanced);
+  benchmark::DoNotOptimize(metric.Auc());
+}
+BENCHMARK(BM_RollingRocAuc_W1000_Balanced);
 
 void BM_RollingRocAuc_W1000_UpdateAndGet(benchmark::State& state) {
   RollingRocAuc metric(1000);
