@@ -64,8 +64,8 @@ absl::StatusOr<std::unique_ptr<Pipeline>> Pipeline::Create(const Options& option
 
 double Pipeline::ScoreAndLearnAnomaly(core::Features x) {
   if (anomaly_ == nullptr) return std::numeric_limits<double>::quiet_NaN();
-  const double score =
-      anomaly_serving_ != nullptr ? anomaly_serving_->ScoreOne(x) : anomaly_->ScoreOne(x);
+  if (anomaly_serving_ == nullptr) return anomaly_->ScoreAndLearnOne(x, std::nullopt);
+  const double score = anomaly_serving_->ScoreOne(x);
   anomaly_->LearnOne(x, std::nullopt);
   return score;
 }

@@ -161,6 +161,33 @@ void HalfSpaceTrees::LearnOne(Features x, std::optional<bool> /*label*/) {
   if (++counter_ == static_cast<uint32_t>(options_.window_size)) Pivot();
 }
 
+double HalfSpaceTrees::ScoreAndLearnOne(Features x, std::optional<bool> label) {
+  // Deep trees take the batched walk of LearnOne; the first example builds the trees.
+  if (!built_ || options_.height > 10) return Learner::ScoreAndLearnOne(x, label);
+  // One walk per tree does both. The score reads each node's reference mass before the learn
+  // counts the example in it, and both follow one path: a step reads the node's split, or for a
+  // missing feature the masses of its children, which neither walk has touched yet.
+  const bool scoring = epoch_ != 0;  // River returns 0 during the first window.
+  const auto e = static_cast<uint16_t>(epoch_);
+  const auto previous = static_cast<uint16_t>(e - 1);
+  uint64_t score = 0;
+  for (int tree_idx = 0; tree_idx < options_.num_trees; ++tree_idx) {
+    Node* tree = nodes_.data() + static_cast<size_t>(tree_idx) * nodes_per_tree_;
+    uint32_t node_idx = 1;
+    bool counting = scoring;  // Until a node falls below the size limit (it is counted).
+    for (int depth = 0;; ++depth) {
+      const uint32_t r_mass = RMass(tree[node_idx]);
+      score += counting ? static_cast<uint64_t>(r_mass) << depth : 0;
+      counting = counting && !(static_cast<double>(r_mass) < size_limit_);
+      Touch(tree[node_idx], e, previous);
+      if (node_idx >= first_leaf_) break;
+      node_idx = Child(tree, node_idx, x);
+    }
+  }
+  if (++counter_ == static_cast<uint32_t>(options_.window_size)) Pivot();
+  return scoring ? 1.0 - static_cast<double>(score) / max_score_ : 0.0;
+}
+
 void HalfSpaceTrees::Pivot() {
   counter_ = 0;
   ++epoch_;

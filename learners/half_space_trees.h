@@ -49,6 +49,7 @@ class HalfSpaceTrees final : public Learner {
   double ScoreOne(Features x) const override;
   // Adds x to the current window; builds the trees first if this is the first call.
   void LearnOne(Features x, std::optional<bool> label) override;
+  double ScoreAndLearnOne(Features x, std::optional<bool> label) override;
   int dimension() const override { return static_cast<int>(feature_names_.size()); }
   std::string Save() const override;
   absl::Status Load(absl::string_view state) override;

@@ -25,6 +25,13 @@ class Learner {
   virtual double ScoreOne(Features x) const = 0;
   // Updates the model. `label` is used by supervised learners only.
   virtual void LearnOne(Features x, std::optional<bool> label) = 0;
+  // ScoreOne(x), then LearnOne(x, label): the same score and the same state afterwards. Models
+  // override it to do both in one pass.
+  virtual double ScoreAndLearnOne(Features x, std::optional<bool> label) {
+    const double score = ScoreOne(x);
+    LearnOne(x, label);
+    return score;
+  }
   virtual int dimension() const = 0;
   // The whole model state. Load(Save()) reproduces every later score exactly, and equal states
   // give byte-identical blobs.
@@ -54,6 +61,13 @@ class Transformer {
   virtual void LearnAndTransform(Features x, std::span<double> out) {
     LearnOne(x);
     TransformOne(x, out);
+  }
+  // TransformOne(x, before), then LearnAndTransform(x, after): what a pipeline that scores and
+  // then learns needs.
+  virtual void TransformLearnTransform(Features x, std::span<double> before,
+                                       std::span<double> after) {
+    TransformOne(x, before);
+    LearnAndTransform(x, after);
   }
   virtual int dimension() const = 0;
   virtual std::string Save() const = 0;

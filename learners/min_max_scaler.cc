@@ -41,6 +41,18 @@ void MinMaxScaler::LearnAndTransform(Features x, std::span<double> out) {
   }
 }
 
+void MinMaxScaler::TransformLearnTransform(Features x, std::span<double> before,
+                                           std::span<double> after) {
+  for (size_t i = 0; i < min_.size(); ++i) {
+    before[i] = Transform(i, x[i]);
+    const double min = min_[i];
+    const double max = max_[i];
+    Learn(i, x[i]);
+    // Once the range stops moving, most examples leave it as it was: one division, not two.
+    after[i] = min == min_[i] && max == max_[i] ? before[i] : Transform(i, x[i]);
+  }
+}
+
 std::string MinMaxScaler::Save() const {
   core::StateWriter w;
   w.PutVector(min_);

@@ -20,6 +20,8 @@ class MinMaxScaler final : public Transformer {
   void TransformOne(Features x, std::span<double> out) const override;
   void LearnOne(Features x) override;
   void LearnAndTransform(Features x, std::span<double> out) override;
+  void TransformLearnTransform(Features x, std::span<double> before,
+                               std::span<double> after) override;
   int dimension() const override { return static_cast<int>(min_.size()); }
   std::string Save() const override;
   absl::Status Load(absl::string_view state) override;

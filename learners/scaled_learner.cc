@@ -1,6 +1,8 @@
 // learners/scaled_learner.cc
 #include "learners/scaled_learner.h"
 
+#include <cstring>
+
 #include "absl/container/inlined_vector.h"
 #include "absl/strings/str_cat.h"
 #include "core/state_codec.h"
@@ -30,7 +32,8 @@ absl::StatusOr<std::unique_ptr<ScaledLearner>> ScaledLearner::Create(
 ScaledLearner::ScaledLearner(std::unique_ptr<Transformer> scaler, std::unique_ptr<Learner> model)
     : scaler_(std::move(scaler)),
       model_(std::move(model)),
-      scaled_(static_cast<size_t>(model_->dimension())) {}
+      scaled_(static_cast<size_t>(model_->dimension())),
+      scored_(static_cast<size_t>(model_->dimension())) {}
 
 double ScaledLearner::ScoreOne(Features x) const {
   // A buffer of its own, on the stack for the usual widths, so that many threads may score one
@@ -43,6 +46,18 @@ double ScaledLearner::ScoreOne(Features x) const {
 void ScaledLearner::LearnOne(Features x, std::optional<bool> label) {
   scaler_->LearnAndTransform(x, scaled_);
   model_->LearnOne(scaled_, label);
+}
+
+double ScaledLearner::ScoreAndLearnOne(Features x, std::optional<bool> label) {
+  scaler_->TransformLearnTransform(x, scored_, scaled_);
+  // Unless this example moved the scaler's statistics, scoring and learning see the same input
+  // and the model may do both in one pass.
+  if (std::memcmp(scored_.data(), scaled_.data(), scaled_.size() * sizeof(double)) == 0) {
+    return model_->ScoreAndLearnOne(scaled_, label);
+  }
+  const double score = model_->ScoreOne(scored_);
+  model_->LearnOne(scaled_, label);
+  return score;
 }
 
 std::string ScaledLearner::Save() const {

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 
+#include "core/random.h"
 #include "learners/learner.h"
 #include "tests/support/streams.h"
 #include "tests/support/test_util.h"
@@ -47,6 +48,29 @@ TYPED_TEST_P(LearnerContract, SameStreamGivesSameScores) {
   EXPECT_GT(total, 0.0);  // The model did learn something.
 }
 
+// The one-pass ScoreAndLearnOne gives ScoreOne's score and leaves LearnOne's state, through
+// the first window, examples that move a scaler's range (the fused path falls back) and missing
+// features (a tree walk then reads the children's masses).
+TYPED_TEST_P(LearnerContract, ScoreAndLearnOneEqualsScoreThenLearn) {
+  auto fused = TypeParam::Make();
+  auto plain = TypeParam::Make();
+  auto stream = UniformStream(15, 1500, 4);
+  core::PyRandom rng(16);
+  for (size_t i = 0; i < stream.size(); ++i) {
+    if (rng.Random() < 0.05) stream[i][rng.RandBelow(4)] = core::kMissing;
+    if (i % 100 == 99) stream[i][rng.RandBelow(4)] = 1.0 + static_cast<double>(i) / 1000;
+  }
+  for (size_t i = 0; i < stream.size(); ++i) {
+    const double expected = plain->ScoreOne(stream[i]);
+    plain->LearnOne(stream[i], LabelOf(i));
+    ASSERT_EQ(fused->ScoreAndLearnOne(stream[i], LabelOf(i)), expected) << "event " << i;
+    if (i % 250 == 0) {
+      ASSERT_EQ(fused->Save(), plain->Save()) << "event " << i;
+    }
+  }
+  EXPECT_EQ(fused->Save(), plain->Save());
+}
+
 TYPED_TEST_P(LearnerContract, LoadOfSaveContinuesIdentically) {
   auto original = TypeParam::Make();
   const auto stream = UniformStream(13, 1200, 4);
@@ -84,7 +108,8 @@ TYPED_TEST_P(LearnerContract, CorruptOrTruncatedStateIsDataLossAndChangesNothing
 }
 
 REGISTER_TYPED_TEST_SUITE_P(LearnerContract, ScoringLeavesLaterScoresUnchanged,
-                            SameStreamGivesSameScores, LoadOfSaveContinuesIdentically,
+                            SameStreamGivesSameScores, ScoreAndLearnOneEqualsScoreThenLearn,
+                            LoadOfSaveContinuesIdentically,
                             CorruptOrTruncatedStateIsDataLossAndChangesNothing);
 
 }  // namespace sluice::testing
