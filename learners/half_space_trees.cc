@@ -88,19 +88,24 @@ HalfSpaceTrees::HalfSpaceTrees(const Options& options, std::vector<std::string> 
   return left + 1;
 }
 
+uint64_t HalfSpaceTrees::ScoreFrom(const Node* tree, uint32_t node_idx, int depth,
+                                   Features x) const {
+  uint64_t score = 0;  // Integer mass sums, exact as River's Python ints.
+  for (;; ++depth) {
+    const uint32_t r_mass = RMass(tree[node_idx]);
+    score += static_cast<uint64_t>(r_mass) << depth;
+    // The node that falls below the size limit is counted, then the walk stops.
+    if (static_cast<double>(r_mass) < size_limit_ || node_idx >= first_leaf_) break;
+    node_idx = Child(tree, node_idx, x);
+  }
+  return score;
+}
+
 double HalfSpaceTrees::ScoreOne(Features x) const {
   if (epoch_ == 0) return 0.0;  // River returns 0 during the first window.
-  uint64_t score = 0;           // Integer mass sums, exact as River's Python ints.
+  uint64_t score = 0;
   for (int tree_idx = 0; tree_idx < options_.num_trees; ++tree_idx) {
-    const Node* tree = nodes_.data() + static_cast<size_t>(tree_idx) * nodes_per_tree_;
-    uint32_t node_idx = 1;
-    for (int depth = 0;; ++depth) {
-      const uint32_t r_mass = RMass(tree[node_idx]);
-      score += static_cast<uint64_t>(r_mass) << depth;
-      // The node that falls below the size limit is counted, then the walk stops.
-      if (static_cast<double>(r_mass) < size_limit_ || node_idx >= first_leaf_) break;
-      node_idx = Child(tree, node_idx, x);
-    }
+    score += ScoreFrom(nodes_.data() + static_cast<size_t>(tree_idx) * nodes_per_tree_, 1, 0, x);
   }
   return 1.0 - static_cast<double>(score) / max_score_;
 }
@@ -161,13 +166,16 @@ void HalfSpaceTrees::LearnOne(Features x, std::optional<bool> /*label*/) {
   if (++counter_ == static_cast<uint32_t>(options_.window_size)) Pivot();
 }
 
-double HalfSpaceTrees::ScoreAndLearnOne(Features x, std::optional<bool> label) {
-  // Deep trees take the batched walk of LearnOne; the first example builds the trees.
-  if (!built_ || options_.height > 10) return Learner::ScoreAndLearnOne(x, label);
-  // One walk per tree does both. The score reads each node's reference mass before the learn
-  // counts the example in it, and both follow one path: a step reads the node's split, or for a
-  // missing feature the masses of its children, which neither walk has touched yet.
+double HalfSpaceTrees::ScoreThenLearn(Features scored, Features learned,
+                                      std::optional<bool> label) {
+  // The first example builds the trees; deep trees take LearnOne's batched walk.
+  if (!built_ || options_.height > 10) return Learner::ScoreThenLearn(scored, learned, label);
+  // One walk per tree does both while the two inputs take the same branches. The score reads a
+  // node's reference mass before the learn counts the example in it; a branch reads the node's
+  // split, or for a missing feature its children's masses, which neither walk has touched yet.
+  // Where the inputs part, the score finishes in a subtree the learn walk never enters.
   const bool scoring = epoch_ != 0;  // River returns 0 during the first window.
+  const bool same = scored.data() == learned.data();
   const auto e = static_cast<uint16_t>(epoch_);
   const auto previous = static_cast<uint16_t>(e - 1);
   uint64_t score = 0;
@@ -181,7 +189,15 @@ double HalfSpaceTrees::ScoreAndLearnOne(Features x, std::optional<bool> label) {
       counting = counting && !(static_cast<double>(r_mass) < size_limit_);
       Touch(tree[node_idx], e, previous);
       if (node_idx >= first_leaf_) break;
-      node_idx = Child(tree, node_idx, x);
+      const uint32_t next = Child(tree, node_idx, learned);
+      if (counting && !same) {
+        const uint32_t scored_next = Child(tree, node_idx, scored);
+        if (scored_next != next) {
+          score += ScoreFrom(tree, scored_next, depth + 1, scored);
+          counting = false;
+        }
+      }
+      node_idx = next;
     }
   }
   if (++counter_ == static_cast<uint32_t>(options_.window_size)) Pivot();

@@ -49,7 +49,7 @@ class HalfSpaceTrees final : public Learner {
   double ScoreOne(Features x) const override;
   // Adds x to the current window; builds the trees first if this is the first call.
   void LearnOne(Features x, std::optional<bool> label) override;
-  double ScoreAndLearnOne(Features x, std::optional<bool> label) override;
+  double ScoreThenLearn(Features scored, Features learned, std::optional<bool> label) override;
   int dimension() const override { return static_cast<int>(feature_names_.size()); }
   std::string Save() const override;
   absl::Status Load(absl::string_view state) override;
@@ -79,6 +79,8 @@ class HalfSpaceTrees final : public Learner {
   uint32_t LMass(const Node& node) const;
   uint32_t RMass(const Node& node) const;
   uint32_t Child(const Node* tree, uint32_t node_idx, Features x) const;
+  // The masses x collects from node_idx (at `depth`) down, as ScoreOne sums them.
+  uint64_t ScoreFrom(const Node* tree, uint32_t node_idx, int depth, Features x) const;
   void Pivot();
   void WriteMasses(std::vector<uint16_t>* l_mass, std::vector<uint16_t>* r_mass) const;
 

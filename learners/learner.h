@@ -25,12 +25,16 @@ class Learner {
   virtual double ScoreOne(Features x) const = 0;
   // Updates the model. `label` is used by supervised learners only.
   virtual void LearnOne(Features x, std::optional<bool> label) = 0;
-  // ScoreOne(x), then LearnOne(x, label): the same score and the same state afterwards. Models
-  // override it to do both in one pass.
-  virtual double ScoreAndLearnOne(Features x, std::optional<bool> label) {
-    const double score = ScoreOne(x);
-    LearnOne(x, label);
+  // ScoreOne(scored), then LearnOne(learned, label): the same score and the same state
+  // afterwards. Models override it to do both in one pass. (A pipeline scores with its scaler's
+  // statistics before it learns, and learns with them after: two inputs that mostly agree.)
+  virtual double ScoreThenLearn(Features scored, Features learned, std::optional<bool> label) {
+    const double score = ScoreOne(scored);
+    LearnOne(learned, label);
     return score;
+  }
+  double ScoreAndLearnOne(Features x, std::optional<bool> label) {
+    return ScoreThenLearn(x, x, label);
   }
   virtual int dimension() const = 0;
   // The whole model state. Load(Save()) reproduces every later score exactly, and equal states

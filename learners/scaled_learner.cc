@@ -48,16 +48,18 @@ void ScaledLearner::LearnOne(Features x, std::optional<bool> label) {
   model_->LearnOne(scaled_, label);
 }
 
-double ScaledLearner::ScoreAndLearnOne(Features x, std::optional<bool> label) {
-  scaler_->TransformLearnTransform(x, scored_, scaled_);
-  // Unless this example moved the scaler's statistics, scoring and learning see the same input
-  // and the model may do both in one pass.
-  if (std::memcmp(scored_.data(), scaled_.data(), scaled_.size() * sizeof(double)) == 0) {
-    return model_->ScoreAndLearnOne(scaled_, label);
+double ScaledLearner::ScoreThenLearn(Features scored, Features learned,
+                                     std::optional<bool> label) {
+  if (scored.data() == learned.data()) {
+    scaler_->TransformLearnTransform(scored, scored_, scaled_);
+  } else {
+    scaler_->TransformOne(scored, scored_);
+    scaler_->LearnAndTransform(learned, scaled_);
   }
-  const double score = model_->ScoreOne(scored_);
-  model_->LearnOne(scaled_, label);
-  return score;
+  // Mostly the scaler's statistics did not move: one input tells the model both are the same.
+  const bool moved =
+      std::memcmp(scored_.data(), scaled_.data(), scaled_.size() * sizeof(double)) != 0;
+  return model_->ScoreThenLearn(moved ? scored_ : scaled_, scaled_, label);
 }
 
 std::string ScaledLearner::Save() const {

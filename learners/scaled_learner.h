@@ -23,7 +23,7 @@ class ScaledLearner final : public Learner {
 
   double ScoreOne(Features x) const override;
   void LearnOne(Features x, std::optional<bool> label) override;
-  double ScoreAndLearnOne(Features x, std::optional<bool> label) override;
+  double ScoreThenLearn(Features scored, Features learned, std::optional<bool> label) override;
   int dimension() const override { return model_->dimension(); }
   std::string Save() const override;
   absl::Status Load(absl::string_view state) override;
@@ -38,7 +38,7 @@ class ScaledLearner final : public Learner {
   std::unique_ptr<Transformer> scaler_;
   std::unique_ptr<Learner> model_;
   std::vector<double> scaled_;  // LearnOne's scratch; ScoreOne uses its own (thread-safe).
-  std::vector<double> scored_;  // ScoreAndLearnOne's: x scaled before the scaler learns.
+  std::vector<double> scored_;  // ScoreThenLearn's: scaled before the scaler learns.
 };
 
 }  // namespace sluice::learners

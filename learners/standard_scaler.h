@@ -37,6 +37,7 @@ class StandardScaler final : public Transformer {
  private:
   explicit StandardScaler(int dimension);
   void RefreshStd();
+  void LearnAll(Features x);  // Learn(i, x[i]) for every feature.
   double Transform(size_t i, double v) const {
     if (core::IsMissing(v)) return v;
     return var_[i] != 0.0 ? (v - mean_[i]) / std_[i] : 0.0;

@@ -48,6 +48,38 @@ TEST(StandardScaler, MatchesTwoPassStatistics) {
   EXPECT_NEAR(out[0], (1.0 - mean) / std::sqrt(var), 1e-12);
 }
 
+// River's StandardScaler written out per feature (Welford in its operation order, var ** 0.5),
+// against the scaler's paired loops: 5 features (two pairs and a tail), missing values in some
+// pairs, a NaN value, constant features (variance 0) and a late jump in scale.
+TEST(StandardScaler, EqualsRiversPerFeatureFormulaBitForBit) {
+  constexpr int kDim = 5;
+  auto scaler = StandardScaler::Create(kDim).value();
+  std::vector<double> count(kDim, 0), mean(kDim, 0), var(kDim, 0);
+  core::PyRandom rng(31);
+  auto stream = testing::UniformStream(32, 3000, kDim, -3, 3);
+  for (size_t e = 0; e < stream.size(); ++e) {
+    auto& x = stream[e];
+    x[1] = 7.0;                                        // Constant.
+    if (rng.Random() < 0.1) x[rng.RandBelow(kDim)] = core::kMissing;
+    if (e >= 2000) x[3] *= 1e6;                         // A jump in scale.
+    if (e == 2500) x[0] = std::bit_cast<double>(uint64_t{0x7FF8000000000001});  // NaN, not missing.
+    std::vector<double> out(kDim);
+    scaler->LearnAndTransform(x, out);
+    for (int i = 0; i < kDim; ++i) {
+      double expected = x[i];
+      if (!core::IsMissing(x[i])) {
+        count[i] += 1;
+        const double old_mean = mean[i];
+        mean[i] = old_mean + (x[i] - old_mean) / count[i];
+        var[i] = var[i] + ((x[i] - old_mean) * (x[i] - mean[i]) - var[i]) / count[i];
+        expected = var[i] != 0.0 ? (x[i] - mean[i]) / std::pow(var[i], 0.5) : 0.0;
+      }
+      ASSERT_EQ(std::bit_cast<uint64_t>(out[i]), std::bit_cast<uint64_t>(expected))
+          << "event " << e << " feature " << i;
+    }
+  }
+}
+
 TEST(StandardScaler, FirstExampleScalesToZero) {
   auto s = StandardScaler::Create(2).value();
   std::vector<double> out(2);
@@ -82,6 +114,36 @@ TEST(PythonSqrt, IsBitIdenticalToPow) {
   for (const double x : {0.0, -0.0, 1.0, 4.0, 0x1p-1074, 1e308, -1.0}) {
     EXPECT_EQ(std::bit_cast<uint64_t>(PythonSqrt(x)), std::bit_cast<uint64_t>(std::pow(x, 0.5)));
   }
+}
+
+// The vectorised PythonSqrtAll on the inputs where sqrt and pow part: squares of midpoints
+// between neighbouring doubles and the values a few ulps around them, at every scale of the
+// range SqrtIsPow accepts and at its edges; an odd count, so the scalar tail runs too.
+TEST(PythonSqrt, AllIsBitIdenticalToPowNearTies) {
+  core::PyRandom rng(22);
+  std::vector<double> x;
+  for (int i = 0; i < 20000; ++i) {
+    const int exponent = static_cast<int>(rng.RandBelow(1000)) - 500;
+    const double s = std::ldexp(rng.Uniform(1.0, 2.0), exponent);
+    const double ulp = std::nextafter(s, INFINITY) - s;
+    double tie = s * s + s * ulp;  // About (s + ulp / 2)^2.
+    for (int k = 0; k < 12; ++k) tie = std::nextafter(tie, 0.0);
+    for (int k = 0; k < 25; ++k) x.push_back(tie = std::nextafter(tie, INFINITY));
+  }
+  for (const double edge : {0x1p-1000, 0x1p1000, 0x1p-1001, 0x1p1001, 0.0, -0.0, -4.0,
+                            std::nan(""), double{INFINITY}, 0x1p-1074, 2.0, 0x1p-1000 * 1.5}) {
+    x.push_back(edge);
+  }
+  if (x.size() % 2 == 0) x.push_back(3.0);
+  std::vector<double> out(x.size());
+  PythonSqrtAll(x, out);
+  int differ_from_sqrt = 0;
+  for (size_t i = 0; i < x.size(); ++i) {
+    ASSERT_EQ(std::bit_cast<uint64_t>(out[i]), std::bit_cast<uint64_t>(std::pow(x[i], 0.5)))
+        << x[i];
+    if (std::pow(x[i], 0.5) != std::sqrt(x[i])) ++differ_from_sqrt;
+  }
+  EXPECT_GT(differ_from_sqrt, 200);  // About 400: the cases that matter are met.
 }
 
 // Found by tests/fuzz/learner_state_fuzz.cc: Load accepted any count, and a count of INT64_MAX

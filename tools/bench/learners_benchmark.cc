@@ -46,6 +46,21 @@ void BM_MinMaxHst_10x8(benchmark::State& state) {
 }
 BENCHMARK(BM_MinMaxHst_10x8);
 
+// What replay does: score and learn in one call (one walk per tree).
+void BM_MinMaxHst_10x8_ScoreAndLearn(benchmark::State& state) {
+  const Stream& s = SyntheticStream();
+  auto model = MinMaxHst(10, 8, s);
+  size_t i = 0;
+  double sink = 0;
+  for (auto _ : state) {
+    sink += model->ScoreAndLearnOne(s.x[i], std::nullopt);
+    if (++i == s.x.size()) i = 0;
+  }
+  benchmark::DoNotOptimize(sink);
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_MinMaxHst_10x8_ScoreAndLearn);
+
 void BM_MinMaxHst_25x15(benchmark::State& state) {
   const Stream& s = SyntheticStream();
   auto model = MinMaxHst(25, 15, s);
