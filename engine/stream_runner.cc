@@ -28,12 +28,10 @@ class LabelFeed {
 
   // Before the event `index` at `time` is scored: every label due by then arrives, then every
   // TTL that ran out expires.
-  void ArriveBefore(int64_t index, double time) {
+  absl::Status ArriveBefore(int64_t index, double time) {
     if (options_.labels != nullptr) {
-      const std::vector<LabelRecord>& labels = *options_.labels;
-      for (; next_ < labels.size() && labels[next_].time <= time; ++next_) {
-        joiner_.AddLabel(labels[next_].id, labels[next_].label);
-      }
+      SLUICE_RETURN_IF_ERROR(options_.labels->TakeUntil(
+          time, [this](const LabelRecord& l) { joiner_.AddLabel(l.id, l.label); }));
     } else {
       while (!queue_.empty() && Due(queue_.front(), index, time)) {
         joiner_.AddLabelForSeq(queue_.front().seq, queue_.front().label);
@@ -41,6 +39,7 @@ class LabelFeed {
       }
     }
     joiner_.ExpireUntil(time);
+    return absl::OkStatus();
   }
 
   // After event `index` was scored and handed to the joiner.
@@ -57,18 +56,19 @@ class LabelFeed {
   }
 
   // The stream ended: whatever is still to come arrives now.
-  void ArriveAll() {
+  absl::Status ArriveAll() {
     if (options_.labels != nullptr) {
-      for (; next_ < options_.labels->size(); ++next_) {
-        joiner_.AddLabel((*options_.labels)[next_].id, (*options_.labels)[next_].label);
-      }
+      SLUICE_RETURN_IF_ERROR(options_.labels->TakeAll(
+          [this](const LabelRecord& l) { joiner_.AddLabel(l.id, l.label); }));
     }
     for (const Delayed& d : queue_) joiner_.AddLabelForSeq(d.seq, d.label);
     queue_.clear();
+    return absl::OkStatus();
   }
 
   void Save(core::StateWriter* w) const {
-    w->Put<uint64_t>(next_);
+    w->Put<uint64_t>(options_.labels != nullptr ? static_cast<uint64_t>(options_.labels->position())
+                                                : 0);
     w->Put<uint64_t>(queue_.size());
     for (const Delayed& d : queue_) {
       w->Put(d.seq);
@@ -77,10 +77,10 @@ class LabelFeed {
     }
   }
 
-  bool Load(core::StateReader* r) {
+  // Restores the queue; the external labels' position goes to *label_position.
+  bool Load(core::StateReader* r, uint64_t* label_position) {
     uint64_t n = 0;
-    if (!r->Get(&next_) || !r->Get(&n)) return false;
-    if (options_.labels != nullptr && next_ > options_.labels->size()) return false;
+    if (!r->Get(label_position) || !r->Get(&n)) return false;
     for (uint64_t i = 0; i < n; ++i) {
       Delayed d;
       uint8_t label = 0;
@@ -105,7 +105,32 @@ class LabelFeed {
   const RunOptions& options_;
   LabelJoiner& joiner_;
   std::deque<Delayed> queue_;
-  size_t next_ = 0;  // External labels before it have arrived.
+};
+
+class LabelVectorSource final : public LabelSource {
+ public:
+  explicit LabelVectorSource(const std::vector<LabelRecord>& labels) : labels_(labels) {}
+  absl::Status TakeUntil(double time, Add add) override {
+    for (; next_ < labels_.size() && labels_[next_].time <= time; ++next_) add(labels_[next_]);
+    return absl::OkStatus();
+  }
+  absl::Status TakeAll(Add add) override {
+    for (; next_ < labels_.size(); ++next_) add(labels_[next_]);
+    return absl::OkStatus();
+  }
+  int64_t position() const override { return static_cast<int64_t>(next_); }
+  absl::Status Seek(int64_t position) override {
+    if (position < 0 || static_cast<uint64_t>(position) > labels_.size()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "the checkpoint is ", position, " labels into a labels file of ", labels_.size()));
+    }
+    next_ = static_cast<size_t>(position);
+    return absl::OkStatus();
+  }
+
+ private:
+  const std::vector<LabelRecord>& labels_;
+  size_t next_ = 0;  // The labels before it were handed over.
 };
 
 // The first half of a run, on a second thread: reads records a batch at a time and runs the
@@ -377,8 +402,17 @@ class Runner {
       Checkpoint c;
       if (!ReadCheckpointHeader(&r, &c) || !pipeline_.LoadMetrics(&r)) return malformed();
       if (i + 1 < resume.checkpoints.size()) continue;
-      if (!joiner_.Load(&r, pipeline_.feature_names().size()) || !feed_.Load(&r) || !r.done()) {
+      uint64_t label_position = 0;
+      if (!joiner_.Load(&r, pipeline_.feature_names().size()) || !feed_.Load(&r, &label_position) ||
+          !r.done()) {
         return malformed();
+      }
+      if (options_.labels != nullptr) {
+        if (absl::Status seek = options_.labels->Seek(static_cast<int64_t>(label_position));
+            !seek.ok()) {
+          return absl::Status(seek.code(), absl::StrCat("cannot resume version ", resume.version,
+                                                        ": ", seek.message()));
+        }
       }
       last = std::move(c);
     }
@@ -417,7 +451,7 @@ class Runner {
       rows.Recycle(batch);
     }
     SLUICE_RETURN_IF_ERROR(rows.status());
-    feed_.ArriveAll();
+    SLUICE_RETURN_IF_ERROR(feed_.ArriveAll());
     joiner_.Finish();
     Drain();
     result_.label_counts = joiner_.counts();
@@ -449,7 +483,7 @@ class Runner {
       checkpoint_.first_event_id = event.id;
       checkpoint_.first_event_time = event.event_time;
     }
-    feed_.ArriveBefore(index, event.event_time);
+    SLUICE_RETURN_IF_ERROR(feed_.ArriveBefore(index, event.event_time));
     Drain();
     const Pipeline::Scores scores{row.anomaly_score, pipeline_.ScoreFraud(event.features)};
     if (std::isnan(scores.anomaly) && pipeline_.options().anomaly) {
@@ -565,6 +599,10 @@ class Runner {
 };
 
 }  // namespace
+
+std::unique_ptr<LabelSource> NewLabelVectorSource(const std::vector<LabelRecord>& labels) {
+  return std::make_unique<LabelVectorSource>(labels);
+}
 
 double Quantile(std::vector<double> values, double q) {
   if (values.empty()) return 0;

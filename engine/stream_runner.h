@@ -4,11 +4,13 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "core/clock.h"
 #include "core/event.h"
@@ -88,15 +90,36 @@ struct LabelRecord {
   double time = 0;
 };
 
+// Labels from outside the event stream (a labels file, a labels topic), in the order they became
+// known. Used by one runner thread. Not thread-safe.
+class LabelSource {
+ public:
+  using Add = absl::FunctionRef<void(const LabelRecord&)>;
+  virtual ~LabelSource() = default;
+  // Hands over, in order, every label not handed over yet whose time is <= `time`. A source that
+  // may be behind (a topic) waits until it has seen a later label or has nothing more for now.
+  virtual absl::Status TakeUntil(double time, Add add) = 0;
+  // Hands over every label left: the event stream ended.
+  virtual absl::Status TakeAll(Add add) = 0;
+  // Where it stands (an index, an offset): a checkpoint keeps it, a resumed run seeks to it.
+  virtual int64_t position() const = 0;
+  // Continues from `position`. Requires: nothing was taken yet. FailedPrecondition if the source
+  // cannot be there (e.g. a labels file with fewer labels).
+  virtual absl::Status Seek(int64_t position) = 0;
+};
+
+// A LabelSource over labels in memory sorted by time (ties in file order), which must outlive it.
+std::unique_ptr<LabelSource> NewLabelVectorSource(const std::vector<LabelRecord>& labels);
+
 struct RunOptions {
   // Labels from the source's own label column, revealed after a delay (River's simulate_qa with
   // a constant delay): the label of event j arrives just before event j + N is scored...
   int64_t label_delay = 0;
   // ...or, if set, before the first event i with t_j + S <= t_i.
   std::optional<double> label_delay_seconds;
-  // If set, labels come from here instead (sorted by time, ties in file order); the source's
-  // label column is ignored. Must outlive the run.
-  const std::vector<LabelRecord>* labels = nullptr;
+  // If set, labels come from here instead; the source's label column is ignored. Must outlive
+  // the run.
+  LabelSource* labels = nullptr;
   LabelJoiner::Options join;            // TTL, expiry and memory bounds (by_id is set by the run).
   bool skip_bad_records = false;        // false: the first bad record ends the run.
   Snapshotter* snapshotter = nullptr;   // Snapshots into a registry; null: none.

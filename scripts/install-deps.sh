@@ -2,10 +2,11 @@
 # Installs the Debian packages sluice needs to build and test, and nothing when all are present.
 set -euo pipefail
 
-# clang-14 and libclang-rt-14-dev: the libFuzzer targets (make test-fuzz); python3-venv: River.
+# clang-14 and libclang-rt-14-dev: the libFuzzer targets (make test-fuzz); python3-venv: River;
+# librdkafka-dev: live on Kafka (and its mock cluster); kcat: an independent client in tests.
 packages=(g++ make cmake pkg-config libabsl-dev libsqlite3-dev libcxxopts-dev libsimdjson-dev
           libgtest-dev libgmock-dev libbenchmark-dev clang-format clang-14 libclang-rt-14-dev
-          python3 python3-venv)
+          python3 python3-venv librdkafka-dev kcat)
 missing=()
 for p in "${packages[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then

@@ -262,7 +262,8 @@ absl::Status AuditContinuous(const std::vector<int64_t>& order,
                             engine::Pipeline::Create(config.pipeline, config.features));
     const engine::ResumePoint point{version.version, version.state, {version.checkpoint}};
     engine::RunOptions options = engine::RunOptionsFor(config);
-    if (!config.labels_file.empty()) options.labels = &labels;
+    const auto label_source = engine::NewLabelVectorSource(labels);
+    if (!config.labels_file.empty()) options.labels = label_source.get();
     options.resume = &point;
     SegmentChecker checker(verdict);
     SLUICE_RETURN_IF_ERROR(

@@ -419,7 +419,8 @@ int Replay(ReplayFlags& flags) {
       *std::move(reader), flags.input.has_value() ? flags.rows.value_or(-1) : -1);
 
   engine::RunOptions options = engine::RunOptionsFor(config);
-  if (!config.labels_file.empty()) options.labels = &labels;
+  const auto label_source = engine::NewLabelVectorSource(labels);
+  if (!config.labels_file.empty()) options.labels = label_source.get();
   options.snapshotter = snapshotter->get();
   if (resume->has_value()) options.resume = &**resume;
   run.anomaly_model = DescribeModels(config.pipeline, &run.fraud_model);

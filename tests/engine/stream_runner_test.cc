@@ -162,7 +162,8 @@ TEST(Replay, ExternalLabelsJoinByIdInScoringOrder) {
   } order;
   testing::CollectingSink sink;
   RunOptions options;
-  options.labels = &labels;
+  const auto label_source = NewLabelVectorSource(labels);
+  options.labels = label_source.get();
   ASSERT_OK_AND_ASSIGN(const RunResult result,
                        RunStream(source, *pipeline, &sink, order, options, core::Clock::Real()));
   EXPECT_EQ(result.events, 8);

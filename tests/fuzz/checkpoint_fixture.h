@@ -49,8 +49,7 @@ inline std::vector<engine::LabelRecord> CheckpointLabels() {
   return labels;
 }
 
-inline engine::RunOptions CheckpointRunOptions(int mode,
-                                               const std::vector<engine::LabelRecord>* labels) {
+inline engine::RunOptions CheckpointRunOptions(int mode, engine::LabelSource* labels) {
   engine::RunOptions options;
   if (mode == 0) {
     options.label_delay = 5;

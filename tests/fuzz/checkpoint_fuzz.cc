@@ -24,7 +24,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const engine::ResumePoint point{
       7, engine::PackModels(pipeline->SaveAnomaly(), pipeline->SaveFraud()), {checkpoint}};
   const std::vector<engine::LabelRecord> labels = fuzz::CheckpointLabels();
-  engine::RunOptions options = fuzz::CheckpointRunOptions(mode, &labels);
+  const auto label_source = engine::NewLabelVectorSource(labels);
+  engine::RunOptions options = fuzz::CheckpointRunOptions(mode, label_source.get());
   options.resume = &point;
   auto source = fuzz::CheckpointSource();
   engine::RunObserver quiet;

@@ -208,7 +208,8 @@ void CheckpointSeeds(const fs::path& dir) {
     auto snapshotter = engine::Snapshotter::Start(snapshots, core::Clock::Real()).value();
     auto pipeline = CheckpointPipeline();
     const std::vector<engine::LabelRecord> labels = CheckpointLabels();
-    engine::RunOptions options = CheckpointRunOptions(mode, &labels);
+    const auto label_source = engine::NewLabelVectorSource(labels);
+    engine::RunOptions options = CheckpointRunOptions(mode, label_source.get());
     options.snapshotter = snapshotter.get();
     auto source = CheckpointSource();
     engine::RunObserver quiet;
