@@ -1,0 +1,249 @@
+// engine/kafka/client.cc
+#include "engine/kafka/client.h"
+
+#include <librdkafka/rdkafka.h>
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "core/status_macros.h"
+
+namespace sluice::engine::kafka {
+namespace {
+
+int TimeoutMs(absl::Duration timeout) {
+  return static_cast<int>(std::clamp<int64_t>(absl::ToInt64Milliseconds(timeout), 0, 1 << 30));
+}
+
+// A configuration with sluice's defaults and then the user's settings. InvalidArgument naming
+// the setting librdkafka refuses.
+absl::StatusOr<rd_kafka_conf_t*> MakeConf(const std::string& brokers, const Settings& defaults,
+                                          const Settings& settings) {
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  char error[512];
+  const auto set = [&](const std::string& key, const std::string& value) -> absl::Status {
+    if (rd_kafka_conf_set(conf, key.c_str(), value.c_str(), error, sizeof(error)) !=
+        RD_KAFKA_CONF_OK) {
+      return absl::InvalidArgumentError(absl::StrCat("kafka setting ", key, "=", value, ": ",
+                                                     error));
+    }
+    return absl::OkStatus();
+  };
+  absl::Status status = set("bootstrap.servers", brokers);
+  for (const Settings* list : {&defaults, &settings}) {
+    for (const auto& [key, value] : *list) {
+      if (status.ok()) status = set(key, value);
+    }
+  }
+  if (!status.ok()) {
+    rd_kafka_conf_destroy(conf);
+    return status;
+  }
+  return conf;
+}
+
+absl::StatusOr<rd_kafka_t*> MakeHandle(rd_kafka_type_t type, rd_kafka_conf_t* conf) {
+  char error[512];
+  rd_kafka_t* rk = rd_kafka_new(type, conf, error, sizeof(error));
+  if (rk == nullptr) {
+    rd_kafka_conf_destroy(conf);  // rd_kafka_new takes it only on success.
+    return absl::InvalidArgumentError(absl::StrCat("kafka client: ", error));
+  }
+  return rk;
+}
+
+std::string Where(const rd_kafka_message_t* m) {
+  const char* topic = m->rkt != nullptr ? rd_kafka_topic_name(m->rkt) : "?";
+  return absl::StrCat(topic, "/", m->partition, " offset ", m->offset);
+}
+
+}  // namespace
+
+absl::StatusOr<std::pair<std::string, std::string>> ParseSetting(absl::string_view text) {
+  const size_t eq = text.find('=');
+  if (eq == absl::string_view::npos || eq == 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("kafka setting \"", text, "\": expected key=value"));
+  }
+  return std::make_pair(std::string(text.substr(0, eq)), std::string(text.substr(eq + 1)));
+}
+
+absl::StatusOr<std::unique_ptr<Producer>> Producer::Create(const std::string& brokers,
+                                                           const Settings& settings) {
+  // Idempotent (no duplicates or reordering on retries), Java's key partitioner, batches of up
+  // to 10,000 messages after at most 5 ms; quiet unless something is wrong.
+  const Settings defaults = {{"enable.idempotence", "true"},
+                             {"partitioner", "murmur2_random"},
+                             {"linger.ms", "5"},
+                             {"batch.num.messages", "10000"},
+                             {"log_level", "3"}};
+  SLUICE_ASSIGN_OR_RETURN(rd_kafka_conf_t * conf, MakeConf(brokers, defaults, settings));
+  std::unique_ptr<Producer> producer(new Producer());
+  rd_kafka_conf_set_opaque(conf, producer.get());
+  rd_kafka_conf_set_dr_msg_cb(conf, &Producer::OnDelivery);
+  SLUICE_ASSIGN_OR_RETURN(producer->rk_, MakeHandle(RD_KAFKA_PRODUCER, conf));
+  return producer;
+}
+
+Producer::~Producer() {
+  if (rk_ == nullptr) return;
+  rd_kafka_flush(rk_, 10000);  // What is still queued gets its chance; Flush() reports errors.
+  rd_kafka_destroy(rk_);
+}
+
+void Producer::OnDelivery(rd_kafka_t* /*rk*/, const rd_kafka_message_t* message, void* opaque) {
+  auto* self = static_cast<Producer*>(opaque);
+  if (message->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+    ++self->delivered_;
+  } else if (self->first_failure_.ok()) {
+    self->first_failure_ = absl::UnavailableError(absl::StrCat(
+        "kafka delivery to ", Where(message), " failed: ", rd_kafka_err2str(message->err)));
+  }
+}
+
+absl::Status Producer::Send(absl::string_view topic, int32_t partition, absl::string_view key,
+                            absl::string_view value) {
+  const std::string topic_name(topic);
+  while (true) {
+    const rd_kafka_resp_err_t err = rd_kafka_producev(
+        rk_, RD_KAFKA_V_TOPIC(topic_name.c_str()),
+        RD_KAFKA_V_PARTITION(partition < 0 ? RD_KAFKA_PARTITION_UA : partition),
+        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+        RD_KAFKA_V_KEY(const_cast<char*>(key.data()), key.size()),
+        RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()), RD_KAFKA_V_END);
+    if (err == RD_KAFKA_RESP_ERR_NO_ERROR) break;
+    if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("kafka produce to ", topic, ": ", rd_kafka_err2str(err)));
+    }
+    rd_kafka_poll(rk_, 10);  // Full: deliveries make room.
+  }
+  rd_kafka_poll(rk_, 0);
+  return absl::OkStatus();
+}
+
+void Producer::Poll() { rd_kafka_poll(rk_, 0); }
+
+absl::Status Producer::Flush(absl::Duration timeout) {
+  const rd_kafka_resp_err_t err = rd_kafka_flush(rk_, TimeoutMs(timeout));
+  if (!first_failure_.ok()) return first_failure_;
+  if (err == RD_KAFKA_RESP_ERR__TIMED_OUT) {
+    return absl::DeadlineExceededError(absl::StrCat(
+        "kafka: ", rd_kafka_outq_len(rk_), " messages still undelivered after ",
+        absl::FormatDuration(timeout)));
+  }
+  return absl::OkStatus();
+}
+
+int64_t Producer::queued() const { return rd_kafka_outq_len(rk_); }
+
+absl::StatusOr<std::unique_ptr<Consumer>> Consumer::Create(const std::string& brokers,
+                                                           const std::string& group,
+                                                           const Settings& settings) {
+  // Offsets are committed by the caller, never automatically; the end of a partition is
+  // reported (a run that stops there, a label feed that has caught up); only committed data is
+  // read from a transactional producer.
+  const Settings defaults = {{"group.id", group},
+                             {"enable.auto.commit", "false"},
+                             {"enable.auto.offset.store", "false"},
+                             {"enable.partition.eof", "true"},
+                             {"auto.offset.reset", "earliest"},
+                             {"isolation.level", "read_committed"},
+                             {"fetch.wait.max.ms", "50"},
+                             {"log_level", "3"}};
+  SLUICE_ASSIGN_OR_RETURN(rd_kafka_conf_t * conf, MakeConf(brokers, defaults, settings));
+  std::unique_ptr<Consumer> consumer(new Consumer());
+  SLUICE_ASSIGN_OR_RETURN(consumer->rk_, MakeHandle(RD_KAFKA_CONSUMER, conf));
+  rd_kafka_poll_set_consumer(consumer->rk_);
+  return consumer;
+}
+
+Consumer::~Consumer() {
+  if (rk_ == nullptr) return;
+  rd_kafka_consumer_close(rk_);
+  rd_kafka_destroy(rk_);
+}
+
+absl::Status Consumer::Assign(const std::vector<Assignment>& partitions) {
+  rd_kafka_topic_partition_list_t* list =
+      rd_kafka_topic_partition_list_new(static_cast<int>(partitions.size()));
+  for (const Assignment& a : partitions) {
+    rd_kafka_topic_partition_list_add(list, a.topic.c_str(), a.partition)->offset = a.offset;
+  }
+  const rd_kafka_resp_err_t err = rd_kafka_assign(rk_, list);
+  rd_kafka_topic_partition_list_destroy(list);
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return absl::InternalError(absl::StrCat("kafka assign: ", rd_kafka_err2str(err)));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<PollResult> Consumer::Poll(absl::Duration timeout) {
+  PollResult result;
+  rd_kafka_message_t* m = rd_kafka_consumer_poll(rk_, TimeoutMs(timeout));
+  if (m == nullptr) return result;
+  const auto release = [m] { rd_kafka_message_destroy(m); };
+  if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+    result.kind = PollResult::kEndOfPartition;
+  } else if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    const std::string text = absl::StrCat("kafka consumer at ", Where(m), ": ",
+                                          rd_kafka_message_errstr(m));
+    const bool gone = m->err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN;
+    release();
+    return gone ? absl::UnavailableError(text) : absl::InternalError(text);
+  } else {
+    result.kind = PollResult::kMessage;
+    if (m->key != nullptr) result.message.key.assign(static_cast<const char*>(m->key), m->key_len);
+    if (m->payload != nullptr) {
+      result.message.value.assign(static_cast<const char*>(m->payload), m->len);
+    }
+    rd_kafka_timestamp_type_t type;
+    result.message.timestamp_ms = rd_kafka_message_timestamp(m, &type);
+  }
+  result.message.topic = m->rkt != nullptr ? rd_kafka_topic_name(m->rkt) : "";
+  result.message.partition = m->partition;
+  result.message.offset = m->offset;
+  release();
+  return result;
+}
+
+absl::StatusOr<std::pair<int64_t, int64_t>> Consumer::Watermarks(const std::string& topic,
+                                                                 int32_t partition,
+                                                                 absl::Duration timeout) {
+  int64_t low = 0, high = 0;
+  const rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(
+      rk_, topic.c_str(), partition, &low, &high, TimeoutMs(timeout));
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return absl::UnavailableError(absl::StrCat("kafka watermarks of ", topic, "/", partition,
+                                               ": ", rd_kafka_err2str(err)));
+  }
+  return std::make_pair(low, high);
+}
+
+absl::StatusOr<int32_t> PartitionCount(const std::string& brokers, const Settings& settings,
+                                       const std::string& topic, absl::Duration timeout) {
+  SLUICE_ASSIGN_OR_RETURN(rd_kafka_conf_t * conf,
+                          MakeConf(brokers, {{"log_level", "3"}}, settings));
+  SLUICE_ASSIGN_OR_RETURN(rd_kafka_t * rk, MakeHandle(RD_KAFKA_PRODUCER, conf));
+  rd_kafka_topic_t* rkt = rd_kafka_topic_new(rk, topic.c_str(), nullptr);
+  const rd_kafka_metadata_t* metadata = nullptr;
+  const rd_kafka_resp_err_t err = rd_kafka_metadata(rk, 0, rkt, &metadata, TimeoutMs(timeout));
+  absl::StatusOr<int32_t> count;
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    count = absl::UnavailableError(
+        absl::StrCat("kafka metadata from ", brokers, ": ", rd_kafka_err2str(err)));
+  } else if (metadata->topic_cnt != 1 || metadata->topics[0].err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    count = absl::NotFoundError(absl::StrCat("kafka topic ", topic, ": ",
+                                             metadata->topic_cnt == 1
+                                                 ? rd_kafka_err2str(metadata->topics[0].err)
+                                                 : "no metadata"));
+  } else {
+    count = metadata->topics[0].partition_cnt;
+  }
+  if (metadata != nullptr) rd_kafka_metadata_destroy(metadata);
+  rd_kafka_topic_destroy(rkt);
+  rd_kafka_destroy(rk);
+  return count;
+}
+
+}  // namespace sluice::engine::kafka

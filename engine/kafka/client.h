@@ -1,0 +1,119 @@
+// engine/kafka/client.h. librdkafka behind absl::Status: a producer and a consumer of assigned
+// partitions. The only headers of sluice that stand for librdkafka; its own header stays in the
+// .cc files of this folder.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+
+struct rd_kafka_s;          // librdkafka's rd_kafka_t.
+struct rd_kafka_message_s;  // rd_kafka_message_t.
+
+namespace sluice::engine::kafka {
+
+// librdkafka properties applied in order, a later one winning: sluice's defaults, then the
+// user's `-X key=value` (TLS, SASL, timeouts...), as kcat does.
+using Settings = std::vector<std::pair<std::string, std::string>>;
+
+// "key=value" -> {key, value}; InvalidArgument naming `text` if there is no '=' or no key.
+absl::StatusOr<std::pair<std::string, std::string>> ParseSetting(absl::string_view text);
+
+// Sends messages; thread-compatible (one thread at a time). Delivery is asynchronous: errors of
+// messages already handed to librdkafka come back from Flush().
+class Producer {
+ public:
+  // `brokers`: a bootstrap list "host:port,...". InvalidArgument naming the setting librdkafka
+  // refuses.
+  static absl::StatusOr<std::unique_ptr<Producer>> Create(const std::string& brokers,
+                                                         const Settings& settings);
+  ~Producer();
+  Producer(const Producer&) = delete;
+  Producer& operator=(const Producer&) = delete;
+
+  // Queues one message for `topic`: to `partition`, or (-1) to the partition of `key` under
+  // the Java clients' murmur2 partitioner, so every client puts a key in the same partition.
+  // While librdkafka's queue is full it waits, serving deliveries: back-pressure, never a drop.
+  // An error here (unknown topic, oversized message) is immediate.
+  absl::Status Send(absl::string_view topic, int32_t partition, absl::string_view key,
+                    absl::string_view value);
+  // Serves delivery reports without waiting.
+  void Poll();
+  // Waits until every message sent is delivered or failed: the first failure (topic, partition
+  // and librdkafka's reason), DeadlineExceeded if `timeout` passed first.
+  absl::Status Flush(absl::Duration timeout);
+  // Messages handed to librdkafka and not yet delivered.
+  int64_t queued() const;
+  int64_t delivered() const { return delivered_; }
+
+ private:
+  Producer() = default;
+  static void OnDelivery(rd_kafka_s* rk, const rd_kafka_message_s* message, void* opaque);
+  rd_kafka_s* rk_ = nullptr;
+  int64_t delivered_ = 0;
+  absl::Status first_failure_;
+};
+
+// One message read from a partition.
+struct Message {
+  std::string topic;
+  int32_t partition = 0;
+  int64_t offset = 0;
+  std::string key;
+  std::string value;
+  int64_t timestamp_ms = -1;  // CreateTime, -1 if none.
+};
+
+// What Consumer::Poll saw.
+struct PollResult {
+  enum Kind { kMessage, kTimeout, kEndOfPartition } kind = kTimeout;
+  Message message;  // kMessage: the message; kEndOfPartition: topic, partition and offset.
+};
+
+// Reads the partitions it is assigned (no group rebalancing: the caller owns the assignment).
+// Not thread-safe.
+class Consumer {
+ public:
+  struct Assignment {
+    std::string topic;
+    int32_t partition = 0;
+    int64_t offset = 0;  // The first offset to read; kBeginning for the oldest retained.
+  };
+  static constexpr int64_t kBeginning = -2;
+
+  // `group`: the group id its offsets are committed under.
+  static absl::StatusOr<std::unique_ptr<Consumer>> Create(const std::string& brokers,
+                                                         const std::string& group,
+                                                         const Settings& settings);
+  ~Consumer();
+  Consumer(const Consumer&) = delete;
+  Consumer& operator=(const Consumer&) = delete;
+
+  absl::Status Assign(const std::vector<Assignment>& partitions);
+  // Waits at most `timeout` for the next message or the end of a partition (reported once each
+  // time a partition's end is reached). An error ends the stream: Unavailable for a broker that
+  // is gone for good, Internal otherwise, naming topic and partition.
+  absl::StatusOr<PollResult> Poll(absl::Duration timeout);
+  // The low and high watermarks of a partition (oldest retained offset, next offset to write).
+  absl::StatusOr<std::pair<int64_t, int64_t>> Watermarks(const std::string& topic,
+                                                         int32_t partition,
+                                                         absl::Duration timeout);
+
+ private:
+  Consumer() = default;
+  rd_kafka_s* rk_ = nullptr;
+};
+
+// The number of partitions of `topic`, from the cluster's metadata (NotFound if it does not
+// exist).
+absl::StatusOr<int32_t> PartitionCount(const std::string& brokers, const Settings& settings,
+                                       const std::string& topic, absl::Duration timeout);
+
+}  // namespace sluice::engine::kafka
