@@ -2,10 +2,16 @@
 #include "engine/event_json.h"
 
 #include <cmath>
+#include <optional>
+#include <utility>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "core/flat_json.h"
+#include "core/format.h"
+#include "core/status_macros.h"
 #include "simdjson.h"
 
 namespace sluice::engine {
@@ -19,19 +25,18 @@ absl::Status Bad(absl::string_view what) {
 
 std::string Error(simdjson::error_code code) { return simdjson::error_message(code); }
 
-absl::Status ParseFeatures(od::object object, const std::vector<std::string>& features,
-                           core::Event* event) {
-  absl::flat_hash_map<absl::string_view, size_t> index;
-  for (size_t i = 0; i < features.size(); ++i) index.emplace(features[i], i);
-  std::vector<bool> seen(features.size(), false);
+using FeatureIndex = absl::flat_hash_map<std::string, size_t>;
+
+absl::Status ParseFeatures(od::object object, const FeatureIndex& index, core::Event* event) {
+  std::vector<bool> seen(index.size(), false);
   for (auto field : object) {
     std::string_view key;
     if (auto e = field.unescaped_key().get(key); e) return Bad(Error(e));
-    const std::string name(key);
-    const auto it = index.find(name);
+    const auto it = index.find(absl::string_view(key.data(), key.size()));
     if (it == index.end()) {
-      return Bad(absl::StrCat("feature \"", name, "\" is not in the version's schema"));
+      return Bad(absl::StrCat("feature \"", std::string(key), "\" is not in the version's schema"));
     }
+    const std::string name(key);
     if (seen[it->second]) return Bad(absl::StrCat("feature \"", name, "\" appears twice"));
     seen[it->second] = true;
     double value = 0;
@@ -44,64 +49,112 @@ absl::Status ParseFeatures(od::object object, const std::vector<std::string>& fe
   return absl::OkStatus();
 }
 
-absl::Status ParseId(od::value value, core::Event* event) {
+absl::Status ParseId(od::value value, std::string* out) {
   od::json_type type;
   if (auto e = value.type().get(type); e) return Bad(Error(e));
   if (type == od::json_type::string) {
     std::string_view id;
     if (auto e = value.get_string().get(id); e) return Bad(absl::StrCat("id: ", Error(e)));
-    event->id.assign(id.data(), id.size());
+    out->assign(id.data(), id.size());
     return absl::OkStatus();
   }
   int64_t id = 0;
   if (auto e = value.get_int64().get(id); e) {
     return Bad("id must be a string or an integer");
   }
-  event->id = absl::StrCat(id);
+  *out = absl::StrCat(id);
   return absl::OkStatus();
 }
 
-absl::Status ParseLabel(od::value value, core::Event* event) {
+absl::Status ParseTime(od::value value, double* out) {
+  double time = 0;
+  if (value.get_double().get(time) || !std::isfinite(time)) {
+    return Bad("time must be a finite number");
+  }
+  *out = time;
+  return absl::OkStatus();
+}
+
+absl::Status ParseLabel(od::value value, std::optional<bool>* out) {
   od::json_type type;
   if (auto e = value.type().get(type); e) return Bad(Error(e));
   if (type == od::json_type::null) {
-    event->label.reset();
+    out->reset();
     return absl::OkStatus();
   }
   if (type == od::json_type::boolean) {
     bool label = false;
     if (auto e = value.get_bool().get(label); e) return Bad(Error(e));
-    event->label = label;
+    *out = label;
     return absl::OkStatus();
   }
   int64_t label = -1;
   if (value.get_int64().get(label) || (label != 0 && label != 1)) {
     return Bad("label must be 0, 1, true, false or null");
   }
-  event->label = label == 1;
+  *out = label == 1;
   return absl::OkStatus();
+}
+
+absl::Status BadLabel(absl::string_view what) {
+  return absl::InvalidArgumentError(
+      absl::StrCat("label JSON: ", absl::StripPrefix(what, "event JSON: ")));
 }
 
 }  // namespace
 
-absl::Status ParseEventJson(absl::string_view json, const std::vector<std::string>& features,
-                            core::Event* event) {
-  event->id.clear();
-  event->event_time = core::kMissing;
-  event->label.reset();
-  event->features.assign(features.size(), core::kMissing);
-  const simdjson::padded_string padded(json.data(), json.size());
+struct EventJsonParser::State {
+  std::vector<std::string> features;
+  FeatureIndex index;
   od::parser parser;
-  od::document doc;
-  if (auto e = parser.iterate(padded).get(doc); e) return Bad(Error(e));
-  od::object object;
-  if (auto e = doc.get_object().get(object); e) {
+  std::string buffer;  // The message and simdjson's padding.
+};
+
+EventJsonParser::EventJsonParser(std::vector<std::string> features)
+    : state_(std::make_unique<State>()) {
+  state_->features = std::move(features);
+  for (size_t i = 0; i < state_->features.size(); ++i) {
+    state_->index.emplace(state_->features[i], i);
+  }
+}
+
+EventJsonParser::~EventJsonParser() = default;
+
+const std::vector<std::string>& EventJsonParser::features() const { return state_->features; }
+
+namespace {
+
+// Parses `json` into a document of `parser`, through `buffer` (simdjson reads past the end).
+simdjson::simdjson_result<od::document> Iterate(absl::string_view json, od::parser& parser,
+                                                std::string& buffer) {
+  buffer.assign(json.data(), json.size());
+  buffer.append(simdjson::SIMDJSON_PADDING, '\0');
+  return parser.iterate(buffer.data(), json.size(), buffer.size());
+}
+
+// The object of `doc`; for an error, says what went wrong with `json`.
+absl::Status GetObject(od::document& doc, absl::string_view json, od::object* object) {
+  if (auto e = doc.get_object().get(*object); e) {
     // simdjson reports text after the object as an incomplete document: say what it is.
     const absl::string_view trimmed = absl::StripTrailingAsciiWhitespace(json);
     return Bad(!trimmed.empty() && trimmed.back() != '}'
                    ? "trailing characters after the object"
                    : absl::StrCat("expected one object (", Error(e), ")"));
   }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status EventJsonParser::Parse(absl::string_view json, core::Event* event) {
+  event->id.clear();
+  event->event_time = core::kMissing;
+  event->label.reset();
+  event->features.assign(state_->features.size(), core::kMissing);
+  od::document doc;
+  if (auto e = Iterate(json, state_->parser, state_->buffer).get(doc); e) return Bad(Error(e));
+  od::object object;
+  SLUICE_RETURN_IF_ERROR(GetObject(doc, json, &object));
   bool has_features = false;
   for (auto field : object) {
     std::string_view key;
@@ -112,18 +165,14 @@ absl::Status ParseEventJson(absl::string_view json, const std::vector<std::strin
     if (key == "features") {
       od::object inner;
       if (auto e = value.get_object().get(inner); e) return Bad("features must be an object");
-      status = ParseFeatures(inner, features, event);
+      status = ParseFeatures(inner, state_->index, event);
       has_features = true;
     } else if (key == "id") {
-      status = ParseId(value, event);
+      status = ParseId(value, &event->id);
     } else if (key == "time") {
-      double time = 0;
-      if (value.get_double().get(time) || !std::isfinite(time)) {
-        return Bad("time must be a finite number");
-      }
-      event->event_time = time;
+      status = ParseTime(value, &event->event_time);
     } else if (key == "label") {
-      status = ParseLabel(value, event);
+      status = ParseLabel(value, &event->label);
     } else {
       return Bad(absl::StrCat("unknown field \"", std::string(key), "\""));
     }
@@ -135,6 +184,78 @@ absl::Status ParseEventJson(absl::string_view json, const std::vector<std::strin
   }
   if (!has_features) return Bad("no \"features\" object");
   return absl::OkStatus();
+}
+
+absl::Status ParseEventJson(absl::string_view json, const std::vector<std::string>& features,
+                            core::Event* event) {
+  EventJsonParser parser(features);
+  return parser.Parse(json, event);
+}
+
+void AppendEventJson(const core::Event& event, const std::vector<std::string>& features,
+                     std::string* out) {
+  absl::StrAppend(out, "{\"id\": ", core::JsonQuote(event.id));
+  if (!core::IsMissing(event.event_time)) {
+    out->append(", \"time\": ");
+    core::AppendDouble(event.event_time, out);
+  }
+  out->append(", \"features\": {");
+  bool first = true;
+  for (size_t i = 0; i < features.size(); ++i) {
+    if (core::IsMissing(event.features[i])) continue;
+    absl::StrAppend(out, first ? "" : ", ", core::JsonQuote(features[i]), ": ");
+    core::AppendDouble(event.features[i], out);
+    first = false;
+  }
+  out->append("}}");
+}
+
+absl::Status ParseLabelJson(absl::string_view json, LabelRecord* label) {
+  static thread_local od::parser parser;
+  static thread_local std::string buffer;
+  od::document doc;
+  if (auto e = Iterate(json, parser, buffer).get(doc); e) return BadLabel(Error(e));
+  od::object object;
+  if (absl::Status s = GetObject(doc, json, &object); !s.ok()) return BadLabel(s.message());
+  bool has_id = false, has_label = false, has_time = false;
+  for (auto field : object) {
+    std::string_view key;
+    if (auto e = field.unescaped_key().get(key); e) return BadLabel(Error(e));
+    od::value value;
+    if (auto e = field.value().get(value); e) return BadLabel(Error(e));
+    absl::Status status;
+    if (key == "id") {
+      status = ParseId(value, &label->id);
+      has_id = true;
+    } else if (key == "label") {
+      std::optional<bool> l;
+      status = ParseLabel(value, &l);
+      if (status.ok() && !l.has_value()) status = Bad("label must be 0, 1, true or false");
+      label->label = l.value_or(false);
+      has_label = true;
+    } else if (key == "time") {
+      status = ParseTime(value, &label->time);
+      has_time = true;
+    } else {
+      status = Bad(absl::StrCat("unknown field \"", std::string(key), "\""));
+    }
+    if (!status.ok()) return BadLabel(status.message());
+  }
+  if (doc.current_location().error() != simdjson::OUT_OF_BOUNDS) {
+    return BadLabel("trailing characters after the object");
+  }
+  if (!has_id || !has_label || !has_time) {
+    return BadLabel(absl::StrCat("missing \"", !has_id ? "id" : !has_label ? "label" : "time",
+                                 "\""));
+  }
+  return absl::OkStatus();
+}
+
+void AppendLabelJson(const LabelRecord& label, std::string* out) {
+  absl::StrAppend(out, "{\"id\": ", core::JsonQuote(label.id),
+                  ", \"label\": ", label.label ? 1 : 0, ", \"time\": ");
+  core::AppendDouble(label.time, out);
+  out->append("}");
 }
 
 }  // namespace sluice::engine

@@ -1,14 +1,17 @@
-// engine/event_json.h. The JSON event format every JSON source shares (audit --event now, the
-// Kafka topic and HTTP later): {"id": "t-1", "time": 1732240000.5, "features": {"V1": -1.35,
-// ...}, "label": 0}. Only "features" is required.
+// engine/event_json.h. The JSON formats every JSON source shares (audit --event, the Kafka
+// topics, HTTP later): the event {"id": "t-1", "time": 1732240000.5, "features": {"V1": -1.35,
+// ...}, "label": 0} (only "features" is required) and the label {"id": "t-1", "label": 1,
+// "time": 1732240040.5}.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "core/event.h"
+#include "engine/label_record.h"
 
 namespace sluice::engine {
 
@@ -19,5 +22,33 @@ namespace sluice::engine {
 // feature. `event->row` is left as it is.
 absl::Status ParseEventJson(absl::string_view json, const std::vector<std::string>& features,
                             core::Event* event);
+
+// ParseEventJson for a stream of events of one schema: keeps the parser, its buffer and the
+// feature index between calls (a topic's events). Not thread-safe.
+class EventJsonParser {
+ public:
+  explicit EventJsonParser(std::vector<std::string> features);
+  ~EventJsonParser();
+  EventJsonParser(const EventJsonParser&) = delete;
+  EventJsonParser& operator=(const EventJsonParser&) = delete;
+  absl::Status Parse(absl::string_view json, core::Event* event);
+  const std::vector<std::string>& features() const;
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
+
+// {"id": "t-1", "time": 1732240000.5, "features": {"V1": -1.35, ...}}: what ParseEventJson
+// reads back. Missing features and a missing time are left out; the label is not written (labels
+// travel on their own). Numbers in shortest round-trip form.
+void AppendEventJson(const core::Event& event, const std::vector<std::string>& features,
+                     std::string* out);
+
+// A label message: {"id": "t-1", "label": 1, "time": 1732240040.5}, all three required ("id" a
+// string or an integer, "label" 0, 1, true or false, "time" a finite number). InvalidArgument
+// naming the field.
+absl::Status ParseLabelJson(absl::string_view json, LabelRecord* label);
+void AppendLabelJson(const LabelRecord& label, std::string* out);
 
 }  // namespace sluice::engine

@@ -8,7 +8,7 @@
 
 #include "absl/status/statusor.h"
 #include "engine/byte_stream.h"
-#include "engine/stream_runner.h"
+#include "engine/label_record.h"
 
 namespace sluice::engine {
 

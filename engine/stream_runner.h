@@ -15,6 +15,7 @@
 #include "core/clock.h"
 #include "core/event.h"
 #include "engine/label_joiner.h"
+#include "engine/label_record.h"
 #include "engine/pipeline.h"
 #include "engine/snapshotter.h"
 #include "engine/source.h"
@@ -80,14 +81,6 @@ class RunObserver {
   virtual void OnBadRecord(const std::string& /*message*/) {}
   // About every 16,384 records.
   virtual void OnProgress(int64_t /*records_read*/) {}
-};
-
-// A label from outside the event stream: it arrives just before the first event whose time is
-// >= `time` (in the events' time units).
-struct LabelRecord {
-  std::string id;
-  bool label = false;
-  double time = 0;
 };
 
 // Labels from outside the event stream (a labels file, a labels topic), in the order they became
