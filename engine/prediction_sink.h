@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "core/flat_json.h"
 #include "engine/stream_runner.h"
 #include "engine/text_file.h"
 
@@ -33,6 +34,13 @@ std::string PredictionsHeader(VersionColumns columns);
 // writes; audit compares them field by field).
 std::vector<std::string> PredictionFields(const core::Event& event, const Pipeline::Scores& scores,
                                           const Served& served, const PredictionFormat& format);
+
+// The same prediction as a flat JSON object (the scores topic; HTTP later), the CSV's columns by
+// name: "row", "id", "event_time", "label" (when the event carries one), "anomaly_score" and
+// "fraud_probability" (numbers, null for a model that is off or diverged), "model_version" and
+// "events_since_snapshot" as the format says.
+core::FlatJson PredictionJson(const core::Event& event, const Pipeline::Scores& scores,
+                              const Served& served, const PredictionFormat& format);
 
 // A CSV prediction sink. Close() writes what is buffered (and puts the file in place) and reports
 // the first write error; a sink destroyed without Close() leaves no kOnCommit file behind.

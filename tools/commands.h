@@ -8,5 +8,8 @@ int ReplayCommand(int argc, char** argv);
 int GenCommand(int argc, char** argv);
 int RegistryCommand(int argc, char** argv);
 int AuditCommand(int argc, char** argv);
+int LiveCommand(int argc, char** argv);
+int BrokerCommand(int argc, char** argv);
+int ProduceCommand(int argc, char** argv);
 
 }  // namespace sluice::tools

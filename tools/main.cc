@@ -19,7 +19,10 @@ constexpr const char* kUsage =
     "  replay   stream a CSV (or the built-in synthetic stream) through both models\n"
     "  gen      write the synthetic credit-card-like CSV\n"
     "  registry list, show, diff, export, import, alias and gc model versions\n"
-    "  audit    reproduce predictions bit for bit from the registry\n";
+    "  audit    reproduce predictions bit for bit from the registry\n"
+    "  live     score a Kafka transactions topic as it arrives (embedded broker by default)\n"
+    "  broker   a local Kafka-protocol broker for trying live without Kafka\n"
+    "  produce  push a CSV into the transactions and labels topics\n";
 
 int Dispatch(int argc, char** argv) {
   if (argc < 2 || std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-h") == 0) {
@@ -31,6 +34,9 @@ int Dispatch(int argc, char** argv) {
   if (command == "gen") return sluice::tools::GenCommand(argc - 1, argv + 1);
   if (command == "registry") return sluice::tools::RegistryCommand(argc - 1, argv + 1);
   if (command == "audit") return sluice::tools::AuditCommand(argc - 1, argv + 1);
+  if (command == "live") return sluice::tools::LiveCommand(argc - 1, argv + 1);
+  if (command == "broker") return sluice::tools::BrokerCommand(argc - 1, argv + 1);
+  if (command == "produce") return sluice::tools::ProduceCommand(argc - 1, argv + 1);
   std::fprintf(stderr, "sluice: unknown command \"%s\"\n\n%s", command.c_str(), kUsage);
   return 2;
 }

@@ -33,6 +33,7 @@
 #include "registry/registry.h"
 #include "tools/commands.h"
 #include "tools/flags.h"
+#include "tools/model_flags.h"
 #include "tools/replay_report.h"
 
 namespace sluice::tools {
@@ -69,25 +70,9 @@ cxxopts::Options Spec() {
     ("time-column", "Event-time column (seconds)", cxxopts::value<std::string>()->default_value("Time"))
     ("id-column", "Id column (default: the row number)", cxxopts::value<std::string>()->default_value(""))
     ("exclude", "Columns that are not features, comma separated", cxxopts::value<std::string>()->default_value(""))
-    ("model", "both | hst | logreg", cxxopts::value<std::string>()->default_value("both"))
-    ("hst-trees", "HalfSpaceTrees: number of trees", cxxopts::value<std::string>()->default_value("10"))
-    ("hst-height", "HalfSpaceTrees: tree height", cxxopts::value<std::string>()->default_value("8"))
-    ("hst-window", "HalfSpaceTrees: window size", cxxopts::value<std::string>()->default_value("250"))
-    ("seed", "HalfSpaceTrees: seed", cxxopts::value<std::string>()->default_value("42"))
-    ("lr-scaler", "Scaler before LogisticRegression: standard | minmax", cxxopts::value<std::string>()->default_value("standard"))
-    ("lr-learning-rate", "LogisticRegression: SGD learning rate", cxxopts::value<std::string>()->default_value("0.01"))
-    ("lr-intercept-lr", "LogisticRegression: intercept learning rate", cxxopts::value<std::string>()->default_value("0.01"))
-    ("lr-l2", "LogisticRegression: L2 penalty", cxxopts::value<std::string>()->default_value("0"))
-    ("lr-clip-gradient", "LogisticRegression: gradient clip", cxxopts::value<std::string>()->default_value("1e12"))
-    ("lr-positive-weight", "LogisticRegression: loss weight of label 1", cxxopts::value<std::string>()->default_value("1"))
-    ("lr-negative-weight", "LogisticRegression: loss weight of label 0", cxxopts::value<std::string>()->default_value("1"))
     ("label-delay", "Label of row j arrives just before row j+N is scored", cxxopts::value<std::string>()->default_value("0"))
     ("label-delay-seconds", "Label arrives S seconds of event time later (needs the time column)", cxxopts::value<std::string>())
     ("labels", "Labels from this CSV (id,label,time) instead of the label column: a label with time t arrives just before the first event at or after t", cxxopts::value<std::string>())
-    ("label-ttl", "Seconds of event time a scored event waits for its label", cxxopts::value<std::string>())
-    ("expired-labels", "What an expired event means: drop (forget it) | negative (label 0)", cxxopts::value<std::string>()->default_value("drop"))
-    ("max-pending", "Scored events kept waiting for labels; beyond, the oldest is evicted", cxxopts::value<std::string>()->default_value("1000000"))
-    ("metric-window", "Window of the rolling AUCs", cxxopts::value<std::string>()->default_value("1000"))
     ("on-bad-row", "fail | skip", cxxopts::value<std::string>()->default_value("fail"))
     ("predictions", "Write per-row predictions to this CSV", cxxopts::value<std::string>()->default_value(""))
     ("summary", "Write the summary JSON here", cxxopts::value<std::string>()->default_value(""))
@@ -99,34 +84,11 @@ cxxopts::Options Spec() {
     ("snapshot-every-events", "Snapshot after every N events", cxxopts::value<std::string>()->default_value("0"))
     ("snapshot-every-seconds", "Snapshot every S seconds of event time", cxxopts::value<std::string>()->default_value("0"))
     ("snapshot-every-wall", "Snapshot every S seconds of wall time", cxxopts::value<std::string>()->default_value("0"))
-    ("serving", "continuous (serve the learning model) | frozen (serve the last registered version)", cxxopts::value<std::string>()->default_value("continuous"))
     ("resume", "Continue from the registry's last snapshot (after a crash); outputs continue where it left off")
     ("h,help", "Show this help");
   // clang-format on
+  AddModelFlags(spec, "continuous");
   return spec;
-}
-
-void ParseModelFlags(const FlagReader& f, engine::Pipeline::Options* o) {
-  const std::string model = f.OneOf("model", {"both", "hst", "logreg"});
-  o->anomaly = model != "logreg";
-  o->fraud = model != "hst";
-  o->hst.num_trees = static_cast<int>(f.Int("hst-trees", 1, 10000));
-  o->hst.height = static_cast<int>(f.Int("hst-height", 1, 30));
-  o->hst.window_size = static_cast<int>(f.Int("hst-window", 1, 1 << 30));
-  o->hst.seed = f.Uint("seed");
-  o->fraud_scaler = f.OneOf("lr-scaler", {"standard", "minmax"}) == "standard"
-                        ? engine::Pipeline::FraudScaler::kStandard
-                        : engine::Pipeline::FraudScaler::kMinMax;
-  o->lr.learning_rate = f.Double("lr-learning-rate");
-  o->lr.intercept_lr = f.Double("lr-intercept-lr");
-  o->lr.l2 = f.Double("lr-l2", 0);
-  o->lr.clip_gradient = f.Double("lr-clip-gradient", 0);
-  o->lr.positive_weight = f.Double("lr-positive-weight", 0);
-  o->lr.negative_weight = f.Double("lr-negative-weight", 0);
-  o->metric_window = static_cast<int>(f.Int("metric-window", 1, std::numeric_limits<int>::max()));
-  o->serving = f.OneOf("serving", {"continuous", "frozen"}) == "frozen"
-                   ? engine::Pipeline::Serving::kFrozen
-                   : engine::Pipeline::Serving::kContinuous;
 }
 
 void ParseLabelFlags(const FlagReader& f, engine::RunConfig* c) {
@@ -143,14 +105,7 @@ void ParseLabelFlags(const FlagReader& f, engine::RunConfig* c) {
     }
     c->labels_file = f.NonEmpty("labels");
   }
-  if (f.Has("label-ttl")) c->join.ttl_seconds = f.Double("label-ttl", 0);
-  c->join.expired = f.OneOf("expired-labels", {"drop", "negative"}) == "negative"
-                        ? engine::LabelJoiner::Expired::kNegative
-                        : engine::LabelJoiner::Expired::kDrop;
-  if (c->join.expired == engine::LabelJoiner::Expired::kNegative && !f.Has("label-ttl")) {
-    throw FlagError("--expired-labels negative needs --label-ttl");
-  }
-  c->join.max_pending = f.Int("max-pending", 1);
+  ParseJoinFlags(f, &c->join);
 }
 
 // Parses argv into flags; returns nullopt after printing --help. Throws FlagError.

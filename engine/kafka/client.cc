@@ -95,9 +95,12 @@ void Producer::OnDelivery(rd_kafka_t* /*rk*/, const rd_kafka_message_t* message,
   auto* self = static_cast<Producer*>(opaque);
   if (message->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
     ++self->delivered_;
-  } else if (self->first_failure_.ok()) {
-    self->first_failure_ = absl::UnavailableError(absl::StrCat(
-        "kafka delivery to ", Where(message), " failed: ", rd_kafka_err2str(message->err)));
+  } else {
+    absl::MutexLock lock(&self->mu_);
+    if (self->first_failure_.ok()) {
+      self->first_failure_ = absl::UnavailableError(absl::StrCat(
+          "kafka delivery to ", Where(message), " failed: ", rd_kafka_err2str(message->err)));
+    }
   }
 }
 
@@ -126,7 +129,10 @@ void Producer::Poll() { rd_kafka_poll(rk_, 0); }
 
 absl::Status Producer::Flush(absl::Duration timeout) {
   const rd_kafka_resp_err_t err = rd_kafka_flush(rk_, TimeoutMs(timeout));
-  if (!first_failure_.ok()) return first_failure_;
+  {
+    absl::MutexLock lock(&mu_);
+    if (!first_failure_.ok()) return first_failure_;
+  }
   if (err == RD_KAFKA_RESP_ERR__TIMED_OUT) {
     return absl::DeadlineExceededError(absl::StrCat(
         "kafka: ", rd_kafka_outq_len(rk_), " messages still undelivered after ",

@@ -3,6 +3,7 @@
 // .cc files of this folder.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -12,6 +13,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 
 struct rd_kafka_s;          // librdkafka's rd_kafka_t.
@@ -26,8 +28,8 @@ using Settings = std::vector<std::pair<std::string, std::string>>;
 // "key=value" -> {key, value}; InvalidArgument naming `text` if there is no '=' or no key.
 absl::StatusOr<std::pair<std::string, std::string>> ParseSetting(absl::string_view text);
 
-// Sends messages; thread-compatible (one thread at a time). Delivery is asynchronous: errors of
-// messages already handed to librdkafka come back from Flush().
+// Sends messages; thread-safe. Delivery is asynchronous: errors of messages already handed to
+// librdkafka come back from Flush().
 class Producer {
  public:
   // `brokers`: a bootstrap list "host:port,...". InvalidArgument naming the setting librdkafka
@@ -51,14 +53,15 @@ class Producer {
   absl::Status Flush(absl::Duration timeout);
   // Messages handed to librdkafka and not yet delivered.
   int64_t queued() const;
-  int64_t delivered() const { return delivered_; }
+  int64_t delivered() const { return delivered_.load(); }
 
  private:
   Producer() = default;
   static void OnDelivery(rd_kafka_s* rk, const rd_kafka_message_s* message, void* opaque);
   rd_kafka_s* rk_ = nullptr;
-  int64_t delivered_ = 0;
-  absl::Status first_failure_;
+  std::atomic<int64_t> delivered_{0};
+  absl::Mutex mu_;
+  absl::Status first_failure_ ABSL_GUARDED_BY(mu_);
 };
 
 // One message read from a partition.

@@ -1,0 +1,274 @@
+// engine/kafka/topics.cc
+#include "engine/kafka/topics.h"
+
+#include <optional>
+#include <utility>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "core/flat_json.h"
+#include "core/status_macros.h"
+#include "engine/event_json.h"
+
+namespace sluice::engine::kafka {
+namespace {
+
+constexpr absl::Duration kLabelWait = absl::Milliseconds(100);
+
+std::string PartitionName(const std::string& topic, int32_t partition) {
+  return absl::StrCat(topic, "/", partition);
+}
+
+// Consumes one partition from an offset set before the first read.
+class PartitionReader {
+ public:
+  PartitionReader(std::unique_ptr<Consumer> consumer, std::string topic, int32_t partition)
+      : consumer_(std::move(consumer)), topic_(std::move(topic)), partition_(partition) {}
+
+  absl::StatusOr<PollResult> Poll(absl::Duration timeout) {
+    if (!assigned_) {
+      SLUICE_RETURN_IF_ERROR(consumer_->Assign({{topic_, partition_, next_offset_}}));
+      assigned_ = true;
+    }
+    SLUICE_ASSIGN_OR_RETURN(PollResult result, consumer_->Poll(timeout));
+    if (result.kind == PollResult::kMessage) next_offset_ = result.message.offset + 1;
+    return result;
+  }
+  // The offset of the next message; Consumer::kBeginning until one was read or a seek.
+  int64_t next_offset() const { return next_offset_; }
+  void Seek(int64_t offset) { next_offset_ = offset; }
+
+ private:
+  std::unique_ptr<Consumer> consumer_;
+  std::string topic_;
+  int32_t partition_;
+  bool assigned_ = false;
+  int64_t next_offset_ = Consumer::kBeginning;
+};
+
+class KafkaEventSource final : public Source {
+ public:
+  KafkaEventSource(const PartitionInput& input, std::unique_ptr<Consumer> consumer,
+                   std::vector<std::string> features, DeadLetters* dead_letters)
+      : input_(input),
+        reader_(std::move(consumer), input.topics.transactions, input.partition),
+        parser_(std::move(features)),
+        dead_letters_(dead_letters),
+        description_(absl::StrCat("kafka:", PartitionName(input.topics.transactions,
+                                                          input.partition))) {}
+
+  absl::StatusOr<ReadResult> Read(absl::Duration timeout, core::Event* event) override {
+    if (input_.stop != nullptr && input_.stop->load()) return ReadResult::kEndOfStream;
+    SLUICE_ASSIGN_OR_RETURN(const PollResult polled, reader_.Poll(timeout));
+    if (polled.kind == PollResult::kTimeout) return ReadResult::kIdle;
+    if (polled.kind == PollResult::kEndOfPartition) {
+      return input_.stop_at_end ? ReadResult::kEndOfStream : ReadResult::kIdle;
+    }
+    ++records_;
+    const Message& m = polled.message;
+    if (absl::Status parsed = parser_.Parse(m.value, event); !parsed.ok()) {
+      bad_record_message_ = absl::StrCat(description_, " offset ", m.offset, ": ",
+                                         parsed.message());
+      if (dead_letters_ != nullptr) {
+        SLUICE_RETURN_IF_ERROR(dead_letters_->Send(m, parsed.message()));
+      }
+      return ReadResult::kBadRecord;
+    }
+    event->row = m.offset;
+    if (event->id.empty()) event->id = absl::StrCat(m.partition, ":", m.offset);
+    return ReadResult::kEvent;
+  }
+
+  const std::string& bad_record_message() const override { return bad_record_message_; }
+
+  SourcePosition Position() override {
+    const int64_t next = std::max<int64_t>(reader_.next_offset(), 0);
+    return SourcePosition{next, absl::StrCat(description_, "@", next)};
+  }
+
+  absl::Status Seek(const SourcePosition& position) override {
+    if (!absl::StartsWith(position.digest, absl::StrCat(description_, "@"))) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "the snapshot was taken reading ", position.digest, ", not ", description_));
+    }
+    reader_.Seek(position.records);
+    records_ = position.records;
+    return absl::OkStatus();
+  }
+
+  const std::string& description() const override { return description_; }
+  const std::vector<std::string>& feature_names() const override { return parser_.features(); }
+  bool has_time() const override { return true; }
+  int64_t records_read() const override { return records_; }
+
+ private:
+  PartitionInput input_;
+  PartitionReader reader_;
+  EventJsonParser parser_;
+  DeadLetters* dead_letters_;
+  std::string description_;
+  std::string bad_record_message_;
+  int64_t records_ = 0;
+};
+
+class KafkaLabelSource final : public LabelSource {
+ public:
+  KafkaLabelSource(const PartitionInput& input, std::unique_ptr<Consumer> consumer,
+                   DeadLetters* dead_letters)
+      : input_(input),
+        reader_(std::move(consumer), input.topics.labels, input.partition),
+        dead_letters_(dead_letters) {}
+
+  absl::Status TakeUntil(double time, Add add) override {
+    while (true) {
+      if (held_.has_value()) {
+        if (held_->time > time) return absl::OkStatus();  // A later label: all due are in.
+        add(*held_);
+        held_.reset();
+        continue;
+      }
+      SLUICE_ASSIGN_OR_RETURN(const bool more, ReadOne(at_end_ ? absl::ZeroDuration() : kLabelWait));
+      if (!more && (at_end_ || Stopped())) return absl::OkStatus();
+    }
+  }
+
+  absl::Status TakeAll(Add add) override {
+    while (true) {
+      if (held_.has_value()) {
+        add(*held_);
+        held_.reset();
+        continue;
+      }
+      SLUICE_ASSIGN_OR_RETURN(const bool more, ReadOne(at_end_ ? absl::ZeroDuration() : kLabelWait));
+      if (!more && (at_end_ || Stopped())) return absl::OkStatus();
+    }
+  }
+
+  int64_t position() const override {
+    return held_.has_value() ? held_offset_ : std::max<int64_t>(reader_.next_offset(), 0);
+  }
+
+  absl::Status Seek(int64_t position) override {
+    if (position < 0) {
+      return absl::FailedPreconditionError(absl::StrCat("label offset ", position));
+    }
+    reader_.Seek(position);
+    return absl::OkStatus();
+  }
+
+ private:
+  bool Stopped() const { return input_.stop != nullptr && input_.stop->load(); }
+
+  // Reads at most one message into held_ (skipping a malformed one); false if none came within
+  // `timeout` or the partition's end was reached (then at_end_).
+  absl::StatusOr<bool> ReadOne(absl::Duration timeout) {
+    SLUICE_ASSIGN_OR_RETURN(const PollResult polled, reader_.Poll(timeout));
+    if (polled.kind == PollResult::kTimeout) return false;
+    if (polled.kind == PollResult::kEndOfPartition) {
+      at_end_ = true;
+      return false;
+    }
+    at_end_ = false;
+    LabelRecord label;
+    if (absl::Status parsed = ParseLabelJson(polled.message.value, &label); !parsed.ok()) {
+      if (dead_letters_ != nullptr) {
+        SLUICE_RETURN_IF_ERROR(dead_letters_->Send(polled.message, parsed.message()));
+      }
+      return true;
+    }
+    held_ = std::move(label);
+    held_offset_ = polled.message.offset;
+    return true;
+  }
+
+  PartitionInput input_;
+  PartitionReader reader_;
+  DeadLetters* dead_letters_;
+  std::optional<LabelRecord> held_;  // Read, not handed over yet (its time is still to come).
+  int64_t held_offset_ = 0;
+  bool at_end_ = false;  // Nothing was read since the partition's end was reported.
+};
+
+class KafkaPredictionSink final : public PredictionSink {
+ public:
+  KafkaPredictionSink(Producer& producer, const TopicNames& topics, int32_t partition,
+                      const PredictionFormat& format, double alert_threshold)
+      : producer_(producer),
+        topics_(topics),
+        partition_(partition),
+        format_(format),
+        alert_threshold_(alert_threshold) {}
+
+  void Write(const core::Event& event, const Pipeline::Scores& scores,
+             const Served& served) override {
+    core::FlatJson json = PredictionJson(event, scores, served, format_);
+    const double alerting = format_.fraud ? scores.fraud : scores.anomaly;
+    const bool alert = alerting > alert_threshold_;
+    json.emplace_back("partition", absl::StrCat(partition_));
+    json.emplace_back("alert", alert ? "true" : "false");
+    const std::string value = core::WriteFlatJson(json);
+    Keep(producer_.Send(topics_.scores, partition_, event.id, value));
+    if (alert) Keep(producer_.Send(topics_.alerts, -1, event.id, value));
+    ++position_.lines;
+    position_.bytes += static_cast<int64_t>(value.size());
+  }
+
+  absl::StatusOr<Position> Flush() override {
+    SLUICE_RETURN_IF_ERROR(first_error_);
+    SLUICE_RETURN_IF_ERROR(producer_.Flush(absl::Minutes(1)));
+    return position_;
+  }
+
+ private:
+  void Keep(absl::Status status) {
+    if (first_error_.ok()) first_error_ = std::move(status);
+  }
+
+  Producer& producer_;
+  TopicNames topics_;
+  int32_t partition_;
+  PredictionFormat format_;
+  double alert_threshold_;
+  Position position_;
+  absl::Status first_error_;
+};
+
+}  // namespace
+
+absl::Status DeadLetters::Send(const Message& message, absl::string_view reason) {
+  const core::FlatJson json = {{"error", core::JsonQuote(reason)},
+                               {"topic", core::JsonQuote(message.topic)},
+                               {"partition", absl::StrCat(message.partition)},
+                               {"offset", absl::StrCat(message.offset)},
+                               {"key", core::JsonQuote(message.key)},
+                               {"value", core::JsonQuote(message.value)}};
+  ++count_;
+  return producer_.Send(topic_, -1, message.key, core::WriteFlatJson(json));
+}
+
+absl::StatusOr<std::unique_ptr<Source>> NewKafkaEventSource(const PartitionInput& input,
+                                                            std::vector<std::string> features,
+                                                            DeadLetters* dead_letters) {
+  SLUICE_ASSIGN_OR_RETURN(auto consumer,
+                          Consumer::Create(input.brokers, input.group, input.settings));
+  return std::make_unique<KafkaEventSource>(input, std::move(consumer), std::move(features),
+                                            dead_letters);
+}
+
+absl::StatusOr<std::unique_ptr<LabelSource>> NewKafkaLabelSource(const PartitionInput& input,
+                                                                 DeadLetters* dead_letters) {
+  SLUICE_ASSIGN_OR_RETURN(auto consumer,
+                          Consumer::Create(input.brokers, input.group, input.settings));
+  return std::make_unique<KafkaLabelSource>(input, std::move(consumer), dead_letters);
+}
+
+std::unique_ptr<PredictionSink> NewKafkaPredictionSink(Producer& producer,
+                                                       const TopicNames& topics,
+                                                       int32_t partition,
+                                                       const PredictionFormat& format,
+                                                       double alert_threshold) {
+  return std::make_unique<KafkaPredictionSink>(producer, topics, partition, format,
+                                               alert_threshold);
+}
+
+}  // namespace sluice::engine::kafka

@@ -1,0 +1,85 @@
+// engine/kafka/topics.h. The live path's ends on Kafka, for one input partition: its events (a
+// Source), its labels (a LabelSource) and its predictions and alerts (a PredictionSink). The
+// stream runner does the rest, as for a file.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "engine/kafka/client.h"
+#include "engine/prediction_sink.h"
+#include "engine/source.h"
+#include "engine/stream_runner.h"
+
+namespace sluice::engine::kafka {
+
+struct TopicNames {
+  std::string transactions = "transactions";  // JSON events, key = event id.
+  std::string labels = "labels";              // JSON labels, key = event id.
+  std::string scores = "scores";              // Every prediction.
+  std::string alerts = "alerts";              // Predictions over the alert threshold.
+  // Malformed messages of either input, with the reason and their origin.
+  std::string DeadLetters() const { return transactions + ".dlq"; }
+};
+
+// Where one partition's inputs are read from.
+struct PartitionInput {
+  std::string brokers;
+  Settings settings;
+  std::string group;  // The consumer group its offsets belong to.
+  TopicNames topics;
+  int32_t partition = 0;
+  // Ends the streams once the partition's end is reached (a batch over topics written
+  // beforehand); otherwise they wait for more.
+  bool stop_at_end = false;
+  // Set (by a signal handler) to end the streams at the next poll. May be null.
+  const std::atomic<bool>* stop = nullptr;
+};
+
+// Sends what could not be used to the dead-letter topic: {"error": ..., "topic": ...,
+// "partition": ..., "offset": ..., "key": ..., "value": ...} (key and value as JSON strings).
+// Thread-safe.
+class DeadLetters {
+ public:
+  DeadLetters(Producer& producer, std::string topic)
+      : producer_(producer), topic_(std::move(topic)) {}
+  absl::Status Send(const Message& message, absl::string_view reason);
+  int64_t count() const { return count_.load(); }
+
+ private:
+  Producer& producer_;
+  std::string topic_;
+  std::atomic<int64_t> count_{0};
+};
+
+// The events of input.partition of the transactions topic, from `start_offset` (or where Seek()
+// puts it) on. An event's row is its offset; an event without "id" gets "<partition>:<offset>".
+// A malformed message is a bad record ("kafka:TOPIC/P offset O: event JSON: ...") and goes to
+// `dead_letters`. Position: records = the next offset; the digest names topic, partition and
+// offset (Seek checks the topic and partition).
+absl::StatusOr<std::unique_ptr<Source>> NewKafkaEventSource(const PartitionInput& input,
+                                                            std::vector<std::string> features,
+                                                            DeadLetters* dead_letters);
+
+// The labels of input.partition of the labels topic, in the order written. TakeUntil(t) waits
+// until it has read a label later than t or reached the end of what the partition holds now, so
+// over topics written beforehand labels apply exactly as `replay --labels` applies a file.
+// Malformed labels go to `dead_letters` and are skipped. position() is the next offset.
+absl::StatusOr<std::unique_ptr<LabelSource>> NewKafkaLabelSource(const PartitionInput& input,
+                                                                 DeadLetters* dead_letters);
+
+// Writes each prediction (engine::PredictionJson, plus "partition" and "alert") to the scores
+// topic, in the input's partition, keyed by id, and those over the threshold to the alerts topic
+// too. Alert: fraud probability > alert_threshold, or with the anomaly model alone its score.
+// Flush() waits for delivery; lines count predictions.
+std::unique_ptr<PredictionSink> NewKafkaPredictionSink(Producer& producer,
+                                                       const TopicNames& topics,
+                                                       int32_t partition,
+                                                       const PredictionFormat& format,
+                                                       double alert_threshold);
+
+}  // namespace sluice::engine::kafka

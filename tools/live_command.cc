@@ -1,0 +1,330 @@
+// tools/live_command.cc. `sluice live`: one stream runner per partition of the transactions
+// topic, on Kafka (or the embedded broker): events and labels in, scores, alerts and dead
+// letters out. Flags -> wiring -> status line and summary; the path itself is engine's.
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "core/clock.h"
+#include "core/format.h"
+#include "core/status_macros.h"
+#include "cxxopts.hpp"
+#include "engine/kafka/client.h"
+#include "engine/kafka/embedded_broker.h"
+#include "engine/kafka/topics.h"
+#include "engine/pipeline.h"
+#include "engine/prediction_sink.h"
+#include "engine/stream_runner.h"
+#include "engine/text_file.h"
+#include "tools/commands.h"
+#include "tools/flags.h"
+#include "tools/model_flags.h"
+
+namespace sluice::tools {
+namespace {
+
+std::atomic<bool> stop_requested{false};
+void RequestStop(int) { stop_requested.store(true); }
+
+struct LiveFlags {
+  std::string brokers = "embedded";
+  engine::kafka::Settings settings;
+  std::string group;
+  engine::kafka::TopicNames topics;
+  int64_t partitions = 0;  // 0: the transactions topic's (the embedded broker: 4).
+  double alert_threshold = 0.5;
+  engine::Pipeline::Options pipeline;
+  engine::LabelJoiner::Options join;
+  std::vector<std::string> features;
+  bool exit_at_end = false;
+  std::string summary;
+  bool quiet = false;
+};
+
+std::string DefaultFeatures() {
+  std::vector<std::string> names = {"Time"};
+  for (int i = 1; i <= 28; ++i) names.push_back(absl::StrCat("V", i));
+  names.push_back("Amount");
+  return absl::StrJoin(names, ",");
+}
+
+cxxopts::Options Spec() {
+  cxxopts::Options spec(
+      "sluice live",
+      "Score a Kafka transactions topic as it arrives: one stream runner per partition (its own "
+      "models, label join and metrics, so a partition's scores equal `sluice replay` of its "
+      "events), labels joined from the labels topic by event time, every prediction to the "
+      "scores topic, those over the threshold to the alerts topic, malformed messages to "
+      "<transactions>.dlq. Without --brokers it starts an embedded broker and prints its "
+      "address. Stops on SIGINT/SIGTERM after flushing.");
+  // clang-format off
+  spec.add_options()
+    ("brokers", "embedded | host:port,...", cxxopts::value<std::string>()->default_value("embedded"))
+    ("X", "A librdkafka setting key=value (repeatable): TLS, SASL, timeouts", cxxopts::value<std::vector<std::string>>())
+    ("group", "Consumer group of the offsets", cxxopts::value<std::string>()->default_value("sluice"))
+    ("transactions", "Topic of the events", cxxopts::value<std::string>()->default_value("transactions"))
+    ("labels", "Topic of the labels", cxxopts::value<std::string>()->default_value("labels"))
+    ("scores", "Topic of every prediction", cxxopts::value<std::string>()->default_value("scores"))
+    ("alerts", "Topic of the predictions over the threshold", cxxopts::value<std::string>()->default_value("alerts"))
+    ("partitions", "Partitions to run (default: all of the transactions topic; the embedded broker's topics get 4)", cxxopts::value<std::string>())
+    ("alert-threshold", "Alert when the fraud probability (the anomaly score with --model hst) is over this", cxxopts::value<std::string>()->default_value("0.5"))
+    ("features", "The events' features, in order", cxxopts::value<std::string>()->default_value(DefaultFeatures()))
+    ("exit-at-end", "Stop once every partition's end is reached (topics written beforehand)")
+    ("summary", "Write the summary JSON here", cxxopts::value<std::string>()->default_value(""))
+    ("quiet", "No status line")
+    ("h,help", "Show this help");
+  // clang-format on
+  AddModelFlags(spec, "continuous");
+  return spec;
+}
+
+std::optional<LiveFlags> ParseFlags(int argc, char** argv) {
+  cxxopts::Options spec = Spec();
+  const cxxopts::ParseResult parsed = spec.parse(argc, argv);
+  if (parsed.count("help") != 0) {
+    std::fputs(spec.help().c_str(), stdout);
+    return std::nullopt;
+  }
+  const FlagReader f(parsed);
+  LiveFlags l;
+  l.brokers = f.NonEmpty("brokers");
+  if (parsed.count("X") != 0) {
+    for (const std::string& setting : parsed["X"].as<std::vector<std::string>>()) {
+      auto kv = engine::kafka::ParseSetting(setting);
+      if (!kv.ok()) throw FlagError(std::string(kv.status().message()));
+      l.settings.push_back(*kv);
+    }
+  }
+  l.group = f.NonEmpty("group");
+  l.topics.transactions = f.NonEmpty("transactions");
+  l.topics.labels = f.NonEmpty("labels");
+  l.topics.scores = f.NonEmpty("scores");
+  l.topics.alerts = f.NonEmpty("alerts");
+  if (f.Has("partitions")) l.partitions = f.Int("partitions", 1, 1024);
+  l.alert_threshold = f.Double("alert-threshold");
+  ParseModelFlags(f, &l.pipeline);
+  ParseJoinFlags(f, &l.join);
+  if (l.pipeline.serving == engine::Pipeline::Serving::kFrozen) {
+    throw FlagError("--serving frozen needs a registry, which live does not take yet");
+  }
+  l.features = absl::StrSplit(f.NonEmpty("features"), ',', absl::SkipEmpty());
+  l.exit_at_end = f.Has("exit-at-end");
+  l.summary = f.Str("summary");
+  l.quiet = f.Has("quiet");
+  return l;
+}
+
+// Counts what one partition's runner did, for the status line (read from another thread).
+class LiveCounter final : public engine::RunObserver {
+ public:
+  void OnPrediction(const core::Event&, const engine::Pipeline::Scores&,
+                    const engine::Served&) override {
+    events.fetch_add(1, std::memory_order_relaxed);
+  }
+  void OnLabel(bool, const engine::Pipeline::Scores&) override {
+    labels.fetch_add(1, std::memory_order_relaxed);
+  }
+  std::atomic<int64_t> events{0};
+  std::atomic<int64_t> labels{0};
+};
+
+// One partition: its own pipeline, inputs and sink, run on its own thread.
+struct PartitionRun {
+  int32_t partition = 0;
+  std::unique_ptr<engine::Pipeline> pipeline;
+  std::unique_ptr<engine::Source> source;
+  std::unique_ptr<engine::LabelSource> labels;
+  std::unique_ptr<engine::PredictionSink> sink;
+  LiveCounter counter;
+  absl::StatusOr<engine::RunResult> result = absl::UnknownError("not run");
+  std::atomic<bool> done{false};  // result is final.
+  std::thread thread;
+};
+
+absl::StatusOr<std::unique_ptr<PartitionRun>> StartPartition(
+    const LiveFlags& flags, const std::string& brokers, int32_t partition,
+    engine::kafka::Producer& producer, engine::kafka::DeadLetters& dead_letters,
+    const engine::RunOptions& options) {
+  auto run = std::make_unique<PartitionRun>();
+  run->partition = partition;
+  SLUICE_ASSIGN_OR_RETURN(run->pipeline, engine::Pipeline::Create(flags.pipeline, flags.features));
+  engine::kafka::PartitionInput input;
+  input.brokers = brokers;
+  input.settings = flags.settings;
+  input.group = flags.group;
+  input.topics = flags.topics;
+  input.partition = partition;
+  input.stop_at_end = flags.exit_at_end;
+  input.stop = &stop_requested;
+  SLUICE_ASSIGN_OR_RETURN(run->source,
+                          engine::kafka::NewKafkaEventSource(input, flags.features, &dead_letters));
+  SLUICE_ASSIGN_OR_RETURN(run->labels, engine::kafka::NewKafkaLabelSource(input, &dead_letters));
+  engine::PredictionFormat format;
+  format.anomaly = flags.pipeline.anomaly;
+  format.fraud = flags.pipeline.fraud;
+  run->sink = engine::kafka::NewKafkaPredictionSink(producer, flags.topics, partition, format,
+                                                    flags.alert_threshold);
+  PartitionRun* r = run.get();
+  r->thread = std::thread([r, options] {
+    engine::RunOptions o = options;
+    o.labels = r->labels.get();
+    r->result = engine::RunStream(*r->source, *r->pipeline, r->sink.get(), r->counter, o,
+                                  core::Clock::Real());
+    if (absl::StatusOr<engine::PredictionSink::Position> flushed = r->sink->Flush();
+        !flushed.ok() && r->result.ok()) {
+      r->result = flushed.status();
+    }
+    r->done.store(true);
+  });
+  return run;
+}
+
+// The brokers to use: the given ones, or an embedded broker started here with the topics.
+absl::StatusOr<std::string> Brokers(LiveFlags& flags,
+                                    std::unique_ptr<engine::kafka::EmbeddedBroker>* embedded) {
+  if (flags.brokers != "embedded") return flags.brokers;
+  SLUICE_ASSIGN_OR_RETURN(*embedded, engine::kafka::EmbeddedBroker::Start(1));
+  if (flags.partitions == 0) flags.partitions = 4;
+  for (const std::string& topic : {flags.topics.transactions, flags.topics.labels,
+                                   flags.topics.scores, flags.topics.alerts,
+                                   flags.topics.DeadLetters()}) {
+    SLUICE_RETURN_IF_ERROR((*embedded)->CreateTopic(topic, static_cast<int>(flags.partitions)));
+  }
+  std::fprintf(stderr, "sluice live: embedded broker at %s (topics with %lld partitions)\n",
+               (*embedded)->bootstrap().c_str(), static_cast<long long>(flags.partitions));
+  return (*embedded)->bootstrap();
+}
+
+std::string SummaryJson(const LiveFlags& flags, const std::vector<std::unique_ptr<PartitionRun>>& runs,
+                        int64_t dead_letters, double seconds) {
+  std::string json = "{\n  \"partitions\": [";
+  int64_t events = 0;
+  for (size_t i = 0; i < runs.size(); ++i) {
+    const engine::RunResult& r = *runs[i]->result;
+    events += r.events;
+    absl::StrAppend(&json, i == 0 ? "\n" : ",\n", "    {\"partition\": ", runs[i]->partition,
+                    ", \"events\": ", r.events, ", \"labels\": ", r.labels,
+                    ", \"bad_records\": ", r.bad_records, ", \"labels_pending\": ",
+                    r.labels_pending, ", \"label_join\": {\"joined\": ", r.label_counts.joined,
+                    ", \"expired\": ", r.label_counts.expired, ", \"duplicate\": ",
+                    r.label_counts.duplicate, ", \"late\": ", r.label_counts.late,
+                    ", \"unknown\": ", r.label_counts.unknown, ", \"evicted\": ",
+                    r.label_counts.evicted, "}}");
+  }
+  absl::StrAppend(&json, "\n  ],\n  \"events\": ", events, ",\n  \"dead_letters\": ", dead_letters,
+                  ",\n  \"topics\": {\"transactions\": ", core::JsonQuote(flags.topics.transactions),
+                  ", \"labels\": ", core::JsonQuote(flags.topics.labels), ", \"scores\": ",
+                  core::JsonQuote(flags.topics.scores), ", \"alerts\": ",
+                  core::JsonQuote(flags.topics.alerts), "},\n  \"seconds\": ",
+                  core::FormatFixed(seconds, 3), "\n}\n");
+  return json;
+}
+
+absl::Status WriteSummary(const std::string& path, const std::string& json) {
+  SLUICE_ASSIGN_OR_RETURN(auto file,
+                          engine::BufferedFile::Create(path, engine::BufferedFile::Mode::kOnCommit));
+  file->Append(json);
+  return file->Close();
+}
+
+int Live(LiveFlags& flags) {
+  const auto fail = [](const absl::Status& status) {
+    std::fprintf(stderr, "sluice live: %s\n", std::string(status.message()).c_str());
+    return 1;
+  };
+  std::unique_ptr<engine::kafka::EmbeddedBroker> embedded;
+  const absl::StatusOr<std::string> brokers = Brokers(flags, &embedded);
+  if (!brokers.ok()) return fail(brokers.status());
+  if (flags.partitions == 0) {
+    auto count = engine::kafka::PartitionCount(*brokers, flags.settings, flags.topics.transactions,
+                                               absl::Seconds(30));
+    if (!count.ok()) return fail(count.status());
+    flags.partitions = *count;
+  }
+  auto producer = engine::kafka::Producer::Create(*brokers, flags.settings);
+  if (!producer.ok()) return fail(producer.status());
+  engine::kafka::DeadLetters dead_letters(**producer, flags.topics.DeadLetters());
+  engine::RunOptions options;
+  options.join = flags.join;
+  options.skip_bad_records = true;  // Malformed messages go to the dead-letter topic.
+  std::signal(SIGTERM, RequestStop);
+  std::signal(SIGINT, RequestStop);
+  const auto start = std::chrono::steady_clock::now();
+  std::vector<std::unique_ptr<PartitionRun>> runs;
+  for (int32_t p = 0; p < flags.partitions; ++p) {
+    auto run = StartPartition(flags, *brokers, p, **producer, dead_letters, options);
+    if (!run.ok()) {
+      stop_requested.store(true);
+      for (auto& r : runs) r->thread.join();
+      return fail(run.status());
+    }
+    runs.push_back(std::move(*run));
+  }
+  // The status line, once a second, until every runner has ended.
+  int64_t last_events = 0;
+  auto last = start;
+  for (size_t ended = 0; ended < runs.size();) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    ended = 0;
+    int64_t events = 0, labels = 0;
+    for (const auto& r : runs) {
+      events += r->counter.events.load(std::memory_order_relaxed);
+      labels += r->counter.labels.load(std::memory_order_relaxed);
+    }
+    const auto now = std::chrono::steady_clock::now();
+    if (!flags.quiet && now - last >= std::chrono::seconds(1)) {
+      const double rate = static_cast<double>(events - last_events) /
+                          std::chrono::duration<double>(now - last).count();
+      std::fprintf(stderr, "sluice live: %lld events (%.0f/s), %lld labels, %lld dead letters, queue %lld\n",
+                   static_cast<long long>(events), rate, static_cast<long long>(labels),
+                   static_cast<long long>(dead_letters.count()),
+                   static_cast<long long>((*producer)->queued()));
+      last = now;
+      last_events = events;
+    }
+    for (const auto& r : runs) ended += r->done.load() ? 1 : 0;
+  }
+  for (auto& r : runs) r->thread.join();
+  const absl::Status flushed = (*producer)->Flush(absl::Minutes(1));
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  int exit_code = 0;
+  for (const auto& r : runs) {
+    if (!r->result.ok()) {
+      std::fprintf(stderr, "sluice live: partition %d: %s\n", r->partition,
+                   std::string(r->result.status().message()).c_str());
+      exit_code = 1;
+    }
+  }
+  if (!flushed.ok()) return fail(flushed);
+  if (exit_code != 0) return exit_code;
+  const std::string summary = SummaryJson(flags, runs, dead_letters.count(), seconds);
+  if (!flags.summary.empty()) {
+    if (absl::Status s = WriteSummary(flags.summary, summary); !s.ok()) return fail(s);
+  }
+  if (!flags.quiet) std::fputs(summary.c_str(), stdout);
+  return 0;
+}
+
+}  // namespace
+
+int LiveCommand(int argc, char** argv) {
+  std::optional<LiveFlags> flags;
+  try {
+    flags = ParseFlags(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "sluice live: %s\n", e.what());
+    return 2;
+  }
+  if (!flags.has_value()) return 0;
+  return Live(*flags);
+}
+
+}  // namespace sluice::tools

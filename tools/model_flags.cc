@@ -1,0 +1,68 @@
+// tools/model_flags.cc
+#include "tools/model_flags.h"
+
+#include <limits>
+#include <string>
+
+#include "cxxopts.hpp"
+
+namespace sluice::tools {
+
+void AddModelFlags(cxxopts::Options& spec, const char* serving) {
+  // clang-format off
+  spec.add_options("Models")
+    ("model", "both | hst | logreg", cxxopts::value<std::string>()->default_value("both"))
+    ("hst-trees", "HalfSpaceTrees: number of trees", cxxopts::value<std::string>()->default_value("10"))
+    ("hst-height", "HalfSpaceTrees: tree height", cxxopts::value<std::string>()->default_value("8"))
+    ("hst-window", "HalfSpaceTrees: window size", cxxopts::value<std::string>()->default_value("250"))
+    ("seed", "HalfSpaceTrees: seed", cxxopts::value<std::string>()->default_value("42"))
+    ("lr-scaler", "Scaler before LogisticRegression: standard | minmax", cxxopts::value<std::string>()->default_value("standard"))
+    ("lr-learning-rate", "LogisticRegression: SGD learning rate", cxxopts::value<std::string>()->default_value("0.01"))
+    ("lr-intercept-lr", "LogisticRegression: intercept learning rate", cxxopts::value<std::string>()->default_value("0.01"))
+    ("lr-l2", "LogisticRegression: L2 penalty", cxxopts::value<std::string>()->default_value("0"))
+    ("lr-clip-gradient", "LogisticRegression: gradient clip", cxxopts::value<std::string>()->default_value("1e12"))
+    ("lr-positive-weight", "LogisticRegression: loss weight of label 1", cxxopts::value<std::string>()->default_value("1"))
+    ("lr-negative-weight", "LogisticRegression: loss weight of label 0", cxxopts::value<std::string>()->default_value("1"))
+    ("metric-window", "Window of the rolling AUCs", cxxopts::value<std::string>()->default_value("1000"))
+    ("serving", "continuous (serve the learning model) | frozen (serve the last registered version)", cxxopts::value<std::string>()->default_value(serving))
+    ("label-ttl", "Seconds of event time a scored event waits for its label", cxxopts::value<std::string>())
+    ("expired-labels", "What an expired event means: drop (forget it) | negative (label 0)", cxxopts::value<std::string>()->default_value("drop"))
+    ("max-pending", "Scored events kept waiting for labels; beyond, the oldest is evicted", cxxopts::value<std::string>()->default_value("1000000"));
+  // clang-format on
+}
+
+void ParseModelFlags(const FlagReader& f, engine::Pipeline::Options* o) {
+  const std::string model = f.OneOf("model", {"both", "hst", "logreg"});
+  o->anomaly = model != "logreg";
+  o->fraud = model != "hst";
+  o->hst.num_trees = static_cast<int>(f.Int("hst-trees", 1, 10000));
+  o->hst.height = static_cast<int>(f.Int("hst-height", 1, 30));
+  o->hst.window_size = static_cast<int>(f.Int("hst-window", 1, 1 << 30));
+  o->hst.seed = f.Uint("seed");
+  o->fraud_scaler = f.OneOf("lr-scaler", {"standard", "minmax"}) == "standard"
+                        ? engine::Pipeline::FraudScaler::kStandard
+                        : engine::Pipeline::FraudScaler::kMinMax;
+  o->lr.learning_rate = f.Double("lr-learning-rate");
+  o->lr.intercept_lr = f.Double("lr-intercept-lr");
+  o->lr.l2 = f.Double("lr-l2", 0);
+  o->lr.clip_gradient = f.Double("lr-clip-gradient", 0);
+  o->lr.positive_weight = f.Double("lr-positive-weight", 0);
+  o->lr.negative_weight = f.Double("lr-negative-weight", 0);
+  o->metric_window = static_cast<int>(f.Int("metric-window", 1, std::numeric_limits<int>::max()));
+  o->serving = f.OneOf("serving", {"continuous", "frozen"}) == "frozen"
+                   ? engine::Pipeline::Serving::kFrozen
+                   : engine::Pipeline::Serving::kContinuous;
+}
+
+void ParseJoinFlags(const FlagReader& f, engine::LabelJoiner::Options* join) {
+  if (f.Has("label-ttl")) join->ttl_seconds = f.Double("label-ttl", 0);
+  join->expired = f.OneOf("expired-labels", {"drop", "negative"}) == "negative"
+                      ? engine::LabelJoiner::Expired::kNegative
+                      : engine::LabelJoiner::Expired::kDrop;
+  if (join->expired == engine::LabelJoiner::Expired::kNegative && !f.Has("label-ttl")) {
+    throw FlagError("--expired-labels negative needs --label-ttl");
+  }
+  join->max_pending = f.Int("max-pending", 1);
+}
+
+}  // namespace sluice::tools
