@@ -1,6 +1,7 @@
 // engine/event_json.cc
 #include "engine/event_json.h"
 
+#include <algorithm>
 #include <cmath>
 #include <optional>
 #include <utility>
@@ -136,7 +137,11 @@ simdjson::simdjson_result<od::document> Iterate(absl::string_view json, od::pars
 absl::Status GetObject(od::document& doc, absl::string_view json, od::object* object) {
   if (auto e = doc.get_object().get(*object); e) {
     // simdjson reports text after the object as an incomplete document: say what it is.
+    // More '{' than '}' (strings aside, which is close enough for a message): cut short.
     const absl::string_view trimmed = absl::StripTrailingAsciiWhitespace(json);
+    if (std::count(json.begin(), json.end(), '{') > std::count(json.begin(), json.end(), '}')) {
+      return Bad(absl::StrCat("unterminated object (a truncated message?): ", Error(e)));
+    }
     return Bad(!trimmed.empty() && trimmed.back() != '}'
                    ? "trailing characters after the object"
                    : absl::StrCat("expected one object (", Error(e), ")"));

@@ -193,9 +193,9 @@ absl::StatusOr<std::string> Brokers(LiveFlags& flags,
   if (flags.brokers != "embedded") return flags.brokers;
   SLUICE_ASSIGN_OR_RETURN(*embedded, engine::kafka::EmbeddedBroker::Start(1));
   if (flags.partitions == 0) flags.partitions = 4;
-  for (const std::string& topic : {flags.topics.transactions, flags.topics.labels,
-                                   flags.topics.scores, flags.topics.alerts,
-                                   flags.topics.DeadLetters()}) {
+  for (const std::string& topic :
+       {flags.topics.transactions, flags.topics.labels, flags.topics.scores, flags.topics.alerts,
+        flags.topics.DeadLetters()}) {
     SLUICE_RETURN_IF_ERROR((*embedded)->CreateTopic(topic, static_cast<int>(flags.partitions)));
   }
   std::fprintf(stderr, "sluice live: embedded broker at %s (topics with %lld partitions)\n",
@@ -203,34 +203,36 @@ absl::StatusOr<std::string> Brokers(LiveFlags& flags,
   return (*embedded)->bootstrap();
 }
 
-std::string SummaryJson(const LiveFlags& flags, const std::vector<std::unique_ptr<PartitionRun>>& runs,
+std::string SummaryJson(const LiveFlags& flags,
+                        const std::vector<std::unique_ptr<PartitionRun>>& runs,
                         int64_t dead_letters, double seconds) {
   std::string json = "{\n  \"partitions\": [";
   int64_t events = 0;
   for (size_t i = 0; i < runs.size(); ++i) {
     const engine::RunResult& r = *runs[i]->result;
     events += r.events;
-    absl::StrAppend(&json, i == 0 ? "\n" : ",\n", "    {\"partition\": ", runs[i]->partition,
-                    ", \"events\": ", r.events, ", \"labels\": ", r.labels,
-                    ", \"bad_records\": ", r.bad_records, ", \"labels_pending\": ",
-                    r.labels_pending, ", \"label_join\": {\"joined\": ", r.label_counts.joined,
-                    ", \"expired\": ", r.label_counts.expired, ", \"duplicate\": ",
-                    r.label_counts.duplicate, ", \"late\": ", r.label_counts.late,
-                    ", \"unknown\": ", r.label_counts.unknown, ", \"evicted\": ",
-                    r.label_counts.evicted, "}}");
+    absl::StrAppend(
+        &json, i == 0 ? "\n" : ",\n", "    {\"partition\": ", runs[i]->partition,
+        ", \"events\": ", r.events, ", \"labels\": ", r.labels,
+        ", \"bad_records\": ", r.bad_records, ", \"labels_pending\": ", r.labels_pending,
+        ", \"label_join\": {\"joined\": ", r.label_counts.joined,
+        ", \"expired\": ", r.label_counts.expired, ", \"duplicate\": ", r.label_counts.duplicate,
+        ", \"late\": ", r.label_counts.late, ", \"unknown\": ", r.label_counts.unknown,
+        ", \"evicted\": ", r.label_counts.evicted, "}}");
   }
-  absl::StrAppend(&json, "\n  ],\n  \"events\": ", events, ",\n  \"dead_letters\": ", dead_letters,
-                  ",\n  \"topics\": {\"transactions\": ", core::JsonQuote(flags.topics.transactions),
-                  ", \"labels\": ", core::JsonQuote(flags.topics.labels), ", \"scores\": ",
-                  core::JsonQuote(flags.topics.scores), ", \"alerts\": ",
-                  core::JsonQuote(flags.topics.alerts), "},\n  \"seconds\": ",
-                  core::FormatFixed(seconds, 3), "\n}\n");
+  absl::StrAppend(
+      &json, "\n  ],\n  \"events\": ", events, ",\n  \"dead_letters\": ", dead_letters,
+      ",\n  \"topics\": {\"transactions\": ", core::JsonQuote(flags.topics.transactions),
+      ", \"labels\": ", core::JsonQuote(flags.topics.labels),
+      ", \"scores\": ", core::JsonQuote(flags.topics.scores),
+      ", \"alerts\": ", core::JsonQuote(flags.topics.alerts),
+      "},\n  \"seconds\": ", core::FormatFixed(seconds, 3), "\n}\n");
   return json;
 }
 
 absl::Status WriteSummary(const std::string& path, const std::string& json) {
-  SLUICE_ASSIGN_OR_RETURN(auto file,
-                          engine::BufferedFile::Create(path, engine::BufferedFile::Mode::kOnCommit));
+  SLUICE_ASSIGN_OR_RETURN(
+      auto file, engine::BufferedFile::Create(path, engine::BufferedFile::Mode::kOnCommit));
   file->Append(json);
   return file->Close();
 }
@@ -283,10 +285,11 @@ int Live(LiveFlags& flags) {
     if (!flags.quiet && now - last >= std::chrono::seconds(1)) {
       const double rate = static_cast<double>(events - last_events) /
                           std::chrono::duration<double>(now - last).count();
-      std::fprintf(stderr, "sluice live: %lld events (%.0f/s), %lld labels, %lld dead letters, queue %lld\n",
-                   static_cast<long long>(events), rate, static_cast<long long>(labels),
-                   static_cast<long long>(dead_letters.count()),
-                   static_cast<long long>((*producer)->queued()));
+      std::fprintf(
+          stderr, "sluice live: %lld events (%.0f/s), %lld labels, %lld dead letters, queue %lld\n",
+          static_cast<long long>(events), rate, static_cast<long long>(labels),
+          static_cast<long long>(dead_letters.count()),
+          static_cast<long long>((*producer)->queued()));
       last = now;
       last_events = events;
     }
@@ -294,7 +297,8 @@ int Live(LiveFlags& flags) {
   }
   for (auto& r : runs) r->thread.join();
   const absl::Status flushed = (*producer)->Flush(absl::Minutes(1));
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   int exit_code = 0;
   for (const auto& r : runs) {
     if (!r->result.ok()) {

@@ -44,9 +44,9 @@ struct LabelLater {
     return a.first.time != b.first.time ? a.first.time > b.first.time : a.second > b.second;
   }
 };
-using LabelQueue = std::priority_queue<std::pair<engine::LabelRecord, int64_t>,
-                                       std::vector<std::pair<engine::LabelRecord, int64_t>>,
-                                       LabelLater>;
+using LabelQueue =
+    std::priority_queue<std::pair<engine::LabelRecord, int64_t>,
+                        std::vector<std::pair<engine::LabelRecord, int64_t>>, LabelLater>;
 
 struct Counts {
   int64_t events = 0;
@@ -55,8 +55,7 @@ struct Counts {
 
 // Sends every queued label known by `time` (all of them for +infinity).
 absl::Status SendLabelsUntil(double time, const ProduceFlags& flags,
-                             engine::kafka::Producer& producer, LabelQueue& queue,
-                             Counts* counts) {
+                             engine::kafka::Producer& producer, LabelQueue& queue, Counts* counts) {
   std::string json;
   while (!queue.empty() && queue.top().first.time <= time) {
     const engine::LabelRecord& label = queue.top().first;
@@ -108,13 +107,13 @@ absl::StatusOr<Counts> Produce(const ProduceFlags& flags) {
                     added++);
     }
     if (flags.rate > 0 && counts.events % 100 == 0) {
-      const auto due = start + std::chrono::duration<double>(static_cast<double>(counts.events) /
-                                                            flags.rate);
+      const auto due =
+          start + std::chrono::duration<double>(static_cast<double>(counts.events) / flags.rate);
       std::this_thread::sleep_until(due);
     }
   }
-  SLUICE_RETURN_IF_ERROR(SendLabelsUntil(std::numeric_limits<double>::infinity(), flags,
-                                         *producer, queue, &counts));
+  SLUICE_RETURN_IF_ERROR(
+      SendLabelsUntil(std::numeric_limits<double>::infinity(), flags, *producer, queue, &counts));
   SLUICE_RETURN_IF_ERROR(producer->Flush(absl::Minutes(5)));
   return counts;
 }
@@ -173,7 +172,8 @@ int ProduceCommand(int argc, char** argv) {
     flags.transactions_topic = f.NonEmpty("transactions-topic");
     flags.labels_topic = f.NonEmpty("labels-topic");
     flags.rate = f.Double("rate", 0);
-    if (f.Has("label-delay-seconds")) flags.label_delay_seconds = f.Double("label-delay-seconds", 0);
+    if (f.Has("label-delay-seconds"))
+      flags.label_delay_seconds = f.Double("label-delay-seconds", 0);
     if (f.Has("labels")) flags.labels_file = f.NonEmpty("labels");
     if (flags.label_delay_seconds.has_value() && !flags.labels_file.empty()) {
       throw FlagError("--labels and --label-delay-seconds exclude each other");

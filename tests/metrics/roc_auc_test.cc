@@ -57,21 +57,22 @@ void ExpectSameAuc(double actual, double expected, const std::string& where) {
 TEST(RollingRocAuc, MatchesBruteForceOverWindowWithTies) {
   // Scan limit 0: the rank tree from the first pair of labels on; the default: scans only.
   for (const uint64_t scan_limit : {uint64_t{0}, RollingRocAuc::kDefaultScanLimit})
-  for (const int window : {1, 2, 7, 100}) {
-    for (const int grid : {3, 20, 1000}) {
-      RollingRocAuc metric(window, scan_limit);
-      std::deque<std::pair<bool, double>> items;
-      const auto stream = RandomStream(static_cast<uint64_t>(window * 1000 + grid), 1500, grid, 4);
-      for (size_t i = 0; i < stream.size(); ++i) {
-        metric.Update(stream[i].first, stream[i].second);
-        items.push_back(stream[i]);
-        if (items.size() > static_cast<size_t>(window)) items.pop_front();
-        ExpectSameAuc(metric.Auc(), BruteForceAuc(items),
-                      "window " + std::to_string(window) + " grid " + std::to_string(grid) +
-                          " event " + std::to_string(i));
+    for (const int window : {1, 2, 7, 100}) {
+      for (const int grid : {3, 20, 1000}) {
+        RollingRocAuc metric(window, scan_limit);
+        std::deque<std::pair<bool, double>> items;
+        const auto stream =
+            RandomStream(static_cast<uint64_t>(window * 1000 + grid), 1500, grid, 4);
+        for (size_t i = 0; i < stream.size(); ++i) {
+          metric.Update(stream[i].first, stream[i].second);
+          items.push_back(stream[i]);
+          if (items.size() > static_cast<size_t>(window)) items.pop_front();
+          ExpectSameAuc(metric.Auc(), BruteForceAuc(items),
+                        "window " + std::to_string(window) + " grid " + std::to_string(grid) +
+                            " event " + std::to_string(i));
+        }
       }
     }
-  }
 }
 
 // Rare positives, then as many as negatives, then rare again: the metric moves to the rank tree

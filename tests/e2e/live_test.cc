@@ -1,0 +1,227 @@
+// `sluice live` as a user runs it: a standalone `sluice broker`, the topics written with
+// `sluice produce` and kcat (an independent client), live run to the end of the topics, the
+// scores read back with kcat. A partition's scores must equal `sluice replay` of its rows, bit
+// for bit; malformed messages must reach the dead-letter topic with their reason.
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <bit>
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "core/flat_json.h"
+#include "tests/support/cli.h"
+#include "tests/support/test_util.h"
+
+namespace sluice::testing {
+namespace {
+
+using ::testing::HasSubstr;
+
+// A `sluice broker` process for the test's lifetime.
+class Broker {
+ public:
+  Broker(const TempDir& dir, int partitions) {
+    const std::string file = dir.File(absl::StrCat("bootstrap-", partitions));
+    pid_ = SpawnSluice(absl::StrCat("broker --partitions ", partitions, " --bootstrap-file ", file));
+    for (int i = 0; i < 100 && bootstrap_.empty(); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      std::ifstream in(file);
+      std::getline(in, bootstrap_);
+    }
+  }
+  ~Broker() {
+    kill(pid_, SIGTERM);
+    int status = 0;
+    waitpid(pid_, &status, 0);
+  }
+  const std::string& bootstrap() const { return bootstrap_; }
+
+ private:
+  pid_t pid_ = -1;
+  std::string bootstrap_;
+};
+
+// Runs a shell command (kcat) and returns its exit code.
+int Shell(const std::string& command) {
+  const int status = std::system(command.c_str());
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+// Every message of `topic` (all partitions), one JSON object each, via kcat.
+std::vector<core::FlatJson> ReadTopic(const TempDir& dir, const std::string& bootstrap,
+                                      const std::string& topic) {
+  const std::string out = dir.File(topic + ".jsonl");
+  EXPECT_EQ(Shell(absl::StrCat("kcat -b ", bootstrap, " -C -t ", topic, " -e -q -f '%s\\n' > ",
+                               ShellQuote(out))),
+            0);
+  std::vector<core::FlatJson> messages;
+  for (absl::string_view line : absl::StrSplit(ReadFileOrDie(out), '\n', absl::SkipEmpty())) {
+    auto json = core::ParseFlatJson(line);
+    EXPECT_TRUE(json.has_value()) << line;
+    if (json.has_value()) messages.push_back(*json);
+  }
+  return messages;
+}
+
+std::string Field(const core::FlatJson& json, const std::string& key) {
+  for (const auto& [k, v] : json) {
+    if (k == key) return v;
+  }
+  ADD_FAILURE() << "no field " << key;
+  return "";
+}
+
+// The credit-card head with an id column (the row number), so that a partition's rows keep
+// their ids when replayed on their own.
+std::vector<std::string> CreditCardWithIds(int rows) {
+  std::ifstream in(RepoFile("datasets/creditcard/creditcard_head4002.csv"));
+  std::vector<std::string> lines;
+  std::string line;
+  for (int i = -1; i < rows && std::getline(in, line); ++i) {
+    lines.push_back(i < 0 ? "id," + line : absl::StrCat(i, ",", line));
+  }
+  return lines;
+}
+
+void WriteLines(const std::string& path, const std::vector<std::string>& lines) {
+  std::ofstream out(path);
+  for (const std::string& l : lines) out << l << "\n";
+}
+
+class LiveTest : public ::testing::TestWithParam<int> {};
+
+TEST_P(LiveTest, EachPartitionsScoresEqualReplayOfItsRowsBitForBit) {
+  const int partitions = GetParam();
+  TempDir dir;
+  Broker broker(dir, partitions);
+  ASSERT_FALSE(broker.bootstrap().empty()) << "sluice broker printed no address";
+  const std::vector<std::string> lines = CreditCardWithIds(4002);
+  WriteLines(dir.File("cc.csv"), lines);
+  const std::string labels = "--label-delay-seconds 30";
+  const CliResult produced =
+      RunSluice(absl::StrCat("produce --brokers ", broker.bootstrap(), " --input ",
+                             dir.File("cc.csv"), " --id-column id ", labels, " --all-labels"));
+  ASSERT_EQ(produced.exit_code, 0) << produced.err;
+  EXPECT_THAT(produced.err, HasSubstr("4002 events and 4002 labels"));
+  const CliResult live = RunSluice(absl::StrCat("live --brokers ", broker.bootstrap(),
+                                                " --exit-at-end --quiet --summary ",
+                                                dir.File("live.json")));
+  ASSERT_EQ(live.exit_code, 0) << live.err;
+  EXPECT_THAT(ReadFileOrDie(dir.File("live.json")), HasSubstr("\"events\": 4002"));
+
+  // Scores by partition, in the order written.
+  std::map<std::string, std::vector<core::FlatJson>> by_partition;
+  for (core::FlatJson& s : ReadTopic(dir, broker.bootstrap(), "scores")) {
+    by_partition[Field(s, "partition")].push_back(std::move(s));
+  }
+  ASSERT_EQ(by_partition.size(), static_cast<size_t>(partitions));
+  std::set<std::string> seen;
+  for (const auto& [partition, scores] : by_partition) {
+    std::set<std::string> ids;
+    for (const core::FlatJson& s : scores) {
+      const std::string id = *core::JsonUnquote(Field(s, "id"));
+      EXPECT_TRUE(seen.insert(id).second) << "id " << id << " scored twice";
+      ids.insert(id);
+    }
+    std::vector<std::string> subset = {lines[0]};
+    for (size_t i = 1; i < lines.size(); ++i) {
+      if (ids.count(lines[i].substr(0, lines[i].find(','))) != 0) subset.push_back(lines[i]);
+    }
+    const std::string csv = dir.File("p" + partition + ".csv");
+    const std::string predictions = dir.File("r" + partition + ".csv");
+    WriteLines(csv, subset);
+    const CliResult replay = RunSluice(absl::StrCat("replay --quiet --input ", csv,
+                                                    " --id-column id ", labels,
+                                                    " --predictions ", predictions));
+    ASSERT_EQ(replay.exit_code, 0) << replay.err;
+    const CsvTable table = ReadCsv(predictions);
+    ASSERT_EQ(table.rows.size(), scores.size()) << "partition " << partition;
+    const int id_column = table.Column("id");
+    const std::vector<double> anomaly = table.Doubles("anomaly_score");
+    const std::vector<double> fraud = table.Doubles("fraud_probability");
+    for (size_t i = 0; i < scores.size(); ++i) {
+      ASSERT_EQ(*core::JsonUnquote(Field(scores[i], "id")),
+                table.rows[i][static_cast<size_t>(id_column)]);
+      const double a = std::strtod(Field(scores[i], "anomaly_score").c_str(), nullptr);
+      const double f = std::strtod(Field(scores[i], "fraud_probability").c_str(), nullptr);
+      ASSERT_EQ(std::bit_cast<uint64_t>(a), std::bit_cast<uint64_t>(anomaly[i]))
+          << "partition " << partition << " event " << i;
+      ASSERT_EQ(std::bit_cast<uint64_t>(f), std::bit_cast<uint64_t>(fraud[i]))
+          << "partition " << partition << " event " << i;
+    }
+  }
+  EXPECT_EQ(seen.size(), 4002u);
+}
+
+INSTANTIATE_TEST_SUITE_P(Partitions, LiveTest, ::testing::Values(1, 4));
+
+TEST(LiveDeadLetters, MalformedMessagesGoToTheDeadLetterTopicWithTheirReason) {
+  TempDir dir;
+  Broker broker(dir, 1);
+  ASSERT_FALSE(broker.bootstrap().empty());
+  WriteLines(dir.File("cc.csv"), CreditCardWithIds(20));
+  ASSERT_EQ(RunSluice(absl::StrCat("produce --brokers ", broker.bootstrap(), " --input ",
+                                   dir.File("cc.csv"), " --id-column id"))
+                .exit_code,
+            0);
+  // Written by kcat, key|value per line.
+  const std::vector<std::pair<std::string, std::string>> bad = {
+      {"b1", "{\"id\": \"b1\", \"features\": {\"V1\": 1"},
+      {"b2", "{\"id\": \"b2\"}"},
+      {"b3", "{\"id\": \"b3\", \"features\": {\"V1\": \"high\"}}"},
+      {"b4", "{\"id\": \"b4\", \"features\": [1, 2]}"},
+      {"b5", "{\"id\": \"b5\", \"features\": {\"Nope\": 1}}"},
+      {"b6", "{\"id\": \"b6\", \"features\": {\"V1\": 1}, \"pad\": \"" + std::string(200000, 'x') +
+                 "\"}"}};
+  std::string text;
+  for (const auto& [key, value] : bad) text += key + "|" + value + "\n";
+  WriteFile(dir.File("bad.txt"), text);
+  ASSERT_EQ(Shell(absl::StrCat("kcat -b ", broker.bootstrap(), " -P -l -t transactions -p 0 -K '|' ",
+                               "-X message.max.bytes=1000000 ", ShellQuote(dir.File("bad.txt")))),
+            0);
+  // Labels: one for an unknown id, one duplicate, one malformed.
+  WriteFile(dir.File("labels.txt"),
+            "3|{\"id\": 3, \"label\": 1, \"time\": 0}\n"
+            "3|{\"id\": 3, \"label\": 0, \"time\": 0}\n"
+            "zz|{\"id\": \"zz\", \"label\": 1, \"time\": 1}\n"
+            "q|{\"id\": \"q\", \"label\": 7, \"time\": 1}\n");
+  ASSERT_EQ(Shell(absl::StrCat("kcat -b ", broker.bootstrap(), " -P -l -t labels -p 0 -K '|' ",
+                               ShellQuote(dir.File("labels.txt")))),
+            0);
+  const CliResult live = RunSluice(absl::StrCat("live --brokers ", broker.bootstrap(),
+                                                " --exit-at-end --quiet --summary ",
+                                                dir.File("live.json")));
+  ASSERT_EQ(live.exit_code, 0) << live.err;
+  const std::string summary = ReadFileOrDie(dir.File("live.json"));
+  EXPECT_THAT(summary, HasSubstr("\"events\": 20"));
+  EXPECT_THAT(summary, HasSubstr("\"bad_records\": 6"));
+  EXPECT_THAT(summary, HasSubstr("\"dead_letters\": 7"));  // Six events and one label.
+  EXPECT_THAT(summary, HasSubstr("\"duplicate\": 1"));
+  EXPECT_THAT(summary, HasSubstr("\"unknown\": 1"));
+  const std::vector<core::FlatJson> letters =
+      ReadTopic(dir, broker.bootstrap(), "transactions.dlq");
+  ASSERT_EQ(letters.size(), 7u);
+  const std::vector<std::string> reasons = {"unterminated object", "no \\\"features\\\"",
+                                            "not a number", "features must be an object",
+                                            "not in the version's schema", "unknown field"};
+  for (size_t i = 0; i < reasons.size(); ++i) {
+    EXPECT_THAT(Field(letters[i], "error"), HasSubstr(reasons[i])) << i;
+    EXPECT_EQ(Field(letters[i], "topic"), "\"transactions\"");
+    EXPECT_EQ(Field(letters[i], "offset"), absl::StrCat(20 + i));
+    EXPECT_EQ(*core::JsonUnquote(Field(letters[i], "value")), bad[i].second);
+  }
+  EXPECT_THAT(Field(letters[6], "error"), HasSubstr("label must be"));
+  EXPECT_EQ(Field(letters[6], "topic"), "\"labels\"");
+}
+
+}  // namespace
+}  // namespace sluice::testing
