@@ -250,15 +250,18 @@ absl::Status ParseLabelJson(absl::string_view json, LabelRecord* label) {
     return BadLabel("trailing characters after the object");
   }
   if (!has_id || !has_label || !has_time) {
-    return BadLabel(absl::StrCat("missing \"", !has_id ? "id" : !has_label ? "label" : "time",
+    return BadLabel(absl::StrCat("missing \"",
+                                 !has_id      ? "id"
+                                 : !has_label ? "label"
+                                              : "time",
                                  "\""));
   }
   return absl::OkStatus();
 }
 
 void AppendLabelJson(const LabelRecord& label, std::string* out) {
-  absl::StrAppend(out, "{\"id\": ", core::JsonQuote(label.id),
-                  ", \"label\": ", label.label ? 1 : 0, ", \"time\": ");
+  absl::StrAppend(out, "{\"id\": ", core::JsonQuote(label.id), ", \"label\": ", label.label ? 1 : 0,
+                  ", \"time\": ");
   core::AppendDouble(label.time, out);
   out->append("}");
 }

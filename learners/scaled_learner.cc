@@ -48,8 +48,7 @@ void ScaledLearner::LearnOne(Features x, std::optional<bool> label) {
   model_->LearnOne(scaled_, label);
 }
 
-double ScaledLearner::ScoreThenLearn(Features scored, Features learned,
-                                     std::optional<bool> label) {
+double ScaledLearner::ScoreThenLearn(Features scored, Features learned, std::optional<bool> label) {
   if (scored.data() == learned.data()) {
     scaler_->TransformLearnTransform(scored, scored_, scaled_);
   } else {

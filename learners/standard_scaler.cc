@@ -74,10 +74,10 @@ void PythonSqrtAll(std::span<const double> v, std::span<double> out) {
     const __m128d split = _mm_mul_pd(s, _mm_set1_pd(134217729.0));
     const __m128d hi = _mm_sub_pd(split, _mm_sub_pd(split, s));
     const __m128d lo = _mm_sub_pd(s, hi);
-    const __m128d residual = _mm_sub_pd(
-        _mm_sub_pd(_mm_sub_pd(x, _mm_mul_pd(hi, hi)),
-                   _mm_mul_pd(_mm_mul_pd(_mm_set1_pd(2.0), hi), lo)),
-        _mm_mul_pd(lo, lo));
+    const __m128d residual =
+        _mm_sub_pd(_mm_sub_pd(_mm_sub_pd(x, _mm_mul_pd(hi, hi)),
+                              _mm_mul_pd(_mm_mul_pd(_mm_set1_pd(2.0), hi), lo)),
+                   _mm_mul_pd(lo, lo));
     const __m128d bound = _mm_mul_pd(_mm_mul_pd(_mm_set1_pd(kTwiceTieDistance), s), ulp);
     __m128d ok = _mm_cmplt_pd(_mm_and_pd(residual, abs_bits), bound);
     ok = _mm_and_pd(ok, _mm_and_pd(_mm_cmpge_pd(x, lowest), _mm_cmple_pd(x, highest)));
@@ -121,8 +121,8 @@ void StandardScaler::TransformOne(Features x, std::span<double> out) const {
       continue;
     }
     const __m128d v = _mm_loadu_pd(x.data() + i);
-    const __m128d scaled = _mm_div_pd(_mm_sub_pd(v, _mm_loadu_pd(mean_.data() + i)),
-                                      _mm_loadu_pd(std_.data() + i));
+    const __m128d scaled =
+        _mm_div_pd(_mm_sub_pd(v, _mm_loadu_pd(mean_.data() + i)), _mm_loadu_pd(std_.data() + i));
     // 0 where the variance is 0 (the mask clears those lanes).
     const __m128d nonzero = _mm_cmpneq_pd(_mm_loadu_pd(var_.data() + i), _mm_setzero_pd());
     _mm_storeu_pd(out.data() + i, _mm_and_pd(nonzero, scaled));

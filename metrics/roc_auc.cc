@@ -170,11 +170,10 @@ uint64_t RollingRocAuc::MemoryBytes(int window_size) {
   const auto w = static_cast<uint64_t>(window_size < 1 ? 1 : window_size);
   // A score queue's vector holds its live scores, at most as many consumed ones plus 64, and
   // may have reserved twice that.
-  const uint64_t queues = core::SaturatingMul(core::SaturatingAdd(core::SaturatingMul(w, 4), 256),
-                                              sizeof(double));
-  return core::SaturatingAdd(
-      core::SaturatingAdd(core::SaturatingMul(w, sizeof(Entry)), queues),
-      ScoreRanks::MemoryBytes(w));
+  const uint64_t queues =
+      core::SaturatingMul(core::SaturatingAdd(core::SaturatingMul(w, 4), 256), sizeof(double));
+  return core::SaturatingAdd(core::SaturatingAdd(core::SaturatingMul(w, sizeof(Entry)), queues),
+                             ScoreRanks::MemoryBytes(w));
 }
 
 absl::Status CheckRollingWindow(int window_size, int models, absl::string_view what) {

@@ -111,10 +111,10 @@ class RollingRocAuc {
   uint64_t scan_limit_;
   std::vector<Entry> window_;  // Grows to window_size_, then a ring: next_ is the oldest slot.
   size_t next_ = 0;
-  ScoreQueue scores_[2];               // The non-NaN entries of the window, by label.
-  std::optional<ScoreRanks> index_;    // The same entries, while in rank-tree mode.
-  uint64_t updates_in_mode_ = 0;       // Updates since the mode last changed.
-  uint64_t nan_scores_ = 0;            // NaN entries in the window.
+  ScoreQueue scores_[2];             // The non-NaN entries of the window, by label.
+  std::optional<ScoreRanks> index_;  // The same entries, while in rank-tree mode.
+  uint64_t updates_in_mode_ = 0;     // Updates since the mode last changed.
+  uint64_t nan_scores_ = 0;          // NaN entries in the window.
   uint64_t twice_u_ = 0;
 };
 

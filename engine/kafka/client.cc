@@ -24,8 +24,8 @@ absl::StatusOr<rd_kafka_conf_t*> MakeConf(const std::string& brokers, const Sett
   const auto set = [&](const std::string& key, const std::string& value) -> absl::Status {
     if (rd_kafka_conf_set(conf, key.c_str(), value.c_str(), error, sizeof(error)) !=
         RD_KAFKA_CONF_OK) {
-      return absl::InvalidArgumentError(absl::StrCat("kafka setting ", key, "=", value, ": ",
-                                                     error));
+      return absl::InvalidArgumentError(
+          absl::StrCat("kafka setting ", key, "=", value, ": ", error));
     }
     return absl::OkStatus();
   };
@@ -134,9 +134,9 @@ absl::Status Producer::Flush(absl::Duration timeout) {
     if (!first_failure_.ok()) return first_failure_;
   }
   if (err == RD_KAFKA_RESP_ERR__TIMED_OUT) {
-    return absl::DeadlineExceededError(absl::StrCat(
-        "kafka: ", rd_kafka_outq_len(rk_), " messages still undelivered after ",
-        absl::FormatDuration(timeout)));
+    return absl::DeadlineExceededError(absl::StrCat("kafka: ", rd_kafka_outq_len(rk_),
+                                                    " messages still undelivered after ",
+                                                    absl::FormatDuration(timeout)));
   }
   return absl::OkStatus();
 }
@@ -192,8 +192,8 @@ absl::StatusOr<PollResult> Consumer::Poll(absl::Duration timeout) {
   if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
     result.kind = PollResult::kEndOfPartition;
   } else if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    const std::string text = absl::StrCat("kafka consumer at ", Where(m), ": ",
-                                          rd_kafka_message_errstr(m));
+    const std::string text =
+        absl::StrCat("kafka consumer at ", Where(m), ": ", rd_kafka_message_errstr(m));
     const bool gone = m->err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN;
     release();
     return gone ? absl::UnavailableError(text) : absl::InternalError(text);
@@ -217,11 +217,11 @@ absl::StatusOr<std::pair<int64_t, int64_t>> Consumer::Watermarks(const std::stri
                                                                  int32_t partition,
                                                                  absl::Duration timeout) {
   int64_t low = 0, high = 0;
-  const rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(
-      rk_, topic.c_str(), partition, &low, &high, TimeoutMs(timeout));
+  const rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(rk_, topic.c_str(), partition,
+                                                                   &low, &high, TimeoutMs(timeout));
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    return absl::UnavailableError(absl::StrCat("kafka watermarks of ", topic, "/", partition,
-                                               ": ", rd_kafka_err2str(err)));
+    return absl::UnavailableError(
+        absl::StrCat("kafka watermarks of ", topic, "/", partition, ": ", rd_kafka_err2str(err)));
   }
   return std::make_pair(low, high);
 }
@@ -239,10 +239,9 @@ absl::StatusOr<int32_t> PartitionCount(const std::string& brokers, const Setting
     count = absl::UnavailableError(
         absl::StrCat("kafka metadata from ", brokers, ": ", rd_kafka_err2str(err)));
   } else if (metadata->topic_cnt != 1 || metadata->topics[0].err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    count = absl::NotFoundError(absl::StrCat("kafka topic ", topic, ": ",
-                                             metadata->topic_cnt == 1
-                                                 ? rd_kafka_err2str(metadata->topics[0].err)
-                                                 : "no metadata"));
+    count = absl::NotFoundError(absl::StrCat(
+        "kafka topic ", topic, ": ",
+        metadata->topic_cnt == 1 ? rd_kafka_err2str(metadata->topics[0].err) : "no metadata"));
   } else {
     count = metadata->topics[0].partition_cnt;
   }

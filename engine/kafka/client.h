@@ -35,7 +35,7 @@ class Producer {
   // `brokers`: a bootstrap list "host:port,...". InvalidArgument naming the setting librdkafka
   // refuses.
   static absl::StatusOr<std::unique_ptr<Producer>> Create(const std::string& brokers,
-                                                         const Settings& settings);
+                                                          const Settings& settings);
   ~Producer();
   Producer(const Producer&) = delete;
   Producer& operator=(const Producer&) = delete;
@@ -93,8 +93,8 @@ class Consumer {
 
   // `group`: the group id its offsets are committed under.
   static absl::StatusOr<std::unique_ptr<Consumer>> Create(const std::string& brokers,
-                                                         const std::string& group,
-                                                         const Settings& settings);
+                                                          const std::string& group,
+                                                          const Settings& settings);
   ~Consumer();
   Consumer(const Consumer&) = delete;
   Consumer& operator=(const Consumer&) = delete;
@@ -106,8 +106,7 @@ class Consumer {
   absl::StatusOr<PollResult> Poll(absl::Duration timeout);
   // The low and high watermarks of a partition (oldest retained offset, next offset to write).
   absl::StatusOr<std::pair<int64_t, int64_t>> Watermarks(const std::string& topic,
-                                                         int32_t partition,
-                                                         absl::Duration timeout);
+                                                         int32_t partition, absl::Duration timeout);
 
  private:
   Consumer() = default;

@@ -54,8 +54,8 @@ class KafkaEventSource final : public Source {
         reader_(std::move(consumer), input.topics.transactions, input.partition),
         parser_(std::move(features)),
         dead_letters_(dead_letters),
-        description_(absl::StrCat("kafka:", PartitionName(input.topics.transactions,
-                                                          input.partition))) {}
+        description_(
+            absl::StrCat("kafka:", PartitionName(input.topics.transactions, input.partition))) {}
 
   absl::StatusOr<ReadResult> Read(absl::Duration timeout, core::Event* event) override {
     if (input_.stop != nullptr && input_.stop->load()) return ReadResult::kEndOfStream;
@@ -67,8 +67,8 @@ class KafkaEventSource final : public Source {
     ++records_;
     const Message& m = polled.message;
     if (absl::Status parsed = parser_.Parse(m.value, event); !parsed.ok()) {
-      bad_record_message_ = absl::StrCat(description_, " offset ", m.offset, ": ",
-                                         parsed.message());
+      bad_record_message_ =
+          absl::StrCat(description_, " offset ", m.offset, ": ", parsed.message());
       if (dead_letters_ != nullptr) {
         SLUICE_RETURN_IF_ERROR(dead_letters_->Send(m, parsed.message()));
       }
@@ -88,8 +88,8 @@ class KafkaEventSource final : public Source {
 
   absl::Status Seek(const SourcePosition& position) override {
     if (!absl::StartsWith(position.digest, absl::StrCat(description_, "@"))) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "the snapshot was taken reading ", position.digest, ", not ", description_));
+      return absl::FailedPreconditionError(
+          absl::StrCat("the snapshot was taken reading ", position.digest, ", not ", description_));
     }
     reader_.Seek(position.records);
     records_ = position.records;
@@ -127,7 +127,8 @@ class KafkaLabelSource final : public LabelSource {
         held_.reset();
         continue;
       }
-      SLUICE_ASSIGN_OR_RETURN(const bool more, ReadOne(at_end_ ? absl::ZeroDuration() : kLabelWait));
+      SLUICE_ASSIGN_OR_RETURN(const bool more,
+                              ReadOne(at_end_ ? absl::ZeroDuration() : kLabelWait));
       if (!more && (at_end_ || Stopped())) return absl::OkStatus();
     }
   }
@@ -139,7 +140,8 @@ class KafkaLabelSource final : public LabelSource {
         held_.reset();
         continue;
       }
-      SLUICE_ASSIGN_OR_RETURN(const bool more, ReadOne(at_end_ ? absl::ZeroDuration() : kLabelWait));
+      SLUICE_ASSIGN_OR_RETURN(const bool more,
+                              ReadOne(at_end_ ? absl::ZeroDuration() : kLabelWait));
       if (!more && (at_end_ || Stopped())) return absl::OkStatus();
     }
   }
@@ -262,8 +264,7 @@ absl::StatusOr<std::unique_ptr<LabelSource>> NewKafkaLabelSource(const Partition
   return std::make_unique<KafkaLabelSource>(input, std::move(consumer), dead_letters);
 }
 
-std::unique_ptr<PredictionSink> NewKafkaPredictionSink(Producer& producer,
-                                                       const TopicNames& topics,
+std::unique_ptr<PredictionSink> NewKafkaPredictionSink(Producer& producer, const TopicNames& topics,
                                                        int32_t partition,
                                                        const PredictionFormat& format,
                                                        double alert_threshold) {

@@ -76,8 +76,7 @@ absl::StatusOr<std::unique_ptr<LabelSource>> NewKafkaLabelSource(const Partition
 // topic, in the input's partition, keyed by id, and those over the threshold to the alerts topic
 // too. Alert: fraud probability > alert_threshold, or with the anomaly model alone its score.
 // Flush() waits for delivery; lines count predictions.
-std::unique_ptr<PredictionSink> NewKafkaPredictionSink(Producer& producer,
-                                                       const TopicNames& topics,
+std::unique_ptr<PredictionSink> NewKafkaPredictionSink(Producer& producer, const TopicNames& topics,
                                                        int32_t partition,
                                                        const PredictionFormat& format,
                                                        double alert_threshold);

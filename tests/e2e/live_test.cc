@@ -31,7 +31,8 @@ class Broker {
  public:
   Broker(const TempDir& dir, int partitions) {
     const std::string file = dir.File(absl::StrCat("bootstrap-", partitions));
-    pid_ = SpawnSluice(absl::StrCat("broker --partitions ", partitions, " --bootstrap-file ", file));
+    pid_ =
+        SpawnSluice(absl::StrCat("broker --partitions ", partitions, " --bootstrap-file ", file));
     for (int i = 0; i < 100 && bootstrap_.empty(); ++i) {
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
       std::ifstream in(file);
@@ -112,9 +113,9 @@ TEST_P(LiveTest, EachPartitionsScoresEqualReplayOfItsRowsBitForBit) {
                              dir.File("cc.csv"), " --id-column id ", labels, " --all-labels"));
   ASSERT_EQ(produced.exit_code, 0) << produced.err;
   EXPECT_THAT(produced.err, HasSubstr("4002 events and 4002 labels"));
-  const CliResult live = RunSluice(absl::StrCat("live --brokers ", broker.bootstrap(),
-                                                " --exit-at-end --quiet --summary ",
-                                                dir.File("live.json")));
+  const CliResult live =
+      RunSluice(absl::StrCat("live --brokers ", broker.bootstrap(),
+                             " --exit-at-end --quiet --summary ", dir.File("live.json")));
   ASSERT_EQ(live.exit_code, 0) << live.err;
   EXPECT_THAT(ReadFileOrDie(dir.File("live.json")), HasSubstr("\"events\": 4002"));
 
@@ -139,9 +140,9 @@ TEST_P(LiveTest, EachPartitionsScoresEqualReplayOfItsRowsBitForBit) {
     const std::string csv = dir.File("p" + partition + ".csv");
     const std::string predictions = dir.File("r" + partition + ".csv");
     WriteLines(csv, subset);
-    const CliResult replay = RunSluice(absl::StrCat("replay --quiet --input ", csv,
-                                                    " --id-column id ", labels,
-                                                    " --predictions ", predictions));
+    const CliResult replay =
+        RunSluice(absl::StrCat("replay --quiet --input ", csv, " --id-column id ", labels,
+                               " --predictions ", predictions));
     ASSERT_EQ(replay.exit_code, 0) << replay.err;
     const CsvTable table = ReadCsv(predictions);
     ASSERT_EQ(table.rows.size(), scores.size()) << "partition " << partition;
@@ -185,9 +186,10 @@ TEST(LiveDeadLetters, MalformedMessagesGoToTheDeadLetterTopicWithTheirReason) {
   std::string text;
   for (const auto& [key, value] : bad) text += key + "|" + value + "\n";
   WriteFile(dir.File("bad.txt"), text);
-  ASSERT_EQ(Shell(absl::StrCat("kcat -b ", broker.bootstrap(), " -P -l -t transactions -p 0 -K '|' ",
-                               "-X message.max.bytes=1000000 ", ShellQuote(dir.File("bad.txt")))),
-            0);
+  ASSERT_EQ(
+      Shell(absl::StrCat("kcat -b ", broker.bootstrap(), " -P -l -t transactions -p 0 -K '|' ",
+                         "-X message.max.bytes=1000000 ", ShellQuote(dir.File("bad.txt")))),
+      0);
   // Labels: one for an unknown id, one duplicate, one malformed.
   WriteFile(dir.File("labels.txt"),
             "3|{\"id\": 3, \"label\": 1, \"time\": 0}\n"
@@ -197,9 +199,9 @@ TEST(LiveDeadLetters, MalformedMessagesGoToTheDeadLetterTopicWithTheirReason) {
   ASSERT_EQ(Shell(absl::StrCat("kcat -b ", broker.bootstrap(), " -P -l -t labels -p 0 -K '|' ",
                                ShellQuote(dir.File("labels.txt")))),
             0);
-  const CliResult live = RunSluice(absl::StrCat("live --brokers ", broker.bootstrap(),
-                                                " --exit-at-end --quiet --summary ",
-                                                dir.File("live.json")));
+  const CliResult live =
+      RunSluice(absl::StrCat("live --brokers ", broker.bootstrap(),
+                             " --exit-at-end --quiet --summary ", dir.File("live.json")));
   ASSERT_EQ(live.exit_code, 0) << live.err;
   const std::string summary = ReadFileOrDie(dir.File("live.json"));
   EXPECT_THAT(summary, HasSubstr("\"events\": 20"));
@@ -210,9 +212,9 @@ TEST(LiveDeadLetters, MalformedMessagesGoToTheDeadLetterTopicWithTheirReason) {
   const std::vector<core::FlatJson> letters =
       ReadTopic(dir, broker.bootstrap(), "transactions.dlq");
   ASSERT_EQ(letters.size(), 7u);
-  const std::vector<std::string> reasons = {"unterminated object", "no \\\"features\\\"",
-                                            "not a number", "features must be an object",
-                                            "not in the version's schema", "unknown field"};
+  const std::vector<std::string> reasons = {
+      "unterminated object",        "no \\\"features\\\"",         "not a number",
+      "features must be an object", "not in the version's schema", "unknown field"};
   for (size_t i = 0; i < reasons.size(); ++i) {
     EXPECT_THAT(Field(letters[i], "error"), HasSubstr(reasons[i])) << i;
     EXPECT_EQ(Field(letters[i], "topic"), "\"transactions\"");

@@ -59,9 +59,9 @@ TEST(StandardScaler, EqualsRiversPerFeatureFormulaBitForBit) {
   auto stream = testing::UniformStream(32, 3000, kDim, -3, 3);
   for (size_t e = 0; e < stream.size(); ++e) {
     auto& x = stream[e];
-    x[1] = 7.0;                                        // Constant.
+    x[1] = 7.0;  // Constant.
     if (rng.Random() < 0.1) x[rng.RandBelow(kDim)] = core::kMissing;
-    if (e >= 2000) x[3] *= 1e6;                         // A jump in scale.
+    if (e >= 2000) x[3] *= 1e6;                                                 // A jump in scale.
     if (e == 2500) x[0] = std::bit_cast<double>(uint64_t{0x7FF8000000000001});  // NaN, not missing.
     std::vector<double> out(kDim);
     scaler->LearnAndTransform(x, out);
@@ -130,8 +130,8 @@ TEST(PythonSqrt, AllIsBitIdenticalToPowNearTies) {
     for (int k = 0; k < 12; ++k) tie = std::nextafter(tie, 0.0);
     for (int k = 0; k < 25; ++k) x.push_back(tie = std::nextafter(tie, INFINITY));
   }
-  for (const double edge : {0x1p-1000, 0x1p1000, 0x1p-1001, 0x1p1001, 0.0, -0.0, -4.0,
-                            std::nan(""), double{INFINITY}, 0x1p-1074, 2.0, 0x1p-1000 * 1.5}) {
+  for (const double edge : {0x1p-1000, 0x1p1000, 0x1p-1001, 0x1p1001, 0.0, -0.0, -4.0, std::nan(""),
+                            double{INFINITY}, 0x1p-1074, 2.0, 0x1p-1000 * 1.5}) {
     x.push_back(edge);
   }
   if (x.size() % 2 == 0) x.push_back(3.0);

@@ -89,7 +89,8 @@ TEST(KafkaClient, InjectedProduceErrorsAndABrokerOutageLoseNothing) {
 
 TEST(EmbeddedBroker, RefusesMalformedCommandsQuotingThem) {
   ASSERT_OK_AND_ASSIGN(auto broker, EmbeddedBroker::Start(2));
-  for (const char* line : {"", "down", "down x", "err 0", "rtt 1 -5", "shutdown now", "topic t 0"}) {
+  for (const char* line :
+       {"", "down", "down x", "err 0", "rtt 1 -5", "shutdown now", "topic t 0"}) {
     const absl::Status status = broker->Command(line);
     EXPECT_FALSE(status.ok()) << line;
     EXPECT_THAT(std::string(status.message()), ::testing::HasSubstr(line));
