@@ -197,6 +197,18 @@ void LabelsFileSeeds(const fs::path& dir) {
   Write(dir, "labels_file", "bad_label", "id,label,time\n1,2,10\n");
 }
 
+void JsonMessageSeeds(const fs::path& dir) {
+  Write(dir, "json_messages", "event",
+        R"({"id": "t-1", "time": 12.5, "features": {"V1": -1.35, "Amount": 149.62}, "label": 0})");
+  Write(dir, "json_messages", "event_int_id",
+        R"({"id": 7, "features": {"Time": 0, "V2": 1e-300}})");
+  Write(dir, "json_messages", "event_escapes",
+        R"({"id": "a"bé", "features": {"V1": 1}, "label": null})");
+  Write(dir, "json_messages", "label", R"({"id": "t-1", "label": 1, "time": 1732240040.5})");
+  Write(dir, "json_messages", "label_bool", R"({"id": 12, "label": false, "time": -3})");
+  Write(dir, "json_messages", "truncated", R"({"id": "t-1", "features": {"V1": 1)");
+}
+
 // The checkpoints of a run of checkpoint_fixture.h, snapshotted every 10 events, in both modes.
 void CheckpointSeeds(const fs::path& dir) {
   for (const int mode : {0, 1}) {
@@ -243,6 +255,7 @@ int main(int argc, char** argv) {
   sluice::fuzz::RegistrySeeds(dir);
   sluice::fuzz::StateCodecSeeds(dir);
   sluice::fuzz::LabelsFileSeeds(dir);
+  sluice::fuzz::JsonMessageSeeds(dir);
   sluice::fuzz::CheckpointSeeds(dir);
   return 0;
 }
