@@ -192,11 +192,16 @@ absl::StatusOr<PollResult> Consumer::Poll(absl::Duration timeout) {
   if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
     result.kind = PollResult::kEndOfPartition;
   } else if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    const std::string text =
-        absl::StrCat("kafka consumer at ", Where(m), ": ", rd_kafka_message_errstr(m));
-    const bool gone = m->err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN;
+    // librdkafka recovers from consumer errors by itself (a broker away, a leader moving): they
+    // are news, not the end, unless the client says it cannot go on.
+    last_error_ = absl::StrCat("kafka consumer at ", Where(m), ": ", rd_kafka_message_errstr(m));
+    ++errors_;
     release();
-    return gone ? absl::UnavailableError(text) : absl::InternalError(text);
+    char fatal[512];
+    if (rd_kafka_fatal_error(rk_, fatal, sizeof(fatal)) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      return absl::InternalError(absl::StrCat(last_error_, " (fatal: ", fatal, ")"));
+    }
+    return result;
   } else {
     result.kind = PollResult::kMessage;
     if (m->key != nullptr) result.message.key.assign(static_cast<const char*>(m->key), m->key_len);

@@ -101,9 +101,12 @@ class Consumer {
 
   absl::Status Assign(const std::vector<Assignment>& partitions);
   // Waits at most `timeout` for the next message or the end of a partition (reported once each
-  // time a partition's end is reached). An error ends the stream: Unavailable for a broker that
-  // is gone for good, Internal otherwise, naming topic and partition.
+  // time a partition's end is reached). librdkafka retries through broker outages and leader
+  // moves: such errors count as a timeout (errors(), last_error()); only a fatal one is
+  // returned (Internal, naming topic and partition).
   absl::StatusOr<PollResult> Poll(absl::Duration timeout);
+  int64_t errors() const { return errors_; }
+  const std::string& last_error() const { return last_error_; }
   // The low and high watermarks of a partition (oldest retained offset, next offset to write).
   absl::StatusOr<std::pair<int64_t, int64_t>> Watermarks(const std::string& topic,
                                                          int32_t partition, absl::Duration timeout);
@@ -111,6 +114,8 @@ class Consumer {
  private:
   Consumer() = default;
   rd_kafka_s* rk_ = nullptr;
+  int64_t errors_ = 0;
+  std::string last_error_;
 };
 
 // The number of partitions of `topic`, from the cluster's metadata (NotFound if it does not

@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <bit>
 #include <chrono>
 #include <cstdlib>
@@ -26,13 +27,30 @@ namespace {
 
 using ::testing::HasSubstr;
 
-// A `sluice broker` process for the test's lifetime.
+// A `sluice broker` process for the test's lifetime, its stdin a pipe for fault commands.
 class Broker {
  public:
   Broker(const TempDir& dir, int partitions) {
     const std::string file = dir.File(absl::StrCat("bootstrap-", partitions));
-    pid_ =
-        SpawnSluice(absl::StrCat("broker --partitions ", partitions, " --bootstrap-file ", file));
+    const std::string partitions_text = absl::StrCat(partitions);
+    std::vector<std::string> args = {SluiceBinary(), "broker", "--partitions", partitions_text,
+                                     "--bootstrap-file", file};
+    int fds[2];
+    if (pipe(fds) != 0) return;
+    pid_ = fork();
+    if (pid_ == 0) {
+      dup2(fds[0], STDIN_FILENO);
+      close(fds[1]);
+      std::vector<char*> argv;
+      for (std::string& a : args) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      freopen("/dev/null", "w", stdout);
+      freopen("/dev/null", "w", stderr);
+      execv(argv[0], argv.data());
+      _exit(127);
+    }
+    close(fds[0]);
+    commands_ = fds[1];
     for (int i = 0; i < 100 && bootstrap_.empty(); ++i) {
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
       std::ifstream in(file);
@@ -40,14 +58,21 @@ class Broker {
     }
   }
   ~Broker() {
+    close(commands_);
     kill(pid_, SIGTERM);
     int status = 0;
     waitpid(pid_, &status, 0);
   }
   const std::string& bootstrap() const { return bootstrap_; }
+  // A fault command (sluice broker --help).
+  void Command(const std::string& line) {
+    const std::string text = line + "\n";
+    ASSERT_EQ(write(commands_, text.data(), text.size()), static_cast<ssize_t>(text.size()));
+  }
 
  private:
   pid_t pid_ = -1;
+  int commands_ = -1;
   std::string bootstrap_;
 };
 
@@ -223,6 +248,55 @@ TEST(LiveDeadLetters, MalformedMessagesGoToTheDeadLetterTopicWithTheirReason) {
   }
   EXPECT_THAT(Field(letters[6], "error"), HasSubstr("label must be"));
   EXPECT_EQ(Field(letters[6], "topic"), "\"labels\"");
+}
+
+// The number of messages in `topic`, via kcat.
+size_t CountMessages(const TempDir& dir, const std::string& bootstrap, const std::string& topic) {
+  const std::string out = dir.File("count.txt");
+  Shell(absl::StrCat("kcat -b ", bootstrap, " -C -t ", topic, " -e -q -f 'x\\n' > ",
+                     ShellQuote(out), " 2>/dev/null"));
+  const std::string text = ReadFileOrDie(out);
+  return static_cast<size_t>(std::count(text.begin(), text.end(), '\n'));
+}
+
+// The broker goes away for 3 s while live runs, then requests fail for a while: live waits and
+// retries, and every event is scored exactly once.
+TEST(LiveFaults, ABrokerOutageAndFailingRequestsLoseAndDuplicateNothing) {
+  TempDir dir;
+  Broker broker(dir, 2);
+  ASSERT_FALSE(broker.bootstrap().empty());
+  const std::vector<std::string> lines = CreditCardWithIds(4002);
+  WriteLines(dir.File("first.csv"), std::vector<std::string>(lines.begin(), lines.begin() + 2001));
+  std::vector<std::string> second = {lines[0]};
+  second.insert(second.end(), lines.begin() + 2001, lines.end());
+  WriteLines(dir.File("second.csv"), second);
+  const pid_t live = SpawnSluice(absl::StrCat("live --brokers ", broker.bootstrap(),
+                                              " --quiet --summary ", dir.File("live.json")));
+  const std::string produce = absl::StrCat("produce --brokers ", broker.bootstrap(),
+                                           " --id-column id --input ");
+  ASSERT_EQ(RunSluice(produce + dir.File("first.csv")).exit_code, 0);
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  broker.Command("down 1");
+  std::this_thread::sleep_for(std::chrono::seconds(3));
+  broker.Command("up 1");
+  broker.Command("err 0 19 20");  // NOT_ENOUGH_REPLICAS for the next 20 produce requests.
+  broker.Command("err 1 6 10");   // NOT_LEADER_FOR_PARTITION for the next 10 fetches.
+  ASSERT_EQ(RunSluice(produce + dir.File("second.csv")).exit_code, 0);
+  size_t scored = 0;
+  for (int i = 0; i < 120 && scored < 4002; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    scored = CountMessages(dir, broker.bootstrap(), "scores");
+  }
+  kill(live, SIGTERM);
+  int status = 0;
+  waitpid(live, &status, 0);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  EXPECT_THAT(ReadFileOrDie(dir.File("live.json")), HasSubstr("\"events\": 4002"));
+  std::set<std::string> ids;
+  for (const core::FlatJson& s : ReadTopic(dir, broker.bootstrap(), "scores")) {
+    EXPECT_TRUE(ids.insert(*core::JsonUnquote(Field(s, "id"))).second) << "scored twice";
+  }
+  EXPECT_EQ(ids.size(), 4002u);
 }
 
 }  // namespace
