@@ -2,6 +2,7 @@
 #include "learners/half_space_trees.h"
 
 #include <algorithm>
+#include <cmath>
 #include <numeric>
 
 #include "absl/strings/str_cat.h"
@@ -56,7 +57,7 @@ uint64_t HalfSpaceTrees::MemoryBytes(const Options& options) {
 HalfSpaceTrees::HalfSpaceTrees(const Options& options, std::vector<std::string> feature_names)
     : options_(options),
       feature_names_(std::move(feature_names)),
-      size_limit_(0.1 * options.window_size),
+      min_mass_(static_cast<uint32_t>(std::ceil(0.1 * options.window_size))),
       max_score_(static_cast<double>(static_cast<uint64_t>(options.num_trees) *
                                      static_cast<uint64_t>(options.window_size) *
                                      ((uint64_t{2} << options.height) - 1))),
@@ -95,7 +96,7 @@ uint64_t HalfSpaceTrees::ScoreFrom(const Node* tree, uint32_t node_idx, int dept
     const uint32_t r_mass = RMass(tree[node_idx]);
     score += static_cast<uint64_t>(r_mass) << depth;
     // The node that falls below the size limit is counted, then the walk stops.
-    if (static_cast<double>(r_mass) < size_limit_ || node_idx >= first_leaf_) break;
+    if (r_mass < min_mass_ || node_idx >= first_leaf_) break;
     node_idx = Child(tree, node_idx, x);
   }
   return score;
@@ -186,7 +187,7 @@ double HalfSpaceTrees::ScoreThenLearn(Features scored, Features learned,
     for (int depth = 0;; ++depth) {
       const uint32_t r_mass = RMass(tree[node_idx]);
       score += counting ? static_cast<uint64_t>(r_mass) << depth : 0;
-      counting = counting && !(static_cast<double>(r_mass) < size_limit_);
+      counting = counting && r_mass >= min_mass_;
       Touch(tree[node_idx], e, previous);
       if (node_idx >= first_leaf_) break;
       const uint32_t next = Child(tree, node_idx, learned);

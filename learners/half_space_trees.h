@@ -86,7 +86,9 @@ class HalfSpaceTrees final : public Learner {
 
   Options options_;
   std::vector<std::string> feature_names_;
-  double size_limit_;        // 0.1 * window_size, as River computes it.
+  // River's size limit, 0.1 * window_size, rounded up: for an integer mass m, m < the limit
+  // exactly when m < min_mass_, which saves a conversion and a double compare per node.
+  uint32_t min_mass_;
   double max_score_;         // num_trees * window_size * (2^(height+1) - 1), exact.
   uint32_t nodes_per_tree_;  // 2^(height+1): index 0 unused.
   uint32_t first_leaf_;      // 2^height.

@@ -19,9 +19,10 @@ jars="${SLUICE_CACHE:-$HOME/.cache/sluice}/kafka-4.x/jars"
 die() { echo "kafka-broker: $*" >&2; exit 1; }
 usage() { die "usage: $0 start|stop DIR [key=value ...]"; }
 
-[ $# -ge 2 ] || usage
+[ $# -ge 2 ] && [[ $1 == start || $1 == stop ]] || usage
 cmd=$1 dir=$2
 shift 2
+[ "$cmd" != stop ] || [ -d "$dir" ] || exit 0 # nothing to stop
 mkdir -p "$dir"
 dir=$(cd "$dir" && pwd)
 
@@ -104,20 +105,32 @@ logger.request.level=WARN
 EOF
 }
 
+# Shows the broker log's first errors and its tail, then fails.
+fail_start() {
+  echo "--- first errors in $dir/kafka.log:" >&2
+  grep -m 8 -E '^\[[^]]*\] (ERROR|FATAL)|^[A-Za-z0-9_.$]+(Exception|Error)|^Caused by' \
+    "$dir/kafka.log" | cut -c1-400 >&2 || true
+  echo "--- last lines:" >&2
+  tail -n 15 "$dir/kafka.log" | cut -c1-400 >&2
+  die "$*"
+}
+
 listen_port() { sed -n 's|^advertised.listeners=PLAINTEXT://127.0.0.1:||p' "$dir/server.properties"; }
 
 start() {
   if running; then cat "$dir/bootstrap"; return 0; fi
   ensure_jars
   [ -f "$dir/server.properties" ] || write_config "$@"
+  # Small and quick: 512 MB heap, serial GC, C1 JIT only (measured: starts ~2 s sooner, with
+  # half the CPU and ~30 MB less RSS than the default JIT, at the same kcat throughput).
   local cp="$jars/*" java_opts=(-Xms64m -Xmx512m -XX:+UseSerialGC -XX:TieredStopAtLevel=1
     -Djava.awt.headless=true)
   # shellcheck disable=SC2206  # word splitting of extra options is intended
   java_opts+=(${SLUICE_KAFKA_JAVA_OPTS:-})
-  # Format the storage once (a random cluster id: 16 bytes, URL-safe base64).
+  # Format the storage once (a random cluster id: 16 bytes, URL-safe base64, not led by '-').
   if [ ! -f "$dir/logs/meta.properties" ]; then
-    local id
-    id=$(head -c16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')
+    local id=-
+    while [[ $id == -* ]]; do id=$(head -c16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '='); done
     java "${java_opts[@]}" -cp "$cp" kafka.tools.StorageTool format -t "$id" \
       -c "$dir/server.properties" >"$dir/format.log" 2>&1 ||
       { cat "$dir/format.log" >&2; die "formatting $dir/logs failed"; }
@@ -139,12 +152,12 @@ start() {
   until grep -q 'Kafka Server started' "$dir/kafka.log" &&
       { ! command -v kcat >/dev/null || timeout 10 kcat -b "$bs" -L -m 5 >/dev/null 2>&1; }; do
     if ! kill -0 "$pid" 2>/dev/null; then # (not `running`: the cmdline is set at exec)
-      tail -n 40 "$dir/kafka.log" >&2; die "the broker exited during start (log: $dir/kafka.log)"
+      rm -f "$dir/pid"
+      fail_start "the broker exited during start (log: $dir/kafka.log)"
     fi
     if [ $SECONDS -ge $deadline ]; then
-      tail -n 40 "$dir/kafka.log" >&2
       stop
-      die "the broker did not answer on $bs within 90 s (log: $dir/kafka.log)"
+      fail_start "the broker did not answer on $bs within 90 s (log: $dir/kafka.log)"
     fi
     sleep 0.5
   done
@@ -170,8 +183,4 @@ stop() {
   rm -f "$dir/pid"
 }
 
-case $cmd in
-  start) start "$@" ;;
-  stop) stop ;;
-  *) usage ;;
-esac
+if [ "$cmd" = start ]; then start "$@"; else stop; fi
