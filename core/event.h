@@ -16,6 +16,9 @@ struct Event {
   double event_time = kMissing;  // Seconds (the time column); kMissing if the source has none.
   std::vector<double> features;  // Schema order; kMissing where absent.
   std::optional<bool> label;     // Ground truth when the source carries it.
+  // Wall-clock Unix seconds when the event entered the system (a Kafka message's CreateTime),
+  // for latencies; kMissing when unknown (files).
+  double arrival_time = kMissing;
 };
 
 }  // namespace sluice::core

@@ -208,7 +208,10 @@ class ParseStage {
     while (batch.size < kBatchRows) {
       if (max_events_ >= 0 && events_ >= max_events_) return false;
       Row& row = batch.rows[batch.size];
-      SLUICE_ASSIGN_OR_RETURN(row.result, source_.Read(absl::Milliseconds(100), &row.event));
+      // Only the batch's first record may wait: once one is in, a source with nothing ready
+      // (a topic between messages) hands the batch over at once, so latency stays low.
+      const absl::Duration wait = batch.size == 0 ? absl::Milliseconds(100) : absl::ZeroDuration();
+      SLUICE_ASSIGN_OR_RETURN(row.result, source_.Read(wait, &row.event));
       if (row.result == ReadResult::kEndOfStream) return false;
       if (row.result == ReadResult::kIdle) return true;  // Hand over what came so far.
       row.snapshot_trigger.reset();

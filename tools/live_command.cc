@@ -24,6 +24,7 @@
 #include "engine/prediction_sink.h"
 #include "engine/stream_runner.h"
 #include "engine/text_file.h"
+#include "metrics/latency_histogram.h"
 #include "tools/commands.h"
 #include "tools/flags.h"
 #include "tools/model_flags.h"
@@ -142,7 +143,7 @@ struct PartitionRun {
   std::unique_ptr<engine::Pipeline> pipeline;
   std::unique_ptr<engine::Source> source;
   std::unique_ptr<engine::LabelSource> labels;
-  std::unique_ptr<engine::PredictionSink> sink;
+  std::unique_ptr<engine::kafka::KafkaPredictionSink> sink;
   LiveCounter counter;
   absl::StatusOr<engine::RunResult> result = absl::UnknownError("not run");
   std::atomic<bool> done{false};  // result is final.
@@ -203,9 +204,18 @@ absl::StatusOr<std::string> Brokers(LiveFlags& flags,
   return (*embedded)->bootstrap();
 }
 
+std::string LatencyJson(const metrics::LatencyHistogram& h) {
+  return absl::StrCat("{\"count\": ", h.count(),
+                      ", \"p50_ms\": ", core::FormatFixed(1000 * h.Quantile(0.5), 3),
+                      ", \"p99_ms\": ", core::FormatFixed(1000 * h.Quantile(0.99), 3),
+                      ", \"p999_ms\": ", core::FormatFixed(1000 * h.Quantile(0.999), 3),
+                      ", \"max_ms\": ", core::FormatFixed(1000 * h.max(), 3), "}");
+}
+
 std::string SummaryJson(const LiveFlags& flags,
                         const std::vector<std::unique_ptr<PartitionRun>>& runs,
-                        int64_t dead_letters, double seconds) {
+                        int64_t dead_letters, const metrics::LatencyHistogram& latency,
+                        double seconds) {
   std::string json = "{\n  \"partitions\": [";
   int64_t events = 0;
   for (size_t i = 0; i < runs.size(); ++i) {
@@ -226,7 +236,8 @@ std::string SummaryJson(const LiveFlags& flags,
       ", \"labels\": ", core::JsonQuote(flags.topics.labels),
       ", \"scores\": ", core::JsonQuote(flags.topics.scores),
       ", \"alerts\": ", core::JsonQuote(flags.topics.alerts),
-      "},\n  \"seconds\": ", core::FormatFixed(seconds, 3), "\n}\n");
+      "},\n  \"latency_arrival_to_score\": ", LatencyJson(latency),
+      ",\n  \"seconds\": ", core::FormatFixed(seconds, 3), "\n}\n");
   return json;
 }
 
@@ -273,8 +284,13 @@ int Live(LiveFlags& flags) {
   // The status line, once a second, until every runner has ended.
   int64_t last_events = 0;
   auto last = start;
+  metrics::LatencyHistogram latency, interval;
+  const auto collect = [&] {
+    for (const auto& r : runs) interval.Merge(r->sink->TakeLatencies());
+  };
   for (size_t ended = 0; ended < runs.size();) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    collect();
     ended = 0;
     int64_t events = 0, labels = 0;
     for (const auto& r : runs) {
@@ -285,17 +301,23 @@ int Live(LiveFlags& flags) {
     if (!flags.quiet && now - last >= std::chrono::seconds(1)) {
       const double rate = static_cast<double>(events - last_events) /
                           std::chrono::duration<double>(now - last).count();
-      std::fprintf(
-          stderr, "sluice live: %lld events (%.0f/s), %lld labels, %lld dead letters, queue %lld\n",
-          static_cast<long long>(events), rate, static_cast<long long>(labels),
-          static_cast<long long>(dead_letters.count()),
-          static_cast<long long>((*producer)->queued()));
+      std::fprintf(stderr,
+                   "sluice live: %lld events (%.0f/s), arrival to score p50 %.1f ms p99 %.1f ms, "
+                   "%lld labels, %lld dead letters, producer queue %lld\n",
+                   static_cast<long long>(events), rate, 1000 * interval.Quantile(0.5),
+                   1000 * interval.Quantile(0.99), static_cast<long long>(labels),
+                   static_cast<long long>(dead_letters.count()),
+                   static_cast<long long>((*producer)->queued()));
+      latency.Merge(interval);
+      interval = metrics::LatencyHistogram();
       last = now;
       last_events = events;
     }
     for (const auto& r : runs) ended += r->done.load() ? 1 : 0;
   }
   for (auto& r : runs) r->thread.join();
+  collect();
+  latency.Merge(interval);
   const absl::Status flushed = (*producer)->Flush(absl::Minutes(1));
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -309,7 +331,7 @@ int Live(LiveFlags& flags) {
   }
   if (!flushed.ok()) return fail(flushed);
   if (exit_code != 0) return exit_code;
-  const std::string summary = SummaryJson(flags, runs, dead_letters.count(), seconds);
+  const std::string summary = SummaryJson(flags, runs, dead_letters.count(), latency, seconds);
   if (!flags.summary.empty()) {
     if (absl::Status s = WriteSummary(flags.summary, summary); !s.ok()) return fail(s);
   }

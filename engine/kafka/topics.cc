@@ -22,36 +22,41 @@ std::string PartitionName(const std::string& topic, int32_t partition) {
 // Consumes one partition from an offset set before the first read.
 class PartitionReader {
  public:
-  PartitionReader(std::unique_ptr<Consumer> consumer, std::string topic, int32_t partition)
-      : consumer_(std::move(consumer)), topic_(std::move(topic)), partition_(partition) {}
+  // Assigns the partition from its beginning right away, so that the consumer has joined and
+  // fetched by the time the stream starts (a first fetch takes ~0.5 s); Seek() re-assigns.
+  static absl::StatusOr<PartitionReader> Start(std::unique_ptr<Consumer> consumer,
+                                               std::string topic, int32_t partition) {
+    SLUICE_RETURN_IF_ERROR(consumer->Assign({{topic, partition, Consumer::kBeginning}}));
+    return PartitionReader(std::move(consumer), std::move(topic), partition);
+  }
 
   absl::StatusOr<PollResult> Poll(absl::Duration timeout) {
-    if (!assigned_) {
-      SLUICE_RETURN_IF_ERROR(consumer_->Assign({{topic_, partition_, next_offset_}}));
-      assigned_ = true;
-    }
     SLUICE_ASSIGN_OR_RETURN(PollResult result, consumer_->Poll(timeout));
     if (result.kind == PollResult::kMessage) next_offset_ = result.message.offset + 1;
     return result;
   }
   // The offset of the next message; Consumer::kBeginning until one was read or a seek.
   int64_t next_offset() const { return next_offset_; }
-  void Seek(int64_t offset) { next_offset_ = offset; }
+  absl::Status Seek(int64_t offset) {
+    next_offset_ = offset;
+    return consumer_->Assign({{topic_, partition_, offset}});
+  }
 
  private:
+  PartitionReader(std::unique_ptr<Consumer> consumer, std::string topic, int32_t partition)
+      : consumer_(std::move(consumer)), topic_(std::move(topic)), partition_(partition) {}
   std::unique_ptr<Consumer> consumer_;
   std::string topic_;
   int32_t partition_;
-  bool assigned_ = false;
   int64_t next_offset_ = Consumer::kBeginning;
 };
 
 class KafkaEventSource final : public Source {
  public:
-  KafkaEventSource(const PartitionInput& input, std::unique_ptr<Consumer> consumer,
+  KafkaEventSource(const PartitionInput& input, PartitionReader reader,
                    std::vector<std::string> features, DeadLetters* dead_letters)
       : input_(input),
-        reader_(std::move(consumer), input.topics.transactions, input.partition),
+        reader_(std::move(reader)),
         parser_(std::move(features)),
         dead_letters_(dead_letters),
         description_(
@@ -76,6 +81,8 @@ class KafkaEventSource final : public Source {
     }
     event->row = m.offset;
     if (event->id.empty()) event->id = absl::StrCat(m.partition, ":", m.offset);
+    event->arrival_time =
+        m.timestamp_ms >= 0 ? static_cast<double>(m.timestamp_ms) / 1000 : core::kMissing;
     return ReadResult::kEvent;
   }
 
@@ -91,9 +98,8 @@ class KafkaEventSource final : public Source {
       return absl::FailedPreconditionError(
           absl::StrCat("the snapshot was taken reading ", position.digest, ", not ", description_));
     }
-    reader_.Seek(position.records);
     records_ = position.records;
-    return absl::OkStatus();
+    return reader_.Seek(position.records);
   }
 
   const std::string& description() const override { return description_; }
@@ -113,11 +119,8 @@ class KafkaEventSource final : public Source {
 
 class KafkaLabelSource final : public LabelSource {
  public:
-  KafkaLabelSource(const PartitionInput& input, std::unique_ptr<Consumer> consumer,
-                   DeadLetters* dead_letters)
-      : input_(input),
-        reader_(std::move(consumer), input.topics.labels, input.partition),
-        dead_letters_(dead_letters) {}
+  KafkaLabelSource(const PartitionInput& input, PartitionReader reader, DeadLetters* dead_letters)
+      : input_(input), reader_(std::move(reader)), dead_letters_(dead_letters) {}
 
   absl::Status TakeUntil(double time, Add add) override {
     while (true) {
@@ -154,8 +157,7 @@ class KafkaLabelSource final : public LabelSource {
     if (position < 0) {
       return absl::FailedPreconditionError(absl::StrCat("label offset ", position));
     }
-    reader_.Seek(position);
-    return absl::OkStatus();
+    return reader_.Seek(position);
   }
 
  private:
@@ -191,10 +193,10 @@ class KafkaLabelSource final : public LabelSource {
   bool at_end_ = false;  // Nothing was read since the partition's end was reported.
 };
 
-class KafkaPredictionSink final : public PredictionSink {
+class KafkaSink final : public KafkaPredictionSink {
  public:
-  KafkaPredictionSink(Producer& producer, const TopicNames& topics, int32_t partition,
-                      const PredictionFormat& format, double alert_threshold)
+  KafkaSink(Producer& producer, const TopicNames& topics, int32_t partition,
+            const PredictionFormat& format, double alert_threshold)
       : producer_(producer),
         topics_(topics),
         partition_(partition),
@@ -213,6 +215,19 @@ class KafkaPredictionSink final : public PredictionSink {
     if (alert) Keep(producer_.Send(topics_.alerts, -1, event.id, value));
     ++position_.lines;
     position_.bytes += static_cast<int64_t>(value.size());
+    if (!core::IsMissing(event.arrival_time)) {
+      const double latency =
+          absl::ToDoubleSeconds(absl::Now() - absl::UnixEpoch()) - event.arrival_time;
+      absl::MutexLock lock(&mu_);
+      interval_.Record(latency);
+    }
+  }
+
+  metrics::LatencyHistogram TakeLatencies() override {
+    absl::MutexLock lock(&mu_);
+    metrics::LatencyHistogram taken = interval_;
+    interval_ = metrics::LatencyHistogram();
+    return taken;
   }
 
   absl::StatusOr<Position> Flush() override {
@@ -233,6 +248,8 @@ class KafkaPredictionSink final : public PredictionSink {
   double alert_threshold_;
   Position position_;
   absl::Status first_error_;
+  absl::Mutex mu_;
+  metrics::LatencyHistogram interval_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace
@@ -253,7 +270,10 @@ absl::StatusOr<std::unique_ptr<Source>> NewKafkaEventSource(const PartitionInput
                                                             DeadLetters* dead_letters) {
   SLUICE_ASSIGN_OR_RETURN(auto consumer,
                           Consumer::Create(input.brokers, input.group, input.settings));
-  return std::make_unique<KafkaEventSource>(input, std::move(consumer), std::move(features),
+  SLUICE_ASSIGN_OR_RETURN(
+      PartitionReader reader,
+      PartitionReader::Start(std::move(consumer), input.topics.transactions, input.partition));
+  return std::make_unique<KafkaEventSource>(input, std::move(reader), std::move(features),
                                             dead_letters);
 }
 
@@ -261,15 +281,18 @@ absl::StatusOr<std::unique_ptr<LabelSource>> NewKafkaLabelSource(const Partition
                                                                  DeadLetters* dead_letters) {
   SLUICE_ASSIGN_OR_RETURN(auto consumer,
                           Consumer::Create(input.brokers, input.group, input.settings));
-  return std::make_unique<KafkaLabelSource>(input, std::move(consumer), dead_letters);
+  SLUICE_ASSIGN_OR_RETURN(
+      PartitionReader reader,
+      PartitionReader::Start(std::move(consumer), input.topics.labels, input.partition));
+  return std::make_unique<KafkaLabelSource>(input, std::move(reader), dead_letters);
 }
 
-std::unique_ptr<PredictionSink> NewKafkaPredictionSink(Producer& producer, const TopicNames& topics,
-                                                       int32_t partition,
-                                                       const PredictionFormat& format,
-                                                       double alert_threshold) {
-  return std::make_unique<KafkaPredictionSink>(producer, topics, partition, format,
-                                               alert_threshold);
+std::unique_ptr<KafkaPredictionSink> NewKafkaPredictionSink(Producer& producer,
+                                                            const TopicNames& topics,
+                                                            int32_t partition,
+                                                            const PredictionFormat& format,
+                                                            double alert_threshold) {
+  return std::make_unique<KafkaSink>(producer, topics, partition, format, alert_threshold);
 }
 
 }  // namespace sluice::engine::kafka

@@ -14,6 +14,7 @@
 #include "engine/prediction_sink.h"
 #include "engine/source.h"
 #include "engine/stream_runner.h"
+#include "metrics/latency_histogram.h"
 
 namespace sluice::engine::kafka {
 
@@ -75,10 +76,18 @@ absl::StatusOr<std::unique_ptr<LabelSource>> NewKafkaLabelSource(const Partition
 // Writes each prediction (engine::PredictionJson, plus "partition" and "alert") to the scores
 // topic, in the input's partition, keyed by id, and those over the threshold to the alerts topic
 // too. Alert: fraud probability > alert_threshold, or with the anomaly model alone its score.
-// Flush() waits for delivery; lines count predictions.
-std::unique_ptr<PredictionSink> NewKafkaPredictionSink(Producer& producer, const TopicNames& topics,
-                                                       int32_t partition,
-                                                       const PredictionFormat& format,
-                                                       double alert_threshold);
+// Flush() waits for delivery; lines count predictions. Write and Flush on the runner's thread;
+// TakeLatencies from any.
+class KafkaPredictionSink : public PredictionSink {
+ public:
+  // The latencies from an event's arrival (its message's CreateTime) to its prediction being
+  // handed to the producer, since the last call.
+  virtual metrics::LatencyHistogram TakeLatencies() = 0;
+};
+std::unique_ptr<KafkaPredictionSink> NewKafkaPredictionSink(Producer& producer,
+                                                            const TopicNames& topics,
+                                                            int32_t partition,
+                                                            const PredictionFormat& format,
+                                                            double alert_threshold);
 
 }  // namespace sluice::engine::kafka
