@@ -28,6 +28,8 @@ class MinMaxScaler final : public Transformer {
 
  private:
   explicit MinMaxScaler(int dimension);
+  void ScalarTransformLearnTransform(size_t i, Features x, std::span<double> before,
+                                     std::span<double> after);
   double Transform(size_t i, double v) const {
     const double d = max_[i] - min_[i];
     // River: (x - min) / (max - min) if max != min else 0. A missing x stays NaN.

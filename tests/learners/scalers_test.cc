@@ -33,6 +33,36 @@ TEST(MinMaxScaler, ScalesByRunningRange) {
   EXPECT_TRUE(std::isnan(out[1]));  // Missing stays missing.
 }
 
+// The one-pass TransformLearnTransform (two features per step) against TransformOne then
+// LearnAndTransform on a twin, bit for bit: 5 features, missing values, a NaN that is not
+// missing, signed zeros, constant features and a range that keeps moving.
+TEST(MinMaxScaler, TransformLearnTransformEqualsTransformThenLearn) {
+  constexpr int kDim = 5;
+  auto fused = MinMaxScaler::Create(kDim).value();
+  auto twin = MinMaxScaler::Create(kDim).value();
+  core::PyRandom rng(41);
+  const double nan = std::bit_cast<double>(uint64_t{0x7FF8000000000001});
+  for (int e = 0; e < 3000; ++e) {
+    std::vector<double> x(kDim);
+    for (double& v : x) v = rng.Uniform(-1, 1) * (1 + e / 100.0);
+    x[2] = 3.0;  // Constant.
+    if (rng.Random() < 0.1) x[rng.RandBelow(kDim)] = core::kMissing;
+    if (rng.Random() < 0.05) x[rng.RandBelow(kDim)] = rng.Random() < 0.5 ? -0.0 : 0.0;
+    if (e % 97 == 0) x[rng.RandBelow(kDim)] = nan;
+    std::vector<double> before(kDim), after(kDim), expected_before(kDim), expected_after(kDim);
+    fused->TransformLearnTransform(x, before, after);
+    twin->TransformOne(x, expected_before);
+    twin->LearnAndTransform(x, expected_after);
+    for (int i = 0; i < kDim; ++i) {
+      ASSERT_EQ(std::bit_cast<uint64_t>(before[i]), std::bit_cast<uint64_t>(expected_before[i]))
+          << "event " << e << " feature " << i;
+      ASSERT_EQ(std::bit_cast<uint64_t>(after[i]), std::bit_cast<uint64_t>(expected_after[i]))
+          << "event " << e << " feature " << i;
+    }
+  }
+  EXPECT_EQ(fused->Save(), twin->Save());
+}
+
 TEST(StandardScaler, MatchesTwoPassStatistics) {
   auto s = StandardScaler::Create(1).value();
   const auto stream = testing::UniformStream(3, 1000, 1, -5, 5);
