@@ -30,5 +30,16 @@ if grep -rlE '#include [<"](sqlite3\.h|librdkafka/|cxxopts\.hpp|boost/)' \
   echo "layering: a third-party header is included from a header (above)" >&2
   status=1
 fi
+# librdkafka only in engine/kafka/, which the rest of engine/ does not use (it points down).
+if grep -rlE '#include [<"]librdkafka/' core learners metrics registry engine tools \
+     --include='*.h' --include='*.cc' 2>/dev/null | grep -v '^engine/kafka/'; then
+  echo "layering: librdkafka is included outside engine/kafka/ (above)" >&2
+  status=1
+fi
+if grep -rlE '#include "engine/kafka/' engine --include='*.h' --include='*.cc' 2>/dev/null |
+     grep -v '^engine/kafka/'; then
+  echo "layering: engine/ includes engine/kafka/, which depends on it (above)" >&2
+  status=1
+fi
 [ $status -eq 0 ] && echo "layering: ok"
 exit $status
