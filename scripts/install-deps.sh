@@ -3,10 +3,11 @@
 set -euo pipefail
 
 # clang-14 and libclang-rt-14-dev: the libFuzzer targets (make test-fuzz); python3-venv: River;
-# librdkafka-dev: live on Kafka (and its mock cluster); kcat: an independent client in tests.
+# librdkafka-dev: live on Kafka (and its mock cluster); kcat: an independent client in tests;
+# maven and a Java 17 runtime: the real Kafka broker of the tests (scripts/kafka-broker.sh).
 packages=(g++ make cmake pkg-config libabsl-dev libsqlite3-dev libcxxopts-dev libsimdjson-dev
           libgtest-dev libgmock-dev libbenchmark-dev clang-format clang-14 libclang-rt-14-dev
-          python3 python3-venv librdkafka-dev kcat)
+          python3 python3-venv librdkafka-dev kcat maven openjdk-17-jre-headless)
 missing=()
 for p in "${packages[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then

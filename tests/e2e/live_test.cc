@@ -123,30 +123,26 @@ void WriteLines(const std::string& path, const std::vector<std::string>& lines) 
   for (const std::string& l : lines) out << l << "\n";
 }
 
-class LiveTest : public ::testing::TestWithParam<int> {};
-
-TEST_P(LiveTest, EachPartitionsScoresEqualReplayOfItsRowsBitForBit) {
-  const int partitions = GetParam();
-  TempDir dir;
-  Broker broker(dir, partitions);
-  ASSERT_FALSE(broker.bootstrap().empty()) << "sluice broker printed no address";
+// Produces the credit-card head with its labels into the broker at `bootstrap`, runs live to the
+// end of the topics, and checks that each of the `partitions` partitions' scores equal replay of
+// its rows, bit for bit, every event scored once.
+void CheckLiveEqualsReplay(const TempDir& dir, const std::string& bootstrap, int partitions) {
   const std::vector<std::string> lines = CreditCardWithIds(4002);
   WriteLines(dir.File("cc.csv"), lines);
   const std::string labels = "--label-delay-seconds 30";
   const CliResult produced =
-      RunSluice(absl::StrCat("produce --brokers ", broker.bootstrap(), " --input ",
-                             dir.File("cc.csv"), " --id-column id ", labels, " --all-labels"));
+      RunSluice(absl::StrCat("produce --brokers ", bootstrap, " --input ", dir.File("cc.csv"),
+                             " --id-column id ", labels, " --all-labels"));
   ASSERT_EQ(produced.exit_code, 0) << produced.err;
   EXPECT_THAT(produced.err, HasSubstr("4002 events and 4002 labels"));
-  const CliResult live =
-      RunSluice(absl::StrCat("live --brokers ", broker.bootstrap(),
-                             " --exit-at-end --quiet --summary ", dir.File("live.json")));
+  const CliResult live = RunSluice(absl::StrCat(
+      "live --brokers ", bootstrap, " --exit-at-end --quiet --summary ", dir.File("live.json")));
   ASSERT_EQ(live.exit_code, 0) << live.err;
   EXPECT_THAT(ReadFileOrDie(dir.File("live.json")), HasSubstr("\"events\": 4002"));
 
   // Scores by partition, in the order written.
   std::map<std::string, std::vector<core::FlatJson>> by_partition;
-  for (core::FlatJson& s : ReadTopic(dir, broker.bootstrap(), "scores")) {
+  for (core::FlatJson& s : ReadTopic(dir, bootstrap, "scores")) {
     by_partition[Field(s, "partition")].push_back(std::move(s));
   }
   ASSERT_EQ(by_partition.size(), static_cast<size_t>(partitions));
@@ -188,7 +184,36 @@ TEST_P(LiveTest, EachPartitionsScoresEqualReplayOfItsRowsBitForBit) {
   EXPECT_EQ(seen.size(), 4002u);
 }
 
+class LiveTest : public ::testing::TestWithParam<int> {};
+
+TEST_P(LiveTest, EachPartitionsScoresEqualReplayOfItsRowsBitForBit) {
+  TempDir dir;
+  Broker broker(dir, GetParam());
+  ASSERT_FALSE(broker.bootstrap().empty()) << "sluice broker printed no address";
+  CheckLiveEqualsReplay(dir, broker.bootstrap(), GetParam());
+}
+
 INSTANTIATE_TEST_SUITE_P(Partitions, LiveTest, ::testing::Values(1, 4));
+
+// The same against a real Apache Kafka 4.x broker (KRaft, one node, from Maven Central jars via
+// scripts/kafka-broker.sh; topics auto-created with 4 partitions): idempotent producers,
+// read_committed consumers, the partitioner of the Java clients.
+TEST(LiveRealKafka, EachPartitionsScoresEqualReplayOfItsRowsBitForBit) {
+  TempDir dir;
+  // Stopped however the test ends: a failed assertion must not leave a JVM behind.
+  struct Kafka {
+    std::string script = RepoFile("scripts/kafka-broker.sh").string();
+    std::string dir;
+    ~Kafka() { Shell(absl::StrCat(ShellQuote(script), " stop ", ShellQuote(dir))); }
+  } kafka{.dir = dir.File("kafka")};
+  ASSERT_EQ(Shell(absl::StrCat(ShellQuote(kafka.script), " start ", ShellQuote(kafka.dir), " > ",
+                               ShellQuote(dir.File("bootstrap.txt")))),
+            0)
+      << "scripts/kafka-broker.sh could not start Kafka";
+  std::string bootstrap = ReadFileOrDie(dir.File("bootstrap.txt"));
+  while (!bootstrap.empty() && bootstrap.back() == '\n') bootstrap.pop_back();
+  CheckLiveEqualsReplay(dir, bootstrap, 4);
+}
 
 TEST(LiveDeadLetters, MalformedMessagesGoToTheDeadLetterTopicWithTheirReason) {
   TempDir dir;
