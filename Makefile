@@ -20,6 +20,8 @@ build: deps
 demo: build
 	$(BUILD)/tools/sluice replay --report $(BUILD)/demo-report.html --summary $(BUILD)/demo-summary.json
 	@echo "report: $(BUILD)/demo-report.html  summary: $(BUILD)/demo-summary.json"
+	@echo "live for 6 s: an embedded Kafka broker, a producer at 20,000 events/s, one runner per partition"
+	$(BUILD)/tools/sluice live --demo --seconds 6 --summary $(BUILD)/demo-live.json
 
 # The release suite, the whole suite again under AddressSanitizer + UBSan, the threaded tests
 # under ThreadSanitizer, every fuzz target for 10 s, and the differential test against the real

@@ -19,12 +19,15 @@
 #include "cxxopts.hpp"
 #include "engine/kafka/client.h"
 #include "engine/kafka/embedded_broker.h"
+#include "engine/kafka/feed.h"
 #include "engine/kafka/topics.h"
 #include "engine/pipeline.h"
 #include "engine/prediction_sink.h"
 #include "engine/stream_runner.h"
+#include "engine/synthetic_stream.h"
 #include "engine/text_file.h"
 #include "metrics/latency_histogram.h"
+#include "metrics/roc_auc.h"
 #include "tools/commands.h"
 #include "tools/flags.h"
 #include "tools/model_flags.h"
@@ -33,6 +36,8 @@ namespace sluice::tools {
 namespace {
 
 std::atomic<bool> stop_requested{false};
+constexpr double kDemoLabelDelay = 3600;  // Seconds of event time.
+constexpr int64_t kDemoRows = 50000000;   // 40 minutes at the default rate.
 void RequestStop(int) { stop_requested.store(true); }
 
 struct LiveFlags {
@@ -46,6 +51,9 @@ struct LiveFlags {
   engine::LabelJoiner::Options join;
   std::vector<std::string> features;
   bool exit_at_end = false;
+  bool demo = false;
+  double seconds = 0;        // Stop after this long; 0: at a signal (or the end, --exit-at-end).
+  double demo_rate = 20000;  // Events per second the demo's producer sends.
   std::string summary;
   bool quiet = false;
 };
@@ -79,6 +87,9 @@ cxxopts::Options Spec() {
     ("alert-threshold", "Alert when the fraud probability (the anomaly score with --model hst) is over this", cxxopts::value<std::string>()->default_value("0.5"))
     ("features", "The events' features, in order", cxxopts::value<std::string>()->default_value(DefaultFeatures()))
     ("exit-at-end", "Stop once every partition's end is reached (topics written beforehand)")
+    ("demo", "Embedded broker, a producer of the built-in stream (frauds labelled an hour of event time later) and the engine, in one process")
+    ("rate", "--demo: events per second to produce", cxxopts::value<std::string>()->default_value("20000"))
+    ("seconds", "Stop after this many seconds (0: at SIGINT/SIGTERM)", cxxopts::value<std::string>()->default_value("0"))
     ("summary", "Write the summary JSON here", cxxopts::value<std::string>()->default_value(""))
     ("quiet", "No status line")
     ("h,help", "Show this help");
@@ -118,23 +129,49 @@ std::optional<LiveFlags> ParseFlags(int argc, char** argv) {
   }
   l.features = absl::StrSplit(f.NonEmpty("features"), ',', absl::SkipEmpty());
   l.exit_at_end = f.Has("exit-at-end");
+  l.demo = f.Has("demo");
+  l.demo_rate = f.Double("rate", 1);
+  l.seconds = f.Double("seconds", 0);
+  if (l.demo) {
+    if (l.brokers != "embedded") throw FlagError("--demo runs its own embedded broker");
+    if (!f.Has("label-ttl")) {
+      // The demo labels only the frauds, an hour late: no chargeback within the hour means
+      // legitimate, so that the fraud model learns both classes.
+      l.join.ttl_seconds = 1.5 * kDemoLabelDelay;  // A margin for the labels topic's lag.
+      l.join.expired = engine::LabelJoiner::Expired::kNegative;
+    }
+  }
   l.summary = f.Str("summary");
   l.quiet = f.Has("quiet");
   return l;
 }
 
+// Rolling AUCs over the last 10,000 labels of all partitions, for the status line.
+struct StatusAucs {
+  absl::Mutex mu;
+  metrics::RollingRocAuc anomaly ABSL_GUARDED_BY(mu){10000};
+  metrics::RollingRocAuc fraud ABSL_GUARDED_BY(mu){10000};
+};
+
 // Counts what one partition's runner did, for the status line (read from another thread).
 class LiveCounter final : public engine::RunObserver {
  public:
+  explicit LiveCounter(StatusAucs* aucs) : aucs_(aucs) {}
   void OnPrediction(const core::Event&, const engine::Pipeline::Scores&,
                     const engine::Served&) override {
     events.fetch_add(1, std::memory_order_relaxed);
   }
-  void OnLabel(bool, const engine::Pipeline::Scores&) override {
+  void OnLabel(bool label, const engine::Pipeline::Scores& scores) override {
     labels.fetch_add(1, std::memory_order_relaxed);
+    absl::MutexLock lock(&aucs_->mu);
+    aucs_->anomaly.Update(label, scores.anomaly);
+    aucs_->fraud.Update(label, scores.fraud);
   }
   std::atomic<int64_t> events{0};
   std::atomic<int64_t> labels{0};
+
+ private:
+  StatusAucs* aucs_;
 };
 
 // One partition: its own pipeline, inputs and sink, run on its own thread.
@@ -144,6 +181,7 @@ struct PartitionRun {
   std::unique_ptr<engine::Source> source;
   std::unique_ptr<engine::LabelSource> labels;
   std::unique_ptr<engine::kafka::KafkaPredictionSink> sink;
+  explicit PartitionRun(StatusAucs* aucs) : counter(aucs) {}
   LiveCounter counter;
   absl::StatusOr<engine::RunResult> result = absl::UnknownError("not run");
   std::atomic<bool> done{false};  // result is final.
@@ -153,8 +191,8 @@ struct PartitionRun {
 absl::StatusOr<std::unique_ptr<PartitionRun>> StartPartition(
     const LiveFlags& flags, const std::string& brokers, int32_t partition,
     engine::kafka::Producer& producer, engine::kafka::DeadLetters& dead_letters,
-    const engine::RunOptions& options) {
-  auto run = std::make_unique<PartitionRun>();
+    const engine::RunOptions& options, StatusAucs* aucs) {
+  auto run = std::make_unique<PartitionRun>(aucs);
   run->partition = partition;
   SLUICE_ASSIGN_OR_RETURN(run->pipeline, engine::Pipeline::Create(flags.pipeline, flags.features));
   engine::kafka::PartitionInput input;
@@ -248,6 +286,21 @@ absl::Status WriteSummary(const std::string& path, const std::string& json) {
   return file->Close();
 }
 
+// The demo's producer: the built-in stream at flags.demo_rate until stopped.
+absl::Status Demo(const LiveFlags& flags, const std::string& brokers, std::atomic<int64_t>* fed) {
+  SLUICE_ASSIGN_OR_RETURN(auto reader,
+                          engine::CsvReader::Create("built-in synthetic stream",
+                                                    engine::NewSyntheticCsvStream(1, kDemoRows),
+                                                    engine::CsvReader::Options()));
+  SLUICE_ASSIGN_OR_RETURN(auto producer, engine::kafka::Producer::Create(brokers, flags.settings));
+  engine::kafka::FeedOptions options;
+  options.transactions_topic = flags.topics.transactions;
+  options.labels_topic = flags.topics.labels;
+  options.rate = flags.demo_rate;
+  options.label_delay_seconds = kDemoLabelDelay;
+  return engine::kafka::Feed(*reader, *producer, options, &stop_requested, fed).status();
+}
+
 int Live(LiveFlags& flags) {
   const auto fail = [](const absl::Status& status) {
     std::fprintf(stderr, "sluice live: %s\n", std::string(status.message()).c_str());
@@ -271,15 +324,23 @@ int Live(LiveFlags& flags) {
   std::signal(SIGTERM, RequestStop);
   std::signal(SIGINT, RequestStop);
   const auto start = std::chrono::steady_clock::now();
+  StatusAucs aucs;
   std::vector<std::unique_ptr<PartitionRun>> runs;
   for (int32_t p = 0; p < flags.partitions; ++p) {
-    auto run = StartPartition(flags, *brokers, p, **producer, dead_letters, options);
+    auto run = StartPartition(flags, *brokers, p, **producer, dead_letters, options, &aucs);
     if (!run.ok()) {
       stop_requested.store(true);
       for (auto& r : runs) r->thread.join();
       return fail(run.status());
     }
     runs.push_back(std::move(*run));
+  }
+  // --demo: the built-in stream into the topics, paced, the frauds' labels an hour late.
+  std::atomic<int64_t> fed{0};
+  absl::Status feed_status;
+  std::thread feeder;
+  if (flags.demo) {
+    feeder = std::thread([&] { feed_status = Demo(flags, *brokers, &fed); });
   }
   // The status line, once a second, until every runner has ended.
   int64_t last_events = 0;
@@ -301,12 +362,19 @@ int Live(LiveFlags& flags) {
     if (!flags.quiet && now - last >= std::chrono::seconds(1)) {
       const double rate = static_cast<double>(events - last_events) /
                           std::chrono::duration<double>(now - last).count();
+      double anomaly_auc = 0, fraud_auc = 0;
+      {
+        absl::MutexLock lock(&aucs.mu);
+        anomaly_auc = aucs.anomaly.Auc();
+        fraud_auc = aucs.fraud.Auc();
+      }
       std::fprintf(stderr,
                    "sluice live: %lld events (%.0f/s), arrival to score p50 %.1f ms p99 %.1f ms, "
-                   "%lld labels, %lld dead letters, producer queue %lld\n",
+                   "%lld labels, rolling AUC anomaly %.3f fraud %.3f, %lld dead letters, producer "
+                   "queue %lld\n",
                    static_cast<long long>(events), rate, 1000 * interval.Quantile(0.5),
-                   1000 * interval.Quantile(0.99), static_cast<long long>(labels),
-                   static_cast<long long>(dead_letters.count()),
+                   1000 * interval.Quantile(0.99), static_cast<long long>(labels), anomaly_auc,
+                   fraud_auc, static_cast<long long>(dead_letters.count()),
                    static_cast<long long>((*producer)->queued()));
       latency.Merge(interval);
       interval = metrics::LatencyHistogram();
@@ -314,8 +382,13 @@ int Live(LiveFlags& flags) {
       last_events = events;
     }
     for (const auto& r : runs) ended += r->done.load() ? 1 : 0;
+    if (flags.seconds > 0 && std::chrono::duration<double>(now - start).count() >= flags.seconds) {
+      stop_requested.store(true);
+    }
   }
   for (auto& r : runs) r->thread.join();
+  if (feeder.joinable()) feeder.join();
+  if (!feed_status.ok()) return fail(feed_status);
   collect();
   latency.Merge(interval);
   const absl::Status flushed = (*producer)->Flush(absl::Minutes(1));

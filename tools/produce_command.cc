@@ -3,10 +3,7 @@
 // comes.
 #include <chrono>
 #include <cstdio>
-#include <queue>
 #include <string>
-#include <thread>
-#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -14,8 +11,8 @@
 #include "core/status_macros.h"
 #include "cxxopts.hpp"
 #include "engine/csv_reader.h"
-#include "engine/event_json.h"
 #include "engine/kafka/client.h"
+#include "engine/kafka/feed.h"
 #include "engine/labels_file.h"
 #include "engine/synthetic_stream.h"
 #include "tools/commands.h"
@@ -30,45 +27,11 @@ struct ProduceFlags {
   std::string input;  // Empty: the built-in stream.
   int64_t rows = 100000;
   engine::CsvReader::Options csv;
-  std::string transactions_topic, labels_topic;
-  double rate = 0;  // Events per second; 0: as fast as the broker takes them.
-  std::optional<double> label_delay_seconds;
+  engine::kafka::FeedOptions feed;
   std::string labels_file;
-  bool all_labels = false;
 };
 
-// Labels in the order they become known (time, then the order they were added).
-struct LabelLater {
-  bool operator()(const std::pair<engine::LabelRecord, int64_t>& a,
-                  const std::pair<engine::LabelRecord, int64_t>& b) const {
-    return a.first.time != b.first.time ? a.first.time > b.first.time : a.second > b.second;
-  }
-};
-using LabelQueue =
-    std::priority_queue<std::pair<engine::LabelRecord, int64_t>,
-                        std::vector<std::pair<engine::LabelRecord, int64_t>>, LabelLater>;
-
-struct Counts {
-  int64_t events = 0;
-  int64_t labels = 0;
-};
-
-// Sends every queued label known by `time` (all of them for +infinity).
-absl::Status SendLabelsUntil(double time, const ProduceFlags& flags,
-                             engine::kafka::Producer& producer, LabelQueue& queue, Counts* counts) {
-  std::string json;
-  while (!queue.empty() && queue.top().first.time <= time) {
-    const engine::LabelRecord& label = queue.top().first;
-    json.clear();
-    engine::AppendLabelJson(label, &json);
-    SLUICE_RETURN_IF_ERROR(producer.Send(flags.labels_topic, -1, label.id, json));
-    ++counts->labels;
-    queue.pop();
-  }
-  return absl::OkStatus();
-}
-
-absl::StatusOr<Counts> Produce(const ProduceFlags& flags) {
+absl::StatusOr<engine::kafka::FeedCounts> Produce(ProduceFlags& flags) {
   std::unique_ptr<engine::CsvReader> reader;
   if (flags.input.empty()) {
     SLUICE_ASSIGN_OR_RETURN(
@@ -77,45 +40,12 @@ absl::StatusOr<Counts> Produce(const ProduceFlags& flags) {
   } else {
     SLUICE_ASSIGN_OR_RETURN(reader, engine::CsvReader::Open(flags.input, flags.csv));
   }
-  LabelQueue queue;
-  int64_t added = 0;
   if (!flags.labels_file.empty()) {
-    SLUICE_ASSIGN_OR_RETURN(const auto labels, engine::ReadLabelsFile(flags.labels_file));
-    for (const engine::LabelRecord& l : labels) queue.emplace(l, added++);
+    SLUICE_ASSIGN_OR_RETURN(flags.feed.labels, engine::ReadLabelsFile(flags.labels_file));
   }
   SLUICE_ASSIGN_OR_RETURN(auto producer,
                           engine::kafka::Producer::Create(flags.brokers, flags.settings));
-  Counts counts;
-  core::Event event;
-  std::string json;
-  const auto start = std::chrono::steady_clock::now();
-  while (true) {
-    SLUICE_ASSIGN_OR_RETURN(const engine::CsvReader::Result result, reader->Next(&event));
-    if (result == engine::CsvReader::Result::kEndOfStream) break;
-    if (result == engine::CsvReader::Result::kBadRow) {
-      return absl::InvalidArgumentError(reader->bad_row_message());
-    }
-    SLUICE_RETURN_IF_ERROR(SendLabelsUntil(event.event_time, flags, *producer, queue, &counts));
-    json.clear();
-    engine::AppendEventJson(event, reader->feature_names(), &json);
-    SLUICE_RETURN_IF_ERROR(producer->Send(flags.transactions_topic, -1, event.id, json));
-    ++counts.events;
-    if (flags.label_delay_seconds.has_value() && event.label.has_value() &&
-        (*event.label || flags.all_labels)) {
-      queue.emplace(engine::LabelRecord{event.id, *event.label,
-                                        event.event_time + *flags.label_delay_seconds},
-                    added++);
-    }
-    if (flags.rate > 0 && counts.events % 100 == 0) {
-      const auto due =
-          start + std::chrono::duration<double>(static_cast<double>(counts.events) / flags.rate);
-      std::this_thread::sleep_until(due);
-    }
-  }
-  SLUICE_RETURN_IF_ERROR(
-      SendLabelsUntil(std::numeric_limits<double>::infinity(), flags, *producer, queue, &counts));
-  SLUICE_RETURN_IF_ERROR(producer->Flush(absl::Minutes(5)));
-  return counts;
+  return engine::kafka::Feed(*reader, *producer, flags.feed);
 }
 
 }  // namespace
@@ -169,17 +99,18 @@ int ProduceCommand(int argc, char** argv) {
     for (absl::string_view column : absl::StrSplit(f.Str("exclude"), ',', absl::SkipEmpty())) {
       flags.csv.exclude.emplace_back(column);
     }
-    flags.transactions_topic = f.NonEmpty("transactions-topic");
-    flags.labels_topic = f.NonEmpty("labels-topic");
-    flags.rate = f.Double("rate", 0);
-    if (f.Has("label-delay-seconds"))
-      flags.label_delay_seconds = f.Double("label-delay-seconds", 0);
+    flags.feed.transactions_topic = f.NonEmpty("transactions-topic");
+    flags.feed.labels_topic = f.NonEmpty("labels-topic");
+    flags.feed.rate = f.Double("rate", 0);
+    if (f.Has("label-delay-seconds")) {
+      flags.feed.label_delay_seconds = f.Double("label-delay-seconds", 0);
+    }
     if (f.Has("labels")) flags.labels_file = f.NonEmpty("labels");
-    if (flags.label_delay_seconds.has_value() && !flags.labels_file.empty()) {
+    if (flags.feed.label_delay_seconds.has_value() && !flags.labels_file.empty()) {
       throw FlagError("--labels and --label-delay-seconds exclude each other");
     }
-    flags.all_labels = f.Has("all-labels");
-    if (flags.all_labels && !flags.label_delay_seconds.has_value()) {
+    flags.feed.all_labels = f.Has("all-labels");
+    if (flags.feed.all_labels && !flags.feed.label_delay_seconds.has_value()) {
       throw FlagError("--all-labels needs --label-delay-seconds");
     }
   } catch (const std::exception& e) {
@@ -187,7 +118,7 @@ int ProduceCommand(int argc, char** argv) {
     return 2;
   }
   const auto start = std::chrono::steady_clock::now();
-  const absl::StatusOr<Counts> counts = Produce(flags);
+  const absl::StatusOr<engine::kafka::FeedCounts> counts = Produce(flags);
   if (!counts.ok()) {
     std::fprintf(stderr, "sluice produce: %s\n", std::string(counts.status().message()).c_str());
     return 1;

@@ -279,6 +279,25 @@ TEST(LiveDeadLetters, MalformedMessagesGoToTheDeadLetterTopicWithTheirReason) {
   EXPECT_EQ(Field(label_letters[0], "offset"), "3");
 }
 
+// `sluice live --demo`: broker, producer and engine in one process, stopped on time.
+TEST(LiveDemo, RunsAndStopsOnTime) {
+  TempDir dir;
+  const CliResult demo =
+      RunSluice(absl::StrCat("live --demo --seconds 3 --rate 5000 --quiet "
+                             "--summary ",
+                             dir.File("demo.json")));
+  ASSERT_EQ(demo.exit_code, 0) << demo.err;
+  EXPECT_THAT(demo.err, HasSubstr("embedded broker at 127.0.0.1:"));
+  const std::string summary = ReadFileOrDie(dir.File("demo.json"));
+  const auto json_events = summary.find("\n  \"events\": ");
+  ASSERT_NE(json_events, std::string::npos);
+  const int64_t events = std::strtoll(summary.c_str() + json_events + 13, nullptr, 10);
+  EXPECT_GT(events, 5000);   // Two seconds or more at 5,000/s...
+  EXPECT_LT(events, 20000);  // ...and it stopped.
+  EXPECT_THAT(summary, HasSubstr("\"dead_letters\": 0"));
+  EXPECT_THAT(summary, HasSubstr("\"p99_ms\": "));
+}
+
 // The number of messages in `topic`, via kcat.
 size_t CountMessages(const TempDir& dir, const std::string& bootstrap, const std::string& topic) {
   const std::string out = dir.File("count.txt");
