@@ -72,8 +72,8 @@ absl::StatusOr<FeedCounts> Feed(CsvReader& reader, Producer& producer, const Fee
           start + std::chrono::duration<double>(static_cast<double>(counts.events) / options.rate));
     }
   }
-  SLUICE_RETURN_IF_ERROR(SendLabelsUntil(std::numeric_limits<double>::infinity(), options,
-                                         producer, queue, &counts));
+  SLUICE_RETURN_IF_ERROR(
+      SendLabelsUntil(std::numeric_limits<double>::infinity(), options, producer, queue, &counts));
   SLUICE_RETURN_IF_ERROR(producer.Flush(absl::Minutes(5)));
   return counts;
 }
