@@ -1,6 +1,7 @@
 // tools/live_command.cc. `sluice live`: one stream runner per partition of the transactions
 // topic, on Kafka (or the embedded broker): events and labels in, scores, alerts and dead
 // letters out. Flags -> wiring -> status line and summary; the path itself is engine's.
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <csignal>
@@ -178,7 +179,7 @@ class LiveCounter final : public engine::RunObserver {
 struct PartitionRun {
   int32_t partition = 0;
   std::unique_ptr<engine::Pipeline> pipeline;
-  std::unique_ptr<engine::Source> source;
+  std::unique_ptr<engine::kafka::KafkaEventSource> source;
   std::unique_ptr<engine::LabelSource> labels;
   std::unique_ptr<engine::kafka::KafkaPredictionSink> sink;
   explicit PartitionRun(StatusAucs* aucs) : counter(aucs) {}
@@ -353,10 +354,11 @@ int Live(LiveFlags& flags) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
     collect();
     ended = 0;
-    int64_t events = 0, labels = 0;
+    int64_t events = 0, labels = 0, lag = 0;
     for (const auto& r : runs) {
       events += r->counter.events.load(std::memory_order_relaxed);
       labels += r->counter.labels.load(std::memory_order_relaxed);
+      lag += std::max<int64_t>(r->source->lag(), 0);
     }
     const auto now = std::chrono::steady_clock::now();
     if (!flags.quiet && now - last >= std::chrono::seconds(1)) {
@@ -368,14 +370,16 @@ int Live(LiveFlags& flags) {
         anomaly_auc = aucs.anomaly.Auc();
         fraud_auc = aucs.fraud.Auc();
       }
-      std::fprintf(stderr,
-                   "sluice live: %lld events (%.0f/s), arrival to score p50 %.1f ms p99 %.1f ms, "
-                   "%lld labels, rolling AUC anomaly %.3f fraud %.3f, %lld dead letters, producer "
-                   "queue %lld\n",
-                   static_cast<long long>(events), rate, 1000 * interval.Quantile(0.5),
-                   1000 * interval.Quantile(0.99), static_cast<long long>(labels), anomaly_auc,
-                   fraud_auc, static_cast<long long>(dead_letters.count()),
-                   static_cast<long long>((*producer)->queued()));
+      std::fprintf(
+          stderr,
+          "sluice live: %lld events (%.0f/s), lag %lld, arrival to score p50 %.1f ms p99 %.1f ms, "
+          "%lld labels, rolling AUC anomaly %.3f fraud %.3f, %lld dead letters, producer "
+          "queue %lld\n",
+          static_cast<long long>(events), rate, static_cast<long long>(lag),
+          1000 * interval.Quantile(0.5), 1000 * interval.Quantile(0.99),
+          static_cast<long long>(labels), anomaly_auc, fraud_auc,
+          static_cast<long long>(dead_letters.count()),
+          static_cast<long long>((*producer)->queued()));
       latency.Merge(interval);
       interval = metrics::LatencyHistogram();
       last = now;

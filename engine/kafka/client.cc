@@ -220,6 +220,15 @@ absl::StatusOr<PollResult> Consumer::Poll(absl::Duration timeout) {
   return result;
 }
 
+int64_t Consumer::CachedHighWatermark(const std::string& topic, int32_t partition) const {
+  int64_t low = -1, high = -1;
+  if (rd_kafka_get_watermark_offsets(rk_, topic.c_str(), partition, &low, &high) !=
+      RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return -1;
+  }
+  return high;
+}
+
 absl::StatusOr<std::pair<int64_t, int64_t>> Consumer::Watermarks(const std::string& topic,
                                                                  int32_t partition,
                                                                  absl::Duration timeout) {

@@ -105,6 +105,8 @@ class Consumer {
   // moves: such errors count as a timeout (errors(), last_error()); only a fatal one is
   // returned (Internal, naming topic and partition).
   absl::StatusOr<PollResult> Poll(absl::Duration timeout);
+  // The partition's high watermark as of the last fetch (no request); -1 if none yet.
+  int64_t CachedHighWatermark(const std::string& topic, int32_t partition) const;
   int64_t errors() const { return errors_; }
   const std::string& last_error() const { return last_error_; }
   // The low and high watermarks of a partition (oldest retained offset, next offset to write).

@@ -1,6 +1,8 @@
 // engine/kafka/topics.cc
 #include "engine/kafka/topics.h"
 
+#include <algorithm>
+#include <atomic>
 #include <optional>
 #include <utility>
 
@@ -37,6 +39,11 @@ class PartitionReader {
   }
   // The offset of the next message; Consumer::kBeginning until one was read or a seek.
   int64_t next_offset() const { return next_offset_; }
+  // Messages behind next_offset(), as of the last fetch; -1 if unknown.
+  int64_t Lag() const {
+    const int64_t high = consumer_->CachedHighWatermark(topic_, partition_);
+    return high < 0 || next_offset_ < 0 ? -1 : std::max<int64_t>(high - next_offset_, 0);
+  }
   absl::Status Seek(int64_t offset) {
     next_offset_ = offset;
     return consumer_->Assign({{topic_, partition_, offset}});
@@ -51,10 +58,10 @@ class PartitionReader {
   int64_t next_offset_ = Consumer::kBeginning;
 };
 
-class KafkaEventSource final : public Source {
+class EventSource final : public KafkaEventSource {
  public:
-  KafkaEventSource(const PartitionInput& input, PartitionReader reader,
-                   std::vector<std::string> features, DeadLetters* dead_letters)
+  EventSource(const PartitionInput& input, PartitionReader reader,
+              std::vector<std::string> features, DeadLetters* dead_letters)
       : input_(input),
         reader_(std::move(reader)),
         parser_(std::move(features)),
@@ -67,9 +74,10 @@ class KafkaEventSource final : public Source {
     SLUICE_ASSIGN_OR_RETURN(const PollResult polled, reader_.Poll(timeout));
     if (polled.kind == PollResult::kTimeout) return ReadResult::kIdle;
     if (polled.kind == PollResult::kEndOfPartition) {
+      lag_.store(0, std::memory_order_relaxed);
       return input_.stop_at_end ? ReadResult::kEndOfStream : ReadResult::kIdle;
     }
-    ++records_;
+    if ((++records_ & 255) == 0) lag_.store(reader_.Lag(), std::memory_order_relaxed);
     const Message& m = polled.message;
     if (absl::Status parsed = parser_.Parse(m.value, event); !parsed.ok()) {
       bad_record_message_ =
@@ -103,6 +111,7 @@ class KafkaEventSource final : public Source {
   }
 
   const std::string& description() const override { return description_; }
+  int64_t lag() const override { return lag_.load(std::memory_order_relaxed); }
   const std::vector<std::string>& feature_names() const override { return parser_.features(); }
   bool has_time() const override { return true; }
   int64_t records_read() const override { return records_; }
@@ -115,6 +124,7 @@ class KafkaEventSource final : public Source {
   std::string description_;
   std::string bad_record_message_;
   int64_t records_ = 0;
+  std::atomic<int64_t> lag_{-1};  // Refreshed every 256 messages and at the partition's end.
 };
 
 class KafkaLabelSource final : public LabelSource {
@@ -265,16 +275,14 @@ absl::Status DeadLetters::Send(const Message& message, absl::string_view reason)
   return producer_.Send(topic_, -1, message.key, core::WriteFlatJson(json));
 }
 
-absl::StatusOr<std::unique_ptr<Source>> NewKafkaEventSource(const PartitionInput& input,
-                                                            std::vector<std::string> features,
-                                                            DeadLetters* dead_letters) {
+absl::StatusOr<std::unique_ptr<KafkaEventSource>> NewKafkaEventSource(
+    const PartitionInput& input, std::vector<std::string> features, DeadLetters* dead_letters) {
   SLUICE_ASSIGN_OR_RETURN(auto consumer,
                           Consumer::Create(input.brokers, input.group, input.settings));
   SLUICE_ASSIGN_OR_RETURN(
       PartitionReader reader,
       PartitionReader::Start(std::move(consumer), input.topics.transactions, input.partition));
-  return std::make_unique<KafkaEventSource>(input, std::move(reader), std::move(features),
-                                            dead_letters);
+  return std::make_unique<EventSource>(input, std::move(reader), std::move(features), dead_letters);
 }
 
 absl::StatusOr<std::unique_ptr<LabelSource>> NewKafkaLabelSource(const PartitionInput& input,

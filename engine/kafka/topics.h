@@ -57,14 +57,18 @@ class DeadLetters {
   std::atomic<int64_t> count_{0};
 };
 
-// The events of input.partition of the transactions topic, from `start_offset` (or where Seek()
-// puts it) on. An event's row is its offset; an event without "id" gets "<partition>:<offset>".
-// A malformed message is a bad record ("kafka:TOPIC/P offset O: event JSON: ...") and goes to
-// `dead_letters`. Position: records = the next offset; the digest names topic, partition and
-// offset (Seek checks the topic and partition).
-absl::StatusOr<std::unique_ptr<Source>> NewKafkaEventSource(const PartitionInput& input,
-                                                            std::vector<std::string> features,
-                                                            DeadLetters* dead_letters);
+// The events of input.partition of the transactions topic, from its beginning (or where Seek()
+// puts it). An event's row is its offset, its arrival time its message's CreateTime; an event
+// without "id" gets "<partition>:<offset>". A malformed message is a bad record
+// ("kafka:TOPIC/P offset O: event JSON: ...") and goes to `dead_letters`. Position: records =
+// the next offset; the digest names topic, partition and offset (Seek checks them).
+class KafkaEventSource : public Source {
+ public:
+  // Messages written to the partition and not read yet, as of the last fetch; thread-safe.
+  virtual int64_t lag() const = 0;
+};
+absl::StatusOr<std::unique_ptr<KafkaEventSource>> NewKafkaEventSource(
+    const PartitionInput& input, std::vector<std::string> features, DeadLetters* dead_letters);
 
 // The labels of input.partition of the labels topic, in the order written. TakeUntil(t) waits
 // until it has read a label later than t or reached the end of what the partition holds now, so
