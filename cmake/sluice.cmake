@@ -60,6 +60,8 @@ function(sluice_add_library name)
 endfunction()
 
 # sluice_add_test(<name> SOURCES ... [DEPS ...] [LABELS ...] [THREADED <gtest filter>])
+# Every test gets 10 minutes at most (a test that hangs, say on a broker that died, fails
+# instead of eating CI's budget).
 # One gtest binary per library, registered with gtest_discover_tests and labelled <name> and
 # LABELS. The tests that THREADED matches (a --gtest_filter pattern such as
 # "Replay.*:Snapshotter.*") also get the label `threads`: the ThreadSanitizer build runs only
@@ -72,12 +74,14 @@ function(sluice_add_test name)
   if(ARG_THREADED)
     # Discovered twice: the other tests, then the threaded ones.
     gtest_discover_tests(${name}_test WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}
-      TEST_FILTER "-${ARG_THREADED}" TEST_LIST ${name}_TESTS DISCOVERY_TIMEOUT 60)
+      TEST_FILTER "-${ARG_THREADED}" TEST_LIST ${name}_TESTS DISCOVERY_TIMEOUT 60
+      PROPERTIES TIMEOUT 600)
     gtest_discover_tests(${name}_test WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}
-      TEST_FILTER "${ARG_THREADED}" TEST_LIST ${name}_THREADED_TESTS DISCOVERY_TIMEOUT 60)
+      TEST_FILTER "${ARG_THREADED}" TEST_LIST ${name}_THREADED_TESTS DISCOVERY_TIMEOUT 60
+      PROPERTIES TIMEOUT 600)
   else()
     gtest_discover_tests(${name}_test WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}
-      TEST_LIST ${name}_TESTS DISCOVERY_TIMEOUT 60)
+      TEST_LIST ${name}_TESTS DISCOVERY_TIMEOUT 60 PROPERTIES TIMEOUT 600)
   endif()
   # List-valued properties are set here, after discovery: gtest_discover_tests(PROPERTIES)
   # splits every list into separate arguments, so LABELS "a;b" or a two-variable ENVIRONMENT

@@ -31,6 +31,8 @@ using ::testing::HasSubstr;
 class Broker {
  public:
   Broker(const TempDir& dir, int partitions) {
+    // A broker that died must fail the test at the next command, not kill it with SIGPIPE.
+    signal(SIGPIPE, SIG_IGN);
     const std::string file = dir.File(absl::StrCat("bootstrap-", partitions));
     const std::string partitions_text = absl::StrCat(partitions);
     std::vector<std::string> args = {SluiceBinary(),  "broker",           "--partitions",
