@@ -94,6 +94,7 @@ layering:
 bench: build
 	$(BUILD)/tools/bench/sluice_benchmarks --benchmark_min_time=0.5
 	scripts/bench-replay.sh $(BUILD)
+	scripts/bench-live.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD) $(FUZZ_BUILD)
