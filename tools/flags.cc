@@ -72,4 +72,9 @@ double FlagReader::Double(const std::string& name, double min) const {
   return *v;
 }
 
+std::vector<std::string> FlagReader::All(const std::string& name) const {
+  if (parsed_.count(name) == 0) return {};
+  return parsed_[name].as<std::vector<std::string>>();
+}
+
 }  // namespace sluice::tools

@@ -8,6 +8,7 @@
 #include <limits>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 // Forward-declared: cxxopts stays in the .cc files.
 namespace cxxopts {
@@ -37,6 +38,8 @@ class FlagReader {
   int64_t Int(const std::string& name, int64_t min = std::numeric_limits<int64_t>::min(),
               int64_t max = std::numeric_limits<int64_t>::max()) const;
   uint64_t Uint(const std::string& name) const;
+  // Every value of a repeatable flag (std::vector<std::string>), in order; none if not given.
+  std::vector<std::string> All(const std::string& name) const;
   // A finite number >= min.
   double Double(const std::string& name,
                 double min = -std::numeric_limits<double>::infinity()) const;

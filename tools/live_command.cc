@@ -109,13 +109,7 @@ std::optional<LiveFlags> ParseFlags(int argc, char** argv) {
   const FlagReader f(parsed);
   LiveFlags l;
   l.brokers = f.NonEmpty("brokers");
-  if (parsed.count("X") != 0) {
-    for (const std::string& setting : parsed["X"].as<std::vector<std::string>>()) {
-      auto kv = engine::kafka::ParseSetting(setting);
-      if (!kv.ok()) throw FlagError(std::string(kv.status().message()));
-      l.settings.push_back(*kv);
-    }
-  }
+  l.settings = ParseKafkaSettings(f);
   l.group = f.NonEmpty("group");
   l.topics.transactions = f.NonEmpty("transactions");
   l.topics.labels = f.NonEmpty("labels");

@@ -65,4 +65,14 @@ void ParseJoinFlags(const FlagReader& f, engine::LabelJoiner::Options* join) {
   join->max_pending = f.Int("max-pending", 1);
 }
 
+engine::kafka::Settings ParseKafkaSettings(const FlagReader& f) {
+  engine::kafka::Settings settings;
+  for (const std::string& setting : f.All("X")) {
+    auto kv = engine::kafka::ParseSetting(setting);
+    if (!kv.ok()) throw FlagError(std::string(kv.status().message()));
+    settings.push_back(*std::move(kv));
+  }
+  return settings;
+}
+
 }  // namespace sluice::tools

@@ -1,7 +1,8 @@
-// tools/model_flags.h. The flags replay and live share: the models, their metrics and serving,
-// and how labels join.
+// tools/model_flags.h. The flags commands share: the models, their metrics and serving, and how
+// labels join (replay, live); librdkafka settings (live, produce).
 #pragma once
 
+#include "engine/kafka/client.h"
 #include "engine/label_joiner.h"
 #include "engine/pipeline.h"
 #include "tools/flags.h"
@@ -17,5 +18,7 @@ namespace sluice::tools {
 void AddModelFlags(cxxopts::Options& spec, const char* serving);
 void ParseModelFlags(const FlagReader& f, engine::Pipeline::Options* o);
 void ParseJoinFlags(const FlagReader& f, engine::LabelJoiner::Options* join);
+// The librdkafka settings of the repeatable `-X key=value` flag, in order.
+engine::kafka::Settings ParseKafkaSettings(const FlagReader& f);
 
 }  // namespace sluice::tools

@@ -17,6 +17,7 @@
 #include "engine/synthetic_stream.h"
 #include "tools/commands.h"
 #include "tools/flags.h"
+#include "tools/model_flags.h"
 
 namespace sluice::tools {
 namespace {
@@ -83,13 +84,7 @@ int ProduceCommand(int argc, char** argv) {
     const FlagReader f(parsed);
     if (!f.Has("brokers")) throw FlagError("--brokers host:port is required");
     flags.brokers = f.NonEmpty("brokers");
-    if (parsed.count("X") != 0) {
-      for (const std::string& setting : parsed["X"].as<std::vector<std::string>>()) {
-        auto kv = engine::kafka::ParseSetting(setting);
-        if (!kv.ok()) throw FlagError(std::string(kv.status().message()));
-        flags.settings.push_back(*kv);
-      }
-    }
+    flags.settings = ParseKafkaSettings(f);
     if (f.Has("input")) flags.input = f.NonEmpty("input");
     flags.rows = f.Int("rows", 0);
     flags.csv.label_column = f.Str("label-column");

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <limits>
 #include <optional>
 #include <utility>
 
@@ -147,16 +148,7 @@ class KafkaLabelSource final : public LabelSource {
   }
 
   absl::Status TakeAll(Add add) override {
-    while (true) {
-      if (held_.has_value()) {
-        add(*held_);
-        held_.reset();
-        continue;
-      }
-      SLUICE_ASSIGN_OR_RETURN(const bool more,
-                              ReadOne(at_end_ ? absl::ZeroDuration() : kLabelWait));
-      if (!more && (at_end_ || Stopped())) return absl::OkStatus();
-    }
+    return TakeUntil(std::numeric_limits<double>::infinity(), add);
   }
 
   int64_t position() const override {
