@@ -173,6 +173,16 @@ Consumer::~Consumer() {
 }
 
 absl::Status Consumer::Assign(const std::vector<Assignment>& partitions) {
+  // Learn the partitions' leaders first: assigned without them, librdkafka retries its first
+  // offset query only after half a second.
+  for (const Assignment& a : partitions) {
+    rd_kafka_topic_t* rkt = rd_kafka_topic_new(rk_, a.topic.c_str(), nullptr);
+    const rd_kafka_metadata_t* metadata = nullptr;
+    if (rd_kafka_metadata(rk_, 0, rkt, &metadata, 5000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      rd_kafka_metadata_destroy(metadata);
+    }
+    rd_kafka_topic_destroy(rkt);
+  }
   rd_kafka_topic_partition_list_t* list =
       rd_kafka_topic_partition_list_new(static_cast<int>(partitions.size()));
   for (const Assignment& a : partitions) {

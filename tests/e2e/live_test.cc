@@ -300,6 +300,16 @@ TEST(LiveDemo, RunsAndStopsOnTime) {
   EXPECT_THAT(summary, HasSubstr("\"p99_ms\": "));
 }
 
+// librdkafka values hold commas (server lists, debug contexts): -X takes each value whole.
+TEST(LiveFlags, AKafkaSettingIsTakenWholeCommasIncluded) {
+  for (const char* command :
+       {"live --brokers 127.0.0.1:1 --quiet", "produce --brokers 127.0.0.1:1"}) {
+    const CliResult result = RunSluice(absl::StrCat(command, " -X bogus.key=a,b"));
+    EXPECT_EQ(result.exit_code, 1) << command;
+    EXPECT_THAT(result.err, HasSubstr("kafka setting bogus.key=a,b")) << command;
+  }
+}
+
 // The number of messages in `topic`, via kcat.
 size_t CountMessages(const TempDir& dir, const std::string& bootstrap, const std::string& topic) {
   const std::string out = dir.File("count.txt");
