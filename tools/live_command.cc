@@ -282,7 +282,7 @@ absl::Status WriteSummary(const std::string& path, const std::string& json) {
 }
 
 // The demo's producer: the built-in stream at flags.demo_rate until stopped.
-absl::Status Demo(const LiveFlags& flags, const std::string& brokers, std::atomic<int64_t>* fed) {
+absl::Status Demo(const LiveFlags& flags, const std::string& brokers) {
   SLUICE_ASSIGN_OR_RETURN(auto reader,
                           engine::CsvReader::Create("built-in synthetic stream",
                                                     engine::NewSyntheticCsvStream(1, kDemoRows),
@@ -293,7 +293,64 @@ absl::Status Demo(const LiveFlags& flags, const std::string& brokers, std::atomi
   options.labels_topic = flags.topics.labels;
   options.rate = flags.demo_rate;
   options.label_delay_seconds = kDemoLabelDelay;
-  return engine::kafka::Feed(*reader, *producer, options, &stop_requested, fed).status();
+  return engine::kafka::Feed(*reader, *producer, options, &stop_requested).status();
+}
+
+// Prints the status line once a second (unless quiet) until every runner has ended or
+// --seconds ran out; returns the latencies of the whole run.
+metrics::LatencyHistogram Watch(const LiveFlags& flags,
+                                const std::vector<std::unique_ptr<PartitionRun>>& runs,
+                                StatusAucs& aucs, const engine::kafka::DeadLetters& dead_letters,
+                                const engine::kafka::Producer& producer,
+                                std::chrono::steady_clock::time_point start) {
+  int64_t last_events = 0;
+  auto last = start;
+  metrics::LatencyHistogram latency, interval;
+  const auto collect = [&] {
+    for (const auto& r : runs) interval.Merge(r->sink->TakeLatencies());
+  };
+  for (size_t ended = 0; ended < runs.size();) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    collect();
+    ended = 0;
+    int64_t events = 0, labels = 0, lag = 0;
+    for (const auto& r : runs) {
+      events += r->counter.events.load(std::memory_order_relaxed);
+      labels += r->counter.labels.load(std::memory_order_relaxed);
+      lag += std::max<int64_t>(r->source->lag(), 0);
+    }
+    const auto now = std::chrono::steady_clock::now();
+    if (!flags.quiet && now - last >= std::chrono::seconds(1)) {
+      const double rate = static_cast<double>(events - last_events) /
+                          std::chrono::duration<double>(now - last).count();
+      double anomaly_auc = 0, fraud_auc = 0;
+      {
+        absl::MutexLock lock(&aucs.mu);
+        anomaly_auc = aucs.anomaly.Auc();
+        fraud_auc = aucs.fraud.Auc();
+      }
+      std::fprintf(
+          stderr,
+          "sluice live: %lld events (%.0f/s), lag %lld, arrival to score p50 %.1f ms p99 %.1f ms, "
+          "%lld labels, rolling AUC anomaly %.3f fraud %.3f, %lld dead letters, producer "
+          "queue %lld\n",
+          static_cast<long long>(events), rate, static_cast<long long>(lag),
+          1000 * interval.Quantile(0.5), 1000 * interval.Quantile(0.99),
+          static_cast<long long>(labels), anomaly_auc, fraud_auc,
+          static_cast<long long>(dead_letters.count()), static_cast<long long>(producer.queued()));
+      latency.Merge(interval);
+      interval = metrics::LatencyHistogram();
+      last = now;
+      last_events = events;
+    }
+    for (const auto& r : runs) ended += r->done.load() ? 1 : 0;
+    if (flags.seconds > 0 && std::chrono::duration<double>(now - start).count() >= flags.seconds) {
+      stop_requested.store(true);
+    }
+  }
+  collect();
+  latency.Merge(interval);
+  return latency;
 }
 
 int Live(LiveFlags& flags) {
@@ -331,64 +388,16 @@ int Live(LiveFlags& flags) {
     runs.push_back(std::move(*run));
   }
   // --demo: the built-in stream into the topics, paced, the frauds' labels an hour late.
-  std::atomic<int64_t> fed{0};
   absl::Status feed_status;
   std::thread feeder;
   if (flags.demo) {
-    feeder = std::thread([&] { feed_status = Demo(flags, *brokers, &fed); });
+    feeder = std::thread([&] { feed_status = Demo(flags, *brokers); });
   }
-  // The status line, once a second, until every runner has ended.
-  int64_t last_events = 0;
-  auto last = start;
-  metrics::LatencyHistogram latency, interval;
-  const auto collect = [&] {
-    for (const auto& r : runs) interval.Merge(r->sink->TakeLatencies());
-  };
-  for (size_t ended = 0; ended < runs.size();) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    collect();
-    ended = 0;
-    int64_t events = 0, labels = 0, lag = 0;
-    for (const auto& r : runs) {
-      events += r->counter.events.load(std::memory_order_relaxed);
-      labels += r->counter.labels.load(std::memory_order_relaxed);
-      lag += std::max<int64_t>(r->source->lag(), 0);
-    }
-    const auto now = std::chrono::steady_clock::now();
-    if (!flags.quiet && now - last >= std::chrono::seconds(1)) {
-      const double rate = static_cast<double>(events - last_events) /
-                          std::chrono::duration<double>(now - last).count();
-      double anomaly_auc = 0, fraud_auc = 0;
-      {
-        absl::MutexLock lock(&aucs.mu);
-        anomaly_auc = aucs.anomaly.Auc();
-        fraud_auc = aucs.fraud.Auc();
-      }
-      std::fprintf(
-          stderr,
-          "sluice live: %lld events (%.0f/s), lag %lld, arrival to score p50 %.1f ms p99 %.1f ms, "
-          "%lld labels, rolling AUC anomaly %.3f fraud %.3f, %lld dead letters, producer "
-          "queue %lld\n",
-          static_cast<long long>(events), rate, static_cast<long long>(lag),
-          1000 * interval.Quantile(0.5), 1000 * interval.Quantile(0.99),
-          static_cast<long long>(labels), anomaly_auc, fraud_auc,
-          static_cast<long long>(dead_letters.count()),
-          static_cast<long long>((*producer)->queued()));
-      latency.Merge(interval);
-      interval = metrics::LatencyHistogram();
-      last = now;
-      last_events = events;
-    }
-    for (const auto& r : runs) ended += r->done.load() ? 1 : 0;
-    if (flags.seconds > 0 && std::chrono::duration<double>(now - start).count() >= flags.seconds) {
-      stop_requested.store(true);
-    }
-  }
+  const metrics::LatencyHistogram latency =
+      Watch(flags, runs, aucs, dead_letters, **producer, start);
   for (auto& r : runs) r->thread.join();
   if (feeder.joinable()) feeder.join();
   if (!feed_status.ok()) return fail(feed_status);
-  collect();
-  latency.Merge(interval);
   const absl::Status flushed = (*producer)->Flush(absl::Minutes(1));
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -126,8 +126,6 @@ absl::Status Producer::Send(absl::string_view topic, int32_t partition, absl::st
   return absl::OkStatus();
 }
 
-void Producer::Poll() { rd_kafka_poll(rk_, 0); }
-
 absl::Status Producer::Flush(absl::Duration timeout) {
   const rd_kafka_resp_err_t err = rd_kafka_flush(rk_, TimeoutMs(timeout));
   {
@@ -206,12 +204,12 @@ absl::StatusOr<PollResult> Consumer::Poll(absl::Duration timeout) {
   } else if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
     // librdkafka recovers from consumer errors by itself (a broker away, a leader moving): they
     // are news, not the end, unless the client says it cannot go on.
-    last_error_ = absl::StrCat("kafka consumer at ", Where(m), ": ", rd_kafka_message_errstr(m));
-    ++errors_;
+    const std::string error =
+        absl::StrCat("kafka consumer at ", Where(m), ": ", rd_kafka_message_errstr(m));
     release();
     char fatal[512];
     if (rd_kafka_fatal_error(rk_, fatal, sizeof(fatal)) != RD_KAFKA_RESP_ERR_NO_ERROR) {
-      return absl::InternalError(absl::StrCat(last_error_, " (fatal: ", fatal, ")"));
+      return absl::InternalError(absl::StrCat(error, " (fatal: ", fatal, ")"));
     }
     return result;
   } else {
@@ -237,19 +235,6 @@ int64_t Consumer::CachedHighWatermark(const std::string& topic, int32_t partitio
     return -1;
   }
   return high;
-}
-
-absl::StatusOr<std::pair<int64_t, int64_t>> Consumer::Watermarks(const std::string& topic,
-                                                                 int32_t partition,
-                                                                 absl::Duration timeout) {
-  int64_t low = 0, high = 0;
-  const rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(rk_, topic.c_str(), partition,
-                                                                   &low, &high, TimeoutMs(timeout));
-  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    return absl::UnavailableError(
-        absl::StrCat("kafka watermarks of ", topic, "/", partition, ": ", rd_kafka_err2str(err)));
-  }
-  return std::make_pair(low, high);
 }
 
 absl::StatusOr<int32_t> PartitionCount(const std::string& brokers, const Settings& settings,

@@ -46,8 +46,6 @@ class Producer {
   // An error here (unknown topic, oversized message) is immediate.
   absl::Status Send(absl::string_view topic, int32_t partition, absl::string_view key,
                     absl::string_view value);
-  // Serves delivery reports without waiting.
-  void Poll();
   // Waits until every message sent is delivered or failed: the first failure (topic, partition
   // and librdkafka's reason), DeadlineExceeded if `timeout` passed first.
   absl::Status Flush(absl::Duration timeout);
@@ -102,22 +100,15 @@ class Consumer {
   absl::Status Assign(const std::vector<Assignment>& partitions);
   // Waits at most `timeout` for the next message or the end of a partition (reported once each
   // time a partition's end is reached). librdkafka retries through broker outages and leader
-  // moves: such errors count as a timeout (errors(), last_error()); only a fatal one is
-  // returned (Internal, naming topic and partition).
+  // moves: such errors count as a timeout; only a fatal one is returned (Internal, naming
+  // topic and partition).
   absl::StatusOr<PollResult> Poll(absl::Duration timeout);
   // The partition's high watermark as of the last fetch (no request); -1 if none yet.
   int64_t CachedHighWatermark(const std::string& topic, int32_t partition) const;
-  int64_t errors() const { return errors_; }
-  const std::string& last_error() const { return last_error_; }
-  // The low and high watermarks of a partition (oldest retained offset, next offset to write).
-  absl::StatusOr<std::pair<int64_t, int64_t>> Watermarks(const std::string& topic,
-                                                         int32_t partition, absl::Duration timeout);
 
  private:
   Consumer() = default;
   rd_kafka_s* rk_ = nullptr;
-  int64_t errors_ = 0;
-  std::string last_error_;
 };
 
 // The number of partitions of `topic`, from the cluster's metadata (NotFound if it does not

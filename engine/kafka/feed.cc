@@ -41,7 +41,7 @@ absl::Status SendLabelsUntil(double time, const FeedOptions& options, Producer& 
 }  // namespace
 
 absl::StatusOr<FeedCounts> Feed(CsvReader& reader, Producer& producer, const FeedOptions& options,
-                                const std::atomic<bool>* stop, std::atomic<int64_t>* sent) {
+                                const std::atomic<bool>* stop) {
   LabelQueue queue;
   int64_t added = 0;
   for (const LabelRecord& l : options.labels) queue.emplace(l, added++);
@@ -60,7 +60,6 @@ absl::StatusOr<FeedCounts> Feed(CsvReader& reader, Producer& producer, const Fee
     AppendEventJson(event, reader.feature_names(), &json);
     SLUICE_RETURN_IF_ERROR(producer.Send(options.transactions_topic, -1, event.id, json));
     ++counts.events;
-    if (sent != nullptr) sent->store(counts.events, std::memory_order_relaxed);
     if (options.label_delay_seconds.has_value() && event.label.has_value() &&
         (*event.label || options.all_labels)) {
       queue.emplace(

@@ -35,9 +35,7 @@ struct FeedCounts {
 
 // Sends every row of `reader` until its end or `stop` (may be null) is set, then the labels
 // still due, and waits for delivery. InvalidArgument with the row's message at a bad row.
-// `sent`, if not null, counts events as they go (read from other threads).
 absl::StatusOr<FeedCounts> Feed(CsvReader& reader, Producer& producer, const FeedOptions& options,
-                                const std::atomic<bool>* stop = nullptr,
-                                std::atomic<int64_t>* sent = nullptr);
+                                const std::atomic<bool>* stop = nullptr);
 
 }  // namespace sluice::engine::kafka
