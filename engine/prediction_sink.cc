@@ -91,7 +91,7 @@ class CsvSink final : public CsvPredictionSink {
   absl::StatusOr<Position> Flush() override {
     const int64_t bytes = Hand();
     core::Sha256 copy = sha_;
-    return Position{bytes, lines_, copy.HexDigest()};
+    return Position{bytes, lines_, copy.HexDigest(), ""};
   }
 
   absl::Status Close() override { return file_->Close(); }

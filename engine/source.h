@@ -20,6 +20,7 @@ enum class ReadResult {
   kIdle,         // Nothing arrived in time; poll again.
   kBadRecord,    // A record was consumed but is malformed: see bad_record_message().
   kEndOfStream,  // Nothing more will come.
+  kStopped,      // Asked to stop (a signal): the stream goes on, a restarted run continues it.
 };
 
 // Where a source stands: `records` records (events and bad ones) lie behind it, and `digest`

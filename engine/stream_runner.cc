@@ -2,6 +2,7 @@
 #include "engine/stream_runner.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <deque>
 #include <functional>
@@ -28,10 +29,14 @@ class LabelFeed {
 
   // Before the event `index` at `time` is scored: every label due by then arrives, then every
   // TTL that ran out expires.
-  absl::Status ArriveBefore(int64_t index, double time) {
+  absl::Status ArriveBefore(int64_t index, int64_t row, double time) {
     if (options_.labels != nullptr) {
-      SLUICE_RETURN_IF_ERROR(options_.labels->TakeUntil(
-          time, [this](const LabelRecord& l) { joiner_.AddLabel(l.id, l.label); }));
+      const auto add = [this](const LabelRecord& l) { joiner_.AddLabel(l.id, l.label); };
+      if (const std::optional<int64_t> to = RetracedPosition(row); to.has_value()) {
+        SLUICE_RETURN_IF_ERROR(options_.labels->TakeTo(*to, add));
+      } else {
+        SLUICE_RETURN_IF_ERROR(options_.labels->TakeUntil(time, add));
+      }
     } else {
       while (!queue_.empty() && Due(queue_.front(), index, time)) {
         joiner_.AddLabelForSeq(queue_.front().seq, queue_.front().label);
@@ -92,6 +97,15 @@ class LabelFeed {
   }
 
  private:
+  // Where the labels stood when the predecessor scored `row`, if it did.
+  std::optional<int64_t> RetracedPosition(int64_t row) {
+    if (options_.retrace == nullptr) return std::nullopt;
+    const auto& r = *options_.retrace;
+    while (retraced_ < r.size() && r[retraced_].first < row) ++retraced_;
+    if (retraced_ == r.size() || r[retraced_].first != row) return std::nullopt;
+    return r[retraced_].second;
+  }
+
   struct Delayed {
     int64_t seq;
     bool label;
@@ -105,6 +119,7 @@ class LabelFeed {
   const RunOptions& options_;
   LabelJoiner& joiner_;
   std::deque<Delayed> queue_;
+  size_t retraced_ = 0;  // options_.retrace before it lies behind.
 };
 
 class LabelVectorSource final : public LabelSource {
@@ -116,6 +131,12 @@ class LabelVectorSource final : public LabelSource {
   }
   absl::Status TakeAll(Add add) override {
     for (; next_ < labels_.size(); ++next_) add(labels_[next_]);
+    return absl::OkStatus();
+  }
+  absl::Status TakeTo(int64_t position, Add add) override {
+    for (; next_ < labels_.size() && static_cast<int64_t>(next_) < position; ++next_) {
+      add(labels_[next_]);
+    }
     return absl::OkStatus();
   }
   int64_t position() const override { return static_cast<int64_t>(next_); }
@@ -200,6 +221,8 @@ class ParseStage {
     absl::MutexLock lock(&mu_);
     return status_;
   }
+  // After Next() returned nullptr: whether the source was stopped rather than ended.
+  bool stopped() const { return stopped_.load(); }
 
  private:
   // Fills `batch` until it is full, the source is idle or ends; false once it ended.
@@ -213,6 +236,10 @@ class ParseStage {
       const absl::Duration wait = batch.size == 0 ? absl::Milliseconds(100) : absl::ZeroDuration();
       SLUICE_ASSIGN_OR_RETURN(row.result, source_.Read(wait, &row.event));
       if (row.result == ReadResult::kEndOfStream) return false;
+      if (row.result == ReadResult::kStopped) {
+        stopped_.store(true);
+        return false;
+      }
       if (row.result == ReadResult::kIdle) return true;  // Hand over what came so far.
       row.snapshot_trigger.reset();
       ++batch.size;
@@ -263,6 +290,7 @@ class ParseStage {
   Pipeline& pipeline_;        // Its unsupervised stage only.
   Snapshotter* snapshotter_;  // Its schedule only.
   std::vector<Batch> storage_;
+  std::atomic<bool> stopped_{false};
   absl::Mutex mu_;
   std::deque<Batch*> free_ ABSL_GUARDED_BY(mu_);
   std::deque<Batch*> full_ ABSL_GUARDED_BY(mu_);
@@ -273,7 +301,8 @@ class ParseStage {
 };
 
 constexpr absl::string_view kCheckpointKind = "RunCheckpoint";
-constexpr uint16_t kCheckpointFormat = 2;
+// Format 3 added the sink's resume token; format 2 checkpoints read with an empty one.
+constexpr uint16_t kCheckpointFormat = 3;
 
 // Everything a run needs to continue exactly where a snapshot was taken, except the models (in
 // the version's state) and the cumulative AUC pairs before this snapshot (in the earlier
@@ -289,6 +318,7 @@ struct Checkpoint {
 };
 
 void WriteCheckpointHeader(const Checkpoint& c, core::StateWriter* w) {
+  w->PutString(c.info.predictions.resume);
   w->Put(c.info.run_first_version);
   w->Put(c.info.position.records);
   w->PutString(c.info.position.digest);
@@ -310,8 +340,9 @@ void WriteCheckpointHeader(const Checkpoint& c, core::StateWriter* w) {
   }
 }
 
-bool ReadCheckpointHeader(core::StateReader* r, Checkpoint* c) {
+bool ReadCheckpointHeader(uint16_t format, core::StateReader* r, Checkpoint* c) {
   uint64_t examples = 0;
+  if (format >= 3 && !r->GetString(&c->info.predictions.resume)) return false;
   if (!r->Get(&c->info.run_first_version) || !r->Get(&c->info.position.records) ||
       !r->GetString(&c->info.position.digest) || !r->Get(&c->info.events) ||
       !r->Get(&c->info.labels) || !r->Get(&c->info.predictions.bytes) ||
@@ -398,12 +429,13 @@ class Runner {
     }
     Checkpoint last;
     for (size_t i = 0; i < resume.checkpoints.size(); ++i) {
+      uint16_t format = 0;
       SLUICE_ASSIGN_OR_RETURN(
           const absl::string_view payload,
-          core::OpenState(resume.checkpoints[i], kCheckpointKind, kCheckpointFormat));
+          core::OpenState(resume.checkpoints[i], kCheckpointKind, kCheckpointFormat, &format));
       core::StateReader r(payload);
       Checkpoint c;
-      if (!ReadCheckpointHeader(&r, &c) || !pipeline_.LoadMetrics(&r)) return malformed();
+      if (!ReadCheckpointHeader(format, &r, &c) || !pipeline_.LoadMetrics(&r)) return malformed();
       if (i + 1 < resume.checkpoints.size()) continue;
       uint64_t label_position = 0;
       if (!joiner_.Load(&r, pipeline_.feature_names().size()) || !feed_.Load(&r, &label_position) ||
@@ -427,12 +459,14 @@ class Runner {
     result_.anomaly_nan = last.anomaly_nan;
     result_.fraud_nan = last.fraud_nan;
     served_.version = resume.version;
+    result_.last_version = resume.version;
     run_first_version_ = last.info.run_first_version;
     if (absl::Status seek = source_.Seek(last.info.position); !seek.ok()) {
       return absl::Status(seek.code(), absl::StrCat("cannot resume version ", resume.version, ": ",
                                                     seek.message()));
     }
     records_ = last.info.position.records;
+    resumed_ = {records_, result_.labels};
     if (options_.snapshotter != nullptr) {
       options_.snapshotter->ContinueAfter(resume.version, last.last_event_time);
     }
@@ -454,17 +488,26 @@ class Runner {
       rows.Recycle(batch);
     }
     SLUICE_RETURN_IF_ERROR(rows.status());
-    SLUICE_RETURN_IF_ERROR(feed_.ArriveAll());
-    joiner_.Finish();
-    Drain();
+    // A stopped stream goes on later: the labels still to come are not due yet, and the pending
+    // joins keep waiting (in the checkpoint).
+    if (!rows.stopped()) {
+      SLUICE_RETURN_IF_ERROR(feed_.ArriveAll());
+      joiner_.Finish();
+      Drain();
+    }
+    result_.stopped = rows.stopped();
     result_.label_counts = joiner_.counts();
     result_.labels_pending = joiner_.pending();
-    if (options_.snapshotter != nullptr) {
+    // A resumed run that met nothing new (restarted after its end) adds no copy of its version.
+    const bool unchanged = options_.resume != nullptr && records_ == resumed_.records &&
+                           result_.labels == resumed_.labels;
+    if (options_.snapshotter != nullptr && !unchanged) {
       // The unsupervised stage has finished, so its state may be read here.
-      SLUICE_RETURN_IF_ERROR(TakeSnapshot("end of stream", pipeline_.SaveAnomaly(),
-                                          last_event_time_, source_.Position()));
-      result_.snapshot_errors = options_.snapshotter->Finish();
+      SLUICE_RETURN_IF_ERROR(TakeSnapshot(rows.stopped() ? "stop" : "end of stream",
+                                          pipeline_.SaveAnomaly(), last_event_time_,
+                                          source_.Position()));
     }
+    if (options_.snapshotter != nullptr) result_.snapshot_errors = options_.snapshotter->Finish();
     return result_;
   }
 
@@ -486,7 +529,7 @@ class Runner {
       checkpoint_.first_event_id = event.id;
       checkpoint_.first_event_time = event.event_time;
     }
-    SLUICE_RETURN_IF_ERROR(feed_.ArriveBefore(index, event.event_time));
+    SLUICE_RETURN_IF_ERROR(feed_.ArriveBefore(index, event.row, event.event_time));
     Drain();
     const Pipeline::Scores scores{row.anomaly_score, pipeline_.ScoreFraud(event.features)};
     if (std::isnan(scores.anomaly) && pipeline_.options().anomaly) {
@@ -597,6 +640,9 @@ class Runner {
   Served served_;
   int64_t records_ = 0;
   int64_t run_first_version_ = 0;
+  struct {
+    int64_t records = -1, labels = -1;
+  } resumed_;  // Where the resume point stood.
   std::string last_event_id_;
   double last_event_time_ = core::kMissing;
 };
@@ -617,11 +663,12 @@ double Quantile(std::vector<double> values, double q) {
 }
 
 absl::StatusOr<CheckpointInfo> ReadCheckpointInfo(absl::string_view checkpoint) {
+  uint16_t format = 0;
   SLUICE_ASSIGN_OR_RETURN(const absl::string_view payload,
-                          core::OpenState(checkpoint, kCheckpointKind, kCheckpointFormat));
+                          core::OpenState(checkpoint, kCheckpointKind, kCheckpointFormat, &format));
   core::StateReader r(payload);
   Checkpoint c;
-  if (!ReadCheckpointHeader(&r, &c)) return absl::DataLossError("checkpoint is malformed");
+  if (!ReadCheckpointHeader(format, &r, &c)) return absl::DataLossError("checkpoint is malformed");
   return c.info;
 }
 

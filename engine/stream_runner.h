@@ -46,6 +46,9 @@ class PredictionSink {
     int64_t bytes = 0;   // Durable output so far.
     int64_t lines = 0;   // Predictions written so far.
     std::string sha256;  // Of those bytes, if the sink keeps one (a resume verifies it).
+    // Where a sink whose output cannot be truncated (a topic) finds, after a crash, what it
+    // output past the snapshot; opaque to the runner.
+    std::string resume;
   };
   virtual ~PredictionSink() = default;
   // Hot path: errors are kept and returned by Flush() or Close().
@@ -94,6 +97,9 @@ class LabelSource {
   virtual absl::Status TakeUntil(double time, Add add) = 0;
   // Hands over every label left: the event stream ended.
   virtual absl::Status TakeAll(Add add) = 0;
+  // Hands over every label before `position`, whatever their times: a restarted run retracing
+  // what its predecessor did. Waits for labels not read yet.
+  virtual absl::Status TakeTo(int64_t position, Add add) = 0;
   // Where it stands (an index, an offset): a checkpoint keeps it, a resumed run seeks to it.
   virtual int64_t position() const = 0;
   // Continues from `position`. Requires: nothing was taken yet. FailedPrecondition if the source
@@ -118,6 +124,11 @@ struct RunOptions {
   Snapshotter* snapshotter = nullptr;   // Snapshots into a registry; null: none.
   const ResumePoint* resume = nullptr;  // Continue from a snapshot; null: from the start.
   int64_t max_events = -1;              // Stop after this many events (audit); -1: no limit.
+  // A restarted live run retraces its killed predecessor past the resume point: before the
+  // event of source row `first` is scored, the labels source is taken to position `second`
+  // exactly (where it stood when that event was first scored), not by time, so the labels
+  // interleave with the events as they did. Sorted by row; must outlive the run.
+  const std::vector<std::pair<int64_t, int64_t>>* retrace = nullptr;
 };
 
 // Where a model's scores became NaN (it diverged).
@@ -129,6 +140,7 @@ struct NanScores {
 
 struct RunResult {
   int64_t events = 0;     // Events scored.
+  bool stopped = false;   // The source was stopped (kStopped), not at its end.
   NanScores anomaly_nan;  // Of a model that is on (a model that is off scores NaN always).
   NanScores fraud_nan;
   int64_t labels = 0;  // Labels applied (joined, and expiries applied as negative).

@@ -21,6 +21,7 @@
 #include "engine/kafka/client.h"
 #include "engine/kafka/embedded_broker.h"
 #include "engine/kafka/feed.h"
+#include "engine/kafka/live_partition.h"
 #include "engine/kafka/topics.h"
 #include "engine/pipeline.h"
 #include "engine/prediction_sink.h"
@@ -55,6 +56,7 @@ struct LiveFlags {
   bool demo = false;
   double seconds = 0;        // Stop after this long; 0: at a signal (or the end, --exit-at-end).
   double demo_rate = 20000;  // Events per second the demo's producer sends.
+  RegistryFlags registry;
   std::string summary;
   bool quiet = false;
 };
@@ -95,7 +97,8 @@ cxxopts::Options Spec() {
     ("quiet", "No status line")
     ("h,help", "Show this help");
   // clang-format on
-  AddModelFlags(spec, "continuous");
+  AddModelFlags(spec, "frozen");  // Without --registry: continuous (see ParseFlags).
+  AddRegistryFlags(spec);
   return spec;
 }
 
@@ -119,9 +122,11 @@ std::optional<LiveFlags> ParseFlags(int argc, char** argv) {
   l.alert_threshold = f.Double("alert-threshold");
   ParseModelFlags(f, &l.pipeline);
   ParseJoinFlags(f, &l.join);
-  if (l.pipeline.serving == engine::Pipeline::Serving::kFrozen) {
-    throw FlagError("--serving frozen needs a registry, which live does not take yet");
+  // Frozen serving (registered versions) is live's default, and needs a registry.
+  if (!f.Has("serving") && f.Str("registry").empty()) {
+    l.pipeline.serving = engine::Pipeline::Serving::kContinuous;
   }
+  l.registry = ParseRegistryFlags(f, l.pipeline.serving);
   l.features = absl::StrSplit(f.NonEmpty("features"), ',', absl::SkipEmpty());
   l.exit_at_end = f.Has("exit-at-end");
   l.demo = f.Has("demo");
@@ -169,55 +174,34 @@ class LiveCounter final : public engine::RunObserver {
   StatusAucs* aucs_;
 };
 
-// One partition: its own pipeline, inputs and sink, run on its own thread.
+// One partition's run and what its observer counts.
 struct PartitionRun {
-  int32_t partition = 0;
-  std::unique_ptr<engine::Pipeline> pipeline;
-  std::unique_ptr<engine::kafka::KafkaEventSource> source;
-  std::unique_ptr<engine::LabelSource> labels;
-  std::unique_ptr<engine::kafka::KafkaPredictionSink> sink;
   explicit PartitionRun(StatusAucs* aucs) : counter(aucs) {}
-  LiveCounter counter;
-  absl::StatusOr<engine::RunResult> result = absl::UnknownError("not run");
-  std::atomic<bool> done{false};  // result is final.
-  std::thread thread;
+  LiveCounter counter;  // Before `live`, which calls it.
+  std::unique_ptr<engine::kafka::LivePartition> live;
 };
 
 absl::StatusOr<std::unique_ptr<PartitionRun>> StartPartition(
     const LiveFlags& flags, const std::string& brokers, int32_t partition,
-    engine::kafka::Producer& producer, engine::kafka::DeadLetters& dead_letters,
-    const engine::RunOptions& options, StatusAucs* aucs) {
+    engine::kafka::DeadLetters& dead_letters, StatusAucs* aucs) {
   auto run = std::make_unique<PartitionRun>(aucs);
-  run->partition = partition;
-  SLUICE_ASSIGN_OR_RETURN(run->pipeline, engine::Pipeline::Create(flags.pipeline, flags.features));
-  engine::kafka::PartitionInput input;
-  input.brokers = brokers;
-  input.settings = flags.settings;
-  input.group = flags.group;
-  input.topics = flags.topics;
-  input.partition = partition;
-  input.stop_at_end = flags.exit_at_end;
-  input.stop = &stop_requested;
-  SLUICE_ASSIGN_OR_RETURN(run->source,
-                          engine::kafka::NewKafkaEventSource(input, flags.features, &dead_letters));
-  SLUICE_ASSIGN_OR_RETURN(run->labels, engine::kafka::NewKafkaLabelSource(input, &dead_letters));
-  engine::PredictionFormat format;
-  format.anomaly = flags.pipeline.anomaly;
-  format.fraud = flags.pipeline.fraud;
-  run->sink = engine::kafka::NewKafkaPredictionSink(producer, flags.topics, partition, format,
-                                                    flags.alert_threshold);
-  PartitionRun* r = run.get();
-  r->thread = std::thread([r, options] {
-    engine::RunOptions o = options;
-    o.labels = r->labels.get();
-    r->result = engine::RunStream(*r->source, *r->pipeline, r->sink.get(), r->counter, o,
-                                  core::Clock::Real());
-    if (absl::StatusOr<engine::PredictionSink::Position> flushed = r->sink->Flush();
-        !flushed.ok() && r->result.ok()) {
-      r->result = flushed.status();
-    }
-    r->done.store(true);
-  });
+  engine::kafka::LiveOptions o;
+  o.input.brokers = brokers;
+  o.input.settings = flags.settings;
+  o.input.group = flags.group;
+  o.input.topics = flags.topics;
+  o.input.partition = partition;
+  o.input.stop_at_end = flags.exit_at_end;
+  o.input.stop = &stop_requested;
+  o.pipeline = flags.pipeline;
+  o.features = flags.features;
+  o.join = flags.join;
+  o.alert_threshold = flags.alert_threshold;
+  o.registry = flags.registry.path;
+  o.model_name = flags.registry.model_name;
+  o.schedule = flags.registry.schedule;
+  SLUICE_ASSIGN_OR_RETURN(run->live,
+                          engine::kafka::LivePartition::Start(o, dead_letters, run->counter));
   return run;
 }
 
@@ -252,11 +236,16 @@ std::string SummaryJson(const LiveFlags& flags,
   std::string json = "{\n  \"partitions\": [";
   int64_t events = 0;
   for (size_t i = 0; i < runs.size(); ++i) {
-    const engine::RunResult& r = *runs[i]->result;
+    const engine::kafka::LivePartition& live = *runs[i]->live;
+    const engine::RunResult& r = *runs[i]->live->Join();
+    const engine::kafka::KafkaPredictionSink::Counts sink = live.sink_counts();
     events += r.events;
     absl::StrAppend(
-        &json, i == 0 ? "\n" : ",\n", "    {\"partition\": ", runs[i]->partition,
-        ", \"events\": ", r.events, ", \"labels\": ", r.labels,
+        &json, i == 0 ? "\n" : ",\n", "    {\"partition\": ", live.partition(),
+        ", \"resumed_from_version\": ", live.resumed_version(),
+        ", \"last_version\": ", r.last_version, ", \"events\": ", r.events,
+        ", \"labels\": ", r.labels, ", \"recovered\": ", sink.recovered,
+        ", \"not_output_again\": ", sink.skipped, ", \"recomputed_differently\": ", sink.differed,
         ", \"bad_records\": ", r.bad_records, ", \"labels_pending\": ", r.labels_pending,
         ", \"label_join\": {\"joined\": ", r.label_counts.joined,
         ", \"expired\": ", r.label_counts.expired, ", \"duplicate\": ", r.label_counts.duplicate,
@@ -301,23 +290,23 @@ absl::Status Demo(const LiveFlags& flags, const std::string& brokers) {
 metrics::LatencyHistogram Watch(const LiveFlags& flags,
                                 const std::vector<std::unique_ptr<PartitionRun>>& runs,
                                 StatusAucs& aucs, const engine::kafka::DeadLetters& dead_letters,
-                                const engine::kafka::Producer& producer,
                                 std::chrono::steady_clock::time_point start) {
   int64_t last_events = 0;
   auto last = start;
   metrics::LatencyHistogram latency, interval;
   const auto collect = [&] {
-    for (const auto& r : runs) interval.Merge(r->sink->TakeLatencies());
+    for (const auto& r : runs) interval.Merge(r->live->TakeLatencies());
   };
   for (size_t ended = 0; ended < runs.size();) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
     collect();
     ended = 0;
-    int64_t events = 0, labels = 0, lag = 0;
+    int64_t events = 0, labels = 0, lag = 0, queue = 0;
     for (const auto& r : runs) {
       events += r->counter.events.load(std::memory_order_relaxed);
       labels += r->counter.labels.load(std::memory_order_relaxed);
-      lag += std::max<int64_t>(r->source->lag(), 0);
+      lag += std::max<int64_t>(r->live->lag(), 0);
+      queue += r->live->producer_queue();
     }
     const auto now = std::chrono::steady_clock::now();
     if (!flags.quiet && now - last >= std::chrono::seconds(1)) {
@@ -337,13 +326,13 @@ metrics::LatencyHistogram Watch(const LiveFlags& flags,
           static_cast<long long>(events), rate, static_cast<long long>(lag),
           1000 * interval.Quantile(0.5), 1000 * interval.Quantile(0.99),
           static_cast<long long>(labels), anomaly_auc, fraud_auc,
-          static_cast<long long>(dead_letters.count()), static_cast<long long>(producer.queued()));
+          static_cast<long long>(dead_letters.count()), static_cast<long long>(queue));
       latency.Merge(interval);
       interval = metrics::LatencyHistogram();
       last = now;
       last_events = events;
     }
-    for (const auto& r : runs) ended += r->done.load() ? 1 : 0;
+    for (const auto& r : runs) ended += r->live->done() ? 1 : 0;
     if (flags.seconds > 0 && std::chrono::duration<double>(now - start).count() >= flags.seconds) {
       stop_requested.store(true);
     }
@@ -367,23 +356,37 @@ int Live(LiveFlags& flags) {
     if (!count.ok()) return fail(count.status());
     flags.partitions = *count;
   }
+  std::vector<std::string> created;
+  if (absl::Status s = engine::kafka::CreateMissingOutputTopics(
+          *brokers, flags.settings, flags.topics, static_cast<int32_t>(flags.partitions), &created);
+      !s.ok()) {
+    return fail(s);
+  }
+  if (!created.empty() && !flags.quiet) {
+    std::fprintf(stderr, "sluice live: created topic%s %s with %lld partitions\n",
+                 created.size() == 1 ? "" : "s", absl::StrJoin(created, ", ").c_str(),
+                 static_cast<long long>(flags.partitions));
+  }
   auto producer = engine::kafka::Producer::Create(*brokers, flags.settings);
   if (!producer.ok()) return fail(producer.status());
   engine::kafka::DeadLetters dead_letters(**producer, flags.topics.DeadLetters());
-  engine::RunOptions options;
-  options.join = flags.join;
-  options.skip_bad_records = true;  // Malformed messages go to the dead-letter topic.
   std::signal(SIGTERM, RequestStop);
   std::signal(SIGINT, RequestStop);
   const auto start = std::chrono::steady_clock::now();
   StatusAucs aucs;
   std::vector<std::unique_ptr<PartitionRun>> runs;
   for (int32_t p = 0; p < flags.partitions; ++p) {
-    auto run = StartPartition(flags, *brokers, p, **producer, dead_letters, options, &aucs);
+    auto run = StartPartition(flags, *brokers, p, dead_letters, &aucs);
     if (!run.ok()) {
       stop_requested.store(true);
-      for (auto& r : runs) r->thread.join();
-      return fail(run.status());
+      runs.clear();  // Each waits for its run to stop.
+      return fail(absl::Status(run.status().code(),
+                               absl::StrCat("partition ", p, ": ", run.status().message())));
+    }
+    if (!flags.quiet && (*run)->live->resumed_version() > 0) {
+      std::fprintf(stderr, "sluice live: partition %d continues from version %lld of %s\n", p,
+                   static_cast<long long>((*run)->live->resumed_version()),
+                   engine::kafka::PartitionModelName(flags.registry.model_name, p).c_str());
     }
     runs.push_back(std::move(*run));
   }
@@ -393,9 +396,7 @@ int Live(LiveFlags& flags) {
   if (flags.demo) {
     feeder = std::thread([&] { feed_status = Demo(flags, *brokers); });
   }
-  const metrics::LatencyHistogram latency =
-      Watch(flags, runs, aucs, dead_letters, **producer, start);
-  for (auto& r : runs) r->thread.join();
+  const metrics::LatencyHistogram latency = Watch(flags, runs, aucs, dead_letters, start);
   if (feeder.joinable()) feeder.join();
   if (!feed_status.ok()) return fail(feed_status);
   const absl::Status flushed = (*producer)->Flush(absl::Minutes(1));
@@ -403,9 +404,15 @@ int Live(LiveFlags& flags) {
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   int exit_code = 0;
   for (const auto& r : runs) {
-    if (!r->result.ok()) {
-      std::fprintf(stderr, "sluice live: partition %d: %s\n", r->partition,
-                   std::string(r->result.status().message()).c_str());
+    const absl::StatusOr<engine::RunResult>& result = r->live->Join();
+    if (!result.ok()) {
+      std::fprintf(stderr, "sluice live: partition %d: %s\n", r->live->partition(),
+                   std::string(result.status().message()).c_str());
+      exit_code = 1;
+      continue;
+    }
+    for (const std::string& error : result->snapshot_errors) {
+      std::fprintf(stderr, "sluice live: partition %d: %s\n", r->live->partition(), error.c_str());
       exit_code = 1;
     }
   }

@@ -75,4 +75,30 @@ engine::kafka::Settings ParseKafkaSettings(const FlagReader& f) {
   return settings;
 }
 
+void AddRegistryFlags(cxxopts::Options& spec) {
+  // clang-format off
+  spec.add_options("Registry")
+    ("registry", "Snapshot model versions into this SQLite registry", cxxopts::value<std::string>()->default_value(""))
+    ("model-name", "Model name in the registry", cxxopts::value<std::string>()->default_value("default"))
+    ("snapshot-every-events", "Snapshot after every N events", cxxopts::value<std::string>()->default_value("0"))
+    ("snapshot-every-seconds", "Snapshot every S seconds of event time", cxxopts::value<std::string>()->default_value("0"))
+    ("snapshot-every-wall", "Snapshot every S seconds of wall time", cxxopts::value<std::string>()->default_value("0"));
+  // clang-format on
+}
+
+RegistryFlags ParseRegistryFlags(const FlagReader& f, engine::Pipeline::Serving serving) {
+  RegistryFlags r;
+  r.path = f.Str("registry");
+  r.model_name = f.NonEmpty("model-name");
+  r.schedule.every_events = f.Int("snapshot-every-events", 0);
+  r.schedule.every_event_seconds = f.Double("snapshot-every-seconds", 0);
+  r.schedule.every_wall_seconds = f.Double("snapshot-every-wall", 0);
+  const bool snapshots = r.schedule.every_events > 0 || r.schedule.every_event_seconds > 0 ||
+                         r.schedule.every_wall_seconds > 0;
+  if (r.path.empty() && (snapshots || serving == engine::Pipeline::Serving::kFrozen)) {
+    throw FlagError("--snapshot-every-* and --serving frozen need --registry FILE");
+  }
+  return r;
+}
+
 }  // namespace sluice::tools

@@ -5,6 +5,7 @@
 #include "engine/kafka/client.h"
 #include "engine/label_joiner.h"
 #include "engine/pipeline.h"
+#include "engine/snapshotter.h"
 #include "tools/flags.h"
 
 namespace cxxopts {
@@ -18,6 +19,16 @@ namespace sluice::tools {
 void AddModelFlags(cxxopts::Options& spec, const char* serving);
 void ParseModelFlags(const FlagReader& f, engine::Pipeline::Options* o);
 void ParseJoinFlags(const FlagReader& f, engine::LabelJoiner::Options* join);
+// Where versions go and when: --registry, --model-name, --snapshot-every-{events,seconds,wall}.
+struct RegistryFlags {
+  std::string path;  // --registry; empty: none.
+  std::string model_name = "default";
+  engine::SnapshotSchedule schedule;
+};
+void AddRegistryFlags(cxxopts::Options& spec);
+// FlagError if a schedule or frozen serving (`serving`) is asked for without a registry.
+RegistryFlags ParseRegistryFlags(const FlagReader& f, engine::Pipeline::Serving serving);
+
 // The librdkafka settings of the repeatable `-X key=value` flag, in order.
 engine::kafka::Settings ParseKafkaSettings(const FlagReader& f);
 

@@ -49,9 +49,7 @@ struct ReplayFlags {
   std::string predictions, summary, report;
   bool quiet = false;
   bool summary_timing = true;
-  std::string registry;
-  std::string model_name = "default";
-  engine::SnapshotSchedule schedule;
+  RegistryFlags registry;
   bool resume = false;
 };
 
@@ -79,15 +77,11 @@ cxxopts::Options Spec() {
     ("report", "Write a self-contained HTML report here", cxxopts::value<std::string>()->default_value(""))
     ("quiet", "No progress and no summary table")
     ("summary-timing", "Put seconds and events_per_second in the summary (false: the summary depends on the input only)", cxxopts::value<bool>()->default_value("true"))
-    ("registry", "Snapshot model versions into this SQLite registry", cxxopts::value<std::string>()->default_value(""))
-    ("model-name", "Model name in the registry", cxxopts::value<std::string>()->default_value("default"))
-    ("snapshot-every-events", "Snapshot after every N events", cxxopts::value<std::string>()->default_value("0"))
-    ("snapshot-every-seconds", "Snapshot every S seconds of event time", cxxopts::value<std::string>()->default_value("0"))
-    ("snapshot-every-wall", "Snapshot every S seconds of wall time", cxxopts::value<std::string>()->default_value("0"))
     ("resume", "Continue from the registry's last snapshot (after a crash); outputs continue where it left off")
     ("h,help", "Show this help");
   // clang-format on
   AddModelFlags(spec, "continuous");
+  AddRegistryFlags(spec);
   return spec;
 }
 
@@ -137,18 +131,9 @@ std::optional<ReplayFlags> ParseFlags(int argc, char** argv) {
   r.report = f.Str("report");
   r.quiet = f.Has("quiet");
   r.summary_timing = parsed["summary-timing"].as<bool>();
-  r.registry = f.Str("registry");
-  r.model_name = f.NonEmpty("model-name");
-  r.schedule.every_events = f.Int("snapshot-every-events", 0);
-  r.schedule.every_event_seconds = f.Double("snapshot-every-seconds", 0);
-  r.schedule.every_wall_seconds = f.Double("snapshot-every-wall", 0);
+  r.registry = ParseRegistryFlags(f, c.pipeline.serving);
   r.resume = f.Has("resume");
-  const bool snapshots = r.schedule.every_events > 0 || r.schedule.every_event_seconds > 0 ||
-                         r.schedule.every_wall_seconds > 0;
-  if (r.registry.empty() &&
-      (snapshots || r.resume || c.pipeline.serving == engine::Pipeline::Serving::kFrozen)) {
-    throw FlagError("--snapshot-every-*, --resume and --serving frozen need --registry FILE");
-  }
+  if (r.registry.path.empty() && r.resume) throw FlagError("--resume needs --registry FILE");
   return r;
 }
 
@@ -227,9 +212,9 @@ absl::StatusOr<std::optional<engine::ResumePoint>> FindResume(const ReplayFlags&
                                                               engine::CheckpointInfo* info) {
   if (!flags.resume) return std::nullopt;
   SLUICE_ASSIGN_OR_RETURN(auto registry,
-                          registry::Registry::Open(flags.registry, core::Clock::Real()));
+                          registry::Registry::Open(flags.registry.path, core::Clock::Real()));
   absl::StatusOr<engine::ResumePoint> point =
-      engine::FindResumePoint(*registry, flags.model_name, config, info);
+      engine::FindResumePoint(*registry, flags.registry.model_name, config, info);
   if (absl::IsNotFound(point.status())) {
     if (!flags.quiet) std::fputs("sluice replay: nothing to resume; starting fresh\n", stderr);
     return std::nullopt;
@@ -264,8 +249,9 @@ absl::Status WriteOutputs(const ReplayFlags& flags, const RunDescription& run,
   if (result.snapshots > 0) {
     const int64_t written = result.snapshots - static_cast<int64_t>(result.snapshot_errors.size());
     std::printf("  registry: %s, model \"%s\", %lld version%s written (last: %lld)\n",
-                flags.registry.c_str(), flags.model_name.c_str(), static_cast<long long>(written),
-                written == 1 ? "" : "s", static_cast<long long>(result.last_version));
+                flags.registry.path.c_str(), flags.registry.model_name.c_str(),
+                static_cast<long long>(written), written == 1 ? "" : "s",
+                static_cast<long long>(result.last_version));
   }
   return absl::OkStatus();
 }
@@ -273,7 +259,7 @@ absl::Status WriteOutputs(const ReplayFlags& flags, const RunDescription& run,
 // Refuses outputs that would overwrite an input, the registry or each other.
 absl::Status CheckFiles(const ReplayFlags& flags) {
   return engine::CheckOutputsDistinct({{"--input", flags.input.value_or("")},
-                                       {"--registry", flags.registry},
+                                       {"--registry", flags.registry.path},
                                        {"--labels", flags.config.labels_file}},
                                       {{"--predictions", flags.predictions},
                                        {"--summary", flags.summary},
@@ -297,7 +283,7 @@ absl::StatusOr<std::unique_ptr<engine::CsvPredictionSink>> OpenSink(
   if (flags.predictions.empty()) return nullptr;
   const engine::Pipeline::Options& o = flags.config.pipeline;
   engine::PredictionFormat format{engine::VersionColumns::kNone, o.anomaly, o.fraud};
-  if (!flags.registry.empty()) {
+  if (!flags.registry.path.empty()) {
     format.versions = o.serving == engine::Pipeline::Serving::kFrozen
                           ? engine::VersionColumns::kFrozen
                           : engine::VersionColumns::kContinuous;
@@ -306,19 +292,19 @@ absl::StatusOr<std::unique_ptr<engine::CsvPredictionSink>> OpenSink(
   if (resumed.has_value()) from = resumed->predictions;
   // A resumable run (with a registry) writes in place, so that a crash leaves the prefix that
   // --resume continues; any other run puts its predictions in place only when it succeeds.
-  const auto mode = flags.registry.empty() ? engine::BufferedFile::Mode::kOnCommit
-                                           : engine::BufferedFile::Mode::kInPlace;
+  const auto mode = flags.registry.path.empty() ? engine::BufferedFile::Mode::kOnCommit
+                                                : engine::BufferedFile::Mode::kInPlace;
   return engine::NewCsvPredictionSink(flags.predictions, format, from, mode);
 }
 
 absl::StatusOr<std::unique_ptr<engine::Snapshotter>> StartSnapshotter(const ReplayFlags& flags,
                                                                       const core::FlatJson& config,
                                                                       const std::string& input) {
-  if (flags.registry.empty()) return nullptr;
+  if (flags.registry.path.empty()) return nullptr;
   engine::Snapshotter::Options options;
-  options.registry_path = flags.registry;
-  options.model_name = flags.model_name;
-  options.schedule = flags.schedule;
+  options.registry_path = flags.registry.path;
+  options.model_name = flags.registry.model_name;
+  options.schedule = flags.registry.schedule;
   options.config_json = core::WriteFlatJson(config);
   options.input = flags.input.value_or("");
   options.input_description = input;
@@ -347,7 +333,7 @@ int Replay(ReplayFlags& flags) {
   if (absl::Status s = CheckModelMemory(config.pipeline); !s.ok()) return Fail(s);
   if (absl::Status s = ApplyLabelsFile(flags, &config.csv); !s.ok()) return Fail(s);
   // The input's SHA-256 goes into lineage and guards --resume: only a registry needs it.
-  config.csv.hash = !flags.registry.empty();
+  config.csv.hash = !flags.registry.path.empty();
   RunDescription run;
   auto reader = OpenReader(flags, config.csv, &run.input);
   if (!reader.ok()) return Fail(reader.status());

@@ -126,6 +126,18 @@ absl::Status Producer::Send(absl::string_view topic, int32_t partition, absl::st
   return absl::OkStatus();
 }
 
+absl::StatusOr<int64_t> Producer::EndOffset(const std::string& topic, int32_t partition,
+                                            absl::Duration timeout) {
+  int64_t low = 0, high = 0;
+  const rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(rk_, topic.c_str(), partition,
+                                                                   &low, &high, TimeoutMs(timeout));
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return absl::UnavailableError(
+        absl::StrCat("kafka: the end of ", topic, "/", partition, ": ", rd_kafka_err2str(err)));
+  }
+  return high;
+}
+
 absl::Status Producer::Flush(absl::Duration timeout) {
   const rd_kafka_resp_err_t err = rd_kafka_flush(rk_, TimeoutMs(timeout));
   {
@@ -260,6 +272,52 @@ absl::StatusOr<int32_t> PartitionCount(const std::string& brokers, const Setting
   rd_kafka_topic_destroy(rkt);
   rd_kafka_destroy(rk);
   return count;
+}
+
+absl::Status CreateTopic(const std::string& brokers, const Settings& settings,
+                         const std::string& topic, int32_t partitions, absl::Duration timeout) {
+  SLUICE_ASSIGN_OR_RETURN(rd_kafka_conf_t * conf,
+                          MakeConf(brokers, {{"log_level", "3"}}, settings));
+  SLUICE_ASSIGN_OR_RETURN(rd_kafka_t * rk, MakeHandle(RD_KAFKA_PRODUCER, conf));
+  char error[512];
+  rd_kafka_NewTopic_t* new_topic =
+      rd_kafka_NewTopic_new(topic.c_str(), partitions, -1, error, sizeof(error));
+  absl::Status status;
+  if (new_topic == nullptr) {
+    status = absl::InvalidArgumentError(absl::StrCat("kafka topic ", topic, ": ", error));
+  } else {
+    rd_kafka_queue_t* queue = rd_kafka_queue_new(rk);
+    rd_kafka_AdminOptions_t* options = rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_ANY);
+    rd_kafka_AdminOptions_set_operation_timeout(options, TimeoutMs(timeout), nullptr, 0);
+    rd_kafka_CreateTopics(rk, &new_topic, 1, options, queue);
+    rd_kafka_event_t* event = rd_kafka_queue_poll(queue, TimeoutMs(timeout) + 1000);
+    status = absl::UnavailableError(absl::StrCat("kafka: creating topic ", topic, ": no answer"));
+    if (event != nullptr) {
+      rd_kafka_resp_err_t err = rd_kafka_event_error(event);
+      std::string reason =
+          err != RD_KAFKA_RESP_ERR_NO_ERROR ? rd_kafka_event_error_string(event) : "";
+      size_t count = 0;
+      const rd_kafka_CreateTopics_result_t* result = rd_kafka_event_CreateTopics_result(event);
+      const rd_kafka_topic_result_t** topics =
+          result != nullptr ? rd_kafka_CreateTopics_result_topics(result, &count) : nullptr;
+      if (err == RD_KAFKA_RESP_ERR_NO_ERROR && count == 1) {
+        err = rd_kafka_topic_result_error(topics[0]);
+        if (const char* message = rd_kafka_topic_result_error_string(topics[0]); message) {
+          reason = message;
+        }
+      }
+      status =
+          err == RD_KAFKA_RESP_ERR_NO_ERROR || err == RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS
+              ? absl::OkStatus()
+              : absl::UnavailableError(absl::StrCat("kafka: creating topic ", topic, ": ", reason));
+      rd_kafka_event_destroy(event);
+    }
+    rd_kafka_AdminOptions_destroy(options);
+    rd_kafka_queue_destroy(queue);
+    rd_kafka_NewTopic_destroy(new_topic);
+  }
+  rd_kafka_destroy(rk);
+  return status;
 }
 
 }  // namespace sluice::engine::kafka

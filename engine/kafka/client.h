@@ -49,6 +49,10 @@ class Producer {
   // Waits until every message sent is delivered or failed: the first failure (topic, partition
   // and librdkafka's reason), DeadlineExceeded if `timeout` passed first.
   absl::Status Flush(absl::Duration timeout);
+  // The offset the partition's next message will get, asked of its leader: after Flush(),
+  // every message sent to it lies before.
+  absl::StatusOr<int64_t> EndOffset(const std::string& topic, int32_t partition,
+                                    absl::Duration timeout);
   // Messages handed to librdkafka and not yet delivered.
   int64_t queued() const;
   int64_t delivered() const { return delivered_.load(); }
@@ -115,5 +119,10 @@ class Consumer {
 // exist).
 absl::StatusOr<int32_t> PartitionCount(const std::string& brokers, const Settings& settings,
                                        const std::string& topic, absl::Duration timeout);
+
+// Creates `topic` with `partitions` partitions and the cluster's default replication, unless it
+// exists (AlreadyExists is success). Unavailable, with the broker's reason, if it cannot.
+absl::Status CreateTopic(const std::string& brokers, const Settings& settings,
+                         const std::string& topic, int32_t partitions, absl::Duration timeout);
 
 }  // namespace sluice::engine::kafka

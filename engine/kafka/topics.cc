@@ -7,8 +7,13 @@
 #include <optional>
 #include <utility>
 
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/functional/function_ref.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "core/flat_json.h"
 #include "core/status_macros.h"
 #include "engine/event_json.h"
@@ -71,7 +76,7 @@ class EventSource final : public KafkaEventSource {
             absl::StrCat("kafka:", PartitionName(input.topics.transactions, input.partition))) {}
 
   absl::StatusOr<ReadResult> Read(absl::Duration timeout, core::Event* event) override {
-    if (input_.stop != nullptr && input_.stop->load()) return ReadResult::kEndOfStream;
+    if (input_.stop != nullptr && input_.stop->load()) return ReadResult::kStopped;
     SLUICE_ASSIGN_OR_RETURN(const PollResult polled, reader_.Poll(timeout));
     if (polled.kind == PollResult::kTimeout) return ReadResult::kIdle;
     if (polled.kind == PollResult::kEndOfPartition) {
@@ -151,6 +156,19 @@ class KafkaLabelSource final : public LabelSource {
     return TakeUntil(std::numeric_limits<double>::infinity(), add);
   }
 
+  absl::Status TakeTo(int64_t to, Add add) override {
+    while (position() < to) {
+      if (held_.has_value()) {
+        add(*held_);
+        held_.reset();
+        continue;
+      }
+      SLUICE_ASSIGN_OR_RETURN(const bool more, ReadOne(kLabelWait));
+      if (!more && Stopped()) return absl::OkStatus();
+    }
+    return absl::OkStatus();
+  }
+
   int64_t position() const override {
     return held_.has_value() ? held_offset_ : std::max<int64_t>(reader_.next_offset(), 0);
   }
@@ -195,26 +213,72 @@ class KafkaLabelSource final : public LabelSource {
   bool at_end_ = false;  // Nothing was read since the partition's end was reported.
 };
 
+// Reads `topic`/`partition` from `offset` to its current end, handing each message to `take`.
+absl::Status ReadToEnd(const PartitionInput& input, const std::string& topic, int32_t partition,
+                       int64_t offset, absl::FunctionRef<absl::Status(const Message&)> take) {
+  SLUICE_ASSIGN_OR_RETURN(auto consumer,
+                          Consumer::Create(input.brokers, input.group, input.settings));
+  SLUICE_RETURN_IF_ERROR(consumer->Assign({{topic, partition, offset}}));
+  const absl::Time deadline = absl::Now() + absl::Minutes(1);
+  while (absl::Now() < deadline) {
+    SLUICE_ASSIGN_OR_RETURN(const PollResult polled, consumer->Poll(absl::Milliseconds(100)));
+    if (polled.kind == PollResult::kEndOfPartition) return absl::OkStatus();
+    if (polled.kind == PollResult::kMessage) SLUICE_RETURN_IF_ERROR(take(polled.message));
+  }
+  return absl::DeadlineExceededError(
+      absl::StrCat("kafka: reading ", PartitionName(topic, partition), " back from offset ", offset,
+                   " did not reach its end within a minute"));
+}
+
+// The fields of a prediction read back, or nullopt if it is not one of ours.
+struct ReadBack {
+  int32_t partition = 0;
+  int64_t row = 0;
+  int64_t label_offset = -1;
+};
+std::optional<ReadBack> ParseReadBack(absl::string_view value) {
+  const std::optional<core::FlatJson> json = core::ParseFlatJson(value);
+  if (!json.has_value()) return std::nullopt;
+  ReadBack r;
+  int found = 0;
+  for (const auto& [key, text] : *json) {
+    if (key == "partition") found += absl::SimpleAtoi(text, &r.partition) ? 1 : 0;
+    if (key == "row") found += absl::SimpleAtoi(text, &r.row) ? 1 : 0;
+    if (key == "label_offset") absl::SimpleAtoi(text, &r.label_offset);
+  }
+  return found == 2 ? std::optional<ReadBack>(r) : std::nullopt;
+}
+
 class KafkaSink final : public KafkaPredictionSink {
  public:
-  KafkaSink(Producer& producer, const TopicNames& topics, int32_t partition,
-            const PredictionFormat& format, double alert_threshold)
+  KafkaSink(Producer& producer, const PartitionInput& input, int32_t scores_partition,
+            int32_t alerts_partition, const PredictionFormat& format, double alert_threshold,
+            const LabelSource* labels)
       : producer_(producer),
-        topics_(topics),
-        partition_(partition),
+        input_(input),
+        scores_partition_(scores_partition),
+        alerts_partition_(alerts_partition),
         format_(format),
-        alert_threshold_(alert_threshold) {}
+        alert_threshold_(alert_threshold),
+        labels_(labels) {}
 
   void Write(const core::Event& event, const Pipeline::Scores& scores,
              const Served& served) override {
     core::FlatJson json = PredictionJson(event, scores, served, format_);
     const double alerting = format_.fraud ? scores.fraud : scores.anomaly;
     const bool alert = alerting > alert_threshold_;
-    json.emplace_back("partition", absl::StrCat(partition_));
+    json.emplace_back("partition", absl::StrCat(input_.partition));
+    if (labels_ != nullptr) json.emplace_back("label_offset", absl::StrCat(labels_->position()));
     json.emplace_back("alert", alert ? "true" : "false");
     const std::string value = core::WriteFlatJson(json);
-    Keep(producer_.Send(topics_.scores, partition_, event.id, value));
-    if (alert) Keep(producer_.Send(topics_.alerts, -1, event.id, value));
+    bool send_score = true, send_alert = alert;
+    if (event.row <= recovered_last_row_) Skip(event.row, value, &send_score, &send_alert);
+    if (send_score) {
+      Keep(producer_.Send(input_.topics.scores, scores_partition_, event.id, value));
+    }
+    if (send_alert) {
+      Keep(producer_.Send(input_.topics.alerts, alerts_partition_, event.id, value));
+    }
     ++position_.lines;
     position_.bytes += static_cast<int64_t>(value.size());
     if (!core::IsMissing(event.arrival_time)) {
@@ -235,26 +299,115 @@ class KafkaSink final : public KafkaPredictionSink {
   absl::StatusOr<Position> Flush() override {
     SLUICE_RETURN_IF_ERROR(first_error_);
     SLUICE_RETURN_IF_ERROR(producer_.Flush(absl::Minutes(1)));
+    SLUICE_ASSIGN_OR_RETURN(
+        const int64_t scores_end,
+        producer_.EndOffset(input_.topics.scores, scores_partition_, absl::Seconds(30)));
+    SLUICE_ASSIGN_OR_RETURN(
+        const int64_t alerts_end,
+        producer_.EndOffset(input_.topics.alerts, alerts_partition_, absl::Seconds(30)));
+    position_.resume =
+        absl::StrCat(Token(input_.topics.scores, scores_partition_), "@", scores_end, " ",
+                     Token(input_.topics.alerts, alerts_partition_), "@", alerts_end);
     return position_;
   }
 
+  absl::StatusOr<std::vector<std::pair<int64_t, int64_t>>> Recover(const Position& from) override {
+    position_ = from;
+    int64_t scores_from = 0, alerts_from = 0;
+    const std::vector<std::string> parts = absl::StrSplit(from.resume, ' ');
+    if (parts.size() != 2 ||
+        !ParseToken(parts[0], Token(input_.topics.scores, scores_partition_), &scores_from) ||
+        !ParseToken(parts[1], Token(input_.topics.alerts, alerts_partition_), &alerts_from)) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "the checkpoint's outputs were \"", from.resume, "\", not ",
+          Token(input_.topics.scores, scores_partition_), " and ",
+          Token(input_.topics.alerts, alerts_partition_), ": the topics changed since"));
+    }
+    std::vector<std::pair<int64_t, int64_t>> retrace;
+    SLUICE_RETURN_IF_ERROR(ReadToEnd(input_, input_.topics.scores, scores_partition_, scores_from,
+                                     [&](const Message& m) {
+                                       const std::optional<ReadBack> r = ParseReadBack(m.value);
+                                       if (!r.has_value() || r->partition != input_.partition)
+                                         return absl::OkStatus();
+                                       recovered_[r->row] = m.value;
+                                       retrace.emplace_back(r->row, r->label_offset);
+                                       recovered_last_row_ = std::max(recovered_last_row_, r->row);
+                                       return absl::OkStatus();
+                                     }));
+    SLUICE_RETURN_IF_ERROR(ReadToEnd(input_, input_.topics.alerts, alerts_partition_, alerts_from,
+                                     [&](const Message& m) {
+                                       const std::optional<ReadBack> r = ParseReadBack(m.value);
+                                       if (!r.has_value() || r->partition != input_.partition)
+                                         return absl::OkStatus();
+                                       alerted_.insert(r->row);
+                                       recovered_last_row_ = std::max(recovered_last_row_, r->row);
+                                       return absl::OkStatus();
+                                     }));
+    counts_.recovered = static_cast<int64_t>(recovered_.size());
+    std::sort(retrace.begin(), retrace.end());
+    return retrace;
+  }
+
+  Counts counts() const override { return counts_; }
+
  private:
+  static std::string Token(const std::string& topic, int32_t partition) {
+    return PartitionName(topic, partition);
+  }
+  static bool ParseToken(absl::string_view text, absl::string_view name, int64_t* offset) {
+    const size_t at = text.rfind('@');
+    return at != absl::string_view::npos && text.substr(0, at) == name &&
+           absl::SimpleAtoi(text.substr(at + 1), offset);
+  }
+
+  // A prediction of an event the predecessor may have output already: not again.
+  void Skip(int64_t row, const std::string& value, bool* send_score, bool* send_alert) {
+    if (const auto it = recovered_.find(row); it != recovered_.end()) {
+      *send_score = false;
+      ++counts_.skipped;
+      if (it->second != value) ++counts_.differed;
+      recovered_.erase(it);
+    }
+    if (alerted_.erase(row) > 0) *send_alert = false;
+    if (recovered_.empty() && alerted_.empty()) recovered_last_row_ = -1;
+  }
+
   void Keep(absl::Status status) {
     if (first_error_.ok()) first_error_ = std::move(status);
   }
 
   Producer& producer_;
-  TopicNames topics_;
-  int32_t partition_;
+  PartitionInput input_;
+  int32_t scores_partition_, alerts_partition_;
   PredictionFormat format_;
   double alert_threshold_;
+  const LabelSource* labels_;
   Position position_;
   absl::Status first_error_;
+  // What Recover() read back and Write() has not met yet.
+  absl::flat_hash_map<int64_t, std::string> recovered_;
+  absl::flat_hash_set<int64_t> alerted_;
+  int64_t recovered_last_row_ = -1;
+  Counts counts_;
   absl::Mutex mu_;
   metrics::LatencyHistogram interval_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace
+
+absl::Status CreateMissingOutputTopics(const std::string& brokers, const Settings& settings,
+                                       const TopicNames& topics, int32_t partitions,
+                                       std::vector<std::string>* created) {
+  for (const std::string& topic : {topics.scores, topics.alerts, topics.DeadLetters()}) {
+    const absl::StatusOr<int32_t> count =
+        PartitionCount(brokers, settings, topic, absl::Seconds(30));
+    if (count.ok()) continue;
+    if (!absl::IsNotFound(count.status())) return count.status();
+    SLUICE_RETURN_IF_ERROR(CreateTopic(brokers, settings, topic, partitions, absl::Seconds(30)));
+    created->push_back(topic);
+  }
+  return absl::OkStatus();
+}
 
 absl::Status DeadLetters::Send(const Message& message, absl::string_view reason) {
   const core::FlatJson json = {{"error", core::JsonQuote(reason)},
@@ -287,12 +440,17 @@ absl::StatusOr<std::unique_ptr<LabelSource>> NewKafkaLabelSource(const Partition
   return std::make_unique<KafkaLabelSource>(input, std::move(reader), dead_letters);
 }
 
-std::unique_ptr<KafkaPredictionSink> NewKafkaPredictionSink(Producer& producer,
-                                                            const TopicNames& topics,
-                                                            int32_t partition,
-                                                            const PredictionFormat& format,
-                                                            double alert_threshold) {
-  return std::make_unique<KafkaSink>(producer, topics, partition, format, alert_threshold);
+absl::StatusOr<std::unique_ptr<KafkaPredictionSink>> NewKafkaPredictionSink(
+    Producer& producer, const PartitionInput& input, const PredictionFormat& format,
+    double alert_threshold, const LabelSource* labels) {
+  SLUICE_ASSIGN_OR_RETURN(
+      const int32_t scores,
+      PartitionCount(input.brokers, input.settings, input.topics.scores, absl::Seconds(30)));
+  SLUICE_ASSIGN_OR_RETURN(
+      const int32_t alerts,
+      PartitionCount(input.brokers, input.settings, input.topics.alerts, absl::Seconds(30)));
+  return std::make_unique<KafkaSink>(producer, input, input.partition % scores,
+                                     input.partition % alerts, format, alert_threshold, labels);
 }
 
 }  // namespace sluice::engine::kafka

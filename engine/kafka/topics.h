@@ -27,6 +27,12 @@ struct TopicNames {
   std::string DeadLetters() const { return transactions + ".dlq"; }
 };
 
+// Creates the output topics (scores, alerts, dead letters) that do not exist yet, with
+// `partitions` partitions; their names go to *created.
+absl::Status CreateMissingOutputTopics(const std::string& brokers, const Settings& settings,
+                                       const TopicNames& topics, int32_t partitions,
+                                       std::vector<std::string>* created);
+
 // Where one partition's inputs are read from.
 struct PartitionInput {
   std::string brokers;
@@ -77,21 +83,39 @@ absl::StatusOr<std::unique_ptr<KafkaEventSource>> NewKafkaEventSource(
 absl::StatusOr<std::unique_ptr<LabelSource>> NewKafkaLabelSource(const PartitionInput& input,
                                                                  DeadLetters* dead_letters);
 
-// Writes each prediction (engine::PredictionJson, plus "partition" and "alert") to the scores
-// topic, in the input's partition, keyed by id, and those over the threshold to the alerts topic
-// too. Alert: fraud probability > alert_threshold, or with the anomaly model alone its score.
-// Flush() waits for delivery; lines count predictions. Write and Flush on the runner's thread;
-// TakeLatencies from any.
+// Writes each prediction (engine::PredictionJson, plus "partition", "label_offset" and "alert")
+// to the scores topic and those over the threshold to the alerts topic too, both keyed by id, in
+// partition P mod the topic's partitions for input partition P. Alert: fraud probability >
+// alert_threshold, or with the anomaly model alone its score. "label_offset" is where the labels
+// partition stood when the event was scored (the labels applied before it).
+//
+// Exactly once without Kafka transactions (the embedded broker has none that work): Flush()
+// waits for delivery and its Position names where both output partitions end, and a checkpoint
+// keeps it. A run restarted from that checkpoint calls Recover(): it reads back what its killed
+// predecessor output past there, so Write() does not output those events again (it checks that
+// the recomputed prediction is byte-identical), and the runner retraces the labels by
+// "label_offset". Write and Flush on the runner's thread; TakeLatencies from any.
 class KafkaPredictionSink : public PredictionSink {
  public:
   // The latencies from an event's arrival (its message's CreateTime) to its prediction being
   // handed to the producer, since the last call.
   virtual metrics::LatencyHistogram TakeLatencies() = 0;
+  // See above: `from` is the Position a checkpoint kept. Returns, for each source row already
+  // scored, the labels position it was scored at (RunOptions::retrace). FailedPrecondition if
+  // `from` names other topics or partitions.
+  virtual absl::StatusOr<std::vector<std::pair<int64_t, int64_t>>> Recover(
+      const Position& from) = 0;
+  struct Counts {
+    int64_t recovered = 0;  // Predictions read back by Recover().
+    int64_t skipped = 0;    // Writes not output again: the predecessor had.
+    int64_t differed = 0;   // Of those, recomputed differently (a non-deterministic run).
+  };
+  virtual Counts counts() const = 0;
 };
-std::unique_ptr<KafkaPredictionSink> NewKafkaPredictionSink(Producer& producer,
-                                                            const TopicNames& topics,
-                                                            int32_t partition,
-                                                            const PredictionFormat& format,
-                                                            double alert_threshold);
+// `labels`, if not null, is the run's label source (for "label_offset"); it must outlive the
+// sink. NotFound if an output topic does not exist.
+absl::StatusOr<std::unique_ptr<KafkaPredictionSink>> NewKafkaPredictionSink(
+    Producer& producer, const PartitionInput& input, const PredictionFormat& format,
+    double alert_threshold, const LabelSource* labels);
 
 }  // namespace sluice::engine::kafka

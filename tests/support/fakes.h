@@ -60,7 +60,7 @@ class CollectingSink final : public engine::PredictionSink {
     written.push_back({event.id, scores, served});
   }
   absl::StatusOr<Position> Flush() override {
-    return Position{0, static_cast<int64_t>(written.size()), ""};
+    return Position{0, static_cast<int64_t>(written.size()), "", ""};
   }
   std::vector<Written> written;
 };

@@ -1,0 +1,89 @@
+// engine/kafka/live_partition.h. One input partition of `sluice live`, wired: its events and
+// labels from Kafka, its own pipeline, label join and metrics, its predictions to the scores and
+// alerts topics through its own producer, its versions and checkpoints in the registry under its
+// own model name, run by the stream runner on a thread of its own. A partition whose model has a
+// checkpoint continues from it, exactly once (see KafkaPredictionSink).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "engine/kafka/client.h"
+#include "engine/kafka/topics.h"
+#include "engine/label_joiner.h"
+#include "engine/pipeline.h"
+#include "engine/snapshotter.h"
+#include "engine/stream_runner.h"
+#include "metrics/latency_histogram.h"
+
+namespace sluice::engine::kafka {
+
+struct LiveOptions {
+  PartitionInput input;  // Its partition is the one to run.
+  Pipeline::Options pipeline;
+  std::vector<std::string> features;
+  LabelJoiner::Options join;
+  double alert_threshold = 0.5;
+  // Versions and checkpoints; an empty path: none (nothing survives a restart).
+  std::string registry;
+  std::string model_name = "default";  // Partition P's versions are "<model_name>.p<P>".
+  SnapshotSchedule schedule;
+};
+
+// The registry name of a partition's model.
+std::string PartitionModelName(const std::string& model_name, int32_t partition);
+
+class LivePartition {
+ public:
+  // Connects, takes the model's writer lease, restores the last checkpoint if there is one
+  // (reading back what was output past it) and starts the run. `dead_letters` and `observer`
+  // (called on the run's thread) must outlive it. FailedPrecondition if the registry's latest
+  // version was made with another configuration.
+  static absl::StatusOr<std::unique_ptr<LivePartition>> Start(const LiveOptions& options,
+                                                              DeadLetters& dead_letters,
+                                                              RunObserver& observer);
+  // Waits for the run to end (at the partition's end with stop_at_end, or at input.stop).
+  ~LivePartition();
+  LivePartition(const LivePartition&) = delete;
+  LivePartition& operator=(const LivePartition&) = delete;
+
+  int32_t partition() const { return options_.input.partition; }
+  // The version it continued from, 0 if it started fresh.
+  int64_t resumed_version() const { return resumed_version_; }
+  bool done() const { return done_.load(); }
+  // Waits for the run to end; its result, outputs flushed.
+  const absl::StatusOr<RunResult>& Join();
+  int64_t lag() const { return source_->lag(); }
+  metrics::LatencyHistogram TakeLatencies() { return sink_->TakeLatencies(); }
+  KafkaPredictionSink::Counts sink_counts() const { return sink_->counts(); }
+  int64_t producer_queue() const { return producer_->queued(); }
+
+ private:
+  explicit LivePartition(const LiveOptions& options) : options_(options) {}
+  absl::Status Open(DeadLetters& dead_letters);
+  absl::Status Resume();
+  void Run(RunObserver& observer);
+
+  const LiveOptions options_;
+  std::unique_ptr<Pipeline> pipeline_;
+  std::unique_ptr<Producer> producer_;
+  std::unique_ptr<KafkaEventSource> source_;
+  std::unique_ptr<LabelSource> labels_;
+  std::unique_ptr<KafkaPredictionSink> sink_;
+  std::unique_ptr<Snapshotter> snapshotter_;
+  std::optional<ResumePoint> resume_;
+  std::vector<std::pair<int64_t, int64_t>> retrace_;
+  int64_t resumed_version_ = 0;
+  absl::StatusOr<RunResult> result_ = absl::UnknownError("not run");
+  std::atomic<bool> done_{false};
+  std::thread thread_;
+};
+
+}  // namespace sluice::engine::kafka
