@@ -181,6 +181,49 @@ TEST(Replay, ExternalLabelsJoinByIdInScoringOrder) {
   EXPECT_NE(sink.written[3].scores.fraud, 0.5);
 }
 
+// A restarted live run retraces its predecessor: before a retraced row, the labels source goes
+// exactly to the recorded position, whatever the labels' times; other rows take labels by time.
+TEST(Replay, RetracedRowsTakeLabelsToTheRecordedPosition) {
+  std::vector<core::Event> events;
+  for (int i = 0; i < 6; ++i) {
+    core::Event e;
+    e.id = "e" + std::to_string(i);
+    e.event_time = i;
+    e.features = {static_cast<double>(i % 3), 1.0 - i};
+    events.push_back(e);
+  }
+  const std::vector<LabelRecord> labels = {
+      {"e0", true, 3}, {"e1", false, 3}, {"e2", true, 4}, {"e3", false, 5}};
+  const auto run = [&](const std::vector<LabelRecord>& given,
+                       const std::vector<std::pair<int64_t, int64_t>>* retrace) {
+    testing::VectorSource source({"a", "b"}, events);
+    auto pipeline = Pipeline::Create({}, {"a", "b"}).value();
+    testing::CollectingSink sink;
+    RunObserver quiet;
+    RunOptions options;
+    const auto label_source = NewLabelVectorSource(given);
+    options.labels = label_source.get();
+    options.retrace = retrace;
+    EXPECT_OK(RunStream(source, *pipeline, &sink, quiet, options, core::Clock::Real()).status());
+    std::vector<double> fraud;
+    for (const auto& w : sink.written) fraud.push_back(w.scores.fraud);
+    return fraud;
+  };
+  const std::vector<double> by_time = run(labels, nullptr);
+  // By time, e0 and e1 are learned before e3: e2 still scores 0.5.
+  EXPECT_EQ(by_time[2], 0.5);
+  EXPECT_NE(by_time[3], 0.5);
+  // Retraced: before e2, the first two labels (position 2); e3 onwards by time again. The same
+  // as if those two labels had come at time 2.
+  const std::vector<std::pair<int64_t, int64_t>> retrace = {{2, 2}};
+  const std::vector<double> retraced = run(labels, &retrace);
+  EXPECT_NE(retraced[2], 0.5);
+  std::vector<LabelRecord> earlier = labels;
+  earlier[0].time = earlier[1].time = 2;
+  EXPECT_EQ(retraced, run(earlier, nullptr));
+  EXPECT_NE(retraced, by_time);
+}
+
 TEST(Replay, SecondsDelayNeedsATimeColumn) {
   auto reader = CsvReader::Create("t.csv", NewStringStream("a,Class\n1,0\n"), {}).value();
   auto pipeline = Pipeline::Create({}, reader->feature_names()).value();
