@@ -7,6 +7,7 @@
 
 #include <cmath>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "core/features.h"
 #include "core/flat_json.h"
@@ -114,6 +115,17 @@ std::optional<std::string> Snapshotter::Due(int64_t events, double event_time) {
   return std::nullopt;
 }
 
+absl::Status Snapshotter::WaitWritten(int64_t version) {
+  absl::MutexLock lock(&mu_);
+  const auto written = [this, version]()
+                           ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return done_version_ >= version; };
+  mu_.Await(absl::Condition(&written));
+  if (done_version_ == version && !last_error_.empty()) {
+    return absl::UnavailableError(last_error_);
+  }
+  return absl::OkStatus();
+}
+
 void Snapshotter::Submit(Snapshot snapshot) {
   absl::MutexLock lock(&mu_);
   queue_.push_back(std::move(snapshot));
@@ -150,10 +162,18 @@ void Snapshotter::Write() {
       queue_.pop_front();
       refused = refused_;
     }
-    if (!refused.empty()) {
+    const auto done = [&](std::string error) {
       absl::MutexLock lock(&mu_);
-      errors_.push_back(absl::StrCat("snapshot version ", snapshot.version, " (", snapshot.trigger,
-                                     ") was not written: ", refused));
+      if (!error.empty()) {
+        error = absl::StrCat("snapshot version ", snapshot.version, " (", snapshot.trigger,
+                             ") was not written: ", error);
+        errors_.push_back(error);
+      }
+      done_version_ = snapshot.version;
+      last_error_ = std::move(error);
+    };
+    if (!refused.empty()) {
+      done(refused);
       continue;
     }
     registry::NewVersion v;
@@ -167,7 +187,9 @@ void Snapshotter::Write() {
     v.state = std::move(snapshot.models);
     v.checkpoint = std::move(snapshot.checkpoint);
     v.lineage_json = absl::StrCat(
-        "{\"source\": \"csv\", \"input\": ", core::JsonQuote(options_.input_description),
+        "{\"source\": ",
+        absl::StartsWith(options_.input_description, "kafka:") ? "\"kafka\"" : "\"csv\"",
+        ", \"input\": ", core::JsonQuote(options_.input_description),
         ", \"input_sha256\": ", core::JsonQuote(snapshot.input_sha256), ", \"rows\": [0, ",
         snapshot.rows_read, "], \"events_learned\": ", snapshot.events,
         ", \"labels_learned\": ", snapshot.labels,
@@ -177,11 +199,8 @@ void Snapshotter::Write() {
         core::JsonNumber(snapshot.first_event_time.value_or(core::kMissing)),
         ", \"last_event_time\": ",
         core::JsonNumber(snapshot.last_event_time.value_or(core::kMissing)), "}");
-    if (absl::Status status = registry_->Put(v).status(); !status.ok()) {
-      absl::MutexLock lock(&mu_);
-      errors_.push_back(absl::StrCat("snapshot version ", snapshot.version, " (", snapshot.trigger,
-                                     ") was not written: ", status.message()));
-    }
+    const absl::Status status = registry_->Put(v).status();
+    done(status.ok() ? "" : std::string(status.message()));
   }
   // If this fails, the lease stays until this process ends; then it is stale and the next run
   // takes it over, so there is nothing more to do about it.

@@ -95,6 +95,8 @@ class Snapshotter {
   int64_t version() const { return version_; }
   // Queues `snapshot` for the writer thread.
   void Submit(Snapshot snapshot);
+  // Waits until `version`, submitted, was written: its error if it could not be.
+  absl::Status WaitWritten(int64_t version);
   // Waits until everything submitted was written or failed and releases the writer lease;
   // returns one message per failure.
   std::vector<std::string> Finish();
@@ -118,6 +120,8 @@ class Snapshotter {
   std::deque<Snapshot> queue_ ABSL_GUARDED_BY(mu_);
   bool finishing_ ABSL_GUARDED_BY(mu_) = false;
   std::vector<std::string> errors_ ABSL_GUARDED_BY(mu_);
+  int64_t done_version_ ABSL_GUARDED_BY(mu_) = 0;  // The last version written or failed.
+  std::string last_error_ ABSL_GUARDED_BY(mu_);    // Of done_version_, if it failed.
   std::string refused_ ABSL_GUARDED_BY(mu_);  // Why no snapshot may be written (ContinueAfter).
   std::thread writer_;
 };

@@ -301,7 +301,7 @@ class ParseStage {
 };
 
 constexpr absl::string_view kCheckpointKind = "RunCheckpoint";
-// Format 3 added the sink's resume token; format 2 checkpoints read with an empty one.
+// Format 3 added the sink's resume token and the labels position; format 2 reads without.
 constexpr uint16_t kCheckpointFormat = 3;
 
 // Everything a run needs to continue exactly where a snapshot was taken, except the models (in
@@ -319,6 +319,7 @@ struct Checkpoint {
 
 void WriteCheckpointHeader(const Checkpoint& c, core::StateWriter* w) {
   w->PutString(c.info.predictions.resume);
+  w->Put(c.info.label_position);
   w->Put(c.info.run_first_version);
   w->Put(c.info.position.records);
   w->PutString(c.info.position.digest);
@@ -342,7 +343,10 @@ void WriteCheckpointHeader(const Checkpoint& c, core::StateWriter* w) {
 
 bool ReadCheckpointHeader(uint16_t format, core::StateReader* r, Checkpoint* c) {
   uint64_t examples = 0;
-  if (format >= 3 && !r->GetString(&c->info.predictions.resume)) return false;
+  if (format >= 3 &&
+      (!r->GetString(&c->info.predictions.resume) || !r->Get(&c->info.label_position))) {
+    return false;
+  }
   if (!r->Get(&c->info.run_first_version) || !r->Get(&c->info.position.records) ||
       !r->GetString(&c->info.position.digest) || !r->Get(&c->info.events) ||
       !r->Get(&c->info.labels) || !r->Get(&c->info.predictions.bytes) ||
@@ -597,6 +601,7 @@ class Runner {
     Checkpoint& c = checkpoint_;
     c.info.run_first_version = run_first_version_;
     c.info.position = position;
+    c.info.label_position = options_.labels != nullptr ? options_.labels->position() : 0;
     c.info.events = result_.events;
     c.info.labels = result_.labels;
     c.info.predictions = written;
@@ -621,6 +626,12 @@ class Runner {
     if (std::isfinite(c.first_event_time)) s.first_event_time = c.first_event_time;
     if (std::isfinite(last_event_time_)) s.last_event_time = last_event_time_;
     snapshotter.Submit(std::move(s));
+    if (sink_ != nullptr && sink_->CommitsWithCheckpoints()) {
+      // The outputs so far become visible with this checkpoint, never before it is durable:
+      // a restart finds the checkpoint of whatever was committed last.
+      SLUICE_RETURN_IF_ERROR(snapshotter.WaitWritten(snapshotter.version()));
+      SLUICE_RETURN_IF_ERROR(sink_->Commit(c.info.position, c.info.label_position));
+    }
     served_ = Served{snapshotter.version(), 0};
     ++result_.snapshots;
     result_.last_version = snapshotter.version();

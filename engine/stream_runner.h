@@ -57,12 +57,21 @@ class PredictionSink {
   // Makes everything written durable (it survives the process being killed); the position a
   // resumed run continues from.
   virtual absl::StatusOr<Position> Flush() = 0;
+  // A sink whose outputs become visible only with the checkpoint that covers them (Kafka
+  // transactions) says so, and commits them in Commit(), which the runner calls once the
+  // snapshot after Flush() is durable: the source then stood at `source` and the labels at
+  // `labels`. Default: outputs are visible as written; nothing to commit.
+  virtual bool CommitsWithCheckpoints() const { return false; }
+  virtual absl::Status Commit(const SourcePosition& /*source*/, int64_t /*labels*/) {
+    return absl::OkStatus();
+  }
 };
 
 // The parts of a checkpoint callers need before they run.
 struct CheckpointInfo {
   int64_t run_first_version = 0;  // The run's first version: its checkpoints form the chain.
   SourcePosition position;        // Where the source stood at the snapshot.
+  int64_t label_position = 0;     // Where the labels source stood (0 without one).
   int64_t events = 0;
   int64_t labels = 0;
   PredictionSink::Position predictions;  // The predictions output at the snapshot.

@@ -863,4 +863,29 @@ absl::StatusOr<int64_t> Registry::Gc(absl::string_view model, int64_t keep) {
   return deleted;
 }
 
+absl::StatusOr<int64_t> Registry::DropNewer(absl::string_view model, int64_t version) {
+  const std::string what =
+      absl::StrCat(path_, ": dropping the versions of model \"", model, "\" after ", version);
+  SLUICE_ASSIGN_OR_RETURN(Transaction txn, Annotate(Transaction::Begin(db_), what));
+  SLUICE_ASSIGN_OR_RETURN(
+      Statement aliased,
+      Statement::Prepare(db_,
+                         "SELECT alias, version FROM aliases WHERE model = ?1 AND version > ?2 "
+                         "ORDER BY version LIMIT 1"));
+  aliased.Bind(1, model).Bind(2, version);
+  SLUICE_ASSIGN_OR_RETURN(const bool row, Annotate(aliased.Step("find aliases"), what));
+  if (row) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(what, ": alias \"", aliased.Text(0), "\" points at version ", aliased.Int(1)));
+  }
+  SLUICE_ASSIGN_OR_RETURN(
+      Statement s,
+      Statement::Prepare(db_, "DELETE FROM versions WHERE model = ?1 AND version > ?2"));
+  s.Bind(1, model).Bind(2, version);
+  SLUICE_RETURN_IF_ERROR(Annotate(s.Run("delete versions"), what));
+  const int64_t deleted = sqlite3_changes64(db_);
+  SLUICE_RETURN_IF_ERROR(Annotate(txn.Commit(), what));
+  return deleted;
+}
+
 }  // namespace sluice::registry

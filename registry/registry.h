@@ -153,6 +153,10 @@ class Registry {
   // Deletes all but the newest `keep` versions of `model`, sparing aliased ones. Returns how
   // many were deleted.
   absl::StatusOr<int64_t> Gc(absl::string_view model, int64_t keep);
+  // Deletes the versions of `model` newer than `version` (0: all of them): checkpoints of a run
+  // whose outputs were never committed. FailedPrecondition, naming it, if one is aliased.
+  // Returns how many were deleted.
+  absl::StatusOr<int64_t> DropNewer(absl::string_view model, int64_t version);
 
   const std::string& path() const { return path_; }
 

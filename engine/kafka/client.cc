@@ -154,6 +154,54 @@ absl::Status Producer::Flush(absl::Duration timeout) {
 
 int64_t Producer::queued() const { return rd_kafka_outq_len(rk_); }
 
+namespace {
+
+// OK, or the error of a transactional call: which step, librdkafka's reason, and whether the
+// producer was fenced by a newer one with its transactional.id.
+absl::Status TransactionStatus(rd_kafka_error_t* error, absl::string_view step) {
+  if (error == nullptr) return absl::OkStatus();
+  const std::string message =
+      absl::StrCat("kafka transaction: ", step, ": ", rd_kafka_error_string(error));
+  const bool fenced = rd_kafka_error_code(error) == RD_KAFKA_RESP_ERR__FENCED ||
+                      rd_kafka_error_code(error) == RD_KAFKA_RESP_ERR_PRODUCER_FENCED;
+  rd_kafka_error_destroy(error);
+  return fenced ? absl::FailedPreconditionError(
+                      absl::StrCat(message, " (another process took over this partition)"))
+                : absl::UnavailableError(message);
+}
+
+}  // namespace
+
+absl::Status Producer::InitTransactions(absl::Duration timeout) {
+  return TransactionStatus(rd_kafka_init_transactions(rk_, TimeoutMs(timeout)), "init");
+}
+
+absl::Status Producer::BeginTransaction() {
+  return TransactionStatus(rd_kafka_begin_transaction(rk_), "begin");
+}
+
+absl::Status Producer::CommitTransaction(const std::vector<Offset>& offsets,
+                                         const std::string& group, absl::Duration timeout) {
+  rd_kafka_topic_partition_list_t* list =
+      rd_kafka_topic_partition_list_new(static_cast<int>(offsets.size()));
+  for (const Offset& o : offsets) {
+    rd_kafka_topic_partition_list_add(list, o.topic.c_str(), o.partition)->offset = o.offset;
+  }
+  rd_kafka_consumer_group_metadata_t* metadata =
+      rd_kafka_consumer_group_metadata_new(group.c_str());
+  absl::Status status = TransactionStatus(
+      rd_kafka_send_offsets_to_transaction(rk_, list, metadata, TimeoutMs(timeout)),
+      "send offsets");
+  rd_kafka_consumer_group_metadata_destroy(metadata);
+  rd_kafka_topic_partition_list_destroy(list);
+  if (status.ok()) {
+    status = TransactionStatus(rd_kafka_commit_transaction(rk_, TimeoutMs(timeout)), "commit");
+  }
+  absl::MutexLock lock(&mu_);
+  if (!first_failure_.ok()) return first_failure_;
+  return status;
+}
+
 absl::StatusOr<std::unique_ptr<Consumer>> Consumer::Create(const std::string& brokers,
                                                            const std::string& group,
                                                            const Settings& settings) {
@@ -240,6 +288,34 @@ absl::StatusOr<PollResult> Consumer::Poll(absl::Duration timeout) {
   return result;
 }
 
+absl::StatusOr<std::vector<Consumer::Assignment>> Consumer::Committed(
+    std::vector<Assignment> partitions, absl::Duration timeout) {
+  rd_kafka_topic_partition_list_t* list =
+      rd_kafka_topic_partition_list_new(static_cast<int>(partitions.size()));
+  for (const Assignment& a : partitions) {
+    rd_kafka_topic_partition_list_add(list, a.topic.c_str(), a.partition);
+  }
+  // A broker that has just started answers "not coordinator" or "loading" for a while.
+  const absl::Time deadline = absl::Now() + timeout;
+  rd_kafka_resp_err_t err;
+  while ((err = rd_kafka_committed(rk_, list, TimeoutMs(deadline - absl::Now()))) !=
+             RD_KAFKA_RESP_ERR_NO_ERROR &&
+         absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    rd_kafka_topic_partition_list_destroy(list);
+    return absl::UnavailableError(
+        absl::StrCat("kafka: the group's committed offsets: ", rd_kafka_err2str(err)));
+  }
+  for (int i = 0; i < list->cnt; ++i) {
+    partitions[static_cast<size_t>(i)].offset =
+        list->elems[i].offset < 0 ? kNone : list->elems[i].offset;
+  }
+  rd_kafka_topic_partition_list_destroy(list);
+  return partitions;
+}
+
 int64_t Consumer::CachedHighWatermark(const std::string& topic, int32_t partition) const {
   int64_t low = -1, high = -1;
   if (rd_kafka_get_watermark_offsets(rk_, topic.c_str(), partition, &low, &high) !=
@@ -272,6 +348,20 @@ absl::StatusOr<int32_t> PartitionCount(const std::string& brokers, const Setting
   rd_kafka_topic_destroy(rkt);
   rd_kafka_destroy(rk);
   return count;
+}
+
+absl::StatusOr<std::string> ClusterId(const std::string& brokers, const Settings& settings,
+                                      absl::Duration timeout) {
+  SLUICE_ASSIGN_OR_RETURN(rd_kafka_conf_t * conf,
+                          MakeConf(brokers, {{"log_level", "3"}}, settings));
+  SLUICE_ASSIGN_OR_RETURN(rd_kafka_t * rk, MakeHandle(RD_KAFKA_PRODUCER, conf));
+  char* id = rd_kafka_clusterid(rk, TimeoutMs(timeout));
+  absl::StatusOr<std::string> result =
+      id != nullptr ? absl::StatusOr<std::string>(id)
+                    : absl::UnavailableError(absl::StrCat("kafka: no cluster id from ", brokers));
+  if (id != nullptr) rd_kafka_mem_free(rk, id);
+  rd_kafka_destroy(rk);
+  return result;
 }
 
 absl::Status CreateTopic(const std::string& brokers, const Settings& settings,

@@ -53,6 +53,20 @@ class Producer {
   // every message sent to it lies before.
   absl::StatusOr<int64_t> EndOffset(const std::string& topic, int32_t partition,
                                     absl::Duration timeout);
+  // Kafka transactions, for a producer created with a `transactional.id` setting. Init fences
+  // off an older producer with the same id and aborts what it left open; Begin starts a
+  // transaction; Commit adds the consumer offsets `offsets` of `group` (the next offset to read
+  // per topic partition) to it and commits everything sent since Begin with them. Errors name
+  // the step; FailedPrecondition if another producer took over the id (fenced).
+  struct Offset {
+    std::string topic;
+    int32_t partition = 0;
+    int64_t offset = 0;
+  };
+  absl::Status InitTransactions(absl::Duration timeout);
+  absl::Status BeginTransaction();
+  absl::Status CommitTransaction(const std::vector<Offset>& offsets, const std::string& group,
+                                 absl::Duration timeout);
   // Messages handed to librdkafka and not yet delivered.
   int64_t queued() const;
   int64_t delivered() const { return delivered_.load(); }
@@ -107,6 +121,11 @@ class Consumer {
   // moves: such errors count as a timeout; only a fatal one is returned (Internal, naming
   // topic and partition).
   absl::StatusOr<PollResult> Poll(absl::Duration timeout);
+  // The offsets the consumer's group committed for `partitions` (their offset fields are
+  // ignored); kNone for a partition without one.
+  static constexpr int64_t kNone = -1001;
+  absl::StatusOr<std::vector<Assignment>> Committed(std::vector<Assignment> partitions,
+                                                    absl::Duration timeout);
   // The partition's high watermark as of the last fetch (no request); -1 if none yet.
   int64_t CachedHighWatermark(const std::string& topic, int32_t partition) const;
 
@@ -119,6 +138,11 @@ class Consumer {
 // exist).
 absl::StatusOr<int32_t> PartitionCount(const std::string& brokers, const Settings& settings,
                                        const std::string& topic, absl::Duration timeout);
+
+// The cluster's id; librdkafka's mock cluster (the embedded broker, `sluice broker`) names
+// itself "mockCluster...".
+absl::StatusOr<std::string> ClusterId(const std::string& brokers, const Settings& settings,
+                                      absl::Duration timeout);
 
 // Creates `topic` with `partitions` partitions and the cluster's default replication, unless it
 // exists (AlreadyExists is success). Unavailable, with the broker's reason, if it cannot.

@@ -29,6 +29,10 @@ std::string PartitionModelName(const std::string& model_name, int32_t partition)
   return absl::StrCat(model_name, ".p", partition);
 }
 
+std::string TransactionalId(const PartitionInput& input) {
+  return absl::StrCat("sluice-", input.group, "-", input.topics.transactions, "-", input.partition);
+}
+
 absl::StatusOr<std::unique_ptr<LivePartition>> LivePartition::Start(const LiveOptions& options,
                                                                     DeadLetters& dead_letters,
                                                                     RunObserver& observer) {
@@ -47,8 +51,16 @@ LivePartition::~LivePartition() {
 absl::Status LivePartition::Open(DeadLetters& dead_letters) {
   const PartitionInput& in = options_.input;
   SLUICE_ASSIGN_OR_RETURN(pipeline_, Pipeline::Create(options_.pipeline, options_.features));
-  // A producer of its own: a checkpoint's flush waits for this partition's outputs only.
-  SLUICE_ASSIGN_OR_RETURN(producer_, Producer::Create(in.brokers, in.settings));
+  // A producer of its own: a checkpoint's flush or commit is this partition's only.
+  const bool transactions = !options_.registry.empty() &&
+                            options_.exactly_once == LiveOptions::ExactlyOnce::kTransactions;
+  Settings settings = in.settings;
+  if (transactions) settings.emplace_back("transactional.id", TransactionalId(in));
+  SLUICE_ASSIGN_OR_RETURN(producer_, Producer::Create(in.brokers, settings));
+  if (transactions) {
+    SLUICE_RETURN_IF_ERROR(producer_->InitTransactions(absl::Minutes(1)));
+    SLUICE_RETURN_IF_ERROR(producer_->BeginTransaction());
+  }
   SLUICE_ASSIGN_OR_RETURN(source_, NewKafkaEventSource(in, options_.features, &dead_letters));
   SLUICE_ASSIGN_OR_RETURN(labels_, NewKafkaLabelSource(in, &dead_letters));
   PredictionFormat format;
@@ -59,8 +71,9 @@ absl::Status LivePartition::Open(DeadLetters& dead_letters) {
                           ? VersionColumns::kFrozen
                           : VersionColumns::kContinuous;
   }
-  SLUICE_ASSIGN_OR_RETURN(sink_, NewKafkaPredictionSink(*producer_, in, format,
-                                                        options_.alert_threshold, labels_.get()));
+  SLUICE_ASSIGN_OR_RETURN(
+      sink_, NewKafkaPredictionSink(*producer_, in, format, options_.alert_threshold, labels_.get(),
+                                    transactions ? TransactionalId(in) : ""));
   return absl::OkStatus();
 }
 
@@ -74,17 +87,60 @@ absl::Status LivePartition::Resume() {
   s.schedule = options_.schedule;
   s.config_json = core::WriteFlatJson(config);
   s.input_description = source_->description();
-  // The lease first: a second process on this partition must not touch its outputs.
-  SLUICE_ASSIGN_OR_RETURN(snapshotter_, Snapshotter::Start(s, core::Clock::Real()));
   SLUICE_ASSIGN_OR_RETURN(auto registry,
                           registry::Registry::Open(options_.registry, core::Clock::Real()));
+  // Before the lease, whose holder numbers on from the latest version. A second process on
+  // this partition has been fenced off by InitTransactions.
+  if (sink_->CommitsWithCheckpoints()) SLUICE_RETURN_IF_ERROR(DropUncommitted(*registry, model));
+  // The lease first: a second process on this partition must not touch its outputs.
+  SLUICE_ASSIGN_OR_RETURN(snapshotter_, Snapshotter::Start(s, core::Clock::Real()));
   CheckpointInfo info;
   absl::StatusOr<ResumePoint> point = FindResumePoint(*registry, model, config, &info);
   if (absl::IsNotFound(point.status())) return absl::OkStatus();
   SLUICE_RETURN_IF_ERROR(point.status());
-  SLUICE_ASSIGN_OR_RETURN(retrace_, sink_->Recover(info.predictions));
+  if (!sink_->CommitsWithCheckpoints()) {
+    SLUICE_ASSIGN_OR_RETURN(retrace_, sink_->Recover(info.predictions));
+  }
   resumed_version_ = point->version;
   resume_ = *std::move(point);
+  return absl::OkStatus();
+}
+
+// With transactions, the checkpoint to continue from is the one whose positions the group
+// committed (with the outputs up to it); the versions after it were written but their
+// transaction never committed: their outputs were aborted, so they go too.
+absl::Status LivePartition::DropUncommitted(registry::Registry& registry,
+                                            const std::string& model) {
+  const PartitionInput& in = options_.input;
+  SLUICE_ASSIGN_OR_RETURN(auto consumer, Consumer::Create(in.brokers, in.group, in.settings));
+  SLUICE_ASSIGN_OR_RETURN(const auto committed,
+                          consumer->Committed({{in.topics.transactions, in.partition, 0},
+                                               {in.topics.labels, in.partition, 0}},
+                                              absl::Seconds(30)));
+  SLUICE_ASSIGN_OR_RETURN(const std::vector<registry::Version> versions, registry.List(model));
+  const std::string token = TransactionToken(TransactionalId(in));
+  int64_t keep = 0;
+  for (auto v = versions.rbegin(); v != versions.rend() && keep == 0; ++v) {
+    SLUICE_ASSIGN_OR_RETURN(const std::string checkpoint, registry.Checkpoint(model, v->version));
+    SLUICE_ASSIGN_OR_RETURN(const CheckpointInfo info, ReadCheckpointInfo(checkpoint));
+    if (info.position.records == committed[0].offset &&
+        info.label_position == committed[1].offset) {
+      keep = v->version;
+    } else if (info.predictions.resume != token) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "version ", v->version, " of ", model, " in ", options_.registry,
+          " is not a checkpoint of consumer group \"", in.group, "\" (which committed ",
+          in.topics.transactions, "/", in.partition, " up to offset ", committed[0].offset,
+          "); use the group and registry that belong together, or another --model-name"));
+    }
+  }
+  if (keep == 0 && committed[0].offset != Consumer::kNone) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "consumer group \"", in.group, "\" committed ", in.topics.transactions, "/", in.partition,
+        " up to offset ", committed[0].offset, " but no version of ", model, " in ",
+        options_.registry, " was checkpointed there: not the registry of that group's outputs"));
+  }
+  SLUICE_ASSIGN_OR_RETURN(dropped_versions_, registry.DropNewer(model, keep));
   return absl::OkStatus();
 }
 

@@ -22,6 +22,7 @@
 #include "engine/snapshotter.h"
 #include "engine/stream_runner.h"
 #include "metrics/latency_histogram.h"
+#include "registry/registry.h"
 
 namespace sluice::engine::kafka {
 
@@ -35,10 +36,18 @@ struct LiveOptions {
   std::string registry;
   std::string model_name = "default";  // Partition P's versions are "<model_name>.p<P>".
   SnapshotSchedule schedule;
+  // How a restart after a crash outputs each prediction once (with a registry only):
+  enum class ExactlyOnce {
+    kReadBack,      // Read back what was output past the checkpoint; any broker.
+    kTransactions,  // Kafka transactions, one per checkpoint; not librdkafka's mock cluster.
+  } exactly_once = ExactlyOnce::kReadBack;
 };
 
 // The registry name of a partition's model.
 std::string PartitionModelName(const std::string& model_name, int32_t partition);
+// The transactional.id of a partition's producer: a restarted or moved partition fences off
+// its predecessor.
+std::string TransactionalId(const PartitionInput& input);
 
 class LivePartition {
  public:
@@ -57,6 +66,8 @@ class LivePartition {
   int32_t partition() const { return options_.input.partition; }
   // The version it continued from, 0 if it started fresh.
   int64_t resumed_version() const { return resumed_version_; }
+  // Versions dropped at the start: checkpoints whose transaction never committed.
+  int64_t dropped_versions() const { return dropped_versions_; }
   bool done() const { return done_.load(); }
   // Waits for the run to end; its result, outputs flushed.
   const absl::StatusOr<RunResult>& Join();
@@ -69,6 +80,7 @@ class LivePartition {
   explicit LivePartition(const LiveOptions& options) : options_(options) {}
   absl::Status Open(DeadLetters& dead_letters);
   absl::Status Resume();
+  absl::Status DropUncommitted(registry::Registry& registry, const std::string& model);
   void Run(RunObserver& observer);
 
   const LiveOptions options_;
@@ -81,6 +93,7 @@ class LivePartition {
   std::optional<ResumePoint> resume_;
   std::vector<std::pair<int64_t, int64_t>> retrace_;
   int64_t resumed_version_ = 0;
+  int64_t dropped_versions_ = 0;
   absl::StatusOr<RunResult> result_ = absl::UnknownError("not run");
   std::atomic<bool> done_{false};
   std::thread thread_;

@@ -253,14 +253,15 @@ class KafkaSink final : public KafkaPredictionSink {
  public:
   KafkaSink(Producer& producer, const PartitionInput& input, int32_t scores_partition,
             int32_t alerts_partition, const PredictionFormat& format, double alert_threshold,
-            const LabelSource* labels)
+            const LabelSource* labels, std::string transactional_id)
       : producer_(producer),
         input_(input),
         scores_partition_(scores_partition),
         alerts_partition_(alerts_partition),
         format_(format),
         alert_threshold_(alert_threshold),
-        labels_(labels) {}
+        labels_(labels),
+        transactional_id_(std::move(transactional_id)) {}
 
   void Write(const core::Event& event, const Pipeline::Scores& scores,
              const Served& served) override {
@@ -299,6 +300,11 @@ class KafkaSink final : public KafkaPredictionSink {
   absl::StatusOr<Position> Flush() override {
     SLUICE_RETURN_IF_ERROR(first_error_);
     SLUICE_RETURN_IF_ERROR(producer_.Flush(absl::Minutes(1)));
+    if (!transactional_id_.empty()) {
+      // Nothing to read back: what follows the checkpoint is aborted unless committed with it.
+      position_.resume = TransactionToken(transactional_id_);
+      return position_;
+    }
     SLUICE_ASSIGN_OR_RETURN(
         const int64_t scores_end,
         producer_.EndOffset(input_.topics.scores, scores_partition_, absl::Seconds(30)));
@@ -350,6 +356,17 @@ class KafkaSink final : public KafkaPredictionSink {
 
   Counts counts() const override { return counts_; }
 
+  bool CommitsWithCheckpoints() const override { return !transactional_id_.empty(); }
+
+  absl::Status Commit(const SourcePosition& source, int64_t labels) override {
+    SLUICE_RETURN_IF_ERROR(first_error_);
+    SLUICE_RETURN_IF_ERROR(
+        producer_.CommitTransaction({{input_.topics.transactions, input_.partition, source.records},
+                                     {input_.topics.labels, input_.partition, labels}},
+                                    input_.group, absl::Minutes(1)));
+    return producer_.BeginTransaction();
+  }
+
  private:
   static std::string Token(const std::string& topic, int32_t partition) {
     return PartitionName(topic, partition);
@@ -382,6 +399,7 @@ class KafkaSink final : public KafkaPredictionSink {
   PredictionFormat format_;
   double alert_threshold_;
   const LabelSource* labels_;
+  const std::string transactional_id_;
   Position position_;
   absl::Status first_error_;
   // What Recover() read back and Write() has not met yet.
@@ -394,6 +412,10 @@ class KafkaSink final : public KafkaPredictionSink {
 };
 
 }  // namespace
+
+std::string TransactionToken(const std::string& transactional_id) {
+  return absl::StrCat("transactions of ", transactional_id);
+}
 
 absl::Status CreateMissingOutputTopics(const std::string& brokers, const Settings& settings,
                                        const TopicNames& topics, int32_t partitions,
@@ -442,7 +464,7 @@ absl::StatusOr<std::unique_ptr<LabelSource>> NewKafkaLabelSource(const Partition
 
 absl::StatusOr<std::unique_ptr<KafkaPredictionSink>> NewKafkaPredictionSink(
     Producer& producer, const PartitionInput& input, const PredictionFormat& format,
-    double alert_threshold, const LabelSource* labels) {
+    double alert_threshold, const LabelSource* labels, std::string transactional_id) {
   SLUICE_ASSIGN_OR_RETURN(
       const int32_t scores,
       PartitionCount(input.brokers, input.settings, input.topics.scores, absl::Seconds(30)));
@@ -450,7 +472,8 @@ absl::StatusOr<std::unique_ptr<KafkaPredictionSink>> NewKafkaPredictionSink(
       const int32_t alerts,
       PartitionCount(input.brokers, input.settings, input.topics.alerts, absl::Seconds(30)));
   return std::make_unique<KafkaSink>(producer, input, input.partition % scores,
-                                     input.partition % alerts, format, alert_threshold, labels);
+                                     input.partition % alerts, format, alert_threshold, labels,
+                                     std::move(transactional_id));
 }
 
 }  // namespace sluice::engine::kafka

@@ -114,8 +114,17 @@ class KafkaPredictionSink : public PredictionSink {
 };
 // `labels`, if not null, is the run's label source (for "label_offset"); it must outlive the
 // sink. NotFound if an output topic does not exist.
+//
+// With a `transactional_id` (the producer's, its transactions initialised and one begun), the
+// outputs go out in Kafka transactions instead, one per checkpoint: Commit() adds the offsets of
+// the transactions and labels partitions at the checkpoint to the transaction, commits it and
+// begins the next. Consumers that read committed data see each output once; a restart restores
+// the checkpoint that matches the group's committed offsets, and what a killed run sent after it
+// was aborted. Recover() is not used then; Flush()'s Position names the transactional id
+// (TransactionToken).
 absl::StatusOr<std::unique_ptr<KafkaPredictionSink>> NewKafkaPredictionSink(
     Producer& producer, const PartitionInput& input, const PredictionFormat& format,
-    double alert_threshold, const LabelSource* labels);
+    double alert_threshold, const LabelSource* labels, std::string transactional_id = "");
+std::string TransactionToken(const std::string& transactional_id);
 
 }  // namespace sluice::engine::kafka
