@@ -283,6 +283,32 @@ TEST_F(RegistryTest, GcKeepsTheNewestAndTheAliased) {
   EXPECT_EQ(next, 7);  // Numbers are never reused while newer versions remain.
 }
 
+// A run's checkpoints whose Kafka transaction never committed go; the next version takes the
+// first dropped number. An aliased version is never dropped.
+TEST_F(RegistryTest, DropNewerDeletesTheVersionsAfterOneUnlessAliased) {
+  auto registry = OpenOrDie();
+  for (int i = 0; i < 5; ++i) ASSERT_OK(registry->Put(Sample("v")).status());
+  NewVersion other_model = Sample("v");
+  other_model.model = "other";
+  ASSERT_OK(registry->Put(other_model).status());
+  ASSERT_OK(registry->SetAlias("default", "champion", 4));
+  EXPECT_THAT(registry->DropNewer("default", 2),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("alias \"champion\" points at version 4")));
+  ASSERT_OK_AND_ASSIGN(int64_t dropped, registry->DropNewer("default", 4));
+  EXPECT_EQ(dropped, 1);
+  ASSERT_OK_AND_ASSIGN(const auto listed, registry->List("default"));
+  ASSERT_EQ(listed.size(), 4u);
+  EXPECT_EQ(listed.back().version, 4);
+  ASSERT_OK_AND_ASSIGN(const int64_t next, registry->Put(Sample("v")));
+  EXPECT_EQ(next, 5);
+  ASSERT_OK(registry->SetAlias("default", "champion", 1));
+  ASSERT_OK_AND_ASSIGN(dropped, registry->DropNewer("default", 1));
+  EXPECT_EQ(dropped, 4);
+  ASSERT_OK_AND_ASSIGN(const auto other, registry->List("other"));
+  EXPECT_EQ(other.size(), 1u);  // Other models are untouched.
+}
+
 TEST_F(RegistryTest, FilesThatAreNotRegistriesAreRefused) {
   testing::WriteFile(dir_.File("text.db"), "this is not a database at all, just some text....");
   EXPECT_THAT(Registry::Open(dir_.File("text.db"), clock_),
