@@ -19,6 +19,8 @@ struct Event {
   // Wall-clock Unix seconds when the event entered the system (a Kafka message's CreateTime),
   // for latencies; kMissing when unknown (files).
   double arrival_time = kMissing;
+  // Wall-clock Unix seconds when the source read it (a message consumed); kMissing for files.
+  double consumed_time = kMissing;
 };
 
 }  // namespace sluice::core

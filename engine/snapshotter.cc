@@ -128,6 +128,10 @@ absl::Status Snapshotter::WaitWritten(int64_t version) {
 
 void Snapshotter::Submit(Snapshot snapshot) {
   absl::MutexLock lock(&mu_);
+  mu_.Await(absl::Condition(
+      +[](Snapshotter* self)
+           ABSL_EXCLUSIVE_LOCKS_REQUIRED(self->mu_) { return self->queue_.size() < kMaxQueued; },
+      this));
   queue_.push_back(std::move(snapshot));
 }
 

@@ -93,7 +93,9 @@ class Snapshotter {
   // Stage 2 (one thread): the number the next snapshot gets, and the last one taken.
   int64_t TakeVersion() { return ++version_; }
   int64_t version() const { return version_; }
-  // Queues `snapshot` for the writer thread.
+  // Queues `snapshot` for the writer thread. While kMaxQueued snapshots wait to be written it
+  // blocks first: a writer that falls behind pauses the stream rather than memory growing.
+  static constexpr size_t kMaxQueued = 4;
   void Submit(Snapshot snapshot);
   // Waits until `version`, submitted, was written: its error if it could not be.
   absl::Status WaitWritten(int64_t version);

@@ -517,7 +517,10 @@ class Runner {
 
  private:
   absl::Status Process(ParseStage::Row& row) {
-    if ((++records_ & 16383) == 0) observer_.OnProgress(records_);
+    if ((++records_ & 255) == 0) {
+      observer_.OnPending(joiner_.pending());
+      if ((records_ & 16383) == 0) observer_.OnProgress(records_);
+    }
     if (row.result == ReadResult::kBadRecord) {
       if (!options_.skip_bad_records) return absl::InvalidArgumentError(row.bad_record_message);
       ++result_.bad_records;

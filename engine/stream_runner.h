@@ -93,6 +93,8 @@ class RunObserver {
   virtual void OnBadRecord(const std::string& /*message*/) {}
   // About every 16,384 records.
   virtual void OnProgress(int64_t /*records_read*/) {}
+  // About every 256 records: scored events waiting for their labels.
+  virtual void OnPending(int64_t /*pending_joins*/) {}
 };
 
 // Labels from outside the event stream (a labels file, a labels topic), in the order they became

@@ -171,8 +171,12 @@ class LiveCounter final : public engine::RunObserver {
     aucs_->anomaly.Update(label, scores.anomaly);
     aucs_->fraud.Update(label, scores.fraud);
   }
+  void OnPending(int64_t pending_joins) override {
+    pending.store(pending_joins, std::memory_order_relaxed);
+  }
   std::atomic<int64_t> events{0};
   std::atomic<int64_t> labels{0};
+  std::atomic<int64_t> pending{0};
 
  private:
   StatusAucs* aucs_;
@@ -236,10 +240,17 @@ std::string LatencyJson(const metrics::LatencyHistogram& h) {
                       ", \"max_ms\": ", core::FormatFixed(1000 * h.max(), 3), "}");
 }
 
+// The latencies of a whole run and what back-pressure did, gathered by Watch().
+struct Measured {
+  metrics::LatencyHistogram prediction, processing;
+  int64_t max_producer_queue = 0;
+  double max_lag_seconds = 0;
+  int64_t max_lag = 0;
+};
+
 std::string SummaryJson(const LiveFlags& flags,
                         const std::vector<std::unique_ptr<PartitionRun>>& runs,
-                        int64_t dead_letters, const metrics::LatencyHistogram& latency,
-                        double seconds) {
+                        int64_t dead_letters, const Measured& measured, double seconds) {
   std::string json = "{\n  \"partitions\": [";
   int64_t events = 0;
   for (size_t i = 0; i < runs.size(); ++i) {
@@ -255,6 +266,10 @@ std::string SummaryJson(const LiveFlags& flags,
         ", \"labels\": ", r.labels, ", \"recovered\": ", sink.recovered,
         ", \"not_output_again\": ", sink.skipped, ", \"recomputed_differently\": ", sink.differed,
         ", \"bad_records\": ", r.bad_records, ", \"labels_pending\": ", r.labels_pending,
+        ", \"paused_for_outputs\": {\"times\": ", live.source().pauses(),
+        ", \"seconds\": ", core::FormatFixed(live.source().paused_seconds(), 3), "}",
+        ", \"snapshot_pause_max_ms\": ",
+        core::FormatFixed(1000 * engine::Quantile(r.snapshot_pauses, 1.0), 3),
         ", \"label_join\": {\"joined\": ", r.label_counts.joined,
         ", \"expired\": ", r.label_counts.expired, ", \"duplicate\": ", r.label_counts.duplicate,
         ", \"late\": ", r.label_counts.late, ", \"unknown\": ", r.label_counts.unknown,
@@ -266,7 +281,11 @@ std::string SummaryJson(const LiveFlags& flags,
       ", \"labels\": ", core::JsonQuote(flags.topics.labels),
       ", \"scores\": ", core::JsonQuote(flags.topics.scores),
       ", \"alerts\": ", core::JsonQuote(flags.topics.alerts),
-      "},\n  \"latency_arrival_to_score\": ", LatencyJson(latency),
+      "},\n  \"prediction_latency\": ", LatencyJson(measured.prediction),
+      ",\n  \"processing_latency\": ", LatencyJson(measured.processing),
+      ",\n  \"max_lag\": {\"messages\": ", measured.max_lag,
+      ", \"seconds\": ", core::FormatFixed(measured.max_lag_seconds, 3), "}",
+      ",\n  \"max_producer_queue\": ", measured.max_producer_queue,
       ",\n  \"seconds\": ", core::FormatFixed(seconds, 3), "\n}\n");
   return json;
 }
@@ -293,61 +312,90 @@ absl::Status Demo(const LiveFlags& flags, const std::string& brokers) {
   return engine::kafka::Feed(*reader, *producer, options, &stop_requested).status();
 }
 
+// What all partitions stand at now, for the status line.
+struct Status {
+  int64_t events = 0, labels = 0, pending = 0, lag = 0, queue = 0;
+  double lag_seconds = 0;
+};
+Status Gather(const std::vector<std::unique_ptr<PartitionRun>>& runs) {
+  Status s;
+  for (const auto& r : runs) {
+    s.events += r->counter.events.load(std::memory_order_relaxed);
+    s.labels += r->counter.labels.load(std::memory_order_relaxed);
+    s.pending += r->counter.pending.load(std::memory_order_relaxed);
+    s.lag += std::max<int64_t>(r->live->lag(), 0);
+    s.lag_seconds = std::max(s.lag_seconds, r->live->lag_seconds());
+    s.queue += r->live->producer_queue();
+  }
+  return s;
+}
+
+void PrintStatus(const Status& s, double rate,
+                 const engine::kafka::KafkaPredictionSink::Latencies& l, StatusAucs& aucs,
+                 int64_t dead_letters) {
+  double anomaly_auc = 0, fraud_auc = 0;
+  {
+    absl::MutexLock lock(&aucs.mu);
+    anomaly_auc = aucs.anomaly.Auc();
+    fraud_auc = aucs.fraud.Auc();
+  }
+  std::fprintf(stderr,
+               "sluice live: %lld events (%.0f/s), lag %lld (%.1f s), latency p50 %.1f ms p99 "
+               "%.1f ms (processing p99 %.1f ms), %lld labels, %lld pending, rolling AUC "
+               "anomaly %.3f fraud %.3f, %lld dead letters, producer queue %lld\n",
+               static_cast<long long>(s.events), rate, static_cast<long long>(s.lag), s.lag_seconds,
+               1000 * l.prediction.Quantile(0.5), 1000 * l.prediction.Quantile(0.99),
+               1000 * l.processing.Quantile(0.99), static_cast<long long>(s.labels),
+               static_cast<long long>(s.pending), anomaly_auc, fraud_auc,
+               static_cast<long long>(dead_letters), static_cast<long long>(s.queue));
+}
+
 // Prints the status line once a second (unless quiet) until every runner has ended or
-// --seconds ran out; returns the latencies of the whole run.
-metrics::LatencyHistogram Watch(const LiveFlags& flags,
-                                const std::vector<std::unique_ptr<PartitionRun>>& runs,
-                                StatusAucs& aucs, const engine::kafka::DeadLetters& dead_letters,
-                                std::chrono::steady_clock::time_point start) {
+// --seconds ran out; returns what it measured over the whole run.
+Measured Watch(const LiveFlags& flags, const std::vector<std::unique_ptr<PartitionRun>>& runs,
+               StatusAucs& aucs, const engine::kafka::DeadLetters& dead_letters,
+               std::chrono::steady_clock::time_point start) {
+  Measured measured;
+  engine::kafka::KafkaPredictionSink::Latencies interval;
+  const auto collect = [&] {
+    for (const auto& r : runs) {
+      const engine::kafka::KafkaPredictionSink::Latencies taken = r->live->TakeLatencies();
+      interval.prediction.Merge(taken.prediction);
+      interval.processing.Merge(taken.processing);
+    }
+  };
+  const auto close_interval = [&] {
+    measured.prediction.Merge(interval.prediction);
+    measured.processing.Merge(interval.processing);
+    interval = {};
+  };
   int64_t last_events = 0;
   auto last = start;
-  metrics::LatencyHistogram latency, interval;
-  const auto collect = [&] {
-    for (const auto& r : runs) interval.Merge(r->live->TakeLatencies());
-  };
   for (size_t ended = 0; ended < runs.size();) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
     collect();
-    ended = 0;
-    int64_t events = 0, labels = 0, lag = 0, queue = 0;
-    for (const auto& r : runs) {
-      events += r->counter.events.load(std::memory_order_relaxed);
-      labels += r->counter.labels.load(std::memory_order_relaxed);
-      lag += std::max<int64_t>(r->live->lag(), 0);
-      queue += r->live->producer_queue();
-    }
+    const Status now_status = Gather(runs);
+    measured.max_producer_queue = std::max(measured.max_producer_queue, now_status.queue);
+    measured.max_lag = std::max(measured.max_lag, now_status.lag);
+    measured.max_lag_seconds = std::max(measured.max_lag_seconds, now_status.lag_seconds);
     const auto now = std::chrono::steady_clock::now();
-    if (!flags.quiet && now - last >= std::chrono::seconds(1)) {
-      const double rate = static_cast<double>(events - last_events) /
+    if (now - last >= std::chrono::seconds(1)) {
+      const double rate = static_cast<double>(now_status.events - last_events) /
                           std::chrono::duration<double>(now - last).count();
-      double anomaly_auc = 0, fraud_auc = 0;
-      {
-        absl::MutexLock lock(&aucs.mu);
-        anomaly_auc = aucs.anomaly.Auc();
-        fraud_auc = aucs.fraud.Auc();
-      }
-      std::fprintf(
-          stderr,
-          "sluice live: %lld events (%.0f/s), lag %lld, arrival to score p50 %.1f ms p99 %.1f ms, "
-          "%lld labels, rolling AUC anomaly %.3f fraud %.3f, %lld dead letters, producer "
-          "queue %lld\n",
-          static_cast<long long>(events), rate, static_cast<long long>(lag),
-          1000 * interval.Quantile(0.5), 1000 * interval.Quantile(0.99),
-          static_cast<long long>(labels), anomaly_auc, fraud_auc,
-          static_cast<long long>(dead_letters.count()), static_cast<long long>(queue));
-      latency.Merge(interval);
-      interval = metrics::LatencyHistogram();
+      if (!flags.quiet) PrintStatus(now_status, rate, interval, aucs, dead_letters.count());
+      close_interval();
       last = now;
-      last_events = events;
+      last_events = now_status.events;
     }
+    ended = 0;
     for (const auto& r : runs) ended += r->live->done() ? 1 : 0;
     if (flags.seconds > 0 && std::chrono::duration<double>(now - start).count() >= flags.seconds) {
       stop_requested.store(true);
     }
   }
   collect();
-  latency.Merge(interval);
-  return latency;
+  close_interval();
+  return measured;
 }
 
 // Resolves --exactly-once auto: librdkafka's mock cluster keeps no transactional offsets and
@@ -419,7 +467,7 @@ int Live(LiveFlags& flags) {
   if (flags.demo) {
     feeder = std::thread([&] { feed_status = Demo(flags, *brokers); });
   }
-  const metrics::LatencyHistogram latency = Watch(flags, runs, aucs, dead_letters, start);
+  const Measured measured = Watch(flags, runs, aucs, dead_letters, start);
   if (feeder.joinable()) feeder.join();
   if (!feed_status.ok()) return fail(feed_status);
   const absl::Status flushed = (*producer)->Flush(absl::Minutes(1));
@@ -441,7 +489,7 @@ int Live(LiveFlags& flags) {
   }
   if (!flushed.ok()) return fail(flushed);
   if (exit_code != 0) return exit_code;
-  const std::string summary = SummaryJson(flags, runs, dead_letters.count(), latency, seconds);
+  const std::string summary = SummaryJson(flags, runs, dead_letters.count(), measured, seconds);
   if (!flags.summary.empty()) {
     if (absl::Status s = WriteSummary(flags.summary, summary); !s.ok()) return fail(s);
   }

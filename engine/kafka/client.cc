@@ -288,6 +288,20 @@ absl::StatusOr<PollResult> Consumer::Poll(absl::Duration timeout) {
   return result;
 }
 
+absl::Status Consumer::Pause(bool paused) {
+  rd_kafka_topic_partition_list_t* list = nullptr;
+  rd_kafka_resp_err_t err = rd_kafka_assignment(rk_, &list);
+  if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+    err = paused ? rd_kafka_pause_partitions(rk_, list) : rd_kafka_resume_partitions(rk_, list);
+    rd_kafka_topic_partition_list_destroy(list);
+  }
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return absl::InternalError(
+        absl::StrCat("kafka ", paused ? "pause" : "resume", ": ", rd_kafka_err2str(err)));
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::vector<Consumer::Assignment>> Consumer::Committed(
     std::vector<Assignment> partitions, absl::Duration timeout) {
   rd_kafka_topic_partition_list_t* list =

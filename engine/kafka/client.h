@@ -121,6 +121,9 @@ class Consumer {
   // moves: such errors count as a timeout; only a fatal one is returned (Internal, naming
   // topic and partition).
   absl::StatusOr<PollResult> Poll(absl::Duration timeout);
+  // Stops (true) or resumes (false) fetching its assigned partitions; what was fetched already
+  // is still delivered.
+  absl::Status Pause(bool paused);
   // The offsets the consumer's group committed for `partitions` (their offset fields are
   // ignored); kNone for a partition without one.
   static constexpr int64_t kNone = -1001;

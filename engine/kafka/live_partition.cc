@@ -61,7 +61,8 @@ absl::Status LivePartition::Open(DeadLetters& dead_letters) {
     SLUICE_RETURN_IF_ERROR(producer_->InitTransactions(absl::Minutes(1)));
     SLUICE_RETURN_IF_ERROR(producer_->BeginTransaction());
   }
-  SLUICE_ASSIGN_OR_RETURN(source_, NewKafkaEventSource(in, options_.features, &dead_letters));
+  SLUICE_ASSIGN_OR_RETURN(
+      source_, NewKafkaEventSource(in, options_.features, &dead_letters, producer_.get()));
   SLUICE_ASSIGN_OR_RETURN(labels_, NewKafkaLabelSource(in, &dead_letters));
   PredictionFormat format;
   format.anomaly = options_.pipeline.anomaly;

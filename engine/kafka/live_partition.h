@@ -72,7 +72,9 @@ class LivePartition {
   // Waits for the run to end; its result, outputs flushed.
   const absl::StatusOr<RunResult>& Join();
   int64_t lag() const { return source_->lag(); }
-  metrics::LatencyHistogram TakeLatencies() { return sink_->TakeLatencies(); }
+  double lag_seconds() const { return source_->lag_seconds(); }
+  const KafkaEventSource& source() const { return *source_; }
+  KafkaPredictionSink::Latencies TakeLatencies() { return sink_->TakeLatencies(); }
   KafkaPredictionSink::Counts sink_counts() const { return sink_->counts(); }
   int64_t producer_queue() const { return producer_->queued(); }
 

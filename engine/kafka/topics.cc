@@ -23,6 +23,8 @@ namespace {
 
 constexpr absl::Duration kLabelWait = absl::Milliseconds(100);
 
+double NowSeconds() { return absl::ToDoubleSeconds(absl::Now() - absl::UnixEpoch()); }
+
 std::string PartitionName(const std::string& topic, int32_t partition) {
   return absl::StrCat(topic, "/", partition);
 }
@@ -54,6 +56,7 @@ class PartitionReader {
     next_offset_ = offset;
     return consumer_->Assign({{topic_, partition_, offset}});
   }
+  absl::Status Pause(bool paused) { return consumer_->Pause(paused); }
 
  private:
   PartitionReader(std::unique_ptr<Consumer> consumer, std::string topic, int32_t partition)
@@ -67,16 +70,21 @@ class PartitionReader {
 class EventSource final : public KafkaEventSource {
  public:
   EventSource(const PartitionInput& input, PartitionReader reader,
-              std::vector<std::string> features, DeadLetters* dead_letters)
+              std::vector<std::string> features, DeadLetters* dead_letters, const Producer* outputs)
       : input_(input),
         reader_(std::move(reader)),
         parser_(std::move(features)),
         dead_letters_(dead_letters),
+        outputs_(outputs),
         description_(
             absl::StrCat("kafka:", PartitionName(input.topics.transactions, input.partition))) {}
 
   absl::StatusOr<ReadResult> Read(absl::Duration timeout, core::Event* event) override {
     if (input_.stop != nullptr && input_.stop->load()) return ReadResult::kStopped;
+    if (outputs_ != nullptr && outputs_->queued() > kPauseAbove) {
+      SLUICE_RETURN_IF_ERROR(WaitForOutputs());
+      return ReadResult::kIdle;
+    }
     SLUICE_ASSIGN_OR_RETURN(const PollResult polled, reader_.Poll(timeout));
     if (polled.kind == PollResult::kTimeout) return ReadResult::kIdle;
     if (polled.kind == PollResult::kEndOfPartition) {
@@ -97,10 +105,14 @@ class EventSource final : public KafkaEventSource {
     if (event->id.empty()) event->id = absl::StrCat(m.partition, ":", m.offset);
     event->arrival_time =
         m.timestamp_ms >= 0 ? static_cast<double>(m.timestamp_ms) / 1000 : core::kMissing;
+    event->consumed_time = NowSeconds();
+    last_timestamp_.store(event->arrival_time, std::memory_order_relaxed);
     return ReadResult::kEvent;
   }
 
   const std::string& bad_record_message() const override { return bad_record_message_; }
+  int64_t pauses() const override { return pauses_.load(std::memory_order_relaxed); }
+  double paused_seconds() const override { return paused_.load(std::memory_order_relaxed); }
 
   SourcePosition Position() override {
     const int64_t next = std::max<int64_t>(reader_.next_offset(), 0);
@@ -118,6 +130,11 @@ class EventSource final : public KafkaEventSource {
 
   const std::string& description() const override { return description_; }
   int64_t lag() const override { return lag_.load(std::memory_order_relaxed); }
+  double lag_seconds() const override {
+    const double last = last_timestamp_.load(std::memory_order_relaxed);
+    if (lag() <= 0 || core::IsMissing(last)) return 0;
+    return std::max(0.0, NowSeconds() - last);
+  }
   const std::vector<std::string>& feature_names() const override { return parser_.features(); }
   bool has_time() const override { return true; }
   int64_t records_read() const override { return records_; }
@@ -127,10 +144,29 @@ class EventSource final : public KafkaEventSource {
   PartitionReader reader_;
   EventJsonParser parser_;
   DeadLetters* dead_letters_;
+  const Producer* outputs_;
   std::string description_;
   std::string bad_record_message_;
   int64_t records_ = 0;
   std::atomic<int64_t> lag_{-1};  // Refreshed every 256 messages and at the partition's end.
+  std::atomic<double> last_timestamp_{core::kMissing};
+  std::atomic<int64_t> pauses_{0};
+  std::atomic<double> paused_{0};
+
+  // Stops fetching until the outputs' producer has caught up (or the run is stopped).
+  absl::Status WaitForOutputs() {
+    const absl::Time start = absl::Now();
+    SLUICE_RETURN_IF_ERROR(reader_.Pause(true));
+    while (outputs_->queued() >= kResumeBelow && !(input_.stop != nullptr && input_.stop->load())) {
+      absl::SleepFor(absl::Milliseconds(2));
+    }
+    SLUICE_RETURN_IF_ERROR(reader_.Pause(false));
+    pauses_.fetch_add(1, std::memory_order_relaxed);
+    paused_.store(
+        paused_.load(std::memory_order_relaxed) + absl::ToDoubleSeconds(absl::Now() - start),
+        std::memory_order_relaxed);
+    return absl::OkStatus();
+  }
 };
 
 class KafkaLabelSource final : public LabelSource {
@@ -282,19 +318,18 @@ class KafkaSink final : public KafkaPredictionSink {
     }
     ++position_.lines;
     position_.bytes += static_cast<int64_t>(value.size());
-    if (!core::IsMissing(event.arrival_time)) {
-      const double latency =
-          absl::ToDoubleSeconds(absl::Now() - absl::UnixEpoch()) - event.arrival_time;
+    if (!core::IsMissing(event.consumed_time)) {
+      const double now = NowSeconds();
       absl::MutexLock lock(&mu_);
-      interval_.Record(latency);
+      if (!core::IsMissing(event.arrival_time))
+        interval_.prediction.Record(now - event.arrival_time);
+      interval_.processing.Record(now - event.consumed_time);
     }
   }
 
-  metrics::LatencyHistogram TakeLatencies() override {
+  Latencies TakeLatencies() override {
     absl::MutexLock lock(&mu_);
-    metrics::LatencyHistogram taken = interval_;
-    interval_ = metrics::LatencyHistogram();
-    return taken;
+    return std::exchange(interval_, Latencies());
   }
 
   absl::StatusOr<Position> Flush() override {
@@ -408,7 +443,7 @@ class KafkaSink final : public KafkaPredictionSink {
   int64_t recovered_last_row_ = -1;
   Counts counts_;
   absl::Mutex mu_;
-  metrics::LatencyHistogram interval_ ABSL_GUARDED_BY(mu_);
+  Latencies interval_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace
@@ -443,13 +478,15 @@ absl::Status DeadLetters::Send(const Message& message, absl::string_view reason)
 }
 
 absl::StatusOr<std::unique_ptr<KafkaEventSource>> NewKafkaEventSource(
-    const PartitionInput& input, std::vector<std::string> features, DeadLetters* dead_letters) {
+    const PartitionInput& input, std::vector<std::string> features, DeadLetters* dead_letters,
+    const Producer* outputs) {
   SLUICE_ASSIGN_OR_RETURN(auto consumer,
                           Consumer::Create(input.brokers, input.group, input.settings));
   SLUICE_ASSIGN_OR_RETURN(
       PartitionReader reader,
       PartitionReader::Start(std::move(consumer), input.topics.transactions, input.partition));
-  return std::make_unique<EventSource>(input, std::move(reader), std::move(features), dead_letters);
+  return std::make_unique<EventSource>(input, std::move(reader), std::move(features), dead_letters,
+                                       outputs);
 }
 
 absl::StatusOr<std::unique_ptr<LabelSource>> NewKafkaLabelSource(const PartitionInput& input,

@@ -72,9 +72,23 @@ class KafkaEventSource : public Source {
  public:
   // Messages written to the partition and not read yet, as of the last fetch; thread-safe.
   virtual int64_t lag() const = 0;
+  // Back-pressure: times the source paused fetching because its outputs' producer fell behind,
+  // and for how long in all; thread-safe.
+  virtual int64_t pauses() const = 0;
+  virtual double paused_seconds() const = 0;
+  // How far behind in time: 0 when caught up, else the age of the last message read (its
+  // CreateTime to now); thread-safe.
+  virtual double lag_seconds() const = 0;
 };
+//
+// Back-pressure: while `outputs` (the producer of this partition's predictions; may be null)
+// holds more than kPauseAbove undelivered messages, the source pauses fetching and waits until
+// fewer than kResumeBelow are left. Nothing is dropped; the lag grows instead.
+inline constexpr int64_t kPauseAbove = 50000;
+inline constexpr int64_t kResumeBelow = 10000;
 absl::StatusOr<std::unique_ptr<KafkaEventSource>> NewKafkaEventSource(
-    const PartitionInput& input, std::vector<std::string> features, DeadLetters* dead_letters);
+    const PartitionInput& input, std::vector<std::string> features, DeadLetters* dead_letters,
+    const Producer* outputs = nullptr);
 
 // The labels of input.partition of the labels topic, in the order written. TakeUntil(t) waits
 // until it has read a label later than t or reached the end of what the partition holds now, so
@@ -97,9 +111,13 @@ absl::StatusOr<std::unique_ptr<LabelSource>> NewKafkaLabelSource(const Partition
 // "label_offset". Write and Flush on the runner's thread; TakeLatencies from any.
 class KafkaPredictionSink : public PredictionSink {
  public:
-  // The latencies from an event's arrival (its message's CreateTime) to its prediction being
-  // handed to the producer, since the last call.
-  virtual metrics::LatencyHistogram TakeLatencies() = 0;
+  // Since the last call: prediction latency, from an event's message timestamp (CreateTime:
+  // when it entered Kafka) to its prediction being handed to the producer; processing latency,
+  // from the message being consumed to the same.
+  struct Latencies {
+    metrics::LatencyHistogram prediction, processing;
+  };
+  virtual Latencies TakeLatencies() = 0;
   // See above: `from` is the Position a checkpoint kept. Returns, for each source row already
   // scored, the labels position it was scored at (RunOptions::retrace). FailedPrecondition if
   // `from` names other topics or partitions.
