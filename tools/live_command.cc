@@ -253,7 +253,13 @@ std::string SummaryJson(const LiveFlags& flags,
                         int64_t dead_letters, const Measured& measured, double seconds) {
   std::string json = "{\n  \"partitions\": [";
   int64_t events = 0;
+  double first = core::kMissing, last = core::kMissing;  // Of all partitions' busy times.
   for (size_t i = 0; i < runs.size(); ++i) {
+    const engine::kafka::KafkaPredictionSink::BusyTime busy = runs[i]->live->busy();
+    if (!core::IsMissing(busy.first_consumed)) {
+      first = core::IsMissing(first) ? busy.first_consumed : std::min(first, busy.first_consumed);
+      last = core::IsMissing(last) ? busy.last_written : std::max(last, busy.last_written);
+    }
     const engine::kafka::LivePartition& live = *runs[i]->live;
     const engine::RunResult& r = *runs[i]->live->Join();
     const engine::kafka::KafkaPredictionSink::Counts sink = live.sink_counts();
@@ -276,7 +282,14 @@ std::string SummaryJson(const LiveFlags& flags,
         ", \"evicted\": ", r.label_counts.evicted, "}}");
   }
   absl::StrAppend(
-      &json, "\n  ],\n  \"events\": ", events, ",\n  \"dead_letters\": ", dead_letters,
+      &json, "\n  ],\n  \"events\": ", events,
+      // From the first event consumed to the last prediction written, start-up left out.
+      ",\n  \"events_per_second_busy\": ",
+      core::FormatFixed(core::IsMissing(first) || last <= first
+                            ? 0.0
+                            : static_cast<double>(events) / (last - first),
+                        0),
+      ",\n  \"dead_letters\": ", dead_letters,
       ",\n  \"topics\": {\"transactions\": ", core::JsonQuote(flags.topics.transactions),
       ", \"labels\": ", core::JsonQuote(flags.topics.labels),
       ", \"scores\": ", core::JsonQuote(flags.topics.scores),

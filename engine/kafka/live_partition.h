@@ -76,6 +76,7 @@ class LivePartition {
   const KafkaEventSource& source() const { return *source_; }
   KafkaPredictionSink::Latencies TakeLatencies() { return sink_->TakeLatencies(); }
   KafkaPredictionSink::Counts sink_counts() const { return sink_->counts(); }
+  KafkaPredictionSink::BusyTime busy() const { return sink_->busy(); }
   int64_t producer_queue() const { return producer_->queued(); }
 
  private:

@@ -324,7 +324,14 @@ class KafkaSink final : public KafkaPredictionSink {
       if (!core::IsMissing(event.arrival_time))
         interval_.prediction.Record(now - event.arrival_time);
       interval_.processing.Record(now - event.consumed_time);
+      if (core::IsMissing(busy_.first_consumed)) busy_.first_consumed = event.consumed_time;
+      busy_.last_written = now;
     }
+  }
+
+  BusyTime busy() const override {
+    absl::MutexLock lock(&mu_);
+    return busy_;
   }
 
   Latencies TakeLatencies() override {
@@ -442,8 +449,9 @@ class KafkaSink final : public KafkaPredictionSink {
   absl::flat_hash_set<int64_t> alerted_;
   int64_t recovered_last_row_ = -1;
   Counts counts_;
-  absl::Mutex mu_;
+  mutable absl::Mutex mu_;
   Latencies interval_ ABSL_GUARDED_BY(mu_);
+  BusyTime busy_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace

@@ -118,6 +118,12 @@ class KafkaPredictionSink : public PredictionSink {
     metrics::LatencyHistogram prediction, processing;
   };
   virtual Latencies TakeLatencies() = 0;
+  // Wall-clock Unix seconds when the first event written was consumed and when the last one
+  // was written (kMissing before any): the span the partition worked in, for throughput.
+  struct BusyTime {
+    double first_consumed = core::kMissing, last_written = core::kMissing;
+  };
+  virtual BusyTime busy() const = 0;
   // See above: `from` is the Position a checkpoint kept. Returns, for each source row already
   // scored, the labels position it was scored at (RunOptions::retrace). FailedPrecondition if
   // `from` names other topics or partitions.
