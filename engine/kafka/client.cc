@@ -126,6 +126,24 @@ absl::Status Producer::Send(absl::string_view topic, int32_t partition, absl::st
   return absl::OkStatus();
 }
 
+absl::Status Producer::Prepare(const std::string& topic, absl::Duration timeout) {
+  rd_kafka_topic_t* rkt = rd_kafka_topic_new(rk_, topic.c_str(), nullptr);
+  const rd_kafka_metadata_t* metadata = nullptr;
+  const rd_kafka_resp_err_t err = rd_kafka_metadata(rk_, 0, rkt, &metadata, TimeoutMs(timeout));
+  absl::Status status;
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    status = absl::UnavailableError(absl::StrCat("kafka metadata of ", topic, ": ",
+                                                 rd_kafka_err2str(err)));
+  } else if (metadata->topic_cnt != 1 || metadata->topics[0].err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    status = absl::NotFoundError(absl::StrCat(
+        "kafka topic ", topic, ": ",
+        metadata->topic_cnt == 1 ? rd_kafka_err2str(metadata->topics[0].err) : "no metadata"));
+  }
+  if (metadata != nullptr) rd_kafka_metadata_destroy(metadata);
+  rd_kafka_topic_destroy(rkt);
+  return status;
+}
+
 absl::StatusOr<int64_t> Producer::EndOffset(const std::string& topic, int32_t partition,
                                             absl::Duration timeout) {
   int64_t low = 0, high = 0;

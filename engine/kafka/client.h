@@ -49,6 +49,9 @@ class Producer {
   // Waits until every message sent is delivered or failed: the first failure (topic, partition
   // and librdkafka's reason), DeadlineExceeded if `timeout` passed first.
   absl::Status Flush(absl::Duration timeout);
+  // Connects and learns where `topic`'s partitions are, so that the first Send() does not wait
+  // for it (a paced producer would otherwise start with a burst). NotFound if it does not exist.
+  absl::Status Prepare(const std::string& topic, absl::Duration timeout);
   // The offset the partition's next message will get, asked of its leader: after Flush(),
   // every message sent to it lies before.
   absl::StatusOr<int64_t> EndOffset(const std::string& topic, int32_t partition,

@@ -48,6 +48,12 @@ absl::StatusOr<FeedCounts> Feed(CsvReader& reader, Producer& producer, const Fee
   FeedCounts counts;
   core::Event event;
   std::string json;
+  // Connected before the clock starts, so that the first events are not held back.
+  for (const std::string& topic : {options.transactions_topic, options.labels_topic}) {
+    if (absl::Status s = producer.Prepare(topic, absl::Seconds(30)); !absl::IsNotFound(s)) {
+      SLUICE_RETURN_IF_ERROR(s);  // A missing topic may be created on first use.
+    }
+  }
   const auto start = std::chrono::steady_clock::now();
   while (stop == nullptr || !stop->load()) {
     SLUICE_ASSIGN_OR_RETURN(const CsvReader::Result result, reader.Next(&event));
