@@ -430,6 +430,9 @@ int Live(LiveFlags& flags) {
     std::fprintf(stderr, "sluice live: %s\n", std::string(status.message()).c_str());
     return 1;
   };
+  // From the start: a signal while connecting stops the run as cleanly as one later.
+  std::signal(SIGTERM, RequestStop);
+  std::signal(SIGINT, RequestStop);
   std::unique_ptr<engine::kafka::EmbeddedBroker> embedded;
   const absl::StatusOr<std::string> brokers = Brokers(flags, &embedded);
   if (!brokers.ok()) return fail(brokers.status());
@@ -454,8 +457,6 @@ int Live(LiveFlags& flags) {
   auto producer = engine::kafka::Producer::Create(*brokers, flags.settings);
   if (!producer.ok()) return fail(producer.status());
   engine::kafka::DeadLetters dead_letters(**producer, flags.topics.DeadLetters());
-  std::signal(SIGTERM, RequestStop);
-  std::signal(SIGINT, RequestStop);
   const auto start = std::chrono::steady_clock::now();
   StatusAucs aucs;
   std::vector<std::unique_ptr<PartitionRun>> runs;

@@ -9,6 +9,7 @@
 #include <bit>
 #include <chrono>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <map>
@@ -404,6 +405,14 @@ std::vector<std::string> Versions(const std::string& db, const std::string& mode
   return numbers;
 }
 
+// Whether the registry `db` exists and holds a version of partition 0's model.
+bool HasVersions(const std::string& db) {
+  if (!std::filesystem::exists(db)) return false;
+  const CliResult list =
+      RunSluice(absl::StrCat("registry --registry ", db, " --model-name default.p0 list"));
+  return list.exit_code == 0 && list.out.find("\n1 ") != std::string::npos;
+}
+
 // kill -9 of `sluice live` at seeded moments (and one SIGTERM), each time restarted with the same
 // flags: every event is scored once and alerted at most once, and the scores and alerts topics
 // hold, byte for byte, what a run that was never stopped wrote; the registry numbers its
@@ -433,8 +442,13 @@ void CheckKilledRunsOutputWhatAnUnstoppedRunDoes(const TempDir& dir, const std::
   std::mt19937 random(7);
   for (const int signal : {SIGKILL, SIGTERM, SIGKILL, SIGKILL}) {
     const pid_t pid = SpawnSluice(killed);
+    // The first run once it has started (its start snapshot is in the registry), then each a
+    // seeded moment later: inside the stream however slow the machine is.
+    for (int i = 0; i < 300 && !HasVersions(dir.File("killed.db")); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
     std::this_thread::sleep_for(
-        std::chrono::milliseconds(std::uniform_int_distribution<int>(300, 1500)(random)));
+        std::chrono::milliseconds(std::uniform_int_distribution<int>(100, 1200)(random)));
     kill(pid, signal);
     int status = 0;
     waitpid(pid, &status, 0);
