@@ -132,8 +132,8 @@ absl::Status Producer::Prepare(const std::string& topic, absl::Duration timeout)
   const rd_kafka_resp_err_t err = rd_kafka_metadata(rk_, 0, rkt, &metadata, TimeoutMs(timeout));
   absl::Status status;
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    status = absl::UnavailableError(absl::StrCat("kafka metadata of ", topic, ": ",
-                                                 rd_kafka_err2str(err)));
+    status = absl::UnavailableError(
+        absl::StrCat("kafka metadata of ", topic, ": ", rd_kafka_err2str(err)));
   } else if (metadata->topic_cnt != 1 || metadata->topics[0].err != RD_KAFKA_RESP_ERR_NO_ERROR) {
     status = absl::NotFoundError(absl::StrCat(
         "kafka topic ", topic, ": ",
