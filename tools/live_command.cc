@@ -1,6 +1,8 @@
 // tools/live_command.cc. `sluice live`: one stream runner per partition of the transactions
 // topic, on Kafka (or the embedded broker): events and labels in, scores, alerts and dead
 // letters out. Flags -> wiring -> status line and summary; the path itself is engine's.
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -41,7 +43,11 @@ namespace {
 std::atomic<bool> stop_requested{false};
 constexpr double kDemoLabelDelay = 3600;  // Seconds of event time.
 constexpr int64_t kDemoRows = 50000000;   // 40 minutes at the default rate.
-void RequestStop(int) { stop_requested.store(true); }
+// The first signal stops the run cleanly; a second ends the process at once, as kill -9 would
+// (with a registry, a restart still outputs each prediction once).
+void RequestStop(int) {
+  if (stop_requested.exchange(true)) _exit(130);
+}
 
 struct LiveFlags {
   std::string brokers = "embedded";
@@ -191,7 +197,7 @@ struct PartitionRun {
 
 absl::StatusOr<std::unique_ptr<PartitionRun>> StartPartition(
     const LiveFlags& flags, const std::string& brokers, int32_t partition,
-    engine::kafka::DeadLetters& dead_letters, StatusAucs* aucs) {
+    engine::kafka::Producer& producer, engine::kafka::DeadLetters& dead_letters, StatusAucs* aucs) {
   auto run = std::make_unique<PartitionRun>(aucs);
   engine::kafka::LiveOptions o;
   o.input.brokers = brokers;
@@ -199,6 +205,7 @@ absl::StatusOr<std::unique_ptr<PartitionRun>> StartPartition(
   o.input.group = flags.group;
   o.input.topics = flags.topics;
   o.input.partition = partition;
+  o.producer = &producer;
   o.input.stop_at_end = flags.exit_at_end;
   o.input.stop = &stop_requested;
   o.pipeline = flags.pipeline;
@@ -242,7 +249,7 @@ std::string LatencyJson(const metrics::LatencyHistogram& h) {
 
 // The latencies of a whole run and what back-pressure did, gathered by Watch().
 struct Measured {
-  metrics::LatencyHistogram prediction, processing;
+  metrics::LatencyHistogram prediction, processing, commit, visible;
   int64_t max_producer_queue = 0;
   double max_lag_seconds = 0;
   int64_t max_lag = 0;
@@ -296,6 +303,8 @@ std::string SummaryJson(const LiveFlags& flags,
       ", \"alerts\": ", core::JsonQuote(flags.topics.alerts),
       "},\n  \"prediction_latency\": ", LatencyJson(measured.prediction),
       ",\n  \"processing_latency\": ", LatencyJson(measured.processing),
+      ",\n  \"commit_latency\": ", LatencyJson(measured.commit),
+      ",\n  \"score_to_committed\": ", LatencyJson(measured.visible),
       ",\n  \"max_lag\": {\"messages\": ", measured.max_lag,
       ", \"seconds\": ", core::FormatFixed(measured.max_lag_seconds, 3), "}",
       ",\n  \"max_producer_queue\": ", measured.max_producer_queue,
@@ -330,8 +339,10 @@ struct Status {
   int64_t events = 0, labels = 0, pending = 0, lag = 0, queue = 0;
   double lag_seconds = 0;
 };
-Status Gather(const std::vector<std::unique_ptr<PartitionRun>>& runs) {
+Status Gather(const std::vector<std::unique_ptr<PartitionRun>>& runs,
+              const engine::kafka::Producer& shared) {
   Status s;
+  s.queue = shared.queued();
   for (const auto& r : runs) {
     s.events += r->counter.events.load(std::memory_order_relaxed);
     s.labels += r->counter.labels.load(std::memory_order_relaxed);
@@ -367,7 +378,7 @@ void PrintStatus(const Status& s, double rate,
 // --seconds ran out; returns what it measured over the whole run.
 Measured Watch(const LiveFlags& flags, const std::vector<std::unique_ptr<PartitionRun>>& runs,
                StatusAucs& aucs, const engine::kafka::DeadLetters& dead_letters,
-               std::chrono::steady_clock::time_point start) {
+               const engine::kafka::Producer& shared, std::chrono::steady_clock::time_point start) {
   Measured measured;
   engine::kafka::KafkaPredictionSink::Latencies interval;
   const auto collect = [&] {
@@ -375,11 +386,15 @@ Measured Watch(const LiveFlags& flags, const std::vector<std::unique_ptr<Partiti
       const engine::kafka::KafkaPredictionSink::Latencies taken = r->live->TakeLatencies();
       interval.prediction.Merge(taken.prediction);
       interval.processing.Merge(taken.processing);
+      interval.commit.Merge(taken.commit);
+      interval.visible.Merge(taken.visible);
     }
   };
   const auto close_interval = [&] {
     measured.prediction.Merge(interval.prediction);
     measured.processing.Merge(interval.processing);
+    measured.commit.Merge(interval.commit);
+    measured.visible.Merge(interval.visible);
     interval = {};
   };
   int64_t last_events = 0;
@@ -387,7 +402,7 @@ Measured Watch(const LiveFlags& flags, const std::vector<std::unique_ptr<Partiti
   for (size_t ended = 0; ended < runs.size();) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
     collect();
-    const Status now_status = Gather(runs);
+    const Status now_status = Gather(runs, shared);
     measured.max_producer_queue = std::max(measured.max_producer_queue, now_status.queue);
     measured.max_lag = std::max(measured.max_lag, now_status.lag);
     measured.max_lag_seconds = std::max(measured.max_lag_seconds, now_status.lag_seconds);
@@ -461,7 +476,7 @@ int Live(LiveFlags& flags) {
   StatusAucs aucs;
   std::vector<std::unique_ptr<PartitionRun>> runs;
   for (int32_t p = 0; p < flags.partitions; ++p) {
-    auto run = StartPartition(flags, *brokers, p, dead_letters, &aucs);
+    auto run = StartPartition(flags, *brokers, p, **producer, dead_letters, &aucs);
     if (!run.ok()) {
       stop_requested.store(true);
       runs.clear();  // Each waits for its run to stop.
@@ -481,7 +496,7 @@ int Live(LiveFlags& flags) {
   if (flags.demo) {
     feeder = std::thread([&] { feed_status = Demo(flags, *brokers); });
   }
-  const Measured measured = Watch(flags, runs, aucs, dead_letters, start);
+  const Measured measured = Watch(flags, runs, aucs, dead_letters, **producer, start);
   if (feeder.joinable()) feeder.join();
   if (!feed_status.ok()) return fail(feed_status);
   const absl::Status flushed = (*producer)->Flush(absl::Minutes(1));

@@ -171,8 +171,8 @@ class EventSource final : public KafkaEventSource {
 
 class KafkaLabelSource final : public LabelSource {
  public:
-  KafkaLabelSource(const PartitionInput& input, PartitionReader reader, DeadLetters* dead_letters)
-      : input_(input), reader_(std::move(reader)), dead_letters_(dead_letters) {}
+  KafkaLabelSource(PartitionReader reader, DeadLetters* dead_letters)
+      : reader_(std::move(reader)), dead_letters_(dead_letters) {}
 
   absl::Status TakeUntil(double time, Add add) override {
     while (true) {
@@ -184,7 +184,8 @@ class KafkaLabelSource final : public LabelSource {
       }
       SLUICE_ASSIGN_OR_RETURN(const bool more,
                               ReadOne(at_end_ ? absl::ZeroDuration() : kLabelWait));
-      if (!more && (at_end_ || Stopped())) return absl::OkStatus();
+      // Not cut short by a stop: the events read are all processed, each with its labels.
+      if (!more && at_end_) return absl::OkStatus();
     }
   }
 
@@ -200,7 +201,7 @@ class KafkaLabelSource final : public LabelSource {
         continue;
       }
       SLUICE_ASSIGN_OR_RETURN(const bool more, ReadOne(kLabelWait));
-      if (!more && Stopped()) return absl::OkStatus();
+      (void)more;  // The position is reached in the end: these labels were read before.
     }
     return absl::OkStatus();
   }
@@ -217,8 +218,6 @@ class KafkaLabelSource final : public LabelSource {
   }
 
  private:
-  bool Stopped() const { return input_.stop != nullptr && input_.stop->load(); }
-
   // Reads at most one message into held_ (skipping a malformed one); false if none came within
   // `timeout` or the partition's end was reached (then at_end_).
   absl::StatusOr<bool> ReadOne(absl::Duration timeout) {
@@ -241,7 +240,6 @@ class KafkaLabelSource final : public LabelSource {
     return true;
   }
 
-  PartitionInput input_;
   PartitionReader reader_;
   DeadLetters* dead_letters_;
   std::optional<LabelRecord> held_;  // Read, not handed over yet (its time is still to come).
@@ -312,6 +310,7 @@ class KafkaSink final : public KafkaPredictionSink {
     if (event.row <= recovered_last_row_) Skip(event.row, value, &send_score, &send_alert);
     if (send_score) {
       Keep(producer_.Send(input_.topics.scores, scores_partition_, event.id, value));
+      if (!transactional_id_.empty()) uncommitted_.push_back(NowSeconds());
     }
     if (send_alert) {
       Keep(producer_.Send(input_.topics.alerts, alerts_partition_, event.id, value));
@@ -402,10 +401,18 @@ class KafkaSink final : public KafkaPredictionSink {
 
   absl::Status Commit(const SourcePosition& source, int64_t labels) override {
     SLUICE_RETURN_IF_ERROR(first_error_);
+    const double start = NowSeconds();
     SLUICE_RETURN_IF_ERROR(
         producer_.CommitTransaction({{input_.topics.transactions, input_.partition, source.records},
                                      {input_.topics.labels, input_.partition, labels}},
                                     input_.group, absl::Minutes(1)));
+    const double now = NowSeconds();
+    {
+      absl::MutexLock lock(&mu_);
+      interval_.commit.Record(now - start);
+      for (const double sent : uncommitted_) interval_.visible.Record(now - sent);
+    }
+    uncommitted_.clear();
     return producer_.BeginTransaction();
   }
 
@@ -442,6 +449,7 @@ class KafkaSink final : public KafkaPredictionSink {
   double alert_threshold_;
   const LabelSource* labels_;
   const std::string transactional_id_;
+  std::vector<double> uncommitted_;  // When each score of the open transaction was sent.
   Position position_;
   absl::Status first_error_;
   // What Recover() read back and Write() has not met yet.
@@ -504,7 +512,7 @@ absl::StatusOr<std::unique_ptr<LabelSource>> NewKafkaLabelSource(const Partition
   SLUICE_ASSIGN_OR_RETURN(
       PartitionReader reader,
       PartitionReader::Start(std::move(consumer), input.topics.labels, input.partition));
-  return std::make_unique<KafkaLabelSource>(input, std::move(reader), dead_letters);
+  return std::make_unique<KafkaLabelSource>(std::move(reader), dead_letters);
 }
 
 absl::StatusOr<std::unique_ptr<KafkaPredictionSink>> NewKafkaPredictionSink(

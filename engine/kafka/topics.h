@@ -92,7 +92,8 @@ absl::StatusOr<std::unique_ptr<KafkaEventSource>> NewKafkaEventSource(
 
 // The labels of input.partition of the labels topic, in the order written. TakeUntil(t) waits
 // until it has read a label later than t or reached the end of what the partition holds now, so
-// over topics written beforehand labels apply exactly as `replay --labels` applies a file.
+// over topics written beforehand labels apply exactly as `replay --labels` applies a file. A
+// stop (input.stop) does not cut it short: the events read are processed with their labels.
 // Malformed labels go to `dead_letters` and are skipped. position() is the next offset.
 absl::StatusOr<std::unique_ptr<LabelSource>> NewKafkaLabelSource(const PartitionInput& input,
                                                                  DeadLetters* dead_letters);
@@ -114,8 +115,11 @@ class KafkaPredictionSink : public PredictionSink {
   // Since the last call: prediction latency, from an event's message timestamp (CreateTime:
   // when it entered Kafka) to its prediction being handed to the producer; processing latency,
   // from the message being consumed to the same.
+  // With transactions also: commit, the time a checkpoint's commit took; visible, from a
+  // prediction handed to the producer to the commit of its transaction (when consumers that
+  // read committed data may see it).
   struct Latencies {
-    metrics::LatencyHistogram prediction, processing;
+    metrics::LatencyHistogram prediction, processing, commit, visible;
   };
   virtual Latencies TakeLatencies() = 0;
   // Wall-clock Unix seconds when the first event written was consumed and when the last one
