@@ -197,7 +197,7 @@ struct PartitionRun {
 
 absl::StatusOr<std::unique_ptr<PartitionRun>> StartPartition(
     const LiveFlags& flags, const std::string& brokers, int32_t partition,
-    engine::kafka::Producer& producer, engine::kafka::DeadLetters& dead_letters, StatusAucs* aucs) {
+    engine::kafka::DeadLetters& dead_letters, StatusAucs* aucs) {
   auto run = std::make_unique<PartitionRun>(aucs);
   engine::kafka::LiveOptions o;
   o.input.brokers = brokers;
@@ -205,7 +205,6 @@ absl::StatusOr<std::unique_ptr<PartitionRun>> StartPartition(
   o.input.group = flags.group;
   o.input.topics = flags.topics;
   o.input.partition = partition;
-  o.producer = &producer;
   o.input.stop_at_end = flags.exit_at_end;
   o.input.stop = &stop_requested;
   o.pipeline = flags.pipeline;
@@ -340,9 +339,9 @@ struct Status {
   double lag_seconds = 0;
 };
 Status Gather(const std::vector<std::unique_ptr<PartitionRun>>& runs,
-              const engine::kafka::Producer& shared) {
+              const engine::kafka::Producer& dead_letters) {
   Status s;
-  s.queue = shared.queued();
+  s.queue = dead_letters.queued();
   for (const auto& r : runs) {
     s.events += r->counter.events.load(std::memory_order_relaxed);
     s.labels += r->counter.labels.load(std::memory_order_relaxed);
@@ -378,7 +377,8 @@ void PrintStatus(const Status& s, double rate,
 // --seconds ran out; returns what it measured over the whole run.
 Measured Watch(const LiveFlags& flags, const std::vector<std::unique_ptr<PartitionRun>>& runs,
                StatusAucs& aucs, const engine::kafka::DeadLetters& dead_letters,
-               const engine::kafka::Producer& shared, std::chrono::steady_clock::time_point start) {
+               const engine::kafka::Producer& dead_letters_producer,
+               std::chrono::steady_clock::time_point start) {
   Measured measured;
   engine::kafka::KafkaPredictionSink::Latencies interval;
   const auto collect = [&] {
@@ -402,7 +402,7 @@ Measured Watch(const LiveFlags& flags, const std::vector<std::unique_ptr<Partiti
   for (size_t ended = 0; ended < runs.size();) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
     collect();
-    const Status now_status = Gather(runs, shared);
+    const Status now_status = Gather(runs, dead_letters_producer);
     measured.max_producer_queue = std::max(measured.max_producer_queue, now_status.queue);
     measured.max_lag = std::max(measured.max_lag, now_status.lag);
     measured.max_lag_seconds = std::max(measured.max_lag_seconds, now_status.lag_seconds);
@@ -476,7 +476,7 @@ int Live(LiveFlags& flags) {
   StatusAucs aucs;
   std::vector<std::unique_ptr<PartitionRun>> runs;
   for (int32_t p = 0; p < flags.partitions; ++p) {
-    auto run = StartPartition(flags, *brokers, p, **producer, dead_letters, &aucs);
+    auto run = StartPartition(flags, *brokers, p, dead_letters, &aucs);
     if (!run.ok()) {
       stop_requested.store(true);
       runs.clear();  // Each waits for its run to stop.

@@ -4,6 +4,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include <algorithm>
+#include <cstdlib>
 
 #include "absl/strings/str_cat.h"
 #include "core/status_macros.h"
@@ -82,6 +83,11 @@ absl::StatusOr<std::unique_ptr<Producer>> Producer::Create(const std::string& br
   std::unique_ptr<Producer> producer(new Producer());
   rd_kafka_conf_set_opaque(conf, producer.get());
   rd_kafka_conf_set_dr_msg_cb(conf, &Producer::OnDelivery);
+  char value[64];
+  size_t size = sizeof(value);
+  if (rd_kafka_conf_get(conf, "queue.buffering.max.messages", value, &size) == RD_KAFKA_CONF_OK) {
+    producer->capacity_ = std::max<int64_t>(std::strtoll(value, nullptr, 10), 1);
+  }
   SLUICE_ASSIGN_OR_RETURN(producer->rk_, MakeHandle(RD_KAFKA_PRODUCER, conf));
   return producer;
 }
@@ -171,6 +177,8 @@ absl::Status Producer::Flush(absl::Duration timeout) {
 }
 
 int64_t Producer::queued() const { return rd_kafka_outq_len(rk_); }
+
+void Producer::ServeDeliveries(absl::Duration timeout) { rd_kafka_poll(rk_, TimeoutMs(timeout)); }
 
 namespace {
 

@@ -70,14 +70,20 @@ class Producer {
   absl::Status BeginTransaction();
   absl::Status CommitTransaction(const std::vector<Offset>& offsets, const std::string& group,
                                  absl::Duration timeout);
+  // Serves delivery reports for at most `timeout` (Send does too): a caller that waits for
+  // queued() to fall without sending must call it, or the reports never come.
+  void ServeDeliveries(absl::Duration timeout);
   // Messages handed to librdkafka and not yet delivered.
   int64_t queued() const;
+  // How many it may hold (queue.buffering.max.messages); Send waits beyond.
+  int64_t capacity() const { return capacity_; }
   int64_t delivered() const { return delivered_.load(); }
 
  private:
   Producer() = default;
   static void OnDelivery(rd_kafka_s* rk, const rd_kafka_message_s* message, void* opaque);
   rd_kafka_s* rk_ = nullptr;
+  int64_t capacity_ = 100000;
   std::atomic<int64_t> delivered_{0};
   absl::Mutex mu_;
   absl::Status first_failure_ ABSL_GUARDED_BY(mu_);

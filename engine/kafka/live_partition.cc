@@ -51,21 +51,18 @@ LivePartition::~LivePartition() {
 absl::Status LivePartition::Open(DeadLetters& dead_letters) {
   const PartitionInput& in = options_.input;
   SLUICE_ASSIGN_OR_RETURN(pipeline_, Pipeline::Create(options_.pipeline, options_.features));
-  // With transactions, a producer of its own: a commit is this partition's only.
+  // A producer of its own: a checkpoint's flush or commit is this partition's only.
   const bool transactions = !options_.registry.empty() &&
                             options_.exactly_once == LiveOptions::ExactlyOnce::kTransactions;
   Settings settings = in.settings;
   if (transactions) settings.emplace_back("transactional.id", TransactionalId(in));
-  if (transactions || options_.producer == nullptr) {
-    SLUICE_ASSIGN_OR_RETURN(own_producer_, Producer::Create(in.brokers, settings));
-  }
-  producer_ = own_producer_ != nullptr ? own_producer_.get() : options_.producer;
+  SLUICE_ASSIGN_OR_RETURN(producer_, Producer::Create(in.brokers, settings));
   if (transactions) {
     SLUICE_RETURN_IF_ERROR(producer_->InitTransactions(absl::Minutes(1)));
     SLUICE_RETURN_IF_ERROR(producer_->BeginTransaction());
   }
-  SLUICE_ASSIGN_OR_RETURN(source_,
-                          NewKafkaEventSource(in, options_.features, &dead_letters, producer_));
+  SLUICE_ASSIGN_OR_RETURN(
+      source_, NewKafkaEventSource(in, options_.features, &dead_letters, producer_.get()));
   SLUICE_ASSIGN_OR_RETURN(labels_, NewKafkaLabelSource(in, &dead_letters));
   PredictionFormat format;
   format.anomaly = options_.pipeline.anomaly;

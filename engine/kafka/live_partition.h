@@ -28,9 +28,6 @@ namespace sluice::engine::kafka {
 
 struct LiveOptions {
   PartitionInput input;  // Its partition is the one to run.
-  // The producer of the outputs, shared by partitions (fewer clients, fuller batches); null: one
-  // of its own. A partition with Kafka transactions always has its own.
-  Producer* producer = nullptr;
   Pipeline::Options pipeline;
   std::vector<std::string> features;
   LabelJoiner::Options join;
@@ -80,8 +77,7 @@ class LivePartition {
   KafkaPredictionSink::Latencies TakeLatencies() { return sink_->TakeLatencies(); }
   KafkaPredictionSink::Counts sink_counts() const { return sink_->counts(); }
   KafkaPredictionSink::BusyTime busy() const { return sink_->busy(); }
-  // Messages its own producer holds undelivered; 0 with a shared one (count that once).
-  int64_t producer_queue() const { return own_producer_ != nullptr ? own_producer_->queued() : 0; }
+  int64_t producer_queue() const { return producer_->queued(); }
 
  private:
   explicit LivePartition(const LiveOptions& options) : options_(options) {}
@@ -92,8 +88,7 @@ class LivePartition {
 
   const LiveOptions options_;
   std::unique_ptr<Pipeline> pipeline_;
-  std::unique_ptr<Producer> own_producer_;
-  Producer* producer_ = nullptr;  // own_producer_ or the shared one.
+  std::unique_ptr<Producer> producer_;
   std::unique_ptr<KafkaEventSource> source_;
   std::unique_ptr<LabelSource> labels_;
   std::unique_ptr<KafkaPredictionSink> sink_;

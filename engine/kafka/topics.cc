@@ -70,7 +70,7 @@ class PartitionReader {
 class EventSource final : public KafkaEventSource {
  public:
   EventSource(const PartitionInput& input, PartitionReader reader,
-              std::vector<std::string> features, DeadLetters* dead_letters, const Producer* outputs)
+              std::vector<std::string> features, DeadLetters* dead_letters, Producer* outputs)
       : input_(input),
         reader_(std::move(reader)),
         parser_(std::move(features)),
@@ -81,7 +81,7 @@ class EventSource final : public KafkaEventSource {
 
   absl::StatusOr<ReadResult> Read(absl::Duration timeout, core::Event* event) override {
     if (input_.stop != nullptr && input_.stop->load()) return ReadResult::kStopped;
-    if (outputs_ != nullptr && outputs_->queued() > kPauseAbove) {
+    if (outputs_ != nullptr && outputs_->queued() > outputs_->capacity() / 2) {
       SLUICE_RETURN_IF_ERROR(WaitForOutputs());
       return ReadResult::kIdle;
     }
@@ -144,7 +144,7 @@ class EventSource final : public KafkaEventSource {
   PartitionReader reader_;
   EventJsonParser parser_;
   DeadLetters* dead_letters_;
-  const Producer* outputs_;
+  Producer* outputs_;
   std::string description_;
   std::string bad_record_message_;
   int64_t records_ = 0;
@@ -157,8 +157,9 @@ class EventSource final : public KafkaEventSource {
   absl::Status WaitForOutputs() {
     const absl::Time start = absl::Now();
     SLUICE_RETURN_IF_ERROR(reader_.Pause(true));
-    while (outputs_->queued() >= kResumeBelow && !(input_.stop != nullptr && input_.stop->load())) {
-      absl::SleepFor(absl::Milliseconds(2));
+    while (outputs_->queued() >= outputs_->capacity() / 10 &&
+           !(input_.stop != nullptr && input_.stop->load())) {
+      outputs_->ServeDeliveries(absl::Milliseconds(2));  // The runner may be waiting for us.
     }
     SLUICE_RETURN_IF_ERROR(reader_.Pause(false));
     pauses_.fetch_add(1, std::memory_order_relaxed);
@@ -495,7 +496,7 @@ absl::Status DeadLetters::Send(const Message& message, absl::string_view reason)
 
 absl::StatusOr<std::unique_ptr<KafkaEventSource>> NewKafkaEventSource(
     const PartitionInput& input, std::vector<std::string> features, DeadLetters* dead_letters,
-    const Producer* outputs) {
+    Producer* outputs) {
   SLUICE_ASSIGN_OR_RETURN(auto consumer,
                           Consumer::Create(input.brokers, input.group, input.settings));
   SLUICE_ASSIGN_OR_RETURN(

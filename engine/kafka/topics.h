@@ -82,13 +82,11 @@ class KafkaEventSource : public Source {
 };
 //
 // Back-pressure: while `outputs` (the producer of this partition's predictions; may be null)
-// holds more than kPauseAbove undelivered messages, the source pauses fetching and waits until
-// fewer than kResumeBelow are left. Nothing is dropped; the lag grows instead.
-inline constexpr int64_t kPauseAbove = 50000;
-inline constexpr int64_t kResumeBelow = 10000;
+// holds more than half its capacity undelivered, the source pauses fetching and waits until
+// under a tenth is left. Nothing is dropped; the lag grows instead.
 absl::StatusOr<std::unique_ptr<KafkaEventSource>> NewKafkaEventSource(
     const PartitionInput& input, std::vector<std::string> features, DeadLetters* dead_letters,
-    const Producer* outputs = nullptr);
+    Producer* outputs = nullptr);
 
 // The labels of input.partition of the labels topic, in the order written. TakeUntil(t) waits
 // until it has read a label later than t or reached the end of what the partition holds now, so

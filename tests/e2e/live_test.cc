@@ -326,6 +326,36 @@ TEST(LiveFlags, AKafkaSettingIsTakenWholeCommasIncluded) {
   }
 }
 
+// The outputs' producer falls behind (its produce requests fail and are retried for a while):
+// the partition pauses fetching instead of queueing without bound, then resumes; nothing is
+// lost or doubled.
+TEST(LiveBackPressure, AProducerThatFallsBehindPausesConsumption) {
+  TempDir dir;
+  Broker broker(dir, 1);
+  ASSERT_FALSE(broker.bootstrap().empty());
+  WriteLines(dir.File("cc.csv"), CreditCardWithIds(4002));
+  ASSERT_EQ(RunSluice(absl::StrCat("produce --brokers ", broker.bootstrap(), " --input ",
+                                   dir.File("cc.csv"), " --id-column id"))
+                .exit_code,
+            0);
+  broker.Command("err 0 19 40");  // NOT_ENOUGH_REPLICAS for the next 40 produce requests.
+  const CliResult live = RunSluice(
+      absl::StrCat("live --brokers ", broker.bootstrap(),
+                   " --exit-at-end --quiet -X queue.buffering.max.messages=400 --summary ",
+                   dir.File("live.json")));
+  ASSERT_EQ(live.exit_code, 0) << live.err;
+  const std::string summary = ReadFileOrDie(dir.File("live.json"));
+  EXPECT_THAT(summary, HasSubstr("\"events\": 4002"));
+  const size_t at = summary.find("\"paused_for_outputs\": {\"times\": ");
+  ASSERT_NE(at, std::string::npos) << summary;
+  EXPECT_GE(std::strtoll(summary.c_str() + at + 32, nullptr, 10), 1) << summary;
+  std::set<std::string> ids;
+  for (const core::FlatJson& s : ReadTopic(dir, broker.bootstrap(), "scores")) {
+    EXPECT_TRUE(ids.insert(*core::JsonUnquote(Field(s, "id"))).second) << "scored twice";
+  }
+  EXPECT_EQ(ids.size(), 4002u);
+}
+
 // The number of messages in `topic`, via kcat.
 size_t CountMessages(const TempDir& dir, const std::string& bootstrap, const std::string& topic) {
   const std::string out = dir.File("count.txt");
