@@ -440,6 +440,65 @@ absl::Status ChooseExactlyOnce(LiveFlags& flags, const std::string& brokers) {
   return absl::OkStatus();
 }
 
+// What the cluster must hold before any partition starts: the partition count, the
+// exactly-once mode, the output topics.
+absl::Status PrepareCluster(LiveFlags& flags, const std::string& brokers) {
+  if (flags.partitions == 0) {
+    SLUICE_ASSIGN_OR_RETURN(flags.partitions, engine::kafka::PartitionCount(
+                                                  brokers, flags.settings,
+                                                  flags.topics.transactions, absl::Seconds(30)));
+  }
+  SLUICE_RETURN_IF_ERROR(ChooseExactlyOnce(flags, brokers));
+  std::vector<std::string> created;
+  SLUICE_RETURN_IF_ERROR(engine::kafka::CreateMissingOutputTopics(
+      brokers, flags.settings, flags.topics, static_cast<int32_t>(flags.partitions), &created));
+  if (!created.empty() && !flags.quiet) {
+    std::fprintf(stderr, "sluice live: created topic%s %s with %lld partitions\n",
+                 created.size() == 1 ? "" : "s", absl::StrJoin(created, ", ").c_str(),
+                 static_cast<long long>(flags.partitions));
+  }
+  return absl::OkStatus();
+}
+
+// Starts every partition; if one fails, those started are stopped.
+absl::StatusOr<std::vector<std::unique_ptr<PartitionRun>>> StartPartitions(
+    const LiveFlags& flags, const std::string& brokers, engine::kafka::DeadLetters& dead_letters,
+    StatusAucs* aucs) {
+  std::vector<std::unique_ptr<PartitionRun>> runs;
+  for (int32_t p = 0; p < flags.partitions; ++p) {
+    auto run = StartPartition(flags, brokers, p, dead_letters, aucs);
+    if (!run.ok()) {
+      stop_requested.store(true);
+      runs.clear();  // Each waits for its run to stop.
+      return absl::Status(run.status().code(),
+                          absl::StrCat("partition ", p, ": ", run.status().message()));
+    }
+    if (!flags.quiet && (*run)->live->resumed_version() > 0) {
+      std::fprintf(stderr, "sluice live: partition %d continues from version %lld of %s\n", p,
+                   static_cast<long long>((*run)->live->resumed_version()),
+                   engine::kafka::PartitionModelName(flags.registry.model_name, p).c_str());
+    }
+    runs.push_back(*std::move(run));
+  }
+  return runs;
+}
+
+// Waits for every run and prints what failed: its error, or versions it could not write.
+bool AllSucceeded(const std::vector<std::unique_ptr<PartitionRun>>& runs) {
+  bool ok = true;
+  for (const auto& r : runs) {
+    const absl::StatusOr<engine::RunResult>& result = r->live->Join();
+    std::vector<std::string> errors;
+    if (!result.ok()) errors.emplace_back(result.status().message());
+    if (result.ok()) errors = result->snapshot_errors;
+    for (const std::string& error : errors) {
+      std::fprintf(stderr, "sluice live: partition %d: %s\n", r->live->partition(), error.c_str());
+      ok = false;
+    }
+  }
+  return ok;
+}
+
 int Live(LiveFlags& flags) {
   const auto fail = [](const absl::Status& status) {
     std::fprintf(stderr, "sluice live: %s\n", std::string(status.message()).c_str());
@@ -451,74 +510,27 @@ int Live(LiveFlags& flags) {
   std::unique_ptr<engine::kafka::EmbeddedBroker> embedded;
   const absl::StatusOr<std::string> brokers = Brokers(flags, &embedded);
   if (!brokers.ok()) return fail(brokers.status());
-  if (flags.partitions == 0) {
-    auto count = engine::kafka::PartitionCount(*brokers, flags.settings, flags.topics.transactions,
-                                               absl::Seconds(30));
-    if (!count.ok()) return fail(count.status());
-    flags.partitions = *count;
-  }
-  if (absl::Status s = ChooseExactlyOnce(flags, *brokers); !s.ok()) return fail(s);
-  std::vector<std::string> created;
-  if (absl::Status s = engine::kafka::CreateMissingOutputTopics(
-          *brokers, flags.settings, flags.topics, static_cast<int32_t>(flags.partitions), &created);
-      !s.ok()) {
-    return fail(s);
-  }
-  if (!created.empty() && !flags.quiet) {
-    std::fprintf(stderr, "sluice live: created topic%s %s with %lld partitions\n",
-                 created.size() == 1 ? "" : "s", absl::StrJoin(created, ", ").c_str(),
-                 static_cast<long long>(flags.partitions));
-  }
+  if (absl::Status s = PrepareCluster(flags, *brokers); !s.ok()) return fail(s);
   auto producer = engine::kafka::Producer::Create(*brokers, flags.settings);
   if (!producer.ok()) return fail(producer.status());
   engine::kafka::DeadLetters dead_letters(**producer, flags.topics.DeadLetters());
   const auto start = std::chrono::steady_clock::now();
   StatusAucs aucs;
-  std::vector<std::unique_ptr<PartitionRun>> runs;
-  for (int32_t p = 0; p < flags.partitions; ++p) {
-    auto run = StartPartition(flags, *brokers, p, dead_letters, &aucs);
-    if (!run.ok()) {
-      stop_requested.store(true);
-      runs.clear();  // Each waits for its run to stop.
-      return fail(absl::Status(run.status().code(),
-                               absl::StrCat("partition ", p, ": ", run.status().message())));
-    }
-    if (!flags.quiet && (*run)->live->resumed_version() > 0) {
-      std::fprintf(stderr, "sluice live: partition %d continues from version %lld of %s\n", p,
-                   static_cast<long long>((*run)->live->resumed_version()),
-                   engine::kafka::PartitionModelName(flags.registry.model_name, p).c_str());
-    }
-    runs.push_back(std::move(*run));
-  }
+  auto runs = StartPartitions(flags, *brokers, dead_letters, &aucs);
+  if (!runs.ok()) return fail(runs.status());
   // --demo: the built-in stream into the topics, paced, the frauds' labels an hour late.
   absl::Status feed_status;
   std::thread feeder;
-  if (flags.demo) {
-    feeder = std::thread([&] { feed_status = Demo(flags, *brokers); });
-  }
-  const Measured measured = Watch(flags, runs, aucs, dead_letters, **producer, start);
+  if (flags.demo) feeder = std::thread([&] { feed_status = Demo(flags, *brokers); });
+  const Measured measured = Watch(flags, *runs, aucs, dead_letters, **producer, start);
   if (feeder.joinable()) feeder.join();
   if (!feed_status.ok()) return fail(feed_status);
   const absl::Status flushed = (*producer)->Flush(absl::Minutes(1));
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  int exit_code = 0;
-  for (const auto& r : runs) {
-    const absl::StatusOr<engine::RunResult>& result = r->live->Join();
-    if (!result.ok()) {
-      std::fprintf(stderr, "sluice live: partition %d: %s\n", r->live->partition(),
-                   std::string(result.status().message()).c_str());
-      exit_code = 1;
-      continue;
-    }
-    for (const std::string& error : result->snapshot_errors) {
-      std::fprintf(stderr, "sluice live: partition %d: %s\n", r->live->partition(), error.c_str());
-      exit_code = 1;
-    }
-  }
+  if (!AllSucceeded(*runs)) return 1;
   if (!flushed.ok()) return fail(flushed);
-  if (exit_code != 0) return exit_code;
-  const std::string summary = SummaryJson(flags, runs, dead_letters.count(), measured, seconds);
+  const std::string summary = SummaryJson(flags, *runs, dead_letters.count(), measured, seconds);
   if (!flags.summary.empty()) {
     if (absl::Status s = WriteSummary(flags.summary, summary); !s.ok()) return fail(s);
   }

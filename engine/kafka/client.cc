@@ -53,6 +53,29 @@ absl::StatusOr<rd_kafka_t*> MakeHandle(rd_kafka_type_t type, rd_kafka_conf_t* co
   return rk;
 }
 
+// The number of partitions of `topic`, asked of the cluster through `rk` (which then knows
+// their leaders). NotFound if it does not exist.
+absl::StatusOr<int32_t> TopicPartitions(rd_kafka_t* rk, const std::string& topic,
+                                        absl::Duration timeout) {
+  rd_kafka_topic_t* rkt = rd_kafka_topic_new(rk, topic.c_str(), nullptr);
+  const rd_kafka_metadata_t* metadata = nullptr;
+  const rd_kafka_resp_err_t err = rd_kafka_metadata(rk, 0, rkt, &metadata, TimeoutMs(timeout));
+  absl::StatusOr<int32_t> count;
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    count = absl::UnavailableError(
+        absl::StrCat("kafka metadata of ", topic, ": ", rd_kafka_err2str(err)));
+  } else if (metadata->topic_cnt != 1 || metadata->topics[0].err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    count = absl::NotFoundError(absl::StrCat(
+        "kafka topic ", topic, ": ",
+        metadata->topic_cnt == 1 ? rd_kafka_err2str(metadata->topics[0].err) : "no metadata"));
+  } else {
+    count = metadata->topics[0].partition_cnt;
+  }
+  if (metadata != nullptr) rd_kafka_metadata_destroy(metadata);
+  rd_kafka_topic_destroy(rkt);
+  return count;
+}
+
 std::string Where(const rd_kafka_message_t* m) {
   const char* topic = m->rkt != nullptr ? rd_kafka_topic_name(m->rkt) : "?";
   return absl::StrCat(topic, "/", m->partition, " offset ", m->offset);
@@ -133,21 +156,7 @@ absl::Status Producer::Send(absl::string_view topic, int32_t partition, absl::st
 }
 
 absl::Status Producer::Prepare(const std::string& topic, absl::Duration timeout) {
-  rd_kafka_topic_t* rkt = rd_kafka_topic_new(rk_, topic.c_str(), nullptr);
-  const rd_kafka_metadata_t* metadata = nullptr;
-  const rd_kafka_resp_err_t err = rd_kafka_metadata(rk_, 0, rkt, &metadata, TimeoutMs(timeout));
-  absl::Status status;
-  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    status = absl::UnavailableError(
-        absl::StrCat("kafka metadata of ", topic, ": ", rd_kafka_err2str(err)));
-  } else if (metadata->topic_cnt != 1 || metadata->topics[0].err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    status = absl::NotFoundError(absl::StrCat(
-        "kafka topic ", topic, ": ",
-        metadata->topic_cnt == 1 ? rd_kafka_err2str(metadata->topics[0].err) : "no metadata"));
-  }
-  if (metadata != nullptr) rd_kafka_metadata_destroy(metadata);
-  rd_kafka_topic_destroy(rkt);
-  return status;
+  return TopicPartitions(rk_, topic, timeout).status();
 }
 
 absl::StatusOr<int64_t> Producer::EndOffset(const std::string& topic, int32_t partition,
@@ -370,23 +379,11 @@ absl::StatusOr<int32_t> PartitionCount(const std::string& brokers, const Setting
   SLUICE_ASSIGN_OR_RETURN(rd_kafka_conf_t * conf,
                           MakeConf(brokers, {{"log_level", "3"}}, settings));
   SLUICE_ASSIGN_OR_RETURN(rd_kafka_t * rk, MakeHandle(RD_KAFKA_PRODUCER, conf));
-  rd_kafka_topic_t* rkt = rd_kafka_topic_new(rk, topic.c_str(), nullptr);
-  const rd_kafka_metadata_t* metadata = nullptr;
-  const rd_kafka_resp_err_t err = rd_kafka_metadata(rk, 0, rkt, &metadata, TimeoutMs(timeout));
-  absl::StatusOr<int32_t> count;
-  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    count = absl::UnavailableError(
-        absl::StrCat("kafka metadata from ", brokers, ": ", rd_kafka_err2str(err)));
-  } else if (metadata->topic_cnt != 1 || metadata->topics[0].err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    count = absl::NotFoundError(absl::StrCat(
-        "kafka topic ", topic, ": ",
-        metadata->topic_cnt == 1 ? rd_kafka_err2str(metadata->topics[0].err) : "no metadata"));
-  } else {
-    count = metadata->topics[0].partition_cnt;
-  }
-  if (metadata != nullptr) rd_kafka_metadata_destroy(metadata);
-  rd_kafka_topic_destroy(rkt);
+  absl::StatusOr<int32_t> count = TopicPartitions(rk, topic, timeout);
   rd_kafka_destroy(rk);
+  if (absl::IsUnavailable(count.status())) {
+    return absl::UnavailableError(absl::StrCat(count.status().message(), " (from ", brokers, ")"));
+  }
   return count;
 }
 

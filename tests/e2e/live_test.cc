@@ -233,15 +233,29 @@ TEST(LiveRealKafka, EachPartitionsScoresEqualReplayOfItsRowsBitForBit) {
   CheckLiveEqualsReplay(dir, kafka.bootstrap(), 4);
 }
 
+// Writes the first `rows` rows of the credit-card head (ids = row numbers) to the transactions
+// topic, without labels.
+void ProduceCreditCard(const TempDir& dir, const std::string& bootstrap, int rows) {
+  WriteLines(dir.File("cc.csv"), CreditCardWithIds(rows));
+  const CliResult produced = RunSluice(absl::StrCat("produce --brokers ", bootstrap, " --input ",
+                                                    dir.File("cc.csv"), " --id-column id"));
+  ASSERT_EQ(produced.exit_code, 0) << produced.err;
+}
+
+// The ids in the scores topic, each of which must be there once.
+std::set<std::string> ScoredOnce(const TempDir& dir, const std::string& bootstrap) {
+  std::set<std::string> ids;
+  for (const core::FlatJson& s : ReadTopic(dir, bootstrap, "scores")) {
+    EXPECT_TRUE(ids.insert(*core::JsonUnquote(Field(s, "id"))).second) << "scored twice";
+  }
+  return ids;
+}
+
 TEST(LiveDeadLetters, MalformedMessagesGoToTheDeadLetterTopicWithTheirReason) {
   TempDir dir;
   Broker broker(dir, 1);
   ASSERT_FALSE(broker.bootstrap().empty());
-  WriteLines(dir.File("cc.csv"), CreditCardWithIds(20));
-  ASSERT_EQ(RunSluice(absl::StrCat("produce --brokers ", broker.bootstrap(), " --input ",
-                                   dir.File("cc.csv"), " --id-column id"))
-                .exit_code,
-            0);
+  ProduceCreditCard(dir, broker.bootstrap(), 20);
   // Written by kcat, key|value per line.
   const std::vector<std::pair<std::string, std::string>> bad = {
       {"b1", "{\"id\": \"b1\", \"features\": {\"V1\": 1"},
@@ -333,27 +347,19 @@ TEST(LiveBackPressure, AProducerThatFallsBehindPausesConsumption) {
   TempDir dir;
   Broker broker(dir, 1);
   ASSERT_FALSE(broker.bootstrap().empty());
-  WriteLines(dir.File("cc.csv"), CreditCardWithIds(4002));
-  ASSERT_EQ(RunSluice(absl::StrCat("produce --brokers ", broker.bootstrap(), " --input ",
-                                   dir.File("cc.csv"), " --id-column id"))
-                .exit_code,
-            0);
+  ProduceCreditCard(dir, broker.bootstrap(), 4002);
   broker.Command("err 0 19 40");  // NOT_ENOUGH_REPLICAS for the next 40 produce requests.
-  const CliResult live = RunSluice(
-      absl::StrCat("live --brokers ", broker.bootstrap(),
-                   " --exit-at-end --quiet -X queue.buffering.max.messages=400 --summary ",
-                   dir.File("live.json")));
+  const CliResult live =
+      RunSluice(absl::StrCat("live --brokers ", broker.bootstrap(),
+                             " --exit-at-end --quiet -X queue.buffering.max.messages=50 --summary ",
+                             dir.File("live.json")));
   ASSERT_EQ(live.exit_code, 0) << live.err;
   const std::string summary = ReadFileOrDie(dir.File("live.json"));
   EXPECT_THAT(summary, HasSubstr("\"events\": 4002"));
   const size_t at = summary.find("\"paused_for_outputs\": {\"times\": ");
   ASSERT_NE(at, std::string::npos) << summary;
   EXPECT_GE(std::strtoll(summary.c_str() + at + 32, nullptr, 10), 1) << summary;
-  std::set<std::string> ids;
-  for (const core::FlatJson& s : ReadTopic(dir, broker.bootstrap(), "scores")) {
-    EXPECT_TRUE(ids.insert(*core::JsonUnquote(Field(s, "id"))).second) << "scored twice";
-  }
-  EXPECT_EQ(ids.size(), 4002u);
+  EXPECT_EQ(ScoredOnce(dir, broker.bootstrap()).size(), 4002u);
 }
 
 // The number of messages in `topic`, via kcat.
@@ -398,11 +404,7 @@ TEST(LiveFaults, ABrokerOutageAndFailingRequestsLoseAndDuplicateNothing) {
   waitpid(live, &status, 0);
   ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
   EXPECT_THAT(ReadFileOrDie(dir.File("live.json")), HasSubstr("\"events\": 4002"));
-  std::set<std::string> ids;
-  for (const core::FlatJson& s : ReadTopic(dir, broker.bootstrap(), "scores")) {
-    EXPECT_TRUE(ids.insert(*core::JsonUnquote(Field(s, "id"))).second) << "scored twice";
-  }
-  EXPECT_EQ(ids.size(), 4002u);
+  EXPECT_EQ(ScoredOnce(dir, broker.bootstrap()).size(), 4002u);
 }
 
 // Every message of `topic` as "partition value" lines, sorted: the topic's content whatever the
