@@ -81,7 +81,9 @@ class EventSource final : public KafkaEventSource {
 
   absl::StatusOr<ReadResult> Read(absl::Duration timeout, core::Event* event) override {
     if (input_.stop != nullptr && input_.stop->load()) return ReadResult::kStopped;
-    if (outputs_ != nullptr && outputs_->queued() > outputs_->capacity() / 2) {
+    // Every 64 reads: asking librdkafka takes its locks.
+    if (outputs_ != nullptr && (++reads_ & 63) == 0 &&
+        outputs_->queued() > outputs_->capacity() / 2) {
       SLUICE_RETURN_IF_ERROR(WaitForOutputs());
       return ReadResult::kIdle;
     }
@@ -150,6 +152,7 @@ class EventSource final : public KafkaEventSource {
   int64_t records_ = 0;
   std::atomic<int64_t> lag_{-1};  // Refreshed every 256 messages and at the partition's end.
   std::atomic<double> last_timestamp_{core::kMissing};
+  uint64_t reads_ = 0;
   std::atomic<int64_t> pauses_{0};
   std::atomic<double> paused_{0};
 
