@@ -89,6 +89,15 @@ void Snapshotter::ContinueAfter(int64_t version, double event_time) {
   if (std::isfinite(event_time)) last_event_time_ = event_time;
 }
 
+std::optional<std::string> Snapshotter::DueWhileIdle() {
+  const SnapshotSchedule& s = options_.schedule;
+  if (s.every_wall_seconds <= 0) return std::nullopt;
+  const absl::Time now = wall_.Now();
+  if (now - last_wall_ < absl::Seconds(s.every_wall_seconds)) return std::nullopt;
+  last_wall_ = now;
+  return absl::StrCat("every ", s.every_wall_seconds, " s of wall time");
+}
+
 std::optional<std::string> Snapshotter::Due(int64_t events, double event_time) {
   const SnapshotSchedule& s = options_.schedule;
   if (s.every_events > 0 && events % s.every_events == 0) {

@@ -84,6 +84,9 @@ class Snapshotter {
 
   // Stage 1 (one thread): called after each event; the trigger if a snapshot is due after it.
   std::optional<std::string> Due(int64_t events, double event_time);
+  // Stage 1, while the source has nothing new and events came since the last snapshot: the
+  // trigger if the wall-clock rule is due.
+  std::optional<std::string> DueWhileIdle();
   // Continue numbering after `version` and measure the schedule from `event_time` (resume).
   // `version` must be the model's latest at Start(): if another run wrote versions after it
   // before Start() took the lease, none of this run's snapshots is written (each one is an

@@ -186,6 +186,7 @@ class ParseStage {
         clock_(clock),
         max_events_(max_events),
         events_(events),
+        snapshot_events_(events),
         pipeline_(pipeline),
         snapshotter_(snapshotter),
         storage_(kBatches) {
@@ -240,7 +241,19 @@ class ParseStage {
         stopped_.store(true);
         return false;
       }
-      if (row.result == ReadResult::kIdle) return true;  // Hand over what came so far.
+      if (row.result == ReadResult::kIdle) {  // Hand over what came so far...
+        // ...and, if the wall-clock rule is due, a snapshot of what came since the last one:
+        // outputs that wait for a checkpoint (a Kafka transaction) must not wait for the next
+        // event.
+        if (snapshotter_ != nullptr && events_ > snapshot_events_) {
+          row.snapshot_trigger = snapshotter_->DueWhileIdle();
+          if (row.snapshot_trigger.has_value()) {
+            SLUICE_RETURN_IF_ERROR(CaptureSnapshot(row));
+            ++batch.size;
+          }
+        }
+        return true;
+      }
       row.snapshot_trigger.reset();
       ++batch.size;
       if (row.result == ReadResult::kBadRecord) {
@@ -251,15 +264,20 @@ class ParseStage {
       ++events_;
       if (snapshotter_ == nullptr) continue;
       row.snapshot_trigger = snapshotter_->Due(events_, row.event.event_time);
-      if (row.snapshot_trigger.has_value()) {
-        const absl::Time start = clock_.Now();
-        row.anomaly_state = pipeline_.SaveAnomaly();
-        row.position = source_.Position();
-        SLUICE_RETURN_IF_ERROR(pipeline_.PromoteAnomaly(row.anomaly_state));
-        row.anomaly_pause = absl::ToDoubleSeconds(clock_.Now() - start);
-      }
+      if (row.snapshot_trigger.has_value()) SLUICE_RETURN_IF_ERROR(CaptureSnapshot(row));
     }
     return true;
+  }
+
+  // This stage's part of a snapshot due after `row`: the anomaly model's state, taken here.
+  absl::Status CaptureSnapshot(Row& row) {
+    const absl::Time start = clock_.Now();
+    row.anomaly_state = pipeline_.SaveAnomaly();
+    row.position = source_.Position();
+    SLUICE_RETURN_IF_ERROR(pipeline_.PromoteAnomaly(row.anomaly_state));
+    row.anomaly_pause = absl::ToDoubleSeconds(clock_.Now() - start);
+    snapshot_events_ = events_;
+    return absl::OkStatus();
   }
 
   void Produce() {
@@ -287,6 +305,7 @@ class ParseStage {
   const core::Clock& clock_;
   const int64_t max_events_;
   int64_t events_;            // Events through this stage.
+  int64_t snapshot_events_;   // events_ at the last snapshot (or the start).
   Pipeline& pipeline_;        // Its unsupervised stage only.
   Snapshotter* snapshotter_;  // Its schedule only.
   std::vector<Batch> storage_;
@@ -517,6 +536,14 @@ class Runner {
 
  private:
   absl::Status Process(ParseStage::Row& row) {
+    if (row.result == ReadResult::kIdle) {  // A snapshot while the source stands still.
+      const absl::Time start = clock_.Now();
+      SLUICE_RETURN_IF_ERROR(TakeSnapshot(*row.snapshot_trigger, std::move(row.anomaly_state),
+                                          last_event_time_, std::move(row.position)));
+      result_.snapshot_pauses.push_back(row.anomaly_pause +
+                                        absl::ToDoubleSeconds(clock_.Now() - start));
+      return absl::OkStatus();
+    }
     if ((++records_ & 255) == 0) {
       observer_.OnPending(joiner_.pending());
       if ((records_ & 16383) == 0) observer_.OnProgress(records_);

@@ -2,7 +2,9 @@
 
 #include <string>
 
+#include "core/status_macros.h"
 #include "engine/csv_reader.h"
+#include "engine/source.h"
 #include "engine/stream_runner.h"
 #include "engine/synthetic_stream.h"
 #include "registry/registry.h"
@@ -59,6 +61,75 @@ TEST(Snapshotter, WallClockRuleFires) {
   clock.Advance(absl::Seconds(6));
   EXPECT_EQ(snapshotter->Due(100, 0.0), std::nullopt);  // The clock is read every 64 events.
   EXPECT_EQ(snapshotter->Due(128, 0.0), "every 5 s of wall time");
+}
+
+TEST(Snapshotter, WhileIdleOnlyTheWallClockRuleFires) {
+  TempDir dir;
+  FakeClock clock;
+  Snapshotter::Options options = OptionsFor(dir.File("r.db"));
+  options.schedule.every_events = 3;
+  ASSERT_OK_AND_ASSIGN(auto by_events, Snapshotter::Start(options, clock));
+  clock.Advance(absl::Seconds(60));
+  EXPECT_EQ(by_events->DueWhileIdle(), std::nullopt);
+  by_events->Finish();
+  options.schedule.every_wall_seconds = 5;
+  ASSERT_OK_AND_ASSIGN(auto by_wall, Snapshotter::Start(options, clock));
+  clock.Advance(absl::Seconds(4));
+  EXPECT_EQ(by_wall->DueWhileIdle(), std::nullopt);
+  clock.Advance(absl::Seconds(1));
+  EXPECT_EQ(by_wall->DueWhileIdle(), "every 5 s of wall time");
+  EXPECT_EQ(by_wall->DueWhileIdle(), std::nullopt);  // Measured from then on.
+}
+
+// Events, then the source stands still once while the wall clock moves on, then it ends.
+class StandStillSource final : public Source {
+ public:
+  StandStillSource(std::unique_ptr<Source> inner, FakeClock* clock)
+      : inner_(std::move(inner)), clock_(clock) {}
+  absl::StatusOr<ReadResult> Read(absl::Duration timeout, core::Event* event) override {
+    SLUICE_ASSIGN_OR_RETURN(const ReadResult result, inner_->Read(timeout, event));
+    if (result != ReadResult::kEndOfStream || stood_still_) return result;
+    stood_still_ = true;
+    clock_->Advance(absl::Seconds(10));
+    return ReadResult::kIdle;
+  }
+  const std::string& bad_record_message() const override { return inner_->bad_record_message(); }
+  SourcePosition Position() override { return inner_->Position(); }
+  absl::Status Seek(const SourcePosition& p) override { return inner_->Seek(p); }
+  const std::string& description() const override { return inner_->description(); }
+  const std::vector<std::string>& feature_names() const override { return inner_->feature_names(); }
+  bool has_time() const override { return inner_->has_time(); }
+  int64_t records_read() const override { return inner_->records_read(); }
+
+ private:
+  std::unique_ptr<Source> inner_;
+  FakeClock* clock_;
+  bool stood_still_ = false;
+};
+
+// A stream that stands still gets its wall-clock snapshot without waiting for another event
+// (outputs waiting for a checkpoint, as in a Kafka transaction, are then committed), and only
+// if events came since the last one.
+TEST(Snapshotter, AStreamThatStandsStillIsSnapshottedOnTheWallClock) {
+  TempDir dir;
+  FakeClock clock;
+  Snapshotter::Options options = OptionsFor(dir.File("r.db"));
+  options.schedule.every_wall_seconds = 5;
+  ASSERT_OK_AND_ASSIGN(auto snapshotter, Snapshotter::Start(options, clock));
+  auto reader = CsvReader::Create("synthetic", NewSyntheticCsvStream(2, 100), {}).value();
+  auto pipeline = Pipeline::Create({}, reader->feature_names()).value();
+  StandStillSource source(NewCsvSource(std::move(reader)), &clock);
+  RunObserver quiet;
+  RunOptions run;
+  run.snapshotter = snapshotter.get();
+  ASSERT_OK_AND_ASSIGN(const RunResult result,
+                       RunStream(source, *pipeline, nullptr, quiet, run, core::Clock::Real()));
+  EXPECT_EQ(result.events, 100);
+  ASSERT_EQ(result.snapshots, 3);  // Start, while standing still, end.
+  auto registry = registry::Registry::Open(dir.File("r.db"), core::Clock::Real()).value();
+  ASSERT_OK_AND_ASSIGN(const registry::Version idle, registry->Get("default", 2));
+  EXPECT_EQ(idle.trigger, "every 5 s of wall time");
+  EXPECT_THAT(idle.lineage_json, HasSubstr("\"events_learned\": 100"));
 }
 
 // A full disk (SQLite's max_page_count) fails the snapshots that do not fit, with a clear
