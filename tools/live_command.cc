@@ -302,8 +302,11 @@ std::string SummaryJson(const LiveFlags& flags,
       ", \"alerts\": ", core::JsonQuote(flags.topics.alerts),
       "},\n  \"prediction_latency\": ", LatencyJson(measured.prediction),
       ",\n  \"processing_latency\": ", LatencyJson(measured.processing),
-      ",\n  \"commit_latency\": ", LatencyJson(measured.commit),
-      ",\n  \"score_to_committed\": ", LatencyJson(measured.visible),
+      // With Kafka transactions only.
+      measured.commit.count() == 0
+          ? ""
+          : absl::StrCat(",\n  \"commit_latency\": ", LatencyJson(measured.commit),
+                         ",\n  \"score_to_committed\": ", LatencyJson(measured.visible)),
       ",\n  \"max_lag\": {\"messages\": ", measured.max_lag,
       ", \"seconds\": ", core::FormatFixed(measured.max_lag_seconds, 3), "}",
       ",\n  \"max_producer_queue\": ", measured.max_producer_queue,
