@@ -93,7 +93,8 @@ absl::Status LivePartition::Resume() {
   // Before the lease, whose holder numbers on from the latest version. A second process on
   // this partition has been fenced off by InitTransactions.
   if (sink_->CommitsWithCheckpoints()) SLUICE_RETURN_IF_ERROR(DropUncommitted(*registry, model));
-  // The lease first: a second process on this partition must not touch its outputs.
+  // Then the lease, before its outputs are read back: a second process on this partition must
+  // not touch them.
   SLUICE_ASSIGN_OR_RETURN(snapshotter_, Snapshotter::Start(s, core::Clock::Real()));
   CheckpointInfo info;
   absl::StatusOr<ResumePoint> point = FindResumePoint(*registry, model, config, &info);
