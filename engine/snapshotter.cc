@@ -158,7 +158,7 @@ void Snapshotter::Write() {
   // Background work at the lowest priority (nice 19, this thread only): it takes the little
   // CPU the stream's two threads leave and rarely preempts them mid-event. Failure to lower it
   // is harmless.
-  setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), 19);
+  if (options_.background) setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), 19);
   // From here on registry_ belongs to this thread alone.
   while (true) {
     Snapshot snapshot;

@@ -70,6 +70,9 @@ class Snapshotter {
     std::string input;        // The input file ("" for the built-in stream).
     std::string input_description;
     registry::Registry::Options registry_options;  // Busy timeout; tests cap the file size.
+    // The writer thread runs at the lowest priority, unless the stream waits for each write
+    // (WaitWritten: outputs committed with their checkpoint).
+    bool background = true;
   };
 
   // Opens the registry and takes the model's writer lease (errors surface here, before the

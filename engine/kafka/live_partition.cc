@@ -88,6 +88,7 @@ absl::Status LivePartition::Resume() {
   s.schedule = options_.schedule;
   s.config_json = core::WriteFlatJson(config);
   s.input_description = source_->description();
+  s.background = !sink_->CommitsWithCheckpoints();  // The stream waits for each write then.
   SLUICE_ASSIGN_OR_RETURN(auto registry,
                           registry::Registry::Open(options_.registry, core::Clock::Real()));
   // Before the lease, whose holder numbers on from the latest version. A second process on

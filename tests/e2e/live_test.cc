@@ -342,17 +342,25 @@ TEST(LiveFlags, AKafkaSettingIsTakenWholeCommasIncluded) {
 
 // The outputs' producer falls behind (its produce requests fail and are retried for a while):
 // the partition pauses fetching instead of queueing without bound, then resumes; nothing is
-// lost or doubled.
+// lost or doubled. The input trickles in (a slow broker, small fetches), so that the pause
+// happens while it is read, not after a read-ahead took it all.
 TEST(LiveBackPressure, AProducerThatFallsBehindPausesConsumption) {
   TempDir dir;
   Broker broker(dir, 1);
   ASSERT_FALSE(broker.bootstrap().empty());
-  ProduceCreditCard(dir, broker.bootstrap(), 4002);
+  WriteLines(dir.File("cc.csv"), CreditCardWithIds(4002));
+  ASSERT_EQ(RunSluice(absl::StrCat("produce --brokers ", broker.bootstrap(), " --input ",
+                                   dir.File("cc.csv"),
+                                   " --id-column id -X batch.num.messages=1 -X linger.ms=0"))
+                .exit_code,
+            0);
+  broker.Command("rtt 1 3");
   broker.Command("err 0 19 40");  // NOT_ENOUGH_REPLICAS for the next 40 produce requests.
-  const CliResult live =
-      RunSluice(absl::StrCat("live --brokers ", broker.bootstrap(),
-                             " --exit-at-end --quiet -X queue.buffering.max.messages=50 --summary ",
-                             dir.File("live.json")));
+  const CliResult live = RunSluice(absl::StrCat(
+      "live --brokers ", broker.bootstrap(),
+      " --exit-at-end --quiet -X queue.buffering.max.messages=50 -X fetch.max.bytes=5000 "
+      "-X max.partition.fetch.bytes=5000 -X message.max.bytes=5000 --summary ",
+      dir.File("live.json")));
   ASSERT_EQ(live.exit_code, 0) << live.err;
   const std::string summary = ReadFileOrDie(dir.File("live.json"));
   EXPECT_THAT(summary, HasSubstr("\"events\": 4002"));
