@@ -49,6 +49,38 @@ absl::StatusOr<engine::kafka::FeedCounts> Produce(ProduceFlags& flags) {
   return engine::kafka::Feed(*reader, *producer, flags.feed);
 }
 
+// FlagError on a contradiction.
+ProduceFlags ParseFlags(const FlagReader& f) {
+  ProduceFlags flags;
+  if (!f.Has("brokers")) throw FlagError("--brokers host:port is required");
+  flags.brokers = f.NonEmpty("brokers");
+  flags.settings = ParseKafkaSettings(f);
+  if (f.Has("input")) flags.input = f.NonEmpty("input");
+  flags.rows = f.Int("rows", 0);
+  flags.csv.label_column = f.Str("label-column");
+  flags.csv.time_column = f.Str("time-column");
+  flags.csv.time_column_required = f.Has("time-column");
+  flags.csv.id_column = f.Str("id-column");
+  for (absl::string_view column : absl::StrSplit(f.Str("exclude"), ',', absl::SkipEmpty())) {
+    flags.csv.exclude.emplace_back(column);
+  }
+  flags.feed.transactions_topic = f.NonEmpty("transactions-topic");
+  flags.feed.labels_topic = f.NonEmpty("labels-topic");
+  flags.feed.rate = f.Double("rate", 0);
+  if (f.Has("label-delay-seconds")) {
+    flags.feed.label_delay_seconds = f.Double("label-delay-seconds", 0);
+  }
+  if (f.Has("labels")) flags.labels_file = f.NonEmpty("labels");
+  if (flags.feed.label_delay_seconds.has_value() && !flags.labels_file.empty()) {
+    throw FlagError("--labels and --label-delay-seconds exclude each other");
+  }
+  flags.feed.all_labels = f.Has("all-labels");
+  if (flags.feed.all_labels && !flags.feed.label_delay_seconds.has_value()) {
+    throw FlagError("--all-labels needs --label-delay-seconds");
+  }
+  return flags;
+}
+
 }  // namespace
 
 int ProduceCommand(int argc, char** argv) {
@@ -81,33 +113,7 @@ int ProduceCommand(int argc, char** argv) {
       std::fputs(spec.help().c_str(), stdout);
       return 0;
     }
-    const FlagReader f(parsed);
-    if (!f.Has("brokers")) throw FlagError("--brokers host:port is required");
-    flags.brokers = f.NonEmpty("brokers");
-    flags.settings = ParseKafkaSettings(f);
-    if (f.Has("input")) flags.input = f.NonEmpty("input");
-    flags.rows = f.Int("rows", 0);
-    flags.csv.label_column = f.Str("label-column");
-    flags.csv.time_column = f.Str("time-column");
-    flags.csv.time_column_required = f.Has("time-column");
-    flags.csv.id_column = f.Str("id-column");
-    for (absl::string_view column : absl::StrSplit(f.Str("exclude"), ',', absl::SkipEmpty())) {
-      flags.csv.exclude.emplace_back(column);
-    }
-    flags.feed.transactions_topic = f.NonEmpty("transactions-topic");
-    flags.feed.labels_topic = f.NonEmpty("labels-topic");
-    flags.feed.rate = f.Double("rate", 0);
-    if (f.Has("label-delay-seconds")) {
-      flags.feed.label_delay_seconds = f.Double("label-delay-seconds", 0);
-    }
-    if (f.Has("labels")) flags.labels_file = f.NonEmpty("labels");
-    if (flags.feed.label_delay_seconds.has_value() && !flags.labels_file.empty()) {
-      throw FlagError("--labels and --label-delay-seconds exclude each other");
-    }
-    flags.feed.all_labels = f.Has("all-labels");
-    if (flags.feed.all_labels && !flags.feed.label_delay_seconds.has_value()) {
-      throw FlagError("--all-labels needs --label-delay-seconds");
-    }
+    flags = ParseFlags(FlagReader(parsed));
   } catch (const std::exception& e) {
     std::fprintf(stderr, "sluice produce: %s\n", e.what());
     return 2;

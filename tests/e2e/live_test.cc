@@ -544,6 +544,11 @@ void CheckStoppedRunsOutputEachEventOnce(const TempDir& dir, const std::string& 
   }
 }
 
+// Consumer settings that fetch a few messages at a time, so that a slow broker makes the
+// stream last seconds.
+constexpr char kSmallFetches[] =
+    "-X fetch.max.bytes=5000 -X max.partition.fetch.bytes=5000 -X message.max.bytes=5000";
+
 // On the standalone broker (librdkafka's mock: no usable transactions), a restart reads back
 // what its predecessor output past the checkpoint. The broker answers every request 3 ms late
 // and consumers fetch a few messages at a time while the kills happen.
@@ -552,9 +557,7 @@ TEST(LiveExactlyOnce, KillNineAndRestartOutputEverythingOnceByteIdentical) {
   Broker broker(dir, 2);
   ASSERT_FALSE(broker.bootstrap().empty());
   CheckStoppedRunsOutputEachEventOnce(
-      dir, broker.bootstrap(), 2,
-      "-X fetch.max.bytes=5000 -X max.partition.fetch.bytes=5000 -X message.max.bytes=5000",
-      {SIGKILL, SIGKILL, SIGKILL},
+      dir, broker.bootstrap(), 2, kSmallFetches, {SIGKILL, SIGKILL, SIGKILL},
       [&](bool slow) { broker.Command(slow ? "rtt 1 3" : "rtt 1 0"); });
 }
 
@@ -565,9 +568,8 @@ TEST(LiveExactlyOnce, AGracefulStopAndAKillNineOutputEachEventOnce) {
   Broker broker(dir, 2);
   ASSERT_FALSE(broker.bootstrap().empty());
   CheckStoppedRunsOutputEachEventOnce(
-      dir, broker.bootstrap(), 2,
-      "-X fetch.max.bytes=5000 -X max.partition.fetch.bytes=5000 -X message.max.bytes=5000",
-      {SIGTERM, SIGKILL}, [&](bool slow) { broker.Command(slow ? "rtt 1 3" : "rtt 1 0"); });
+      dir, broker.bootstrap(), 2, kSmallFetches, {SIGTERM, SIGKILL},
+      [&](bool slow) { broker.Command(slow ? "rtt 1 3" : "rtt 1 0"); });
 }
 
 // On a real broker, Kafka transactions: one per checkpoint, with the consumer offsets; what a
