@@ -96,56 +96,68 @@ size_t Utf8SequenceLength(absl::string_view s, size_t i) {
 
 }  // namespace
 
-std::string JsonQuote(absl::string_view s) {
-  std::string out = "\"";
-  out.reserve(s.size() + 2);
+void AppendJsonQuoted(absl::string_view s, std::string* out) {
+  out->push_back('"');
   for (size_t i = 0; i < s.size();) {
+    // The common case first: a run of printable ASCII that needs no escape is copied at once.
+    size_t plain = i;
+    while (plain < s.size()) {
+      const auto byte = static_cast<unsigned char>(s[plain]);
+      if (byte < 0x20 || byte >= 0x7F || byte == '"' || byte == '\\') break;
+      ++plain;
+    }
+    out->append(s.data() + i, plain - i);
+    i = plain;
+    if (i == s.size()) break;
     const char c = s[i];
     const auto byte = static_cast<unsigned char>(c);
     if (byte >= 0x80) {
       const size_t n = Utf8SequenceLength(s, i);
       if (n == 0) {
         // Not UTF-8: the byte as \u00XX (see the header), so the output stays valid JSON.
-        out += absl::StrFormat("\\u%04x", byte);
+        absl::StrAppendFormat(out, "\\u%04x", byte);
         ++i;
       } else {
-        out.append(s.data() + i, n);
+        out->append(s.data() + i, n);
         i += n;
       }
       continue;
     }
     switch (c) {
       case '"':
-        out += "\\\"";
+        out->append("\\\"");
         break;
       case '\\':
-        out += "\\\\";
+        out->append("\\\\");
         break;
       case '\b':
-        out += "\\b";
+        out->append("\\b");
         break;
       case '\f':
-        out += "\\f";
+        out->append("\\f");
         break;
       case '\n':
-        out += "\\n";
+        out->append("\\n");
         break;
       case '\r':
-        out += "\\r";
+        out->append("\\r");
         break;
       case '\t':
-        out += "\\t";
+        out->append("\\t");
         break;
-      default:
-        if (byte < 0x20 || byte == 0x7F) {
-          out += absl::StrFormat("\\u%04x", byte);
-        } else {
-          out += c;
-        }
+      default:  // Another control character or DEL.
+        absl::StrAppendFormat(out, "\\u%04x", byte);
     }
     ++i;
   }
-  return out + "\"";
+  out->push_back('"');
+}
+
+std::string JsonQuote(absl::string_view s) {
+  std::string out;
+  out.reserve(s.size() + 2);
+  AppendJsonQuoted(s, &out);
+  return out;
 }
 
 std::optional<std::string> JsonUnquote(absl::string_view quoted) {
@@ -208,17 +220,57 @@ std::optional<std::string> JsonUnquote(absl::string_view quoted) {
   return out;
 }
 
+void AppendJsonNumber(double v, std::string* out) {
+  if (!std::isfinite(v)) {
+    out->append("null");
+    return;
+  }
+  AppendDouble(v + 0.0, out);  // + 0.0 turns -0.0 into 0.0 and changes nothing else.
+}
+
 std::string JsonNumber(double v) {
-  if (!std::isfinite(v)) return "null";
-  return FormatDouble(v + 0.0);  // + 0.0 turns -0.0 into 0.0 and changes nothing else.
+  std::string out;
+  AppendJsonNumber(v, &out);
+  return out;
+}
+
+FlatJsonWriter& FlatJsonWriter::Raw(absl::string_view key, absl::string_view json) {
+  Key(key);
+  out_->append(json.data(), json.size());
+  return *this;
+}
+
+FlatJsonWriter& FlatJsonWriter::Number(absl::string_view key, double v) {
+  Key(key);
+  AppendJsonNumber(v, out_);
+  return *this;
+}
+
+FlatJsonWriter& FlatJsonWriter::Int(absl::string_view key, int64_t v) {
+  Key(key);
+  absl::StrAppend(out_, v);
+  return *this;
+}
+
+FlatJsonWriter& FlatJsonWriter::String(absl::string_view key, absl::string_view s) {
+  Key(key);
+  AppendJsonQuoted(s, out_);
+  return *this;
+}
+
+void FlatJsonWriter::Key(absl::string_view key) {
+  if (!first_) out_->append(", ");
+  first_ = false;
+  AppendJsonQuoted(key, out_);
+  out_->append(": ");
 }
 
 std::string WriteFlatJson(const FlatJson& object) {
-  std::string out = "{";
-  for (const auto& [key, value] : object) {
-    absl::StrAppend(&out, out.size() > 1 ? ", " : "", JsonQuote(key), ": ", value);
-  }
-  return out + "}";
+  std::string out;
+  FlatJsonWriter writer(&out);
+  for (const auto& [key, value] : object) writer.Raw(key, value);
+  writer.Close();
+  return out;
 }
 
 std::optional<FlatJson> ParseFlatJson(absl::string_view text) {

@@ -2,6 +2,7 @@
 // every registered version records, written and compared key by key.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <utility>
@@ -22,6 +23,8 @@ using FlatJson = std::vector<std::pair<std::string, std::string>>;
 // character. JsonQuote never escapes a valid character in that range, so
 // JsonUnquote(JsonQuote(s)) == s for every byte string s, valid UTF-8 or not.
 std::string JsonQuote(absl::string_view s);
+// JsonQuote(s) appended to *out (the hot paths: no string of its own).
+void AppendJsonQuoted(absl::string_view s, std::string* out);
 // The bytes of the JSON string literal `quoted` (with its quotes): the inverse of JsonQuote.
 // \u0080..\u00ff give the raw byte (the convention above); other escapes, surrogate pairs
 // included, give UTF-8; a lone surrogate gives U+FFFD. nullopt if `quoted` is not one string
@@ -31,8 +34,27 @@ std::optional<std::string> JsonUnquote(absl::string_view quoted);
 // -0.0 is written "0": JSON readers treat numbers as values and -0 == 0 (River's ROCAUC is -0.0
 // until both classes were seen; the double itself is kept, only its text is normalised).
 std::string JsonNumber(double v);
+void AppendJsonNumber(double v, std::string* out);
 // {"k": v, ...} on one line.
 std::string WriteFlatJson(const FlatJson& object);
+
+// Writes what WriteFlatJson writes, field by field into a caller's string, without building a
+// FlatJson: the per-event messages of the Kafka topics. Keys are written with JsonQuote.
+class FlatJsonWriter {
+ public:
+  // Appends '{' to *out, which must outlive the writer.
+  explicit FlatJsonWriter(std::string* out) : out_(out) { out_->push_back('{'); }
+  FlatJsonWriter& Raw(absl::string_view key, absl::string_view json);  // Already JSON text.
+  FlatJsonWriter& Number(absl::string_view key, double v);             // As JsonNumber.
+  FlatJsonWriter& Int(absl::string_view key, int64_t v);
+  FlatJsonWriter& String(absl::string_view key, absl::string_view s);  // As JsonQuote.
+  void Close() { out_->push_back('}'); }
+
+ private:
+  void Key(absl::string_view key);
+  std::string* out_;
+  bool first_ = true;
+};
 // nullopt if `text` is not a flat object of scalars. Keys are unescaped (JsonUnquote); string
 // values stay JSON text, quotes and escapes included: JsonUnquote them.
 std::optional<FlatJson> ParseFlatJson(absl::string_view text);

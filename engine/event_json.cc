@@ -199,7 +199,8 @@ absl::Status ParseEventJson(absl::string_view json, const std::vector<std::strin
 
 void AppendEventJson(const core::Event& event, const std::vector<std::string>& features,
                      std::string* out) {
-  absl::StrAppend(out, "{\"id\": ", core::JsonQuote(event.id));
+  out->append("{\"id\": ");
+  core::AppendJsonQuoted(event.id, out);
   if (!core::IsMissing(event.event_time)) {
     out->append(", \"time\": ");
     core::AppendDouble(event.event_time, out);
@@ -208,7 +209,9 @@ void AppendEventJson(const core::Event& event, const std::vector<std::string>& f
   bool first = true;
   for (size_t i = 0; i < features.size(); ++i) {
     if (core::IsMissing(event.features[i])) continue;
-    absl::StrAppend(out, first ? "" : ", ", core::JsonQuote(features[i]), ": ");
+    if (!first) out->append(", ");
+    core::AppendJsonQuoted(features[i], out);
+    out->append(": ");
     core::AppendDouble(event.features[i], out);
     first = false;
   }
@@ -260,8 +263,9 @@ absl::Status ParseLabelJson(absl::string_view json, LabelRecord* label) {
 }
 
 void AppendLabelJson(const LabelRecord& label, std::string* out) {
-  absl::StrAppend(out, "{\"id\": ", core::JsonQuote(label.id), ", \"label\": ", label.label ? 1 : 0,
-                  ", \"time\": ");
+  out->append("{\"id\": ");
+  core::AppendJsonQuoted(label.id, out);
+  out->append(label.label ? ", \"label\": 1, \"time\": " : ", \"label\": 0, \"time\": ");
   core::AppendDouble(label.time, out);
   out->append("}");
 }

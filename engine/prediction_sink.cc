@@ -135,22 +135,24 @@ std::vector<std::string> PredictionFields(const core::Event& event, const Pipeli
   return fields;
 }
 
-core::FlatJson PredictionJson(const core::Event& event, const Pipeline::Scores& scores,
-                              const Served& served, const PredictionFormat& format) {
-  const auto number = [](bool on, double v) { return on ? core::JsonNumber(v) : "null"; };
-  core::FlatJson json = {{"row", absl::StrCat(event.row)},
-                         {"id", core::JsonQuote(event.id)},
-                         {"event_time", core::JsonNumber(event.event_time)}};
-  if (event.label.has_value()) json.emplace_back("label", *event.label ? "1" : "0");
-  json.emplace_back("anomaly_score", number(format.anomaly, scores.anomaly));
-  json.emplace_back("fraud_probability", number(format.fraud, scores.fraud));
-  if (format.versions != VersionColumns::kNone) {
-    json.emplace_back("model_version", absl::StrCat(served.version));
-  }
+void AppendPredictionJson(const core::Event& event, const Pipeline::Scores& scores,
+                          const Served& served, const PredictionFormat& format,
+                          core::FlatJsonWriter& json) {
+  const auto score = [&](absl::string_view key, bool on, double v) {
+    if (on) {
+      json.Number(key, v);
+    } else {
+      json.Raw(key, "null");
+    }
+  };
+  json.Int("row", event.row).String("id", event.id).Number("event_time", event.event_time);
+  if (event.label.has_value()) json.Raw("label", *event.label ? "1" : "0");
+  score("anomaly_score", format.anomaly, scores.anomaly);
+  score("fraud_probability", format.fraud, scores.fraud);
+  if (format.versions != VersionColumns::kNone) json.Int("model_version", served.version);
   if (format.versions == VersionColumns::kContinuous) {
-    json.emplace_back("events_since_snapshot", absl::StrCat(served.events_since_snapshot));
+    json.Int("events_since_snapshot", served.events_since_snapshot);
   }
-  return json;
 }
 
 absl::StatusOr<std::unique_ptr<CsvPredictionSink>> NewCsvPredictionSink(

@@ -118,7 +118,19 @@ absl::StatusOr<std::unique_ptr<Producer>> Producer::Create(const std::string& br
 Producer::~Producer() {
   if (rk_ == nullptr) return;
   rd_kafka_flush(rk_, 10000);  // What is still queued gets its chance; Flush() reports errors.
+  {
+    absl::MutexLock lock(&topics_mu_);
+    for (const auto& [name, rkt] : topics_) rd_kafka_topic_destroy(rkt);
+  }
   rd_kafka_destroy(rk_);
+}
+
+rd_kafka_topic_t* Producer::Topic(absl::string_view topic) {
+  absl::MutexLock lock(&topics_mu_);
+  if (const auto it = topics_.find(topic); it != topics_.end()) return it->second;
+  rd_kafka_topic_t* rkt = rd_kafka_topic_new(rk_, std::string(topic).c_str(), nullptr);
+  if (rkt != nullptr) topics_.emplace(topic, rkt);
+  return rkt;
 }
 
 void Producer::OnDelivery(rd_kafka_t* /*rk*/, const rd_kafka_message_t* message, void* opaque) {
@@ -136,10 +148,14 @@ void Producer::OnDelivery(rd_kafka_t* /*rk*/, const rd_kafka_message_t* message,
 
 absl::Status Producer::Send(absl::string_view topic, int32_t partition, absl::string_view key,
                             absl::string_view value) {
-  const std::string topic_name(topic);
+  rd_kafka_topic_t* rkt = Topic(topic);
+  if (rkt == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("kafka produce to ", topic, ": ", rd_kafka_err2str(rd_kafka_last_error())));
+  }
   while (true) {
     const rd_kafka_resp_err_t err = rd_kafka_producev(
-        rk_, RD_KAFKA_V_TOPIC(topic_name.c_str()),
+        rk_, RD_KAFKA_V_RKT(rkt),
         RD_KAFKA_V_PARTITION(partition < 0 ? RD_KAFKA_PARTITION_UA : partition),
         RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
         RD_KAFKA_V_KEY(const_cast<char*>(key.data()), key.size()),
@@ -151,7 +167,9 @@ absl::Status Producer::Send(absl::string_view topic, int32_t partition, absl::st
     }
     rd_kafka_poll(rk_, 10);  // Full: deliveries make room.
   }
-  rd_kafka_poll(rk_, 0);
+  // Delivery reports are served in bunches: each poll takes librdkafka's queue lock. queued()
+  // counts the reports not served yet, so back-pressure still sees them.
+  if ((sent_.fetch_add(1, std::memory_order_relaxed) & 31) == 0) rd_kafka_poll(rk_, 0);
   return absl::OkStatus();
 }
 
@@ -289,13 +307,14 @@ absl::Status Consumer::Assign(const std::vector<Assignment>& partitions) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<PollResult> Consumer::Poll(absl::Duration timeout) {
-  PollResult result;
+absl::Status Consumer::Poll(absl::Duration timeout, PollResult* result) {
+  result->kind = PollResult::kTimeout;
   rd_kafka_message_t* m = rd_kafka_consumer_poll(rk_, TimeoutMs(timeout));
-  if (m == nullptr) return result;
+  if (m == nullptr) return absl::OkStatus();
   const auto release = [m] { rd_kafka_message_destroy(m); };
+  Message& message = result->message;
   if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-    result.kind = PollResult::kEndOfPartition;
+    result->kind = PollResult::kEndOfPartition;
   } else if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
     // librdkafka recovers from consumer errors by itself (a broker away, a leader moving): they
     // are news, not the end, unless the client says it cannot go on.
@@ -306,21 +325,22 @@ absl::StatusOr<PollResult> Consumer::Poll(absl::Duration timeout) {
     if (rd_kafka_fatal_error(rk_, fatal, sizeof(fatal)) != RD_KAFKA_RESP_ERR_NO_ERROR) {
       return absl::InternalError(absl::StrCat(error, " (fatal: ", fatal, ")"));
     }
-    return result;
+    return absl::OkStatus();
   } else {
-    result.kind = PollResult::kMessage;
-    if (m->key != nullptr) result.message.key.assign(static_cast<const char*>(m->key), m->key_len);
-    if (m->payload != nullptr) {
-      result.message.value.assign(static_cast<const char*>(m->payload), m->len);
-    }
+    // assign() keeps the strings' buffers: a reader that reuses its PollResult allocates nothing.
+    result->kind = PollResult::kMessage;
+    message.key.assign(m->key != nullptr ? static_cast<const char*>(m->key) : "",
+                       m->key != nullptr ? m->key_len : 0);
+    message.value.assign(m->payload != nullptr ? static_cast<const char*>(m->payload) : "",
+                         m->payload != nullptr ? m->len : 0);
     rd_kafka_timestamp_type_t type;
-    result.message.timestamp_ms = rd_kafka_message_timestamp(m, &type);
+    message.timestamp_ms = rd_kafka_message_timestamp(m, &type);
   }
-  result.message.topic = m->rkt != nullptr ? rd_kafka_topic_name(m->rkt) : "";
-  result.message.partition = m->partition;
-  result.message.offset = m->offset;
+  message.topic = m->rkt != nullptr ? rd_kafka_topic_name(m->rkt) : "";
+  message.partition = m->partition;
+  message.offset = m->offset;
   release();
-  return result;
+  return absl::OkStatus();
 }
 
 absl::Status Consumer::Pause(bool paused) {

@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
@@ -18,6 +19,7 @@
 
 struct rd_kafka_s;          // librdkafka's rd_kafka_t.
 struct rd_kafka_message_s;  // rd_kafka_message_t.
+struct rd_kafka_topic_s;    // rd_kafka_topic_t.
 
 namespace sluice::engine::kafka {
 
@@ -82,9 +84,15 @@ class Producer {
  private:
   Producer() = default;
   static void OnDelivery(rd_kafka_s* rk, const rd_kafka_message_s* message, void* opaque);
+  // The handle of `topic`, made once: naming the topic on every send costs a lookup under
+  // librdkafka's lock.
+  rd_kafka_topic_s* Topic(absl::string_view topic);
   rd_kafka_s* rk_ = nullptr;
   int64_t capacity_ = 100000;
   std::atomic<int64_t> delivered_{0};
+  std::atomic<uint64_t> sent_{0};
+  absl::Mutex topics_mu_;
+  absl::flat_hash_map<std::string, rd_kafka_topic_s*> topics_ ABSL_GUARDED_BY(topics_mu_);
   absl::Mutex mu_;
   absl::Status first_failure_ ABSL_GUARDED_BY(mu_);
 };
@@ -129,7 +137,9 @@ class Consumer {
   // time a partition's end is reached). librdkafka retries through broker outages and leader
   // moves: such errors count as a timeout; only a fatal one is returned (Internal, naming
   // topic and partition).
-  absl::StatusOr<PollResult> Poll(absl::Duration timeout);
+  // The message's fields are assigned into *result's strings, so a caller that passes the same
+  // PollResult every time reuses their buffers.
+  absl::Status Poll(absl::Duration timeout, PollResult* result);
   // Stops (true) or resumes (false) fetching its assigned partitions; what was fetched already
   // is still delivered.
   absl::Status Pause(bool paused);

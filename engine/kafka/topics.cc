@@ -40,10 +40,11 @@ class PartitionReader {
     return PartitionReader(std::move(consumer), std::move(topic), partition);
   }
 
-  absl::StatusOr<PollResult> Poll(absl::Duration timeout) {
-    SLUICE_ASSIGN_OR_RETURN(PollResult result, consumer_->Poll(timeout));
-    if (result.kind == PollResult::kMessage) next_offset_ = result.message.offset + 1;
-    return result;
+  // The message read, valid until the next call (its buffers are reused).
+  absl::StatusOr<const PollResult*> Poll(absl::Duration timeout) {
+    SLUICE_RETURN_IF_ERROR(consumer_->Poll(timeout, &polled_));
+    if (polled_.kind == PollResult::kMessage) next_offset_ = polled_.message.offset + 1;
+    return &polled_;
   }
   // The offset of the next message; Consumer::kBeginning until one was read or a seek.
   int64_t next_offset() const { return next_offset_; }
@@ -65,6 +66,7 @@ class PartitionReader {
   std::string topic_;
   int32_t partition_;
   int64_t next_offset_ = Consumer::kBeginning;
+  PollResult polled_;
 };
 
 class EventSource final : public KafkaEventSource {
@@ -87,14 +89,14 @@ class EventSource final : public KafkaEventSource {
       SLUICE_RETURN_IF_ERROR(WaitForOutputs());
       return ReadResult::kIdle;
     }
-    SLUICE_ASSIGN_OR_RETURN(const PollResult polled, reader_.Poll(timeout));
-    if (polled.kind == PollResult::kTimeout) return ReadResult::kIdle;
-    if (polled.kind == PollResult::kEndOfPartition) {
+    SLUICE_ASSIGN_OR_RETURN(const PollResult* polled, reader_.Poll(timeout));
+    if (polled->kind == PollResult::kTimeout) return ReadResult::kIdle;
+    if (polled->kind == PollResult::kEndOfPartition) {
       lag_.store(0, std::memory_order_relaxed);
       return input_.stop_at_end ? ReadResult::kEndOfStream : ReadResult::kIdle;
     }
     if ((++records_ & 255) == 0) lag_.store(reader_.Lag(), std::memory_order_relaxed);
-    const Message& m = polled.message;
+    const Message& m = polled->message;
     if (absl::Status parsed = parser_.Parse(m.value, event); !parsed.ok()) {
       bad_record_message_ =
           absl::StrCat(description_, " offset ", m.offset, ": ", parsed.message());
@@ -225,22 +227,22 @@ class KafkaLabelSource final : public LabelSource {
   // Reads at most one message into held_ (skipping a malformed one); false if none came within
   // `timeout` or the partition's end was reached (then at_end_).
   absl::StatusOr<bool> ReadOne(absl::Duration timeout) {
-    SLUICE_ASSIGN_OR_RETURN(const PollResult polled, reader_.Poll(timeout));
-    if (polled.kind == PollResult::kTimeout) return false;
-    if (polled.kind == PollResult::kEndOfPartition) {
+    SLUICE_ASSIGN_OR_RETURN(const PollResult* polled, reader_.Poll(timeout));
+    if (polled->kind == PollResult::kTimeout) return false;
+    if (polled->kind == PollResult::kEndOfPartition) {
       at_end_ = true;
       return false;
     }
     at_end_ = false;
     LabelRecord label;
-    if (absl::Status parsed = ParseLabelJson(polled.message.value, &label); !parsed.ok()) {
+    if (absl::Status parsed = ParseLabelJson(polled->message.value, &label); !parsed.ok()) {
       if (dead_letters_ != nullptr) {
-        SLUICE_RETURN_IF_ERROR(dead_letters_->Send(polled.message, parsed.message()));
+        SLUICE_RETURN_IF_ERROR(dead_letters_->Send(polled->message, parsed.message()));
       }
       return true;
     }
     held_ = std::move(label);
-    held_offset_ = polled.message.offset;
+    held_offset_ = polled->message.offset;
     return true;
   }
 
@@ -258,8 +260,9 @@ absl::Status ReadToEnd(const PartitionInput& input, const std::string& topic, in
                           Consumer::Create(input.brokers, input.group, input.settings));
   SLUICE_RETURN_IF_ERROR(consumer->Assign({{topic, partition, offset}}));
   const absl::Time deadline = absl::Now() + absl::Minutes(1);
+  PollResult polled;
   while (absl::Now() < deadline) {
-    SLUICE_ASSIGN_OR_RETURN(const PollResult polled, consumer->Poll(absl::Milliseconds(100)));
+    SLUICE_RETURN_IF_ERROR(consumer->Poll(absl::Milliseconds(100), &polled));
     if (polled.kind == PollResult::kEndOfPartition) return absl::OkStatus();
     if (polled.kind == PollResult::kMessage) SLUICE_RETURN_IF_ERROR(take(polled.message));
   }
@@ -303,13 +306,16 @@ class KafkaSink final : public KafkaPredictionSink {
 
   void Write(const core::Event& event, const Pipeline::Scores& scores,
              const Served& served) override {
-    core::FlatJson json = PredictionJson(event, scores, served, format_);
     const double alerting = format_.fraud ? scores.fraud : scores.anomaly;
     const bool alert = alerting > alert_threshold_;
-    json.emplace_back("partition", absl::StrCat(input_.partition));
-    if (labels_ != nullptr) json.emplace_back("label_offset", absl::StrCat(labels_->position()));
-    json.emplace_back("alert", alert ? "true" : "false");
-    const std::string value = core::WriteFlatJson(json);
+    std::string& value = value_;  // Reused: no allocation per event.
+    value.clear();
+    core::FlatJsonWriter json(&value);
+    AppendPredictionJson(event, scores, served, format_, json);
+    json.Int("partition", input_.partition);
+    if (labels_ != nullptr) json.Int("label_offset", labels_->position());
+    json.Raw("alert", alert ? "true" : "false");
+    json.Close();
     bool send_score = true, send_alert = alert;
     if (event.row <= recovered_last_row_) Skip(event.row, value, &send_score, &send_alert);
     if (send_score) {
@@ -454,6 +460,7 @@ class KafkaSink final : public KafkaPredictionSink {
   const LabelSource* labels_;
   const std::string transactional_id_;
   std::vector<double> uncommitted_;  // When each score of the open transaction was sent.
+  std::string value_;                // The message being written.
   Position position_;
   absl::Status first_error_;
   // What Recover() read back and Write() has not met yet.

@@ -96,9 +96,9 @@ absl::StatusOr<std::unique_ptr<KafkaEventSource>> NewKafkaEventSource(
 absl::StatusOr<std::unique_ptr<LabelSource>> NewKafkaLabelSource(const PartitionInput& input,
                                                                  DeadLetters* dead_letters);
 
-// Writes each prediction (engine::PredictionJson, plus "partition", "label_offset" and "alert")
-// to the scores topic and those over the threshold to the alerts topic too, both keyed by id, in
-// partition P mod the topic's partitions for input partition P. Alert: fraud probability >
+// Writes each prediction (engine::AppendPredictionJson, plus "partition", "label_offset" and
+// "alert") to the scores topic and those over the threshold to the alerts topic too, both keyed by
+// id, in partition P mod the topic's partitions for input partition P. Alert: fraud probability >
 // alert_threshold, or with the anomaly model alone its score. "label_offset" is where the labels
 // partition stood when the event was scored (the labels applied before it).
 //

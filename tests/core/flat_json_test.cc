@@ -1,5 +1,6 @@
 #include "core/flat_json.h"
 
+#include <cmath>
 #include <string>
 #include <vector>
 
@@ -144,6 +145,53 @@ TEST(JsonNumber, WritesZeroForNegativeZeroAndNullForNonFinite) {
   EXPECT_EQ(JsonNumber(0.9115), "0.9115");
   EXPECT_EQ(JsonNumber(-1e-300), "-1e-300");
   EXPECT_EQ(JsonNumber(std::nan("")), "null");
+}
+
+TEST(FlatJsonWriter, WritesWhatWriteFlatJsonWritesForTheSameFields) {
+  // The writer is the per-event path of the Kafka topics; WriteFlatJson the reference, fed the
+  // values through JsonQuote, JsonNumber and StrCat. Random keys, strings and numbers (NaN,
+  // -0.0 and huge ones among them), appended after text already in the buffer.
+  PyRandom rng(11);
+  const auto bytes = [&] {
+    std::string s(rng.RandBelow(8), '\0');
+    for (char& c : s) c = static_cast<char>(rng.RandBelow(256));
+    return s;
+  };
+  for (int trial = 0; trial < 500; ++trial) {
+    std::string out = "prefix";
+    FlatJsonWriter writer(&out);
+    FlatJson expected;
+    for (int field = 0, n = static_cast<int>(rng.RandBelow(6)); field < n; ++field) {
+      const std::string key = bytes();
+      switch (rng.RandBelow(4)) {
+        case 0: {
+          const std::string s = bytes();
+          writer.String(key, s);
+          expected.emplace_back(key, JsonQuote(s));
+          break;
+        }
+        case 1: {
+          const double candidates[] = {std::nan(""), -0.0, 1e308, rng.Gauss(0, 1e6)};
+          const double v = candidates[rng.RandBelow(4)];
+          writer.Number(key, v);
+          expected.emplace_back(key, JsonNumber(v));
+          break;
+        }
+        case 2: {
+          const auto v = static_cast<int64_t>(rng.NextUint32()) - (int64_t{1} << 31);
+          writer.Int(key, v);
+          expected.emplace_back(key, std::to_string(v));
+          break;
+        }
+        default:
+          writer.Raw(key, "true");
+          expected.emplace_back(key, "true");
+      }
+    }
+    writer.Close();
+    ASSERT_EQ(out, "prefix" + WriteFlatJson(expected));
+    ASSERT_EQ(ParseFlatJson(out.substr(6)), expected);
+  }
 }
 
 }  // namespace

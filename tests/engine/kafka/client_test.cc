@@ -25,13 +25,14 @@ std::vector<Message> ReadAll(const std::string& bootstrap, const std::string& to
   std::vector<Message> out;
   int ended = 0;
   while (ended < partitions) {
-    auto polled = consumer->Poll(absl::Seconds(10));
-    EXPECT_OK(polled.status());
-    if (!polled.ok() || polled->kind == PollResult::kTimeout) break;
-    if (polled->kind == PollResult::kEndOfPartition) {
+    PollResult polled;
+    const absl::Status status = consumer->Poll(absl::Seconds(10), &polled);
+    EXPECT_OK(status);
+    if (!status.ok() || polled.kind == PollResult::kTimeout) break;
+    if (polled.kind == PollResult::kEndOfPartition) {
       ++ended;
     } else {
-      out.push_back(polled->message);
+      out.push_back(polled.message);
     }
   }
   return out;
