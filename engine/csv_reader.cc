@@ -287,7 +287,10 @@ bool CsvReader::ParseField(size_t column, absl::string_view field, core::Event* 
   if (!std::isfinite(*value)) {
     return BadRow(columns_[column], absl::StrCat("not a finite number: ", Quote(field)));
   }
-  if (feature >= 0) event->features[static_cast<size_t>(feature)] = *value;
+  if (feature >= 0) {
+    event->features[static_cast<size_t>(feature)] = *value;
+    feature_text_[static_cast<size_t>(feature)] = field;
+  }
   if (index == time_index_) event->event_time = *value;
   return true;
 }
@@ -326,6 +329,8 @@ bool CsvReader::ParseUnquotedFields(absl::string_view line, core::Event* event) 
       const char* stop = core::ParseDecimalPrefix(p, end, &value, &exact);
       if (exact && (stop == end || *stop == ',')) {
         event->features[static_cast<size_t>(feature)] = value;
+        feature_text_[static_cast<size_t>(feature)] =
+            absl::string_view(p, static_cast<size_t>(stop - p));
         p = stop;
         converted = true;
       }
@@ -405,6 +410,7 @@ absl::StatusOr<CsvReader::Result> CsvReader::Next(core::Event* event) {
   if (!more) return Result::kEndOfStream;
   event->row = rows_read_++;
   event->features.resize(feature_names_.size());
+  feature_text_.resize(feature_names_.size());
   event->event_time = core::kMissing;
   event->label.reset();
   if (line.find('"') == absl::string_view::npos) {

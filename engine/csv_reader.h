@@ -61,6 +61,9 @@ class CsvReader {
   absl::StatusOr<int64_t> SkipRows(int64_t rows);
 
   const std::vector<std::string>& feature_names() const { return feature_names_; }
+  // The text of each feature of the row Next() read last, in feature_names() order (views valid
+  // until the next call): what a writer can copy instead of formatting the number again.
+  const std::vector<absl::string_view>& feature_text() const { return feature_text_; }
   const std::vector<std::string>& columns() const { return columns_; }
   bool has_label() const { return label_index_ >= 0; }
   bool has_time() const { return time_index_ >= 0; }
@@ -114,6 +117,7 @@ class CsvReader {
   std::vector<std::string> columns_;
   std::vector<std::string> feature_names_;
   std::vector<int> feature_of_column_;  // Column -> feature index, or -1.
+  std::vector<absl::string_view> feature_text_;
   int label_index_ = -1;
   int time_index_ = -1;
   int id_index_ = -1;

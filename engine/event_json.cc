@@ -28,24 +28,36 @@ std::string Error(simdjson::error_code code) { return simdjson::error_message(co
 
 using FeatureIndex = absl::flat_hash_map<std::string, size_t>;
 
-absl::Status ParseFeatures(od::object object, const FeatureIndex& index, core::Event* event) {
-  std::vector<bool> seen(index.size(), false);
+// The features of `object` into event->features (all kMissing on entry). Events of one producer
+// name their features in one order, so the feature after the last one found is tried before the
+// index. A feature seen twice is told by its slot: values are finite, kMissing is not.
+absl::Status ParseFeatures(od::object object, const std::vector<std::string>& features,
+                           const FeatureIndex& index, core::Event* event) {
+  size_t next = 0;
   for (auto field : object) {
     std::string_view key;
     if (auto e = field.unescaped_key().get(key); e) return Bad(Error(e));
-    const auto it = index.find(absl::string_view(key.data(), key.size()));
-    if (it == index.end()) {
-      return Bad(absl::StrCat("feature \"", std::string(key), "\" is not in the version's schema"));
+    size_t slot = next;
+    if (slot >= features.size() || features[slot] != key) {
+      const auto it = index.find(absl::string_view(key.data(), key.size()));
+      if (it == index.end()) {
+        return Bad(
+            absl::StrCat("feature \"", std::string(key), "\" is not in the version's schema"));
+      }
+      slot = it->second;
     }
-    const std::string name(key);
-    if (seen[it->second]) return Bad(absl::StrCat("feature \"", name, "\" appears twice"));
-    seen[it->second] = true;
+    next = slot + 1;
+    double& out = event->features[slot];
+    if (!core::IsMissing(out)) {
+      return Bad(absl::StrCat("feature \"", std::string(key), "\" appears twice"));
+    }
     double value = 0;
     if (auto e = field.value().get_double().get(value); e) {
-      return Bad(absl::StrCat("feature \"", name, "\": not a number (", Error(e), ")"));
+      return Bad(absl::StrCat("feature \"", features[slot], "\": not a number (", Error(e), ")"));
     }
-    if (!std::isfinite(value)) return Bad(absl::StrCat("feature \"", name, "\": not finite"));
-    event->features[it->second] = value;
+    if (!std::isfinite(value))
+      return Bad(absl::StrCat("feature \"", features[slot], "\": not finite"));
+    out = value;
   }
   return absl::OkStatus();
 }
@@ -170,7 +182,7 @@ absl::Status EventJsonParser::Parse(absl::string_view json, core::Event* event) 
     if (key == "features") {
       od::object inner;
       if (auto e = value.get_object().get(inner); e) return Bad("features must be an object");
-      status = ParseFeatures(inner, state_->index, event);
+      status = ParseFeatures(inner, state_->features, state_->index, event);
       has_features = true;
     } else if (key == "id") {
       status = ParseId(value, &event->id);
@@ -197,8 +209,33 @@ absl::Status ParseEventJson(absl::string_view json, const std::vector<std::strin
   return parser.Parse(json, event);
 }
 
-void AppendEventJson(const core::Event& event, const std::vector<std::string>& features,
-                     std::string* out) {
+namespace {
+
+// Whether `s` is a number by JSON's grammar: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?
+bool IsJsonNumber(absl::string_view s) {
+  size_t i = 0;
+  const auto digits = [&] {
+    const size_t start = i;
+    while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i;
+    return i > start;
+  };
+  if (i < s.size() && s[i] == '-') ++i;
+  if (i < s.size() && s[i] == '0') {
+    ++i;
+  } else if (!digits()) {
+    return false;
+  }
+  if (i < s.size() && s[i] == '.' && (++i, !digits())) return false;
+  if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
+    ++i;
+    if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
+    if (!digits()) return false;
+  }
+  return i == s.size();
+}
+
+void AppendEvent(const core::Event& event, const std::vector<std::string>& features,
+                 const std::vector<absl::string_view>* text, std::string* out) {
   out->append("{\"id\": ");
   core::AppendJsonQuoted(event.id, out);
   if (!core::IsMissing(event.event_time)) {
@@ -212,10 +249,26 @@ void AppendEventJson(const core::Event& event, const std::vector<std::string>& f
     if (!first) out->append(", ");
     core::AppendJsonQuoted(features[i], out);
     out->append(": ");
-    core::AppendDouble(event.features[i], out);
+    if (text != nullptr && IsJsonNumber((*text)[i])) {
+      out->append((*text)[i].data(), (*text)[i].size());
+    } else {
+      core::AppendDouble(event.features[i], out);
+    }
     first = false;
   }
   out->append("}}");
+}
+
+}  // namespace
+
+void AppendEventJson(const core::Event& event, const std::vector<std::string>& features,
+                     std::string* out) {
+  AppendEvent(event, features, nullptr, out);
+}
+
+void AppendEventJson(const core::Event& event, const std::vector<std::string>& features,
+                     const std::vector<absl::string_view>& text, std::string* out) {
+  AppendEvent(event, features, &text, out);
 }
 
 absl::Status ParseLabelJson(absl::string_view json, LabelRecord* label) {

@@ -44,6 +44,12 @@ class EventJsonParser {
 // travel on their own). Numbers in shortest round-trip form.
 void AppendEventJson(const core::Event& event, const std::vector<std::string>& features,
                      std::string* out);
+// The same, copying `text[i]` (the number as it was read, CsvReader::feature_text()) for each
+// feature whose text is a JSON number: any reader then gets the same double, correctly rounded
+// from the same digits, without the cost of formatting it again. Requires: text[i] is the text
+// event.features[i] was read from, for every i.
+void AppendEventJson(const core::Event& event, const std::vector<std::string>& features,
+                     const std::vector<absl::string_view>& text, std::string* out);
 
 // A label message: {"id": "t-1", "label": 1, "time": 1732240040.5}, all three required ("id" a
 // string or an integer, "label" 0, 1, true or false, "time" a finite number). InvalidArgument

@@ -63,7 +63,7 @@ absl::StatusOr<FeedCounts> Feed(CsvReader& reader, Producer& producer, const Fee
     }
     SLUICE_RETURN_IF_ERROR(SendLabelsUntil(event.event_time, options, producer, queue, &counts));
     json.clear();
-    AppendEventJson(event, reader.feature_names(), &json);
+    AppendEventJson(event, reader.feature_names(), reader.feature_text(), &json);
     SLUICE_RETURN_IF_ERROR(producer.Send(options.transactions_topic, -1, event.id, json));
     ++counts.events;
     if (options.label_delay_seconds.has_value() && event.label.has_value() &&

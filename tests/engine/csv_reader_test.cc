@@ -37,6 +37,20 @@ TEST(CsvReader, ReadsTheRealCreditCardDialect) {
   EXPECT_EQ(result, CsvReader::Result::kEndOfStream);
 }
 
+TEST(CsvReader, KeepsEachFeaturesTextAsWritten) {
+  // Unquoted rows (the one-pass path, plain decimals and others) and quoted ones.
+  ASSERT_OK_AND_ASSIGN(auto reader,
+                       FromText("Time,V1,Amount,Class\n0,-1.50,1e3,0\n\"2.0\",\"+4\",.5,1\n"));
+  core::Event e;
+  ASSERT_OK_AND_ASSIGN(auto result, reader->Next(&e));
+  ASSERT_EQ(result, CsvReader::Result::kEvent);
+  EXPECT_THAT(reader->feature_text(), ElementsAre("0", "-1.50", "1e3"));
+  ASSERT_OK_AND_ASSIGN(result, reader->Next(&e));
+  ASSERT_EQ(result, CsvReader::Result::kEvent);
+  EXPECT_THAT(reader->feature_text(), ElementsAre("2.0", "+4", ".5"));
+  EXPECT_THAT(e.features, ElementsAre(2.0, 4.0, 0.5));
+}
+
 TEST(CsvReader, AcceptsBomCrlfBlankLinesAndNoFinalNewline) {
   ASSERT_OK_AND_ASSIGN(auto reader, FromText("\xEF\xBB\xBFTime,x,Class\r\n1,2,0\r\n\r\n3,4,1"));
   EXPECT_THAT(reader->columns(), ElementsAre("Time", "x", "Class"));

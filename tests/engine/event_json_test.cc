@@ -2,10 +2,13 @@
 // message is refused with the field named.
 #include "engine/event_json.h"
 
+#include <algorithm>
 #include <bit>
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
+#include "core/format.h"
 #include "core/random.h"
 #include "tests/support/test_util.h"
 
@@ -36,6 +39,82 @@ TEST(EventJson, WrittenEventsReadBackBitForBit) {
           << json;
     }
     EXPECT_FALSE(back.label.has_value());
+  }
+}
+
+TEST(EventJson, FeaturesInAnyOrderReadTheSameAndARepeatIsRefused) {
+  // The parser tries the schema's next feature first; any other order goes through its index.
+  const std::vector<std::string> names = {"a", "b", "c", "d"};
+  EventJsonParser parser(names);
+  core::PyRandom rng(8);
+  std::vector<size_t> order = {0, 1, 2, 3};
+  for (int i = 0; i < 200; ++i) {
+    for (size_t k = order.size() - 1; k > 0; --k) std::swap(order[k], order[rng.RandBelow(k + 1)]);
+    const size_t given = 1 + rng.RandBelow(4);  // The first `given` of the shuffled order.
+    std::string json = "{\"features\": {";
+    for (size_t k = 0; k < given; ++k) {
+      absl::StrAppend(&json, k > 0 ? ", " : "", "\"", names[order[k]], "\": ", order[k] + 1);
+    }
+    core::Event event;
+    ASSERT_OK(parser.Parse(json + "}}", &event)) << json;
+    for (size_t f = 0; f < names.size(); ++f) {
+      const bool present =
+          std::find(order.begin(), order.begin() + given, f) != order.begin() + given;
+      if (present) {
+        EXPECT_EQ(event.features[f], static_cast<double>(f + 1)) << json;
+      } else {
+        EXPECT_TRUE(core::IsMissing(event.features[f])) << json;
+      }
+    }
+    // The same with one of them again at the end: refused, naming it.
+    const std::string& again = names[order[rng.RandBelow(given)]];
+    const absl::Status twice = parser.Parse(absl::StrCat(json, ", \"", again, "\": 9}}"), &event);
+    EXPECT_THAT(twice.message(), HasSubstr(absl::StrCat("feature \"", again, "\" appears twice")));
+  }
+}
+
+TEST(EventJson, FeatureTextIsCopiedOnlyWhenItIsAJsonNumber) {
+  // Texts as a CSV may hold them; each feature's value is the text read as the CSV reader does.
+  const std::vector<std::string> texts = {"-1.35980713367",
+                                          "0",
+                                          "-0",
+                                          "1e-300",
+                                          "2.5E+3",
+                                          "123456789012345678901234567890",
+                                          "1.",
+                                          ".5",
+                                          "+1",
+                                          "01",
+                                          "1e5x",
+                                          "0.1000"};
+  const std::vector<bool> json_number = {true,  true,  true,  true,  true,  true,
+                                         false, false, false, false, false, true};
+  std::vector<std::string> names;
+  core::Event event;
+  event.id = "e";
+  std::vector<absl::string_view> views;
+  for (size_t i = 0; i < texts.size(); ++i) {
+    names.push_back(absl::StrCat("f", i));
+    event.features.push_back(core::ParseDouble(texts[i]).value_or(7.25));  // "1e5x": any value.
+    views.push_back(texts[i]);
+  }
+  std::string with_text, formatted;
+  AppendEventJson(event, names, views, &with_text);
+  AppendEventJson(event, names, &formatted);
+  EventJsonParser parser(names);
+  core::Event a, b;
+  ASSERT_OK(parser.Parse(with_text, &a)) << with_text;
+  ASSERT_OK(parser.Parse(formatted, &b)) << formatted;
+  for (size_t i = 0; i < texts.size(); ++i) {
+    EXPECT_EQ(std::bit_cast<uint64_t>(a.features[i]), std::bit_cast<uint64_t>(event.features[i]))
+        << texts[i];
+    EXPECT_EQ(std::bit_cast<uint64_t>(b.features[i]), std::bit_cast<uint64_t>(event.features[i]))
+        << texts[i];
+    // A JSON number is copied as it was; anything else is the formatted double.
+    const std::string copied = absl::StrCat("\"", names[i], "\": ", texts[i]);
+    const bool found = with_text.find(copied + ",") != std::string::npos ||
+                       with_text.find(copied + "}") != std::string::npos;
+    EXPECT_EQ(found, json_number[i]) << texts[i] << " in " << with_text;
   }
 }
 
