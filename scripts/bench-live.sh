@@ -1,9 +1,16 @@
 #!/usr/bin/env bash
-# Live on the standalone broker (`sluice broker`, 4 partitions), producer in another process:
+# Live on the standalone broker (`sluice broker`, 4 partitions), producer in another process, all
+# on this machine's cores. The producer sends a CSV written beforehand by `sluice gen` (cheaper
+# per event than generating the stream as it goes, so more of the CPU is left to live), with the
+# frauds' labels one hour of event time after them:
 #  1. drain: 24,000 events written beforehand (what the broker keeps: ~5 MiB a partition), then
 #     `sluice live --exit-at-end`: events/s over the whole run, start-up included;
-#  2. paced: `sluice produce --rate R` while live runs: the prediction latency (an event's
-#     message timestamp to its score) p50/p99/p999, from live's summary;
+#  2. sustained: `sluice produce` as fast as it can while live runs: live's events/s while busy,
+#     its largest lag (whether it kept up) and its CPU time per event;
+#  3. paced: `sluice produce --rate R` while live runs: the prediction latency (an event's
+#     message timestamp to its score) p50/p99/p999, from live's summary, and live's CPU per
+#     event; at 50,000 events/s also what a bare consumer (kcat, nothing done per message) sees
+#     of the same stream: the floor the broker and the clients set on this machine;
 set -euo pipefail
 build=${1:-build}
 sluice="$(cd "$build" && pwd)/tools/sluice"
@@ -35,11 +42,34 @@ stop_broker() {
 field() { grep -o "^  \"$1\": [0-9.]*" "$2" | head -1 | awk '{print $2}'; }
 # A number anywhere in it (the latency object).
 inner() { grep -o "\"$1\": [0-9.]*" "$2" | head -1 | awk '{print $2}'; }
+# Live's CPU time (user + system, from /usr/bin/time's "%U %S") per event scored, in µs.
+cpu_per_event() {
+  awk -v e="$(field events "$2")" '{printf "%.1f", ($1 + $2) * 1e6 / e}' "$1"
+}
+# Reads message timestamps (kcat -f '%T\n') on stdin: "count p50 p99 p999" of now - timestamp, ms.
+latencies() {
+  python3 -c '
+import sys, time
+lat = []
+for line in iter(sys.stdin.readline, ""):
+    line = line.strip()
+    if line.isdigit():
+        lat.append(time.time() * 1000 - int(line))
+lat.sort()
+q = lambda p: lat[min(len(lat) - 1, int(p * len(lat)))] if lat else float("nan")
+print("%d %.1f %.1f %.1f" % (len(lat), q(0.5), q(0.99), q(0.999)))
+'
+}
+live_flags=(--label-ttl 5400 --expired-labels negative)
+produce_flags=(--label-delay-seconds 3600)
+
+"$sluice" gen --rows 300000 --out "$work/stream.csv" >/dev/null 2>&1
+head -n 200001 "$work/stream.csv" >"$work/stream200k.csv"
 
 start_broker
-"$sluice" produce --brokers "$bs" --rows 24000 --label-delay-seconds 3600 2>/dev/null
-/usr/bin/time -f "%e" -o "$work/time" "$sluice" live --brokers "$bs" --exit-at-end --quiet \
-  --label-ttl 5400 --expired-labels negative --summary "$work/drain.json"
+"$sluice" produce --brokers "$bs" --rows 24000 "${produce_flags[@]}" 2>/dev/null
+/usr/bin/time -f "%e" -o "$work/time" "$sluice" live --brokers "$bs" --exit-at-end \
+  --quiet "${live_flags[@]}" --summary "$work/drain.json"
 events=$(field events "$work/drain.json")
 wall=$(cat "$work/time")
 printf '%-44s %8s events in %5.2f s wall: %8.0f events/s (4 partitions, both models)\n' \
@@ -48,23 +78,72 @@ printf '%-44s %8s events/s from the first event consumed to the last scored\n' \
   "  the same without start-up" "$(field events_per_second_busy "$work/drain.json")"
 stop_broker
 
+start_broker
+/usr/bin/time -f "%U %S" -o "$work/cpu" "$sluice" live --brokers "$bs" --seconds 9 \
+  --quiet "${live_flags[@]}" --summary "$work/sustained.json" &
+live_pid=$!
+sleep 2
+"$sluice" produce --brokers "$bs" --input "$work/stream.csv" "${produce_flags[@]}" \
+  2>"$work/produce.txt"
+wait "$live_pid"
+printf '%-44s %8s events/s while busy, %s of 300000 scored, max lag %s messages, %s µs CPU an event\n' \
+  "live, sustained (producer unpaced)" "$(field events_per_second_busy "$work/sustained.json")" \
+  "$(field events "$work/sustained.json")" \
+  "$(grep -o '"max_lag": {"messages": [0-9]*' "$work/sustained.json" | grep -o '[0-9]*$')" \
+  "$(cpu_per_event "$work/cpu" "$work/sustained.json")"
+printf '%-44s %s\n' "  the producer" "$(grep -o '[0-9]* events/s' "$work/produce.txt")"
+stop_broker
+
+# The status line's p99 of each second in which live scored at least 90 % of `rate` events:
+# "min median max" (the steady state, without the first second while the clients connect).
+steady_p99() {
+  awk -v rate="$2" '/^sluice live: [0-9]+ events/ {
+      r = $5; gsub(/[(\/s),]/, "", r);
+      for (i = 1; i < NF; i++) if ($i == "p99") { v = $(i + 1); break }
+      if (r + 0 >= 0.9 * rate) print v
+    }' "$1" | sort -n | awk '{a[NR] = $1} END {
+      if (NR == 0) print "- - -"; else print a[1], a[int((NR + 1) / 2)], a[NR] }'
+}
+
 for rate in 20000 50000 100000; do
   start_broker
-  "$sluice" live --brokers "$bs" --quiet --seconds $((200000 / rate + 4)) --label-ttl 5400 \
-    --expired-labels negative --summary "$work/paced.json" &
+  /usr/bin/time -f "%U %S" -o "$work/cpu" "$sluice" live --brokers "$bs" \
+    --seconds $((200000 / rate + 4)) "${live_flags[@]}" --summary "$work/paced.json" \
+    >/dev/null 2>"$work/status.txt" &
   live_pid=$!
   sleep 1
-  "$sluice" produce --brokers "$bs" --rows 200000 --rate "$rate" --label-delay-seconds 3600 \
-    2>/dev/null
+  "$sluice" produce --brokers "$bs" --input "$work/stream200k.csv" --rate "$rate" \
+    "${produce_flags[@]}" 2>/dev/null
   wait "$live_pid"
-  printf '%-44s p50 %s ms  p99 %s ms  p999 %s ms  (%s events)\n' \
+  printf '%-44s p50 %s ms  p99 %s ms  p999 %s ms  (%s events; CPU %s µs an event, idle included)\n' \
     "live, paced at $rate events/s, prediction" "$(inner p50_ms "$work/paced.json")" \
     "$(inner p99_ms "$work/paced.json")" "$(inner p999_ms "$work/paced.json")" \
-    "$(field events "$work/paced.json")"
+    "$(field events "$work/paced.json")" "$(cpu_per_event "$work/cpu" "$work/paced.json")"
+  read -r s_min s_med s_max < <(steady_p99 "$work/status.txt" "$rate")
+  printf '%-44s p99 of each second: median %s ms (%s-%s)\n' "  steady state" "$s_med" "$s_min" \
+    "$s_max"
   stop_broker
 done
 
-#  3. a real Apache Kafka 4.x broker (scripts/kafka-broker.sh), exactly once by transactions with
+# The floor: kcat consuming the same stream at 50,000 events/s, doing nothing with it (with the
+# fetch wait live uses on this broker).
+start_broker
+"$sluice" produce --brokers "$bs" --rows 1 2>/dev/null  # The topic exists before kcat reads it.
+kcat -b "$bs" -C -t transactions -o end -u -q -X fetch.wait.max.ms=2 -f '%T\n' 2>/dev/null |
+  latencies >"$work/floor.txt" &
+reader_pid=$!
+sleep 1.5
+"$sluice" produce --brokers "$bs" --input "$work/stream200k.csv" --rate 50000 \
+  "${produce_flags[@]}" 2>/dev/null
+sleep 1
+pkill -f "kcat -b $bs" || true
+wait "$reader_pid" 2>/dev/null || true
+read -r n v50 v99 v999 <"$work/floor.txt"
+printf '%-44s p50 %s ms  p99 %s ms  p999 %s ms  (%s messages)\n' \
+  "  a bare consumer (kcat) at 50000 events/s" "$v50" "$v99" "$v999" "$n"
+stop_broker
+
+#  4. a real Apache Kafka 4.x broker (scripts/kafka-broker.sh), exactly once by transactions with
 #    a checkpoint every second of wall time, paced at 20,000 events/s: prediction latency, commit
 #    time, and the time from a score being sent to it being visible to a read_committed consumer
 #    (kcat, an independent client; measured on arrival against the score message's CreateTime).
@@ -79,17 +158,7 @@ if bs=$("$scripts/kafka-broker.sh" start "$kafka_dir"); then
   live_pid=$!
   sleep 4  # Topics created, transactions initialised.
   kcat -b "$bs" -C -t scores -o end -u -q -X isolation.level=read_committed -f '%T\n' \
-    2>/dev/null | python3 -c '
-import sys, time
-lat = []
-for line in iter(sys.stdin.readline, ""):
-    line = line.strip()
-    if line.isdigit():
-        lat.append(time.time() * 1000 - int(line))
-lat.sort()
-q = lambda p: lat[min(len(lat) - 1, int(p * len(lat)))] if lat else float("nan")
-print("%d %.1f %.1f %.1f" % (len(lat), q(0.5), q(0.99), q(0.999)))
-' > "$work/visible.txt" &
+    2>/dev/null | latencies >"$work/visible.txt" &
   reader_pid=$!
   sleep 1
   "$sluice" produce --brokers "$bs" --rows $((rate * 6)) --rate "$rate" \

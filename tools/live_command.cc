@@ -67,6 +67,7 @@ struct LiveFlags {
   std::string exactly_once = "auto";
   std::string summary;
   bool quiet = false;
+  bool mock_cluster = false;  // librdkafka's mock (embedded, `sluice broker`): found by its id.
 };
 
 std::string DefaultFeatures() {
@@ -197,10 +198,11 @@ struct PartitionRun {
 
 absl::StatusOr<std::unique_ptr<PartitionRun>> StartPartition(
     const LiveFlags& flags, const std::string& brokers, int32_t partition,
-    engine::kafka::DeadLetters& dead_letters, StatusAucs* aucs) {
+    engine::kafka::Fetcher& inputs, engine::kafka::DeadLetters& dead_letters, StatusAucs* aucs) {
   auto run = std::make_unique<PartitionRun>(aucs);
   engine::kafka::LiveOptions o;
   o.input.brokers = brokers;
+  o.input.fetcher = &inputs;
   o.input.settings = flags.settings;
   o.input.group = flags.group;
   o.input.topics = flags.topics;
@@ -431,16 +433,13 @@ Measured Watch(const LiveFlags& flags, const std::vector<std::unique_ptr<Partiti
 
 // Resolves --exactly-once auto: librdkafka's mock cluster keeps no transactional offsets and
 // shows aborted data (see README), so there outputs are read back instead.
-absl::Status ChooseExactlyOnce(LiveFlags& flags, const std::string& brokers) {
-  if (flags.registry.path.empty() || flags.exactly_once != "auto") return absl::OkStatus();
-  SLUICE_ASSIGN_OR_RETURN(const std::string id,
-                          engine::kafka::ClusterId(brokers, flags.settings, absl::Seconds(30)));
-  flags.exactly_once = absl::StartsWith(id, "mockCluster") ? "read-back" : "transactions";
+void ChooseExactlyOnce(LiveFlags& flags, const std::string& cluster_id) {
+  if (flags.registry.path.empty() || flags.exactly_once != "auto") return;
+  flags.exactly_once = flags.mock_cluster ? "read-back" : "transactions";
   if (!flags.quiet) {
-    std::fprintf(stderr, "sluice live: cluster %s: exactly once by %s\n", id.c_str(),
+    std::fprintf(stderr, "sluice live: cluster %s: exactly once by %s\n", cluster_id.c_str(),
                  flags.exactly_once == "read-back" ? "reading outputs back" : "Kafka transactions");
   }
-  return absl::OkStatus();
 }
 
 // What the cluster must hold before any partition starts: the partition count, the
@@ -451,7 +450,15 @@ absl::Status PrepareCluster(LiveFlags& flags, const std::string& brokers) {
                                                   brokers, flags.settings,
                                                   flags.topics.transactions, absl::Seconds(30)));
   }
-  SLUICE_RETURN_IF_ERROR(ChooseExactlyOnce(flags, brokers));
+  SLUICE_ASSIGN_OR_RETURN(const std::string id,
+                          engine::kafka::ClusterId(brokers, flags.settings, absl::Seconds(30)));
+  flags.mock_cluster = engine::kafka::IsMockClusterId(id);
+  if (flags.mock_cluster) {
+    engine::kafka::Settings settings = engine::kafka::MockClusterSettings();
+    settings.insert(settings.end(), flags.settings.begin(), flags.settings.end());
+    flags.settings = std::move(settings);
+  }
+  ChooseExactlyOnce(flags, id);
   std::vector<std::string> created;
   SLUICE_RETURN_IF_ERROR(engine::kafka::CreateMissingOutputTopics(
       brokers, flags.settings, flags.topics, static_cast<int32_t>(flags.partitions), &created));
@@ -463,13 +470,14 @@ absl::Status PrepareCluster(LiveFlags& flags, const std::string& brokers) {
   return absl::OkStatus();
 }
 
-// Starts every partition; if one fails, those started are stopped.
+// Starts every partition, their inputs read through `inputs`; if one fails, those started are
+// stopped.
 absl::StatusOr<std::vector<std::unique_ptr<PartitionRun>>> StartPartitions(
-    const LiveFlags& flags, const std::string& brokers, engine::kafka::DeadLetters& dead_letters,
-    StatusAucs* aucs) {
+    const LiveFlags& flags, const std::string& brokers, engine::kafka::Fetcher& inputs,
+    engine::kafka::DeadLetters& dead_letters, StatusAucs* aucs) {
   std::vector<std::unique_ptr<PartitionRun>> runs;
   for (int32_t p = 0; p < flags.partitions; ++p) {
-    auto run = StartPartition(flags, brokers, p, dead_letters, aucs);
+    auto run = StartPartition(flags, brokers, p, inputs, dead_letters, aucs);
     if (!run.ok()) {
       stop_requested.store(true);
       runs.clear();  // Each waits for its run to stop.
@@ -517,9 +525,12 @@ int Live(LiveFlags& flags) {
   auto producer = engine::kafka::Producer::Create(*brokers, flags.settings);
   if (!producer.ok()) return fail(producer.status());
   engine::kafka::DeadLetters dead_letters(**producer, flags.topics.DeadLetters());
+  // One client reads every partition's events and labels (it outlives the runs).
+  auto inputs = engine::kafka::Fetcher::Create(*brokers, flags.group, flags.settings);
+  if (!inputs.ok()) return fail(inputs.status());
   const auto start = std::chrono::steady_clock::now();
   StatusAucs aucs;
-  auto runs = StartPartitions(flags, *brokers, dead_letters, &aucs);
+  auto runs = StartPartitions(flags, *brokers, **inputs, dead_letters, &aucs);
   if (!runs.ok()) return fail(runs.status());
   // --demo: the built-in stream into the topics, paced, the frauds' labels an hour late.
   absl::Status feed_status;

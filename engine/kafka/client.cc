@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstdlib>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "core/status_macros.h"
 
@@ -255,61 +256,37 @@ absl::Status Producer::CommitTransaction(const std::vector<Offset>& offsets,
   return status;
 }
 
-absl::StatusOr<std::unique_ptr<Consumer>> Consumer::Create(const std::string& brokers,
-                                                           const std::string& group,
-                                                           const Settings& settings) {
-  // Offsets are committed by the caller, never automatically; the end of a partition is
-  // reported (a run that stops there, a label feed that has caught up); only committed data is
-  // read from a transactional producer.
-  const Settings defaults = {{"group.id", group},
-                             {"enable.auto.commit", "false"},
-                             {"enable.auto.offset.store", "false"},
-                             {"enable.partition.eof", "true"},
-                             {"auto.offset.reset", "earliest"},
-                             {"isolation.level", "read_committed"},
-                             // A fetch waits at most 5 ms for data: live latency, not batching.
-                             {"fetch.wait.max.ms", "5"},
-                             {"log_level", "3"}};
-  SLUICE_ASSIGN_OR_RETURN(rd_kafka_conf_t * conf, MakeConf(brokers, defaults, settings));
-  std::unique_ptr<Consumer> consumer(new Consumer());
-  SLUICE_ASSIGN_OR_RETURN(consumer->rk_, MakeHandle(RD_KAFKA_CONSUMER, conf));
-  rd_kafka_poll_set_consumer(consumer->rk_);
-  return consumer;
+namespace {
+
+// Offsets are committed by the caller, never automatically; the end of a partition is reported
+// (a run that stops there, a label feed that has caught up); only committed data is read from a
+// transactional producer.
+Settings ConsumerDefaults(const std::string& group) {
+  return {{"group.id", group},
+          {"enable.auto.commit", "false"},
+          {"enable.auto.offset.store", "false"},
+          {"enable.partition.eof", "true"},
+          {"auto.offset.reset", "earliest"},
+          {"isolation.level", "read_committed"},
+          // A fetch waits at most 5 ms for data: live latency, not batching.
+          {"fetch.wait.max.ms", "5"},
+          {"log_level", "3"}};
 }
 
-Consumer::~Consumer() {
-  if (rk_ == nullptr) return;
-  rd_kafka_consumer_close(rk_);
-  rd_kafka_destroy(rk_);
+// Learns where `topic`'s partitions lead: assigned without it, librdkafka retries its first
+// offset query only after half a second.
+void LearnLeaders(rd_kafka_t* rk, const std::string& topic) {
+  rd_kafka_topic_t* rkt = rd_kafka_topic_new(rk, topic.c_str(), nullptr);
+  const rd_kafka_metadata_t* metadata = nullptr;
+  if (rd_kafka_metadata(rk, 0, rkt, &metadata, 5000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+    rd_kafka_metadata_destroy(metadata);
+  }
+  rd_kafka_topic_destroy(rkt);
 }
 
-absl::Status Consumer::Assign(const std::vector<Assignment>& partitions) {
-  // Learn the partitions' leaders first: assigned without them, librdkafka retries its first
-  // offset query only after half a second.
-  for (const Assignment& a : partitions) {
-    rd_kafka_topic_t* rkt = rd_kafka_topic_new(rk_, a.topic.c_str(), nullptr);
-    const rd_kafka_metadata_t* metadata = nullptr;
-    if (rd_kafka_metadata(rk_, 0, rkt, &metadata, 5000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
-      rd_kafka_metadata_destroy(metadata);
-    }
-    rd_kafka_topic_destroy(rkt);
-  }
-  rd_kafka_topic_partition_list_t* list =
-      rd_kafka_topic_partition_list_new(static_cast<int>(partitions.size()));
-  for (const Assignment& a : partitions) {
-    rd_kafka_topic_partition_list_add(list, a.topic.c_str(), a.partition)->offset = a.offset;
-  }
-  const rd_kafka_resp_err_t err = rd_kafka_assign(rk_, list);
-  rd_kafka_topic_partition_list_destroy(list);
-  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    return absl::InternalError(absl::StrCat("kafka assign: ", rd_kafka_err2str(err)));
-  }
-  return absl::OkStatus();
-}
-
-absl::Status Consumer::Poll(absl::Duration timeout, PollResult* result) {
+// Turns what a poll returned (it may be null: nothing came) into *result and releases it.
+absl::Status TakePolled(rd_kafka_t* rk, rd_kafka_message_t* m, PollResult* result) {
   result->kind = PollResult::kTimeout;
-  rd_kafka_message_t* m = rd_kafka_consumer_poll(rk_, TimeoutMs(timeout));
   if (m == nullptr) return absl::OkStatus();
   const auto release = [m] { rd_kafka_message_destroy(m); };
   Message& message = result->message;
@@ -322,7 +299,7 @@ absl::Status Consumer::Poll(absl::Duration timeout, PollResult* result) {
         absl::StrCat("kafka consumer at ", Where(m), ": ", rd_kafka_message_errstr(m));
     release();
     char fatal[512];
-    if (rd_kafka_fatal_error(rk_, fatal, sizeof(fatal)) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    if (rd_kafka_fatal_error(rk, fatal, sizeof(fatal)) != RD_KAFKA_RESP_ERR_NO_ERROR) {
       return absl::InternalError(absl::StrCat(error, " (fatal: ", fatal, ")"));
     }
     return absl::OkStatus();
@@ -341,6 +318,44 @@ absl::Status Consumer::Poll(absl::Duration timeout, PollResult* result) {
   message.offset = m->offset;
   release();
   return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Consumer>> Consumer::Create(const std::string& brokers,
+                                                           const std::string& group,
+                                                           const Settings& settings) {
+  SLUICE_ASSIGN_OR_RETURN(rd_kafka_conf_t * conf,
+                          MakeConf(brokers, ConsumerDefaults(group), settings));
+  std::unique_ptr<Consumer> consumer(new Consumer());
+  SLUICE_ASSIGN_OR_RETURN(consumer->rk_, MakeHandle(RD_KAFKA_CONSUMER, conf));
+  rd_kafka_poll_set_consumer(consumer->rk_);
+  return consumer;
+}
+
+Consumer::~Consumer() {
+  if (rk_ == nullptr) return;
+  rd_kafka_consumer_close(rk_);
+  rd_kafka_destroy(rk_);
+}
+
+absl::Status Consumer::Assign(const std::vector<Assignment>& partitions) {
+  for (const Assignment& a : partitions) LearnLeaders(rk_, a.topic);
+  rd_kafka_topic_partition_list_t* list =
+      rd_kafka_topic_partition_list_new(static_cast<int>(partitions.size()));
+  for (const Assignment& a : partitions) {
+    rd_kafka_topic_partition_list_add(list, a.topic.c_str(), a.partition)->offset = a.offset;
+  }
+  const rd_kafka_resp_err_t err = rd_kafka_assign(rk_, list);
+  rd_kafka_topic_partition_list_destroy(list);
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return absl::InternalError(absl::StrCat("kafka assign: ", rd_kafka_err2str(err)));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Consumer::Poll(absl::Duration timeout, PollResult* result) {
+  return TakePolled(rk_, rd_kafka_consumer_poll(rk_, TimeoutMs(timeout)), result);
 }
 
 absl::Status Consumer::Pause(bool paused) {
@@ -394,6 +409,97 @@ int64_t Consumer::CachedHighWatermark(const std::string& topic, int32_t partitio
   return high;
 }
 
+absl::StatusOr<std::unique_ptr<Fetcher>> Fetcher::Create(const std::string& brokers,
+                                                         const std::string& group,
+                                                         const Settings& settings) {
+  SLUICE_ASSIGN_OR_RETURN(rd_kafka_conf_t * conf,
+                          MakeConf(brokers, ConsumerDefaults(group), settings));
+  std::unique_ptr<Fetcher> fetcher(new Fetcher());
+  SLUICE_ASSIGN_OR_RETURN(fetcher->rk_, MakeHandle(RD_KAFKA_CONSUMER, conf));
+  return fetcher;
+}
+
+Fetcher::~Fetcher() {
+  if (rk_ != nullptr) rd_kafka_destroy(rk_);
+}
+
+absl::StatusOr<std::unique_ptr<Fetcher::Partition>> Fetcher::Start(const std::string& topic,
+                                                                   int32_t partition,
+                                                                   int64_t offset) {
+  LearnLeaders(rk_, topic);
+  rd_kafka_topic_t* rkt = rd_kafka_topic_new(rk_, topic.c_str(), nullptr);
+  if (rkt == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("kafka topic ", topic, ": ", rd_kafka_err2str(rd_kafka_last_error())));
+  }
+  std::unique_ptr<Partition> p(new Partition(rk_, rkt, topic, partition));
+  SLUICE_RETURN_IF_ERROR(p->Start(offset));
+  return p;
+}
+
+Fetcher::Partition::Partition(rd_kafka_t* rk, rd_kafka_topic_t* rkt, std::string topic,
+                              int32_t partition)
+    : rk_(rk),
+      rkt_(rkt),
+      topic_(std::move(topic)),
+      partition_(partition),
+      queue_(rd_kafka_queue_new(rk)) {}
+
+Fetcher::Partition::~Partition() {
+  if (started_) rd_kafka_consume_stop(rkt_, partition_);
+  rd_kafka_queue_destroy(queue_);
+  rd_kafka_topic_destroy(rkt_);
+}
+
+// The legacy consumer's start: the partition's messages go to queue_ and nowhere else, whatever
+// else the client reads (the group consumer's assign() would route them to one shared queue).
+absl::Status Fetcher::Partition::Start(int64_t offset) {
+  if (rd_kafka_consume_start_queue(rkt_, partition_, offset, queue_) != 0) {
+    return absl::InternalError(absl::StrCat("kafka: reading ", topic_, "/", partition_,
+                                            " from offset ", offset, ": ",
+                                            rd_kafka_err2str(rd_kafka_last_error())));
+  }
+  started_ = true;
+  return absl::OkStatus();
+}
+
+absl::Status Fetcher::Partition::Poll(absl::Duration timeout, PollResult* result) {
+  return TakePolled(rk_, rd_kafka_consume_queue(queue_, TimeoutMs(timeout)), result);
+}
+
+absl::Status Fetcher::Partition::Seek(int64_t offset) {
+  // Stopping drops what was fetched from the old position; messages of it still on their way
+  // carry an older version and are discarded.
+  if (started_ && rd_kafka_consume_stop(rkt_, partition_) != 0) {
+    return absl::InternalError(absl::StrCat("kafka: stopping ", topic_, "/", partition_, ": ",
+                                            rd_kafka_err2str(rd_kafka_last_error())));
+  }
+  started_ = false;
+  return Start(offset);
+}
+
+absl::Status Fetcher::Partition::Pause(bool paused) {
+  rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(1);
+  rd_kafka_topic_partition_list_add(list, topic_.c_str(), partition_);
+  const rd_kafka_resp_err_t err =
+      paused ? rd_kafka_pause_partitions(rk_, list) : rd_kafka_resume_partitions(rk_, list);
+  rd_kafka_topic_partition_list_destroy(list);
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return absl::InternalError(absl::StrCat("kafka ", paused ? "pause" : "resume", " of ", topic_,
+                                            "/", partition_, ": ", rd_kafka_err2str(err)));
+  }
+  return absl::OkStatus();
+}
+
+int64_t Fetcher::Partition::CachedHighWatermark() const {
+  int64_t low = -1, high = -1;
+  if (rd_kafka_get_watermark_offsets(rk_, topic_.c_str(), partition_, &low, &high) !=
+      RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return -1;
+  }
+  return high;
+}
+
 absl::StatusOr<int32_t> PartitionCount(const std::string& brokers, const Settings& settings,
                                        const std::string& topic, absl::Duration timeout) {
   SLUICE_ASSIGN_OR_RETURN(rd_kafka_conf_t * conf,
@@ -415,10 +521,18 @@ absl::StatusOr<std::string> ClusterId(const std::string& brokers, const Settings
   char* id = rd_kafka_clusterid(rk, TimeoutMs(timeout));
   absl::StatusOr<std::string> result =
       id != nullptr ? absl::StatusOr<std::string>(id)
-                    : absl::UnavailableError(absl::StrCat("kafka: no cluster id from ", brokers));
+                    : absl::UnavailableError(absl::StrCat("kafka: no answer from ", brokers,
+                                                          " within ", absl::FormatDuration(timeout),
+                                                          " (is a broker running there?)"));
   if (id != nullptr) rd_kafka_mem_free(rk, id);
   rd_kafka_destroy(rk);
   return result;
+}
+
+bool IsMockClusterId(absl::string_view id) { return absl::StartsWith(id, "mockCluster"); }
+
+Settings MockClusterSettings() {
+  return {{"max.in.flight.requests.per.connection", "1"}, {"fetch.wait.max.ms", "2"}};
 }
 
 absl::Status CreateTopic(const std::string& brokers, const Settings& settings,

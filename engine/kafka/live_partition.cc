@@ -60,6 +60,11 @@ absl::Status LivePartition::Open(DeadLetters& dead_letters) {
   settings.insert(settings.end(), in.settings.begin(), in.settings.end());
   if (transactions) settings.emplace_back("transactional.id", TransactionalId(in));
   SLUICE_ASSIGN_OR_RETURN(producer_, Producer::Create(in.brokers, settings));
+  // Connected and told where the outputs' partitions lead before the first score: the first
+  // batches then leave in order instead of waiting in librdkafka for the topics' metadata.
+  for (const std::string& topic : {in.topics.scores, in.topics.alerts}) {
+    SLUICE_RETURN_IF_ERROR(producer_->Prepare(topic, absl::Seconds(30)));
+  }
   if (transactions) {
     SLUICE_RETURN_IF_ERROR(producer_->InitTransactions(absl::Minutes(1)));
     SLUICE_RETURN_IF_ERROR(producer_->BeginTransaction());

@@ -29,20 +29,29 @@ std::string PartitionName(const std::string& topic, int32_t partition) {
   return absl::StrCat(topic, "/", partition);
 }
 
-// Consumes one partition from an offset set before the first read.
+// Consumes one partition from an offset set before the first read, through the input's shared
+// Fetcher (or one of its own when the input has none).
 class PartitionReader {
  public:
-  // Assigns the partition from its beginning right away, so that the consumer has joined and
-  // fetched by the time the stream starts (a first fetch takes ~0.5 s); Seek() re-assigns.
-  static absl::StatusOr<PartitionReader> Start(std::unique_ptr<Consumer> consumer,
-                                               std::string topic, int32_t partition) {
-    SLUICE_RETURN_IF_ERROR(consumer->Assign({{topic, partition, Consumer::kBeginning}}));
-    return PartitionReader(std::move(consumer), std::move(topic), partition);
+  // Starts reading the partition from its beginning right away, so that the client has fetched
+  // by the time the stream starts (a first fetch takes ~0.5 s); Seek() starts it elsewhere.
+  static absl::StatusOr<PartitionReader> Start(const PartitionInput& input,
+                                               const std::string& topic) {
+    PartitionReader reader;
+    Fetcher* fetcher = input.fetcher;
+    if (fetcher == nullptr) {
+      SLUICE_ASSIGN_OR_RETURN(reader.own_fetcher_,
+                              Fetcher::Create(input.brokers, input.group, input.settings));
+      fetcher = reader.own_fetcher_.get();
+    }
+    SLUICE_ASSIGN_OR_RETURN(reader.partition_,
+                            fetcher->Start(topic, input.partition, Consumer::kBeginning));
+    return reader;
   }
 
   // The message read, valid until the next call (its buffers are reused).
   absl::StatusOr<const PollResult*> Poll(absl::Duration timeout) {
-    SLUICE_RETURN_IF_ERROR(consumer_->Poll(timeout, &polled_));
+    SLUICE_RETURN_IF_ERROR(partition_->Poll(timeout, &polled_));
     if (polled_.kind == PollResult::kMessage) next_offset_ = polled_.message.offset + 1;
     return &polled_;
   }
@@ -50,21 +59,19 @@ class PartitionReader {
   int64_t next_offset() const { return next_offset_; }
   // Messages behind next_offset(), as of the last fetch; -1 if unknown.
   int64_t Lag() const {
-    const int64_t high = consumer_->CachedHighWatermark(topic_, partition_);
+    const int64_t high = partition_->CachedHighWatermark();
     return high < 0 || next_offset_ < 0 ? -1 : std::max<int64_t>(high - next_offset_, 0);
   }
   absl::Status Seek(int64_t offset) {
     next_offset_ = offset;
-    return consumer_->Assign({{topic_, partition_, offset}});
+    return partition_->Seek(offset);
   }
-  absl::Status Pause(bool paused) { return consumer_->Pause(paused); }
+  absl::Status Pause(bool paused) { return partition_->Pause(paused); }
 
  private:
-  PartitionReader(std::unique_ptr<Consumer> consumer, std::string topic, int32_t partition)
-      : consumer_(std::move(consumer)), topic_(std::move(topic)), partition_(partition) {}
-  std::unique_ptr<Consumer> consumer_;
-  std::string topic_;
-  int32_t partition_;
+  PartitionReader() = default;
+  std::unique_ptr<Fetcher> own_fetcher_;  // Outlives partition_ (declared before it).
+  std::unique_ptr<Fetcher::Partition> partition_;
   int64_t next_offset_ = Consumer::kBeginning;
   PollResult polled_;
 };
@@ -507,22 +514,16 @@ absl::Status DeadLetters::Send(const Message& message, absl::string_view reason)
 absl::StatusOr<std::unique_ptr<KafkaEventSource>> NewKafkaEventSource(
     const PartitionInput& input, std::vector<std::string> features, DeadLetters* dead_letters,
     Producer* outputs) {
-  SLUICE_ASSIGN_OR_RETURN(auto consumer,
-                          Consumer::Create(input.brokers, input.group, input.settings));
-  SLUICE_ASSIGN_OR_RETURN(
-      PartitionReader reader,
-      PartitionReader::Start(std::move(consumer), input.topics.transactions, input.partition));
+  SLUICE_ASSIGN_OR_RETURN(PartitionReader reader,
+                          PartitionReader::Start(input, input.topics.transactions));
   return std::make_unique<EventSource>(input, std::move(reader), std::move(features), dead_letters,
                                        outputs);
 }
 
 absl::StatusOr<std::unique_ptr<LabelSource>> NewKafkaLabelSource(const PartitionInput& input,
                                                                  DeadLetters* dead_letters) {
-  SLUICE_ASSIGN_OR_RETURN(auto consumer,
-                          Consumer::Create(input.brokers, input.group, input.settings));
-  SLUICE_ASSIGN_OR_RETURN(
-      PartitionReader reader,
-      PartitionReader::Start(std::move(consumer), input.topics.labels, input.partition));
+  SLUICE_ASSIGN_OR_RETURN(PartitionReader reader,
+                          PartitionReader::Start(input, input.topics.labels));
   return std::make_unique<KafkaLabelSource>(std::move(reader), dead_letters);
 }
 

@@ -45,6 +45,9 @@ struct PartitionInput {
   bool stop_at_end = false;
   // Set (by a signal handler) to end the streams at the next poll. May be null.
   const std::atomic<bool>* stop = nullptr;
+  // Reads the inputs of every partition of the process through one client; must outlive the
+  // sources. Null: each source makes its own.
+  Fetcher* fetcher = nullptr;
 };
 
 // Sends what could not be used to the dead-letter topic: {"error": ..., "topic": ...,

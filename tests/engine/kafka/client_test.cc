@@ -6,6 +6,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -66,6 +67,60 @@ TEST(KafkaClient, WhatIsSentIsReadBackInOrderPerPartitionByKey) {
   std::set<int32_t> used;
   for (const auto& [key, p] : partition_of) used.insert(p);
   EXPECT_EQ(used.size(), 3u);
+}
+
+// One Fetcher, three partitions, each polled by a thread of its own: every partition's queue
+// gets its own messages only, all of them, in offset order, then its end; a seek starts it over
+// where asked.
+TEST(KafkaFetcher, EachPartitionReadsItsOwnMessagesThroughOneClient) {
+  ASSERT_OK_AND_ASSIGN(auto broker, EmbeddedBroker::Start(1));
+  ASSERT_OK(broker->CreateTopic("t", 3));
+  ASSERT_OK_AND_ASSIGN(auto producer, Producer::Create(broker->bootstrap(), {}));
+  for (int i = 0; i < 3000; ++i) {
+    ASSERT_OK(producer->Send("t", i % 3, absl::StrCat("k", i), absl::StrCat("v", i)));
+  }
+  ASSERT_OK(producer->Flush(absl::Seconds(30)));
+  ASSERT_OK_AND_ASSIGN(auto fetcher, Fetcher::Create(broker->bootstrap(), "test-fetcher", {}));
+  std::vector<std::unique_ptr<Fetcher::Partition>> partitions;
+  for (int32_t p = 0; p < 3; ++p) {
+    ASSERT_OK_AND_ASSIGN(auto partition, fetcher->Start("t", p, Consumer::kBeginning));
+    partitions.push_back(std::move(partition));
+  }
+  // Reads `p` to its end: the values in order, or empty after a failure.
+  const auto read_to_end = [&](int32_t p) {
+    std::vector<std::string> values;
+    PollResult polled;
+    while (true) {
+      const absl::Status status =
+          partitions[static_cast<size_t>(p)]->Poll(absl::Seconds(10), &polled);
+      if (!status.ok() || polled.kind == PollResult::kTimeout) return std::vector<std::string>();
+      if (polled.kind == PollResult::kEndOfPartition) return values;
+      if (polled.message.partition != p ||
+          polled.message.offset != static_cast<int64_t>(values.size())) {
+        return std::vector<std::string>();
+      }
+      values.push_back(polled.message.value);
+    }
+  };
+  std::vector<std::vector<std::string>> read(3);
+  std::vector<std::thread> readers;
+  for (int32_t p = 0; p < 3; ++p) {
+    readers.emplace_back([&, p] { read[static_cast<size_t>(p)] = read_to_end(p); });
+  }
+  for (std::thread& t : readers) t.join();
+  for (int32_t p = 0; p < 3; ++p) {
+    ASSERT_EQ(read[static_cast<size_t>(p)].size(), 1000u) << "partition " << p;
+    for (int k = 0; k < 1000; ++k) {
+      EXPECT_EQ(read[static_cast<size_t>(p)][static_cast<size_t>(k)], absl::StrCat("v", 3 * k + p));
+    }
+  }
+  ASSERT_OK(partitions[1]->Seek(990));
+  PollResult polled;
+  ASSERT_OK(partitions[1]->Poll(absl::Seconds(10), &polled));
+  ASSERT_EQ(polled.kind, PollResult::kMessage);
+  EXPECT_EQ(polled.message.offset, 990);
+  EXPECT_EQ(polled.message.value, "v2971");
+  EXPECT_EQ(partitions[1]->CachedHighWatermark(), 1000);
 }
 
 TEST(KafkaClient, InjectedProduceErrorsAndABrokerOutageLoseNothing) {
