@@ -442,22 +442,18 @@ void ChooseExactlyOnce(LiveFlags& flags, const std::string& cluster_id) {
   }
 }
 
-// What the cluster must hold before any partition starts: the partition count, the
-// exactly-once mode, the output topics.
+// What the cluster must hold before any partition starts: the partition count, the settings
+// its kind needs, the exactly-once mode, the output topics.
 absl::Status PrepareCluster(LiveFlags& flags, const std::string& brokers) {
   if (flags.partitions == 0) {
     SLUICE_ASSIGN_OR_RETURN(flags.partitions, engine::kafka::PartitionCount(
                                                   brokers, flags.settings,
                                                   flags.topics.transactions, absl::Seconds(30)));
   }
-  SLUICE_ASSIGN_OR_RETURN(const std::string id,
-                          engine::kafka::ClusterId(brokers, flags.settings, absl::Seconds(30)));
+  std::string id;
+  SLUICE_ASSIGN_OR_RETURN(flags.settings,
+                          engine::kafka::ClusterSettings(brokers, flags.settings, &id));
   flags.mock_cluster = engine::kafka::IsMockClusterId(id);
-  if (flags.mock_cluster) {
-    engine::kafka::Settings settings = engine::kafka::MockClusterSettings();
-    settings.insert(settings.end(), flags.settings.begin(), flags.settings.end());
-    flags.settings = std::move(settings);
-  }
   ChooseExactlyOnce(flags, id);
   std::vector<std::string> created;
   SLUICE_RETURN_IF_ERROR(engine::kafka::CreateMissingOutputTopics(

@@ -44,12 +44,8 @@ absl::StatusOr<engine::kafka::FeedCounts> Produce(ProduceFlags& flags) {
   if (!flags.labels_file.empty()) {
     SLUICE_ASSIGN_OR_RETURN(flags.feed.labels, engine::ReadLabelsFile(flags.labels_file));
   }
-  SLUICE_ASSIGN_OR_RETURN(
-      const std::string cluster,
-      engine::kafka::ClusterId(flags.brokers, flags.settings, absl::Seconds(30)));
-  engine::kafka::Settings settings;
-  if (engine::kafka::IsMockClusterId(cluster)) settings = engine::kafka::MockClusterSettings();
-  settings.insert(settings.end(), flags.settings.begin(), flags.settings.end());
+  SLUICE_ASSIGN_OR_RETURN(const engine::kafka::Settings settings,
+                          engine::kafka::ClusterSettings(flags.brokers, flags.settings, nullptr));
   SLUICE_ASSIGN_OR_RETURN(auto producer, engine::kafka::Producer::Create(flags.brokers, settings));
   return engine::kafka::Feed(*reader, *producer, flags.feed);
 }

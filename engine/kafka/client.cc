@@ -358,20 +358,6 @@ absl::Status Consumer::Poll(absl::Duration timeout, PollResult* result) {
   return TakePolled(rk_, rd_kafka_consumer_poll(rk_, TimeoutMs(timeout)), result);
 }
 
-absl::Status Consumer::Pause(bool paused) {
-  rd_kafka_topic_partition_list_t* list = nullptr;
-  rd_kafka_resp_err_t err = rd_kafka_assignment(rk_, &list);
-  if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-    err = paused ? rd_kafka_pause_partitions(rk_, list) : rd_kafka_resume_partitions(rk_, list);
-    rd_kafka_topic_partition_list_destroy(list);
-  }
-  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    return absl::InternalError(
-        absl::StrCat("kafka ", paused ? "pause" : "resume", ": ", rd_kafka_err2str(err)));
-  }
-  return absl::OkStatus();
-}
-
 absl::StatusOr<std::vector<Consumer::Assignment>> Consumer::Committed(
     std::vector<Assignment> partitions, absl::Duration timeout) {
   rd_kafka_topic_partition_list_t* list =
@@ -398,15 +384,6 @@ absl::StatusOr<std::vector<Consumer::Assignment>> Consumer::Committed(
   }
   rd_kafka_topic_partition_list_destroy(list);
   return partitions;
-}
-
-int64_t Consumer::CachedHighWatermark(const std::string& topic, int32_t partition) const {
-  int64_t low = -1, high = -1;
-  if (rd_kafka_get_watermark_offsets(rk_, topic.c_str(), partition, &low, &high) !=
-      RD_KAFKA_RESP_ERR_NO_ERROR) {
-    return -1;
-  }
-  return high;
 }
 
 absl::StatusOr<std::unique_ptr<Fetcher>> Fetcher::Create(const std::string& brokers,
@@ -533,6 +510,16 @@ bool IsMockClusterId(absl::string_view id) { return absl::StartsWith(id, "mockCl
 
 Settings MockClusterSettings() {
   return {{"max.in.flight.requests.per.connection", "1"}, {"fetch.wait.max.ms", "2"}};
+}
+
+absl::StatusOr<Settings> ClusterSettings(const std::string& brokers, const Settings& settings,
+                                         std::string* cluster_id) {
+  SLUICE_ASSIGN_OR_RETURN(const std::string id, ClusterId(brokers, settings, absl::Seconds(30)));
+  Settings all;
+  if (IsMockClusterId(id)) all = MockClusterSettings();
+  all.insert(all.end(), settings.begin(), settings.end());
+  if (cluster_id != nullptr) *cluster_id = id;
+  return all;
 }
 
 absl::Status CreateTopic(const std::string& brokers, const Settings& settings,

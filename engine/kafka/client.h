@@ -141,16 +141,11 @@ class Consumer {
   // The message's fields are assigned into *result's strings, so a caller that passes the same
   // PollResult every time reuses their buffers.
   absl::Status Poll(absl::Duration timeout, PollResult* result);
-  // Stops (true) or resumes (false) fetching its assigned partitions; what was fetched already
-  // is still delivered.
-  absl::Status Pause(bool paused);
   // The offsets the consumer's group committed for `partitions` (their offset fields are
   // ignored); kNone for a partition without one.
   static constexpr int64_t kNone = -1001;
   absl::StatusOr<std::vector<Assignment>> Committed(std::vector<Assignment> partitions,
                                                     absl::Duration timeout);
-  // The partition's high watermark as of the last fetch (no request); -1 if none yet.
-  int64_t CachedHighWatermark(const std::string& topic, int32_t partition) const;
 
  private:
   Consumer() = default;
@@ -226,6 +221,10 @@ bool IsMockClusterId(absl::string_view id);
 // - a fetch wait of 2 ms. The mock answers a fetch that found nothing only when the wait is
 //   over, even if data came meanwhile (a real broker answers at once): the wait is latency.
 Settings MockClusterSettings();
+// `settings`, preceded by MockClusterSettings() when the cluster at `brokers` is the mock: what
+// its clients are made with. Its id goes to *cluster_id (may be null).
+absl::StatusOr<Settings> ClusterSettings(const std::string& brokers, const Settings& settings,
+                                         std::string* cluster_id);
 
 // Creates `topic` with `partitions` partitions and the cluster's default replication, unless it
 // exists (AlreadyExists is success). Unavailable, with the broker's reason, if it cannot.
