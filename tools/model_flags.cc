@@ -4,6 +4,7 @@
 #include <limits>
 #include <string>
 
+#include "absl/strings/str_split.h"
 #include "cxxopts.hpp"
 
 namespace sluice::tools {
@@ -73,6 +74,26 @@ engine::kafka::Settings ParseKafkaSettings(const FlagReader& f) {
     settings.push_back(*std::move(kv));
   }
   return settings;
+}
+
+void AddCsvFlags(cxxopts::Options& spec) {
+  // clang-format off
+  spec.add_options("Input")
+    ("label-column", "Label column (0/1); empty for none", cxxopts::value<std::string>()->default_value("Class"))
+    ("time-column", "Event-time column (seconds)", cxxopts::value<std::string>()->default_value("Time"))
+    ("id-column", "Id column (default: the row number)", cxxopts::value<std::string>()->default_value(""))
+    ("exclude", "Columns that are not features, comma separated", cxxopts::value<std::string>()->default_value(""));
+  // clang-format on
+}
+
+void ParseCsvFlags(const FlagReader& f, engine::CsvReader::Options* csv) {
+  csv->label_column = f.Str("label-column");
+  csv->time_column = f.Str("time-column");
+  csv->time_column_required = f.Has("time-column");
+  csv->id_column = f.Str("id-column");
+  for (absl::string_view column : absl::StrSplit(f.Str("exclude"), ',', absl::SkipEmpty())) {
+    csv->exclude.emplace_back(column);
+  }
 }
 
 void AddRegistryFlags(cxxopts::Options& spec) {

@@ -1,7 +1,9 @@
 // tools/model_flags.h. The flags commands share: the models, their metrics and serving, and how
-// labels join (replay, live); librdkafka settings (live, produce).
+// labels join (replay, live); the CSV's columns (replay, produce); librdkafka settings (live,
+// produce).
 #pragma once
 
+#include "engine/csv_reader.h"
 #include "engine/kafka/client.h"
 #include "engine/label_joiner.h"
 #include "engine/pipeline.h"
@@ -28,6 +30,11 @@ struct RegistryFlags {
 void AddRegistryFlags(cxxopts::Options& spec);
 // FlagError if a schedule or frozen serving (`serving`) is asked for without a registry.
 RegistryFlags ParseRegistryFlags(const FlagReader& f, engine::Pipeline::Serving serving);
+
+// The input CSV's columns: --label-column, --time-column (required once given), --id-column,
+// --exclude.
+void AddCsvFlags(cxxopts::Options& spec);
+void ParseCsvFlags(const FlagReader& f, engine::CsvReader::Options* csv);
 
 // The librdkafka settings of the repeatable `-X key=value` flag, in order.
 engine::kafka::Settings ParseKafkaSettings(const FlagReader& f);

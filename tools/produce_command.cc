@@ -6,7 +6,6 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
 #include "core/format.h"
 #include "core/status_macros.h"
 #include "cxxopts.hpp"
@@ -58,13 +57,7 @@ ProduceFlags ParseFlags(const FlagReader& f) {
   flags.settings = ParseKafkaSettings(f);
   if (f.Has("input")) flags.input = f.NonEmpty("input");
   flags.rows = f.Int("rows", 0);
-  flags.csv.label_column = f.Str("label-column");
-  flags.csv.time_column = f.Str("time-column");
-  flags.csv.time_column_required = f.Has("time-column");
-  flags.csv.id_column = f.Str("id-column");
-  for (absl::string_view column : absl::StrSplit(f.Str("exclude"), ',', absl::SkipEmpty())) {
-    flags.csv.exclude.emplace_back(column);
-  }
+  ParseCsvFlags(f, &flags.csv);
   flags.feed.transactions_topic = f.NonEmpty("transactions-topic");
   flags.feed.labels_topic = f.NonEmpty("labels-topic");
   flags.feed.rate = f.Double("rate", 0);
@@ -95,10 +88,6 @@ int ProduceCommand(int argc, char** argv) {
     ("X", "A librdkafka setting key=value (repeatable)", cxxopts::value<std::vector<std::string>>())
     ("input", "CSV file with a header row (default: built-in synthetic stream)", cxxopts::value<std::string>())
     ("rows", "Rows of the built-in stream", cxxopts::value<std::string>()->default_value("100000"))
-    ("label-column", "Label column (0/1); empty for none", cxxopts::value<std::string>()->default_value("Class"))
-    ("time-column", "Event-time column (seconds)", cxxopts::value<std::string>()->default_value("Time"))
-    ("id-column", "Id column (default: the row number)", cxxopts::value<std::string>()->default_value(""))
-    ("exclude", "Columns that are not features, comma separated", cxxopts::value<std::string>()->default_value(""))
     ("transactions-topic", "Topic of the events", cxxopts::value<std::string>()->default_value("transactions"))
     ("labels-topic", "Topic of the labels", cxxopts::value<std::string>()->default_value("labels"))
     ("rate", "Events per second (0: as fast as possible)", cxxopts::value<std::string>()->default_value("0"))
@@ -107,6 +96,7 @@ int ProduceCommand(int argc, char** argv) {
     ("labels", "Send the labels of this CSV (id,label,time) instead, each at its time", cxxopts::value<std::string>())
     ("h,help", "Show this help");
   // clang-format on
+  AddCsvFlags(spec);
   ProduceFlags flags;
   try {
     const cxxopts::ParseResult parsed = spec.parse(argc, argv);

@@ -10,7 +10,6 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
 #include "core/clock.h"
 #include "core/flat_json.h"
 #include "core/format.h"
@@ -64,10 +63,6 @@ cxxopts::Options Spec() {
     ("input", "CSV file with a header row (default: built-in synthetic stream)", cxxopts::value<std::string>())
     ("rows", "Read at most N data rows (built-in stream: generate N rows, default 100000)", cxxopts::value<std::string>())
     ("synthetic-seed", "Seed of the built-in stream", cxxopts::value<std::string>()->default_value("1"))
-    ("label-column", "Label column (0/1); empty for none", cxxopts::value<std::string>()->default_value("Class"))
-    ("time-column", "Event-time column (seconds)", cxxopts::value<std::string>()->default_value("Time"))
-    ("id-column", "Id column (default: the row number)", cxxopts::value<std::string>()->default_value(""))
-    ("exclude", "Columns that are not features, comma separated", cxxopts::value<std::string>()->default_value(""))
     ("label-delay", "Label of row j arrives just before row j+N is scored", cxxopts::value<std::string>()->default_value("0"))
     ("label-delay-seconds", "Label arrives S seconds of event time later (needs the time column)", cxxopts::value<std::string>())
     ("labels", "Labels from this CSV (id,label,time) instead of the label column: a label with time t arrives just before the first event at or after t", cxxopts::value<std::string>())
@@ -80,6 +75,7 @@ cxxopts::Options Spec() {
     ("resume", "Continue from the registry's last snapshot (after a crash); outputs continue where it left off")
     ("h,help", "Show this help");
   // clang-format on
+  AddCsvFlags(spec);
   AddModelFlags(spec, "continuous");
   AddRegistryFlags(spec);
   return spec;
@@ -116,13 +112,7 @@ std::optional<ReplayFlags> ParseFlags(int argc, char** argv) {
   if (f.Has("rows")) r.rows = f.Int("rows", 0);
   r.synthetic_seed = f.Uint("synthetic-seed");
   engine::RunConfig& c = r.config;
-  c.csv.label_column = f.Str("label-column");
-  c.csv.time_column = f.Str("time-column");
-  c.csv.time_column_required = f.Has("time-column");
-  c.csv.id_column = f.Str("id-column");
-  for (absl::string_view column : absl::StrSplit(f.Str("exclude"), ',', absl::SkipEmpty())) {
-    c.csv.exclude.emplace_back(column);
-  }
+  ParseCsvFlags(f, &c.csv);
   ParseModelFlags(f, &c.pipeline);
   ParseLabelFlags(f, &c);
   c.skip_bad_rows = f.OneOf("on-bad-row", {"fail", "skip"}) == "skip";

@@ -30,7 +30,7 @@ std::string PartitionName(const std::string& topic, int32_t partition) {
 }
 
 // Consumes one partition from an offset set before the first read, through the input's shared
-// Fetcher (or one of its own when the input has none).
+// Fetcher.
 class PartitionReader {
  public:
   // Starts reading the partition from its beginning right away, so that the client has fetched
@@ -38,14 +38,8 @@ class PartitionReader {
   static absl::StatusOr<PartitionReader> Start(const PartitionInput& input,
                                                const std::string& topic) {
     PartitionReader reader;
-    Fetcher* fetcher = input.fetcher;
-    if (fetcher == nullptr) {
-      SLUICE_ASSIGN_OR_RETURN(reader.own_fetcher_,
-                              Fetcher::Create(input.brokers, input.group, input.settings));
-      fetcher = reader.own_fetcher_.get();
-    }
     SLUICE_ASSIGN_OR_RETURN(reader.partition_,
-                            fetcher->Start(topic, input.partition, Consumer::kBeginning));
+                            input.fetcher->Start(topic, input.partition, Consumer::kBeginning));
     return reader;
   }
 
@@ -70,7 +64,6 @@ class PartitionReader {
 
  private:
   PartitionReader() = default;
-  std::unique_ptr<Fetcher> own_fetcher_;  // Outlives partition_ (declared before it).
   std::unique_ptr<Fetcher::Partition> partition_;
   int64_t next_offset_ = Consumer::kBeginning;
   PollResult polled_;

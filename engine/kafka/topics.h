@@ -45,8 +45,8 @@ struct PartitionInput {
   bool stop_at_end = false;
   // Set (by a signal handler) to end the streams at the next poll. May be null.
   const std::atomic<bool>* stop = nullptr;
-  // Reads the inputs of every partition of the process through one client; must outlive the
-  // sources. Null: each source makes its own.
+  // Reads the inputs of every partition of the process through one client. Required by the
+  // sources, which it must outlive.
   Fetcher* fetcher = nullptr;
 };
 
