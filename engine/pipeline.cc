@@ -149,10 +149,14 @@ bool ModelMetrics::Load(core::StateReader* r) {
   return r->Get(&labels) && rolling.Load(r) && river.Load(r) && river_rolling.Load(r);
 }
 
-void Pipeline::SaveMetrics(core::StateWriter* w) {
+void Pipeline::SaveMetrics(core::StateWriter* w, bool whole) {
   for (ModelMetrics* m : {&anomaly_metrics_, &fraud_metrics_}) {
     m->Save(w);
-    m->auc.SaveDelta(w);
+    if (whole) {
+      m->auc.SaveAll(w);
+    } else {
+      m->auc.SaveDelta(w);
+    }
   }
 }
 

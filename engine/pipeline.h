@@ -101,7 +101,8 @@ class Pipeline {
   // Supervised stage: the metrics (cumulative AUCs as deltas since the last SaveMetrics, see
   // RocAuc::SaveDelta). LoadMetrics is called once per saved delta, oldest first; the windows
   // of the last call win.
-  void SaveMetrics(core::StateWriter* w);
+  // `whole`: every pair instead (RocAuc::SaveAll), a checkpoint that restores alone.
+  void SaveMetrics(core::StateWriter* w, bool whole = false);
   bool LoadMetrics(core::StateReader* r);
 
   const Options& options() const { return options_; }

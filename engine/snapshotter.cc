@@ -212,7 +212,8 @@ void Snapshotter::Write() {
         core::JsonNumber(snapshot.first_event_time.value_or(core::kMissing)),
         ", \"last_event_time\": ",
         core::JsonNumber(snapshot.last_event_time.value_or(core::kMissing)), "}");
-    const absl::Status status = registry_->Put(v).status();
+    absl::Status status = registry_->Put(v).status();
+    if (status.ok() && options_.publish) status = options_.publish(v);
     done(status.ok() ? "" : std::string(status.message()));
   }
   // If this fails, the lease stays until this process ends; then it is stale and the next run

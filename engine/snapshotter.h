@@ -73,6 +73,10 @@ class Snapshotter {
     // The writer thread runs at the lowest priority, unless the stream waits for each write
     // (WaitWritten: outputs committed with their checkpoint).
     bool background = true;
+    // If set, the writer thread hands it each version once the registry holds it (`sluice
+    // live` in a consumer group publishes it to the checkpoints topic); an error fails the
+    // snapshot as a failed write would.
+    std::function<absl::Status(const registry::NewVersion&)> publish;
   };
 
   // Opens the registry and takes the model's writer lease (errors surface here, before the

@@ -629,7 +629,7 @@ class Runner {
       SLUICE_ASSIGN_OR_RETURN(written, sink_->Flush());
     }
     Checkpoint& c = checkpoint_;
-    c.info.run_first_version = run_first_version_;
+    c.info.run_first_version = options_.whole_checkpoints ? s.version : run_first_version_;
     c.info.position = position;
     c.info.label_position = options_.labels != nullptr ? options_.labels->position() : 0;
     c.info.events = result_.events;
@@ -642,7 +642,7 @@ class Runner {
     c.last_event_time = event_time;
     core::StateWriter w;
     WriteCheckpointHeader(c, &w);
-    pipeline_.SaveMetrics(&w);
+    pipeline_.SaveMetrics(&w, options_.whole_checkpoints);
     joiner_.Save(&w);
     feed_.Save(&w);
     s.checkpoint = core::SealState(kCheckpointKind, kCheckpointFormat, w.payload());

@@ -140,6 +140,10 @@ struct RunOptions {
   // exactly (where it stood when that event was first scored), not by time, so the labels
   // interleave with the events as they did. Sorted by row; must outlive the run.
   const std::vector<std::pair<int64_t, int64_t>>* retrace = nullptr;
+  // Each checkpoint restores alone: it holds the cumulative AUCs' every pair, not those since
+  // the previous one, and starts its own chain. For a partition that moves between machines,
+  // which get its latest checkpoint only.
+  bool whole_checkpoints = false;
 };
 
 // Where a model's scores became NaN (it diverged).

@@ -116,6 +116,11 @@ void RocAuc::SaveDelta(core::StateWriter* w) {
   delta_.clear();
 }
 
+void RocAuc::SaveAll(core::StateWriter* w) {
+  track_deltas_ = false;  // SaveDelta's first time: everything.
+  SaveDelta(w);
+}
+
 bool RocAuc::LoadDelta(core::StateReader* r) {
   std::vector<double> scores;
   std::vector<uint8_t> labels;

@@ -36,6 +36,9 @@ class RocAuc {
   // adds such a delta back. Loading every delta, in any order, restores the metric.
   void SaveDelta(core::StateWriter* w);
   bool LoadDelta(core::StateReader* r);
+  // Every pair, in SaveDelta's format: a delta that alone restores the metric. Deltas are
+  // counted from here on.
+  void SaveAll(core::StateWriter* w);
 
  private:
   struct Entry {

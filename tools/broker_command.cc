@@ -67,7 +67,7 @@ int BrokerCommand(int argc, char** argv) {
   spec.add_options()
     ("partitions", "Partitions of each topic created at start", cxxopts::value<std::string>()->default_value("4"))
     ("brokers", "Brokers in the cluster", cxxopts::value<std::string>()->default_value("1"))
-    ("topics", "Topics to create at start, comma separated", cxxopts::value<std::string>()->default_value("transactions,labels,scores,alerts,transactions.dlq"))
+    ("topics", "Topics to create at start, comma separated", cxxopts::value<std::string>()->default_value("transactions,labels,scores,alerts,transactions.dlq,sluice.checkpoints"))
     ("bootstrap-file", "Also write the bootstrap address here (atomically)", cxxopts::value<std::string>()->default_value(""))
     ("h,help", "Show this help");
   // clang-format on

@@ -21,6 +21,7 @@
 #include "core/format.h"
 #include "core/status_macros.h"
 #include "cxxopts.hpp"
+#include "engine/kafka/checkpoint_topic.h"
 #include "engine/kafka/client.h"
 #include "engine/kafka/embedded_broker.h"
 #include "engine/kafka/feed.h"
@@ -53,6 +54,9 @@ struct LiveFlags {
   std::string brokers = "embedded";
   engine::kafka::Settings settings;
   std::string group;
+  // static: partitions 0..partitions-1 | cooperative | eager (consumer group protocols) | auto.
+  std::string assignment = "auto";
+  std::string checkpoints_topic = engine::kafka::kCheckpointsTopic;
   engine::kafka::TopicNames topics;
   int64_t partitions = 0;  // 0: the transactions topic's (the embedded broker: 4).
   double alert_threshold = 0.5;
@@ -90,7 +94,9 @@ cxxopts::Options Spec() {
   spec.add_options()
     ("brokers", "embedded | host:port,...", cxxopts::value<std::string>()->default_value("embedded"))
     ("X", "A librdkafka setting key=value (repeatable): TLS, SASL, timeouts", cxxopts::value<std::vector<std::string>>())
-    ("group", "Consumer group of the offsets", cxxopts::value<std::string>()->default_value("sluice"))
+    ("group", "Consumer group: its members share the partitions, and its offsets", cxxopts::value<std::string>()->default_value("sluice"))
+    ("assignment", "Which partitions this process runs: cooperative (the consumer group assigns them, cooperative-sticky: a rebalance moves only what must move) | eager (the group, range/roundrobin: every member gives up all first) | static (all, or --partitions N: 0..N-1, no group) | auto (static on the embedded broker or with --partitions, else cooperative)", cxxopts::value<std::string>()->default_value("auto"))
+    ("checkpoints-topic", "In a consumer group with --registry: the compacted topic each partition's checkpoints are published to, and restored from when the partition moves here", cxxopts::value<std::string>()->default_value(engine::kafka::kCheckpointsTopic))
     ("transactions", "Topic of the events", cxxopts::value<std::string>()->default_value("transactions"))
     ("labels", "Topic of the labels", cxxopts::value<std::string>()->default_value("labels"))
     ("scores", "Topic of every prediction", cxxopts::value<std::string>()->default_value("scores"))
@@ -124,11 +130,19 @@ std::optional<LiveFlags> ParseFlags(int argc, char** argv) {
   l.brokers = f.NonEmpty("brokers");
   l.settings = ParseKafkaSettings(f);
   l.group = f.NonEmpty("group");
+  l.assignment = f.OneOf("assignment", {"auto", "cooperative", "eager", "static"});
+  l.checkpoints_topic = f.NonEmpty("checkpoints-topic");
   l.topics.transactions = f.NonEmpty("transactions");
   l.topics.labels = f.NonEmpty("labels");
   l.topics.scores = f.NonEmpty("scores");
   l.topics.alerts = f.NonEmpty("alerts");
   if (f.Has("partitions")) l.partitions = f.Int("partitions", 1, 1024);
+  if (l.assignment == "auto") {
+    l.assignment = l.brokers == "embedded" || f.Has("partitions") ? "static" : "cooperative";
+  }
+  if (l.assignment != "static" && f.Has("partitions")) {
+    throw FlagError("--partitions fixes the partitions: it goes with --assignment static");
+  }
   l.alert_threshold = f.Double("alert-threshold");
   ParseModelFlags(f, &l.pipeline);
   ParseJoinFlags(f, &l.join);
@@ -192,9 +206,13 @@ class LiveCounter final : public engine::RunObserver {
 // One partition's run and what its observer counts.
 struct PartitionRun {
   explicit PartitionRun(StatusAucs* aucs) : counter(aucs) {}
-  LiveCounter counter;  // Before `live`, which calls it.
+  LiveCounter counter;            // Before `live`, which calls it.
+  std::atomic<bool> stop{false};  // At a signal, or when the group takes the partition away.
+  bool revoked = false;
   std::unique_ptr<engine::kafka::LivePartition> live;
 };
+
+bool GroupMode(const LiveFlags& flags) { return flags.assignment != "static"; }
 
 absl::StatusOr<std::unique_ptr<PartitionRun>> StartPartition(
     const LiveFlags& flags, const std::string& brokers, int32_t partition,
@@ -208,7 +226,7 @@ absl::StatusOr<std::unique_ptr<PartitionRun>> StartPartition(
   o.input.topics = flags.topics;
   o.input.partition = partition;
   o.input.stop_at_end = flags.exit_at_end;
-  o.input.stop = &stop_requested;
+  o.input.stop = &run->stop;
   o.pipeline = flags.pipeline;
   o.features = flags.features;
   o.join = flags.join;
@@ -216,6 +234,7 @@ absl::StatusOr<std::unique_ptr<PartitionRun>> StartPartition(
   o.registry = flags.registry.path;
   o.model_name = flags.registry.model_name;
   o.schedule = flags.registry.schedule;
+  if (GroupMode(flags)) o.checkpoints_topic = flags.checkpoints_topic;
   o.exactly_once = flags.exactly_once == "transactions"
                        ? engine::kafka::LiveOptions::ExactlyOnce::kTransactions
                        : engine::kafka::LiveOptions::ExactlyOnce::kReadBack;
@@ -276,6 +295,8 @@ std::string SummaryJson(const LiveFlags& flags,
         &json, i == 0 ? "\n" : ",\n", "    {\"partition\": ", live.partition(),
         ", \"resumed_from_version\": ", live.resumed_version(),
         ", \"uncommitted_versions_dropped\": ", live.dropped_versions(),
+        ", \"imported_version\": ", live.imported_version(),
+        ", \"handed_back\": ", runs[i]->revoked ? "true" : "false",
         ", \"last_version\": ", r.last_version, ", \"events\": ", r.events,
         ", \"labels\": ", r.labels, ", \"recovered\": ", sink.recovered,
         ", \"not_output_again\": ", sink.skipped, ", \"recomputed_differently\": ", sink.differed,
@@ -338,6 +359,105 @@ absl::Status Demo(const LiveFlags& flags, const std::string& brokers) {
   return engine::kafka::Feed(*reader, *producer, options, &stop_requested).status();
 }
 
+// The partitions this process runs, started as they are assigned and stopped (checkpointed)
+// as they are revoked: by the consumer group, or all at once when static. Every run stays, for
+// the summary. Called on the watching thread only.
+class Partitions final : public engine::kafka::GroupMember::Listener {
+ public:
+  Partitions(const LiveFlags& flags, std::string brokers, engine::kafka::Fetcher& inputs,
+             engine::kafka::DeadLetters& dead_letters, StatusAucs* aucs)
+      : flags_(flags),
+        brokers_(std::move(brokers)),
+        inputs_(inputs),
+        dead_letters_(dead_letters),
+        aucs_(aucs) {}
+
+  void Assigned(const std::vector<int32_t>& partitions) override {
+    if (GroupMode(flags_)) {
+      Say(absl::StrCat("group ", flags_.group, " gave this process partition(s) ",
+                       absl::StrJoin(partitions, ",")));
+    }
+    for (int32_t p : partitions) {
+      if (!failure_.ok()) return;
+      auto run = StartPartition(flags_, brokers_, p, inputs_, dead_letters_, aucs_);
+      if (!run.ok()) {
+        failure_ = absl::Status(run.status().code(),
+                                absl::StrCat("partition ", p, ": ", run.status().message()));
+        stop_requested.store(true);
+        return;
+      }
+      Report(*(*run)->live);
+      runs_.push_back(*std::move(run));
+    }
+  }
+
+  // Stops them all at once (each takes its checkpoint, in parallel) and waits for each.
+  void Revoked(const std::vector<int32_t>& partitions) override {
+    const auto held = [&](const PartitionRun& r) {
+      return !r.revoked && std::find(partitions.begin(), partitions.end(), r.live->partition()) !=
+                               partitions.end();
+    };
+    for (const auto& r : runs_) {
+      if (held(*r)) r->stop.store(true);
+    }
+    for (const auto& r : runs_) {
+      if (!held(*r)) continue;
+      r->live->Join();
+      r->revoked = true;
+    }
+    Say(absl::StrCat("group ", flags_.group, ": handed back partition(s) ",
+                     absl::StrJoin(partitions, ","), ", each checkpointed"));
+  }
+
+  // Passes a stop request on to every run.
+  void Stop() {
+    for (const auto& r : runs_) r->stop.store(true);
+  }
+  // Whether the watch is over: every run ended (a static set), or, in a group, a stop was
+  // requested and every run ended, or with --exit-at-end every partition held reached its end.
+  bool Ended() const {
+    bool all_done = true, any_held = false;
+    for (const auto& r : runs_) {
+      all_done = all_done && r->live->done();
+      any_held = any_held || !r->revoked;
+    }
+    if (!GroupMode(flags_)) return all_done;
+    return all_done && (stop_requested.load() || (flags_.exit_at_end && any_held));
+  }
+  const std::vector<std::unique_ptr<PartitionRun>>& runs() const { return runs_; }
+  const absl::Status& failure() const { return failure_; }
+  ~Partitions() { Stop(); }  // Then each run's destructor waits for it.
+
+ private:
+  void Say(const std::string& what) const {
+    if (!flags_.quiet) std::fprintf(stderr, "sluice live: %s\n", what.c_str());
+  }
+  void Report(const engine::kafka::LivePartition& live) const {
+    if (flags_.quiet) return;
+    const std::string model =
+        engine::kafka::PartitionModelName(flags_.registry.model_name, live.partition());
+    for (const std::string& refused : live.refused_checkpoints()) {
+      std::fprintf(stderr, "sluice live: partition %d: refused checkpoint %s\n", live.partition(),
+                   refused.c_str());
+    }
+    if (live.resumed_version() > 0) {
+      std::fprintf(stderr, "sluice live: partition %d continues from version %lld of %s%s\n",
+                   live.partition(), static_cast<long long>(live.resumed_version()), model.c_str(),
+                   live.imported_version() > 0
+                       ? absl::StrCat(" (imported from ", flags_.checkpoints_topic, ")").c_str()
+                       : "");
+    }
+  }
+
+  const LiveFlags& flags_;
+  const std::string brokers_;
+  engine::kafka::Fetcher& inputs_;
+  engine::kafka::DeadLetters& dead_letters_;
+  StatusAucs* aucs_;
+  std::vector<std::unique_ptr<PartitionRun>> runs_;
+  absl::Status failure_;
+};
+
 // What all partitions stand at now, for the status line.
 struct Status {
   int64_t events = 0, labels = 0, pending = 0, lag = 0, queue = 0;
@@ -380,10 +500,11 @@ void PrintStatus(const Status& s, double rate,
 
 // Prints the status line once a second (unless quiet) until every runner has ended or
 // --seconds ran out; returns what it measured over the whole run.
-Measured Watch(const LiveFlags& flags, const std::vector<std::unique_ptr<PartitionRun>>& runs,
+Measured Watch(const LiveFlags& flags, Partitions& partitions, engine::kafka::GroupMember* member,
                StatusAucs& aucs, const engine::kafka::DeadLetters& dead_letters,
                const engine::kafka::Producer& dead_letters_producer,
                std::chrono::steady_clock::time_point start) {
+  const std::vector<std::unique_ptr<PartitionRun>>& runs = partitions.runs();
   Measured measured;
   engine::kafka::KafkaPredictionSink::Latencies interval;
   const auto collect = [&] {
@@ -404,8 +525,15 @@ Measured Watch(const LiveFlags& flags, const std::vector<std::unique_ptr<Partiti
   };
   int64_t last_events = 0;
   auto last = start;
-  for (size_t ended = 0; ended < runs.size();) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  while (true) {
+    // The group's rebalances start and stop runs in here (so `runs` changes only here).
+    if (member == nullptr) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    } else if (absl::Status s = member->Poll(absl::Milliseconds(100), partitions); !s.ok()) {
+      std::fprintf(stderr, "sluice live: %s\n", std::string(s.message()).c_str());
+      stop_requested.store(true);
+    }
+    if (stop_requested.load()) partitions.Stop();
     collect();
     const Status now_status = Gather(runs, dead_letters_producer);
     measured.max_producer_queue = std::max(measured.max_producer_queue, now_status.queue);
@@ -420,11 +548,10 @@ Measured Watch(const LiveFlags& flags, const std::vector<std::unique_ptr<Partiti
       last = now;
       last_events = now_status.events;
     }
-    ended = 0;
-    for (const auto& r : runs) ended += r->live->done() ? 1 : 0;
     if (flags.seconds > 0 && std::chrono::duration<double>(now - start).count() >= flags.seconds) {
       stop_requested.store(true);
     }
+    if (partitions.Ended()) break;
   }
   collect();
   close_interval();
@@ -458,36 +585,17 @@ absl::Status PrepareCluster(LiveFlags& flags, const std::string& brokers) {
   std::vector<std::string> created;
   SLUICE_RETURN_IF_ERROR(engine::kafka::CreateMissingOutputTopics(
       brokers, flags.settings, flags.topics, static_cast<int32_t>(flags.partitions), &created));
+  if (GroupMode(flags) && !flags.registry.path.empty()) {
+    SLUICE_RETURN_IF_ERROR(
+        engine::kafka::PrepareCheckpointsTopic(brokers, flags.settings, flags.checkpoints_topic,
+                                               static_cast<int32_t>(flags.partitions), &created));
+  }
   if (!created.empty() && !flags.quiet) {
     std::fprintf(stderr, "sluice live: created topic%s %s with %lld partitions\n",
                  created.size() == 1 ? "" : "s", absl::StrJoin(created, ", ").c_str(),
                  static_cast<long long>(flags.partitions));
   }
   return absl::OkStatus();
-}
-
-// Starts every partition, their inputs read through `inputs`; if one fails, those started are
-// stopped.
-absl::StatusOr<std::vector<std::unique_ptr<PartitionRun>>> StartPartitions(
-    const LiveFlags& flags, const std::string& brokers, engine::kafka::Fetcher& inputs,
-    engine::kafka::DeadLetters& dead_letters, StatusAucs* aucs) {
-  std::vector<std::unique_ptr<PartitionRun>> runs;
-  for (int32_t p = 0; p < flags.partitions; ++p) {
-    auto run = StartPartition(flags, brokers, p, inputs, dead_letters, aucs);
-    if (!run.ok()) {
-      stop_requested.store(true);
-      runs.clear();  // Each waits for its run to stop.
-      return absl::Status(run.status().code(),
-                          absl::StrCat("partition ", p, ": ", run.status().message()));
-    }
-    if (!flags.quiet && (*run)->live->resumed_version() > 0) {
-      std::fprintf(stderr, "sluice live: partition %d continues from version %lld of %s\n", p,
-                   static_cast<long long>((*run)->live->resumed_version()),
-                   engine::kafka::PartitionModelName(flags.registry.model_name, p).c_str());
-    }
-    runs.push_back(*std::move(run));
-  }
-  return runs;
 }
 
 // Waits for every run and prints what failed: its error, or versions it could not write.
@@ -526,21 +634,38 @@ int Live(LiveFlags& flags) {
   if (!inputs.ok()) return fail(inputs.status());
   const auto start = std::chrono::steady_clock::now();
   StatusAucs aucs;
-  auto runs = StartPartitions(flags, *brokers, **inputs, dead_letters, &aucs);
-  if (!runs.ok()) return fail(runs.status());
+  Partitions partitions(flags, *brokers, **inputs, dead_letters, &aucs);
+  std::unique_ptr<engine::kafka::GroupMember> member;
+  if (GroupMode(flags)) {
+    auto joined = engine::kafka::GroupMember::Create(
+        *brokers, flags.group, flags.settings, flags.topics.transactions,
+        flags.assignment == "eager" ? engine::kafka::GroupMember::Protocol::kEager
+                                    : engine::kafka::GroupMember::Protocol::kCooperative);
+    if (!joined.ok()) return fail(joined.status());
+    member = *std::move(joined);
+  } else {
+    std::vector<int32_t> all(static_cast<size_t>(flags.partitions));
+    for (size_t p = 0; p < all.size(); ++p) all[p] = static_cast<int32_t>(p);
+    partitions.Assigned(all);
+  }
+  if (!partitions.failure().ok()) return fail(partitions.failure());
   // --demo: the built-in stream into the topics, paced, the frauds' labels an hour late.
   absl::Status feed_status;
   std::thread feeder;
   if (flags.demo) feeder = std::thread([&] { feed_status = Demo(flags, *brokers); });
-  const Measured measured = Watch(flags, *runs, aucs, dead_letters, **producer, start);
+  const Measured measured =
+      Watch(flags, partitions, member.get(), aucs, dead_letters, **producer, start);
+  if (member != nullptr) member->Leave(partitions);  // Its runs have ended: nothing to wait for.
   if (feeder.joinable()) feeder.join();
+  if (!partitions.failure().ok()) return fail(partitions.failure());
   if (!feed_status.ok()) return fail(feed_status);
   const absl::Status flushed = (*producer)->Flush(absl::Minutes(1));
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  if (!AllSucceeded(*runs)) return 1;
+  if (!AllSucceeded(partitions.runs())) return 1;
   if (!flushed.ok()) return fail(flushed);
-  const std::string summary = SummaryJson(flags, *runs, dead_letters.count(), measured, seconds);
+  const std::string summary =
+      SummaryJson(flags, partitions.runs(), dead_letters.count(), measured, seconds);
   if (!flags.summary.empty()) {
     if (absl::Status s = WriteSummary(flags.summary, summary); !s.ok()) return fail(s);
   }

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <string_view>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -477,6 +478,122 @@ int64_t Fetcher::Partition::CachedHighWatermark() const {
   return high;
 }
 
+// The rebalance callback: librdkafka calls it inside poll() and close() with the partitions
+// to take or give up; the member's listener acts first, then the assignment changes.
+struct GroupCallbacks {
+  static void Rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
+                        rd_kafka_topic_partition_list_t* list, void* opaque) {
+    auto* member = static_cast<GroupMember*>(opaque);
+    const bool cooperative = std::string_view(rd_kafka_rebalance_protocol(rk)) == "COOPERATIVE";
+    std::vector<int32_t> partitions;
+    for (int i = 0; i < list->cnt; ++i) partitions.push_back(list->elems[i].partition);
+    std::sort(partitions.begin(), partitions.end());
+    std::vector<int32_t>& held = member->held_;
+    if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+      // Paused before anything is fetched: the data comes through the Fetcher.
+      Check(member,
+            cooperative ? rd_kafka_error_t_to_err(rd_kafka_incremental_assign(rk, list))
+                        : rd_kafka_assign(rk, list),
+            "assign");
+      rd_kafka_pause_partitions(rk, list);
+      held.insert(held.end(), partitions.begin(), partitions.end());
+      std::sort(held.begin(), held.end());
+      if (member->listener_ != nullptr && !partitions.empty()) {
+        member->listener_->Assigned(partitions);
+      }
+    } else {
+      // Checkpointed (and its transaction committed) before another member may take it.
+      if (member->listener_ != nullptr && !partitions.empty()) {
+        member->listener_->Revoked(partitions);
+      }
+      for (int32_t p : partitions) held.erase(std::remove(held.begin(), held.end(), p), held.end());
+      Check(member,
+            cooperative ? rd_kafka_error_t_to_err(rd_kafka_incremental_unassign(rk, list))
+                        : rd_kafka_assign(rk, nullptr),
+            "unassign");
+    }
+  }
+
+ private:
+  // The error of an rd_kafka_error_t, which it frees.
+  static rd_kafka_resp_err_t rd_kafka_error_t_to_err(rd_kafka_error_t* error) {
+    if (error == nullptr) return RD_KAFKA_RESP_ERR_NO_ERROR;
+    const rd_kafka_resp_err_t err = rd_kafka_error_code(error);
+    rd_kafka_error_destroy(error);
+    return err;
+  }
+  static void Check(GroupMember* member, rd_kafka_resp_err_t err, absl::string_view step) {
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR && member->failure_.ok()) {
+      member->failure_ = absl::InternalError(
+          absl::StrCat("kafka group ", step, " of ", member->topic_, ": ", rd_kafka_err2str(err)));
+    }
+  }
+};
+
+absl::StatusOr<std::unique_ptr<GroupMember>> GroupMember::Create(const std::string& brokers,
+                                                                 const std::string& group,
+                                                                 const Settings& settings,
+                                                                 const std::string& topic,
+                                                                 Protocol protocol) {
+  Settings defaults = ConsumerDefaults(group);
+  defaults.emplace_back("session.timeout.ms", "10000");
+  defaults.emplace_back("enable.partition.eof", "false");
+  defaults.emplace_back("partition.assignment.strategy", protocol == Protocol::kCooperative
+                                                             ? "cooperative-sticky"
+                                                             : "range,roundrobin");
+  SLUICE_ASSIGN_OR_RETURN(rd_kafka_conf_t * conf, MakeConf(brokers, defaults, settings));
+  std::unique_ptr<GroupMember> member(new GroupMember());
+  member->topic_ = topic;
+  rd_kafka_conf_set_rebalance_cb(conf, GroupCallbacks::Rebalance);
+  rd_kafka_conf_set_opaque(conf, member.get());
+  SLUICE_ASSIGN_OR_RETURN(member->rk_, MakeHandle(RD_KAFKA_CONSUMER, conf));
+  rd_kafka_poll_set_consumer(member->rk_);
+  rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(1);
+  rd_kafka_topic_partition_list_add(list, topic.c_str(), RD_KAFKA_PARTITION_UA);
+  const rd_kafka_resp_err_t err = rd_kafka_subscribe(member->rk_, list);
+  rd_kafka_topic_partition_list_destroy(list);
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return absl::InternalError(
+        absl::StrCat("kafka: joining group ", group, " on ", topic, ": ", rd_kafka_err2str(err)));
+  }
+  return member;
+}
+
+GroupMember::~GroupMember() {
+  if (rk_ == nullptr) return;
+  listener_ = nullptr;
+  rd_kafka_consumer_close(rk_);
+  rd_kafka_destroy(rk_);
+}
+
+absl::Status GroupMember::Poll(absl::Duration timeout, Listener& listener) {
+  listener_ = &listener;
+  // Nothing is fetched (every partition is paused); a message fetched in the instant before
+  // the pause is dropped, as the Fetcher reads it too.
+  const absl::Time deadline = absl::Now() + timeout;
+  do {
+    rd_kafka_message_t* m = rd_kafka_consumer_poll(rk_, TimeoutMs(deadline - absl::Now()));
+    if (m != nullptr) rd_kafka_message_destroy(m);
+  } while (absl::Now() < deadline && failure_.ok());
+  listener_ = nullptr;
+  char fatal[512];
+  if (failure_.ok() &&
+      rd_kafka_fatal_error(rk_, fatal, sizeof(fatal)) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    failure_ = absl::InternalError(absl::StrCat("kafka group member: ", fatal));
+  }
+  return failure_;
+}
+
+void GroupMember::Leave(Listener& listener) {
+  listener_ = &listener;
+  rd_kafka_consumer_close(rk_);  // Revokes what it holds through the callback.
+  listener_ = nullptr;
+  rd_kafka_destroy(rk_);
+  rk_ = nullptr;
+}
+
+std::vector<int32_t> GroupMember::partitions() const { return held_; }
+
 absl::StatusOr<int32_t> PartitionCount(const std::string& brokers, const Settings& settings,
                                        const std::string& topic, absl::Duration timeout) {
   SLUICE_ASSIGN_OR_RETURN(rd_kafka_conf_t * conf,
@@ -523,7 +640,8 @@ absl::StatusOr<Settings> ClusterSettings(const std::string& brokers, const Setti
 }
 
 absl::Status CreateTopic(const std::string& brokers, const Settings& settings,
-                         const std::string& topic, int32_t partitions, absl::Duration timeout) {
+                         const std::string& topic, int32_t partitions, absl::Duration timeout,
+                         const Settings& configs) {
   SLUICE_ASSIGN_OR_RETURN(rd_kafka_conf_t * conf,
                           MakeConf(brokers, {{"log_level", "3"}}, settings));
   SLUICE_ASSIGN_OR_RETURN(rd_kafka_t * rk, MakeHandle(RD_KAFKA_PRODUCER, conf));
@@ -534,6 +652,9 @@ absl::Status CreateTopic(const std::string& brokers, const Settings& settings,
   if (new_topic == nullptr) {
     status = absl::InvalidArgumentError(absl::StrCat("kafka topic ", topic, ": ", error));
   } else {
+    for (const auto& [key, value] : configs) {
+      rd_kafka_NewTopic_set_config(new_topic, key.c_str(), value.c_str());
+    }
     rd_kafka_queue_t* queue = rd_kafka_queue_new(rk);
     rd_kafka_AdminOptions_t* options = rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_ANY);
     rd_kafka_AdminOptions_set_operation_timeout(options, TimeoutMs(timeout), nullptr, 0);

@@ -152,6 +152,54 @@ class Consumer {
   rd_kafka_s* rk_ = nullptr;
 };
 
+// Membership of a consumer group, for the assignment alone: which partitions of one topic
+// this process runs. The partitions it is given are paused at once (their data is read through
+// a Fetcher, from the positions of their checkpoints), so it fetches nothing itself. Its
+// callbacks run inside Poll() and Leave(), on the caller's thread: a revoked partition is handed
+// over only when Revoked() returns (after its checkpoint), an assigned one is started by
+// Assigned(). Not thread-safe.
+class GroupMember {
+ public:
+  enum class Protocol {
+    kCooperative,  // cooperative-sticky: a rebalance moves only the partitions that must move.
+    kEager,        // range,roundrobin: every member gives up all its partitions first.
+  };
+  class Listener {
+   public:
+    virtual ~Listener() = default;
+    virtual void Assigned(const std::vector<int32_t>& partitions) = 0;
+    virtual void Revoked(const std::vector<int32_t>& partitions) = 0;
+  };
+  // Joins `group` (the same group id as the offsets) on `topic`. The defaults before
+  // `settings`: a session of 10 s (a killed member's partitions move after that long).
+  static absl::StatusOr<std::unique_ptr<GroupMember>> Create(const std::string& brokers,
+                                                             const std::string& group,
+                                                             const Settings& settings,
+                                                             const std::string& topic,
+                                                             Protocol protocol);
+  // Closes without callbacks if Leave() was not called.
+  ~GroupMember();
+  GroupMember(const GroupMember&) = delete;
+  GroupMember& operator=(const GroupMember&) = delete;
+
+  // Serves the group for at most `timeout`: heartbeats, and any rebalance through `listener`.
+  // Must be called more often than max.poll.interval.ms. Internal if the client failed fatally.
+  absl::Status Poll(absl::Duration timeout, Listener& listener);
+  // Leaves the group: the partitions held are revoked through `listener` first.
+  void Leave(Listener& listener);
+  // The partitions held now, ascending.
+  std::vector<int32_t> partitions() const;
+
+ private:
+  friend struct GroupCallbacks;  // librdkafka's rebalance callback, in client.cc.
+  GroupMember() = default;
+  rd_kafka_s* rk_ = nullptr;
+  std::string topic_;
+  Listener* listener_ = nullptr;  // Set during Poll() and Leave().
+  std::vector<int32_t> held_;
+  absl::Status failure_;
+};
+
 // Reads many partitions through one client, each into a queue of its own that one thread polls:
 // one connection and one fetch request per broker for all of them, instead of a client (and its
 // threads) per partition. Partitions are given explicitly, as with Consumer; offsets are the
@@ -228,7 +276,9 @@ absl::StatusOr<Settings> ClusterSettings(const std::string& brokers, const Setti
 
 // Creates `topic` with `partitions` partitions and the cluster's default replication, unless it
 // exists (AlreadyExists is success). Unavailable, with the broker's reason, if it cannot.
+// `configs`: the topic's own settings (cleanup.policy=compact...).
 absl::Status CreateTopic(const std::string& brokers, const Settings& settings,
-                         const std::string& topic, int32_t partitions, absl::Duration timeout);
+                         const std::string& topic, int32_t partitions, absl::Duration timeout,
+                         const Settings& configs = {});
 
 }  // namespace sluice::engine::kafka

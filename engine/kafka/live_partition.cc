@@ -2,9 +2,11 @@
 #include "engine/kafka/live_partition.h"
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "core/clock.h"
 #include "core/flat_json.h"
 #include "core/status_macros.h"
+#include "engine/kafka/checkpoint_topic.h"
 #include "engine/run_config.h"
 #include "engine/serving.h"
 #include "registry/registry.h"
@@ -97,8 +99,16 @@ absl::Status LivePartition::Resume() {
   s.config_json = core::WriteFlatJson(config);
   s.input_description = source_->description();
   s.background = !sink_->CommitsWithCheckpoints();  // The stream waits for each write then.
+  if (!options_.checkpoints_topic.empty()) {
+    // In the transaction that commits the outputs up to it, when there is one.
+    s.publish = [this](const registry::NewVersion& v) {
+      return PublishCheckpoint(*producer_, options_.checkpoints_topic, partition(), v);
+    };
+  }
   SLUICE_ASSIGN_OR_RETURN(auto registry,
                           registry::Registry::Open(options_.registry, core::Clock::Real()));
+  if (!options_.checkpoints_topic.empty())
+    SLUICE_RETURN_IF_ERROR(ImportPublished(*registry, model));
   // Before the lease, whose holder numbers on from the latest version. A second process on
   // this partition has been fenced off by InitTransactions.
   if (sink_->CommitsWithCheckpoints()) SLUICE_RETURN_IF_ERROR(DropUncommitted(*registry, model));
@@ -114,6 +124,34 @@ absl::Status LivePartition::Resume() {
   }
   resumed_version_ = point->version;
   resume_ = *std::move(point);
+  return absl::OkStatus();
+}
+
+// The checkpoints topic is the truth of a group's partition: its latest version goes into the
+// registry, and local versions past it (or another version under its number) go, as they were
+// made by a run whose outputs the group did not keep. Nothing published: the registry as it is.
+absl::Status LivePartition::ImportPublished(registry::Registry& registry,
+                                            const std::string& model) {
+  const PartitionInput& in = options_.input;
+  SLUICE_ASSIGN_OR_RETURN(
+      RestoredCheckpoint restored,
+      ReadLatestCheckpoint(in.brokers, in.settings, in.group, options_.checkpoints_topic,
+                           partition(), model, absl::Minutes(1)));
+  refused_ = std::move(restored.refused);
+  if (!restored.version.has_value()) {
+    if (refused_.empty()) return absl::OkStatus();
+    return absl::DataLossError(absl::StrCat("no usable checkpoint of ", model, " on ",
+                                            options_.checkpoints_topic, ": ",
+                                            absl::StrJoin(refused_, "; ")));
+  }
+  const registry::NewVersion& v = *restored.version;
+  const int64_t number = *v.version;
+  const absl::StatusOr<registry::Version> local = registry.Get(model, number);
+  const bool same = local.ok() && local->state == v.state && local->checkpoint == v.checkpoint;
+  SLUICE_ASSIGN_OR_RETURN(dropped_versions_, registry.DropNewer(model, same ? number : number - 1));
+  if (same) return absl::OkStatus();
+  SLUICE_RETURN_IF_ERROR(registry.Put(v).status());
+  imported_version_ = number;
   return absl::OkStatus();
 }
 
@@ -163,6 +201,7 @@ void LivePartition::Run(RunObserver& observer) {
   o.snapshotter = snapshotter_.get();
   if (resume_.has_value()) o.resume = &*resume_;
   o.retrace = &retrace_;
+  o.whole_checkpoints = !options_.checkpoints_topic.empty();
   result_ = RunStream(*source_, *pipeline_, sink_.get(), observer, o, core::Clock::Real());
   if (absl::StatusOr<PredictionSink::Position> flushed = sink_->Flush();
       !flushed.ok() && result_.ok()) {

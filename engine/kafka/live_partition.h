@@ -41,6 +41,12 @@ struct LiveOptions {
     kReadBack,      // Read back what was output past the checkpoint; any broker.
     kTransactions,  // Kafka transactions, one per checkpoint; not librdkafka's mock cluster.
   } exactly_once = ExactlyOnce::kReadBack;
+  // A member of a consumer group (with a registry): each version is also published to this
+  // topic (partition: the input's; see checkpoint_topic.h), as a whole checkpoint, and at the
+  // start the partition's latest version there is imported into the registry (with its number,
+  // lineage and metrics) and continued from, so the partition moves between processes and
+  // machines with its state. Empty: the registry alone.
+  std::string checkpoints_topic;
 };
 
 // The registry name of a partition's model.
@@ -66,8 +72,14 @@ class LivePartition {
   int32_t partition() const { return options_.input.partition; }
   // The version it continued from, 0 if it started fresh.
   int64_t resumed_version() const { return resumed_version_; }
-  // Versions dropped at the start: checkpoints whose transaction never committed.
+  // Versions dropped at the start: checkpoints whose transaction never committed, or local
+  // versions the checkpoints topic superseded.
   int64_t dropped_versions() const { return dropped_versions_; }
+  // With a checkpoints topic: the version imported from it at the start (0: none, or the
+  // registry had it already), and the newer ones refused there (corrupt or incomplete), each
+  // named with why.
+  int64_t imported_version() const { return imported_version_; }
+  const std::vector<std::string>& refused_checkpoints() const { return refused_; }
   bool done() const { return done_.load(); }
   // Waits for the run to end; its result, outputs flushed.
   const absl::StatusOr<RunResult>& Join();
@@ -84,6 +96,7 @@ class LivePartition {
   absl::Status Open(DeadLetters& dead_letters);
   absl::Status Resume();
   absl::Status DropUncommitted(registry::Registry& registry, const std::string& model);
+  absl::Status ImportPublished(registry::Registry& registry, const std::string& model);
   void Run(RunObserver& observer);
 
   const LiveOptions options_;
@@ -97,6 +110,8 @@ class LivePartition {
   std::vector<std::pair<int64_t, int64_t>> retrace_;
   int64_t resumed_version_ = 0;
   int64_t dropped_versions_ = 0;
+  int64_t imported_version_ = 0;
+  std::vector<std::string> refused_;
   absl::StatusOr<RunResult> result_ = absl::UnknownError("not run");
   std::atomic<bool> done_{false};
   std::thread thread_;

@@ -493,6 +493,26 @@ absl::Status CreateMissingOutputTopics(const std::string& brokers, const Setting
   return absl::OkStatus();
 }
 
+absl::Status PrepareCheckpointsTopic(const std::string& brokers, const Settings& settings,
+                                     const std::string& topic, int32_t partitions,
+                                     std::vector<std::string>* created) {
+  absl::StatusOr<int32_t> count = PartitionCount(brokers, settings, topic, absl::Seconds(30));
+  if (absl::IsNotFound(count.status())) {
+    // Compacted: only the latest chunks of each key stay (the last two versions of a model).
+    SLUICE_RETURN_IF_ERROR(CreateTopic(brokers, settings, topic, partitions, absl::Seconds(30),
+                                       {{"cleanup.policy", "compact"}}));
+    created->push_back(topic);
+    return absl::OkStatus();
+  }
+  SLUICE_RETURN_IF_ERROR(count.status());
+  if (*count < partitions) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "checkpoints topic ", topic, " has ", *count, " partitions, fewer than the ", partitions,
+        " of the transactions topic: partition P's checkpoints go to its partition P"));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status DeadLetters::Send(const Message& message, absl::string_view reason) {
   const core::FlatJson json = {{"error", core::JsonQuote(reason)},
                                {"topic", core::JsonQuote(message.topic)},

@@ -32,6 +32,12 @@ struct TopicNames {
 absl::Status CreateMissingOutputTopics(const std::string& brokers, const Settings& settings,
                                        const TopicNames& topics, int32_t partitions,
                                        std::vector<std::string>* created);
+// Creates the checkpoints topic (compacted; see checkpoint_topic.h) with `partitions`
+// partitions if it does not exist (its name goes to *created then). FailedPrecondition if it
+// exists with fewer: partition P's checkpoints go to its partition P.
+absl::Status PrepareCheckpointsTopic(const std::string& brokers, const Settings& settings,
+                                     const std::string& topic, int32_t partitions,
+                                     std::vector<std::string>* created);
 
 // Where one partition's inputs are read from.
 struct PartitionInput {

@@ -19,6 +19,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "core/flat_json.h"
@@ -129,6 +130,10 @@ void WriteLines(const std::string& path, const std::vector<std::string>& lines) 
   for (const std::string& l : lines) out << l << "\n";
 }
 
+void CheckPartitionsEqualReplay(const TempDir& dir, const std::string& bootstrap,
+                                const std::vector<std::string>& lines, const std::string& labels,
+                                int partitions);
+
 // Produces the credit-card head with its labels into the broker at `bootstrap`, runs live to the
 // end of the topics, and checks that each of the `partitions` partitions' scores equal replay of
 // its rows, bit for bit, every event scored once.
@@ -145,7 +150,14 @@ void CheckLiveEqualsReplay(const TempDir& dir, const std::string& bootstrap, int
       "live --brokers ", bootstrap, " --exit-at-end --quiet --summary ", dir.File("live.json")));
   ASSERT_EQ(live.exit_code, 0) << live.err;
   EXPECT_THAT(ReadFileOrDie(dir.File("live.json")), HasSubstr("\"events\": 4002"));
+  CheckPartitionsEqualReplay(dir, bootstrap, lines, labels, partitions);
+}
 
+// Each of the `partitions` partitions' scores (whichever process wrote them) equal `sluice
+// replay` of its rows of `lines` with `labels`, bit for bit, and every row is scored once.
+void CheckPartitionsEqualReplay(const TempDir& dir, const std::string& bootstrap,
+                                const std::vector<std::string>& lines, const std::string& labels,
+                                int partitions) {
   // Scores by partition, in the order written.
   std::map<std::string, std::vector<core::FlatJson>> by_partition;
   for (core::FlatJson& s : ReadTopic(dir, bootstrap, "scores")) {
@@ -187,7 +199,7 @@ void CheckLiveEqualsReplay(const TempDir& dir, const std::string& bootstrap, int
           << "partition " << partition << " event " << i;
     }
   }
-  EXPECT_EQ(seen.size(), 4002u);
+  EXPECT_EQ(seen.size(), lines.size() - 1);
 }
 
 // A real Apache Kafka 4.x broker (KRaft, one node, from Maven Central jars via
@@ -472,9 +484,11 @@ void CheckStoppedRunsOutputEachEventOnce(const TempDir& dir, const std::string& 
                                    "-X batch.num.messages=1 -X linger.ms=0"))
                 .exit_code,
             0);
-  const std::string live = absl::StrCat(
-      "live --brokers ", bootstrap,
-      " --exit-at-end --quiet --snapshot-every-events 300 --alert-threshold 0.02 ", live_flags);
+  const std::string live =
+      absl::StrCat("live --brokers ", bootstrap,
+                   " --exit-at-end --quiet --snapshot-every-events 300 --alert-threshold 0.02 "
+                   "--assignment static ",
+                   live_flags);
   const CliResult reference =
       RunSluice(absl::StrCat(live, " --group reference --registry ", dir.File("reference.db"),
                              " --scores ref-scores --alerts ref-alerts"));
@@ -580,6 +594,132 @@ TEST(LiveExactlyOnceRealKafka, KillNineAndRestartOutputEverythingOnceByteIdentic
   ASSERT_FALSE(kafka.bootstrap().empty()) << "scripts/kafka-broker.sh could not start Kafka";
   CheckStoppedRunsOutputEachEventOnce(dir, kafka.bootstrap(), 4, "", {SIGKILL, SIGKILL, SIGKILL},
                                       [](bool) {});
+}
+
+// The number of messages in `topic` now.
+size_t TopicSize(const TempDir& dir, const std::string& bootstrap, const std::string& topic) {
+  return TopicContent(dir, bootstrap, topic).size();
+}
+
+// Waits until `done()` holds, at most `seconds`; whether it did.
+bool WaitFor(const std::function<bool()>& done, int seconds) {
+  for (int i = 0; i < seconds * 5; ++i) {
+    if (done()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  return done();
+}
+
+int WaitExit(pid_t pid) {
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+// Scale-out on a consumer group: `sluice live` processes with registries of their own share the
+// partitions, which move with their state through the checkpoints topic. The stream comes in
+// four parts, each scored before the group changes: A runs alone; B and C join and take
+// partitions over; A leaves gracefully (SIGTERM); B is killed with SIGKILL and C takes its
+// partitions once B's session ends. Every event is scored once, and each partition's scores
+// equal `sluice replay` of its rows, bit for bit, whoever scored them. Continuous serving (the
+// scores do not depend on where checkpoints fell) and no labels (a label's place among the
+// events would depend on when each part was written), so the models moved are the anomaly
+// model and its scaler.
+void CheckScaleOut(const TempDir& dir, const std::string& bootstrap, const std::string& flags) {
+  // The credit-card head three times over (each copy a day later, with ids of its own).
+  const std::vector<std::string> head = CreditCardWithIds(4002);
+  std::vector<std::string> lines = {head[0]};
+  for (int copy = 0; copy < 3; ++copy) {
+    for (size_t i = 1; i < head.size(); ++i) {
+      const std::vector<std::string> fields = absl::StrSplit(head[i], absl::MaxSplits(',', 2));
+      lines.push_back(absl::StrCat(copy * 4002 + static_cast<int>(i) - 1, ",",
+                                   std::stoi(fields[1]) + copy * 86400, ",", fields[2]));
+    }
+  }
+  const auto scored = [&] { return TopicSize(dir, bootstrap, "scores"); };
+  size_t produced = 0;
+  // Sends the next `rows` rows and waits until every event sent is scored.
+  const auto part = [&](size_t rows, const std::function<std::string()>& said) {
+    std::vector<std::string> chunk = {lines[0]};
+    for (size_t i = 0; i < rows; ++i) chunk.push_back(lines[1 + produced + i]);
+    produced += rows;
+    const std::string csv = dir.File(absl::StrCat("part", produced, ".csv"));
+    WriteLines(csv, chunk);
+    ASSERT_EQ(RunSluice(absl::StrCat("produce --brokers ", bootstrap, " --input ", csv,
+                                     " --id-column id"))
+                  .exit_code,
+              0);
+    ASSERT_TRUE(WaitFor([&] { return scored() >= produced; }, 90))
+        << scored() << " of " << produced << " scored\n"
+        << said();
+  };
+  const auto live = [&](const std::string& name) {
+    return SpawnSluice(
+        absl::StrCat("live --brokers ", bootstrap, " --group scale ",
+                     "--serving continuous --snapshot-every-events 200 ", "--registry ",
+                     dir.File(name + ".db"), " --summary ", dir.File(name + ".json"), " ", flags),
+        dir.File(name + ".err"));
+  };
+  // What each process said about the group and its partitions, if the test fails.
+  const auto said = [&] {
+    std::string all;
+    for (const std::string name : {"a", "b", "c"}) {
+      if (!std::filesystem::exists(dir.File(name + ".err"))) continue;
+      for (absl::string_view line :
+           absl::StrSplit(ReadFileOrDie(dir.File(name + ".err")), '\n', absl::SkipEmpty())) {
+        if (!absl::StrContains(line, " events (")) absl::StrAppend(&all, name, ": ", line, "\n");
+      }
+    }
+    return all;
+  };
+  // How many times a member was given partitions.
+  const auto assignments = [&](const std::string& name) {
+    const std::string err = dir.File(name + ".err");
+    if (!std::filesystem::exists(err)) return 0;
+    const std::string text = ReadFileOrDie(err);
+    int n = 0;
+    for (size_t at = text.find("gave this process"); at != std::string::npos;
+         at = text.find("gave this process", at + 1)) {
+      ++n;
+    }
+    return n;
+  };
+  const pid_t a = live("a");
+  ASSERT_TRUE(WaitFor([&] { return assignments("a") > 0; }, 60)) << said();
+  part(3000, said);
+  const pid_t b = live("b");
+  const pid_t c = live("c");
+  ASSERT_TRUE(WaitFor([&] { return assignments("b") > 0 && assignments("c") > 0; }, 90)) << said();
+  part(3000, said);
+  kill(a, SIGTERM);
+  EXPECT_EQ(WaitExit(a), 0) << said();
+  ASSERT_TRUE(WaitFor([&] { return assignments("b") + assignments("c") > 2; }, 60)) << said();
+  part(3000, said);
+  const int before_kill = assignments("c");
+  kill(b, SIGKILL);
+  WaitExit(b);
+  // C is given B's partitions once B's session (10 s) ends.
+  ASSERT_TRUE(WaitFor([&] { return assignments("c") > before_kill; }, 60)) << said();
+  part(lines.size() - 1 - produced, said);
+  kill(c, SIGTERM);
+  EXPECT_EQ(WaitExit(c), 0) << said();
+  // C continued partitions from checkpoints that A and B published.
+  const std::string c_summary = ReadFileOrDie(dir.File("c.json"));
+  EXPECT_THAT(c_summary, Not(HasSubstr("\"imported_version\": 0,"))) << c_summary;
+  EXPECT_THAT(c_summary, Not(HasSubstr("\"recomputed_differently\": 1")));
+  // A labels file with no label (a header alone): replay learns without labels too.
+  WriteFile(dir.File("no-labels.csv"), "id,label,time\n");
+  CheckPartitionsEqualReplay(dir, bootstrap, lines,
+                             absl::StrCat("--labels ", dir.File("no-labels.csv")), 4);
+}
+
+// On the standalone broker (the mock: a partition that moves reads back what was output past
+// its checkpoint).
+TEST(LiveScaleOut, MembersJoinLeaveAndDieEveryEventScoredOnceAsReplay) {
+  TempDir dir;
+  Broker broker(dir, 4);
+  ASSERT_FALSE(broker.bootstrap().empty());
+  CheckScaleOut(dir, broker.bootstrap(), "");
 }
 
 }  // namespace

@@ -68,8 +68,9 @@ inline CliResult RunSluice(const std::string& args) {
 }
 
 // Starts `sluice <args>` (split on spaces; no quoting) as a child process with its output
-// discarded, and returns its pid: the binary itself, so that a signal reaches it.
-inline pid_t SpawnSluice(const std::string& args) {
+// discarded (its stderr to `err_path` if given), and returns its pid: the binary itself, so
+// that a signal reaches it.
+inline pid_t SpawnSluice(const std::string& args, const std::string& err_path = "") {
   std::vector<std::string> words = {SluiceBinary()};
   std::string word;
   for (const char c : args + " ") {
@@ -86,7 +87,7 @@ inline pid_t SpawnSluice(const std::string& args) {
     for (std::string& w : words) argv.push_back(w.data());
     argv.push_back(nullptr);
     freopen("/dev/null", "w", stdout);
-    freopen("/dev/null", "w", stderr);
+    freopen(err_path.empty() ? "/dev/null" : err_path.c_str(), "w", stderr);
     execv(argv[0], argv.data());
     _exit(127);
   }
