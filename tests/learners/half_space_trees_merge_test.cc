@@ -108,6 +108,30 @@ TEST(HalfSpaceTreesMerge, AModelMergedWithItselfScoresAsItDoes) {
   }
 }
 
+// A stream split round-robin over P models of window w / P: after n events (n a multiple of P)
+// each partition completed floor(n / w) windows, each covering the same w events of the stream
+// as the single model's window, so the summed masses are the single model's, node for node.
+TEST(HalfSpaceTreesMerge, RoundRobinPartitionsMergeIntoTheSingleModel) {
+  for (const int partitions : {2, 4}) {
+    ASSERT_OK_AND_ASSIGN(auto single, HalfSpaceTrees::Create(Opts(64), kNames));
+    std::vector<std::unique_ptr<HalfSpaceTrees>> parts;
+    Models models;
+    for (int p = 0; p < partitions; ++p) {
+      ASSERT_OK_AND_ASSIGN(auto part, HalfSpaceTrees::Create(Opts(64 / partitions), kNames));
+      models.push_back(part.get());
+      parts.push_back(std::move(part));
+    }
+    const auto stream = testing::UniformStream(3, 1000, 3);
+    for (size_t i = 0; i < stream.size(); ++i) {
+      single->LearnOne(stream[i], std::nullopt);
+      parts[i % partitions]->LearnOne(stream[i], std::nullopt);
+      if ((i + 1) % partitions == 0) {
+        ASSERT_EQ(MergedState(models), single->Save()) << "P=" << partitions << " after " << i;
+      }
+    }
+  }
+}
+
 TEST(HalfSpaceTreesMerge, MergedStateLoadsAndLearnsOn) {
   auto a = Trained(20, 133, 1);
   auto b = Trained(30, 71, 2);
