@@ -263,6 +263,105 @@ void HalfSpaceTrees::BuildSubtree(Node* tree, uint32_t node_idx, int depth_left,
   weights[on] = b - a;
 }
 
+HalfSpaceTrees::NodeView HalfSpaceTrees::node(int tree_idx, uint32_t node_idx) const {
+  const Node& n = nodes_[static_cast<size_t>(tree_idx) * nodes_per_tree_ + node_idx];
+  return {n.feature, n.threshold, LMass(n), RMass(n)};
+}
+
+namespace {
+
+// The models a merge sums (see Merge in the header): the most advanced stage present, where a
+// model that completed a window beats one with built trees, which beats an unbuilt one.
+int MergeStage(const HalfSpaceTrees& model) {
+  if (model.completed_windows() > 0) return 2;
+  return model.trees_built() ? 1 : 0;
+}
+
+}  // namespace
+
+absl::Status HalfSpaceTrees::CheckMergeable(const HalfSpaceTrees& other) const {
+  const Options& x = options_;
+  const Options& y = other.options_;
+  std::string why;
+  if (x.num_trees != y.num_trees) {
+    why = absl::StrCat("trees ", x.num_trees, " vs ", y.num_trees);
+  } else if (x.height != y.height) {
+    why = absl::StrCat("height ", x.height, " vs ", y.height);
+  } else if (x.seed != y.seed) {
+    why = absl::StrCat("seed ", x.seed, " vs ", y.seed);
+  } else if (feature_names_ != other.feature_names_) {
+    why = "feature names differ";
+  }
+  for (size_t node_idx = 0; why.empty() && built_ && other.built_ && node_idx < nodes_.size();
+       ++node_idx) {
+    const Node& a = nodes_[node_idx];
+    const Node& b = other.nodes_[node_idx];
+    if (a.feature != b.feature || a.threshold != b.threshold) {
+      why = absl::StrCat("the trees differ (tree ", node_idx / nodes_per_tree_, " node ",
+                         node_idx % nodes_per_tree_,
+                         "): did their first examples lack different features?");
+    }
+  }
+  if (why.empty()) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat("half-space trees cannot be merged: ", why));
+}
+
+absl::StatusOr<std::unique_ptr<HalfSpaceTrees>> HalfSpaceTrees::Merge(
+    std::span<const HalfSpaceTrees* const> models) {
+  if (models.empty()) return absl::InvalidArgumentError("half-space trees merge: no models");
+  // Built trees are checked against the first built ones, so every pair is checked.
+  const HalfSpaceTrees* reference = models[0];
+  int stage = 0;
+  for (const HalfSpaceTrees* model : models) {
+    if (!reference->built_ && model->built_) reference = model;
+    stage = std::max(stage, MergeStage(*model));
+  }
+  for (size_t i = 0; i < models.size(); ++i) {
+    if (absl::Status status = reference->CheckMergeable(*models[i]); !status.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("model ", i, ": ", status.message()));
+    }
+  }
+  std::vector<const HalfSpaceTrees*> counted;
+  uint64_t window_size = 0;
+  for (const HalfSpaceTrees* model : models) {
+    if (MergeStage(*model) != stage) continue;
+    counted.push_back(model);
+    window_size += static_cast<uint64_t>(model->options_.window_size);
+  }
+  if (window_size > 65535) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("half-space trees merge: the merged window_size would be ", window_size,
+                     ", above the limit 65535 (masses are 16-bit)"));
+  }
+  const HalfSpaceTrees& first = *counted[0];
+  Options options = first.options_;
+  options.window_size = static_cast<int>(window_size);
+  SLUICE_ASSIGN_OR_RETURN(std::unique_ptr<HalfSpaceTrees> merged,
+                          Create(options, first.feature_names_));
+  for (const HalfSpaceTrees* model : counted) {
+    merged->epoch_ = std::max(merged->epoch_, model->epoch_);
+    merged->counter_ += model->counter_;
+  }
+  if (!first.built_) return merged;
+  // Normalised to one epoch: every node is written in the merged model's current window.
+  // Integer sums, so the order of the inputs cannot change a bit.
+  merged->built_ = true;
+  merged->nodes_ = first.nodes_;
+  const auto e = static_cast<uint16_t>(merged->epoch_);
+  for (size_t node_idx = 0; node_idx < merged->nodes_.size(); ++node_idx) {
+    uint32_t l_mass = 0, r_mass = 0;
+    for (const HalfSpaceTrees* model : counted) {
+      l_mass += model->LMass(model->nodes_[node_idx]);
+      r_mass += model->RMass(model->nodes_[node_idx]);
+    }
+    Node& node = merged->nodes_[node_idx];
+    node.epoch = e;
+    node.l_mass = static_cast<uint16_t>(l_mass);
+    node.r_mass = static_cast<uint16_t>(r_mass);
+  }
+  return merged;
+}
+
 std::vector<std::pair<std::string, double>> HalfSpaceTrees::Branches(int tree_idx) const {
   std::vector<std::pair<std::string, double>> out;
   const Node* tree = nodes_.data() + static_cast<size_t>(tree_idx) * nodes_per_tree_;

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -30,6 +31,13 @@ class HalfSpaceTrees final : public Learner {
     int window_size = 250;  // Examples per reference window (1..65535).
     uint64_t seed = 42;     // Same seed + same stream => same trees and scores.
   };
+  // One node as node() shows it.
+  struct NodeView {
+    int feature;  // Dense schema index.
+    double threshold;
+    uint32_t l_mass;  // Current window.
+    uint32_t r_mass;  // Reference (last completed) window.
+  };
   // `feature_names` are the schema's names in dense order; trees split on them in sorted order.
   // InvalidArgument if an option is out of range, there are no features or more than 65535;
   // ResourceExhausted if the trees (MemoryBytes) would not fit in core::AvailableMemoryBytes(),
@@ -54,8 +62,49 @@ class HalfSpaceTrees final : public Learner {
   std::string Save() const override;
   absl::Status Load(absl::string_view state) override;
 
+  // Merges models trained on disjoint parts of one stream (e.g. the partitions of a Kafka
+  // topic) into one model that scores as if one model had seen all those parts' windows at once.
+  // The inputs must have equal num_trees, height, seed and feature names, and equal trees (every
+  // node's split feature and threshold) where built; window sizes may differ. A tree's shape
+  // depends on the options, the names and which features the first learned example had (missing
+  // ones are never split on), so two models over one schema may still differ: this is checked.
+  //
+  // Which inputs count: if any input has completed a window, those that have; otherwise, if any
+  // has built its trees, those that have; otherwise all (all unbuilt). An input that counts less
+  // is dropped whole: a model still in its first window has no reference masses, and its few
+  // (< window_size) current-window examples would only blur a model that has some.
+  // The merged model, from the inputs that count (sums are exact integer sums):
+  //   window_size = the sum of their window sizes, so the size limit 0.1 * window_size and the
+  //                 max score num_trees * window_size * (2^(height+1) - 1) scale with it;
+  //   per node      r_mass (what scores read) = the sum of their reference masses, l_mass = the
+  //                 sum of their current-window masses; the examples learned in the current
+  //                 window = the sum of theirs;
+  //   windows       completed = the largest of theirs (only "first window or not" matters for
+  //                 scores: the merged model is in its first window exactly when they all are).
+  // ScoreOne of the merged model is River's formula (section 4.4 of river-algorithms.md) over
+  // the summed masses. The result is a HalfSpaceTrees like any other: it may learn on, and its
+  // next pivot comes after window_size - (current-window examples) more. Merging one model
+  // gives an equal model (equal Save()); merge is commutative and associative, bit for bit.
+  // InvalidArgument, naming the input (0-based) and what differs, if the inputs are not mergeable
+  // (CheckMergeable); if `models` is empty; or if the summed window_size exceeds 65535 (masses
+  // are 16-bit; each mass is at most its model's window size, so no summed mass can overflow).
+  static absl::StatusOr<std::unique_ptr<HalfSpaceTrees>> Merge(
+      std::span<const HalfSpaceTrees* const> models);
+  // OK if Merge accepts this model with `other`: equal num_trees, height, seed and feature
+  // names, and equal trees if both are built. Otherwise InvalidArgument naming what differs.
+  absl::Status CheckMergeable(const HalfSpaceTrees& other) const;
+
   const Options& options() const { return options_; }
+  const std::vector<std::string>& feature_names() const { return feature_names_; }
   bool trees_built() const { return built_; }
+  // Completed windows; 0 during River's first window.
+  uint64_t completed_windows() const { return epoch_; }
+  // Examples learned in the current window.
+  uint32_t current_window_count() const { return counter_; }
+  // Node `node_idx` of tree `tree_idx` in heap order (the root is 1, node i's children are 2i
+  // and 2i+1, leaves are [2^height, 2^(height+1))), with its masses as River holds them now.
+  // `feature` and `threshold` are unused in leaves. Requires: trees_built().
+  NodeView node(int tree_idx, uint32_t node_idx) const;
   // The internal nodes of tree `tree_idx` in pre-order as (feature name, threshold).
   // Requires: trees_built().
   std::vector<std::pair<std::string, double>> Branches(int tree_idx) const;

@@ -5,6 +5,7 @@
 #include <immintrin.h>
 #endif
 
+#include <cmath>
 #include <limits>
 
 #include "absl/strings/str_cat.h"
@@ -32,6 +33,33 @@ absl::StatusOr<std::unique_ptr<MinMaxScaler>> MinMaxScaler::Create(int dimension
     return absl::InvalidArgumentError(absl::StrCat("min-max scaler: dimension ", dimension));
   }
   return std::unique_ptr<MinMaxScaler>(new MinMaxScaler(dimension));
+}
+
+namespace {
+
+// a < b, with -0.0 < +0.0, so that min and max pick the same bits whatever the order. Scalers
+// never hold NaN (a missing value never updates them).
+bool Less(double a, double b) { return a < b || (a == b && std::signbit(a) && !std::signbit(b)); }
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<MinMaxScaler>> MinMaxScaler::Merge(
+    std::span<const MinMaxScaler* const> scalers) {
+  if (scalers.empty()) return absl::InvalidArgumentError("min-max scaler merge: no scalers");
+  SLUICE_ASSIGN_OR_RETURN(std::unique_ptr<MinMaxScaler> merged, Create(scalers[0]->dimension()));
+  for (size_t k = 0; k < scalers.size(); ++k) {
+    const MinMaxScaler& scaler = *scalers[k];
+    if (scaler.dimension() != merged->dimension()) {
+      return absl::InvalidArgumentError(absl::StrCat("min-max scaler merge: scaler ", k,
+                                                     " has dimension ", scaler.dimension(),
+                                                     ", scaler 0 ", merged->dimension()));
+    }
+    for (size_t i = 0; i < merged->min_.size(); ++i) {
+      if (Less(scaler.min_[i], merged->min_[i])) merged->min_[i] = scaler.min_[i];
+      if (Less(merged->max_[i], scaler.max_[i])) merged->max_[i] = scaler.max_[i];
+    }
+  }
+  return merged;
 }
 
 MinMaxScaler::MinMaxScaler(int dimension)

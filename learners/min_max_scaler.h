@@ -2,6 +2,7 @@
 #pragma once
 
 #include <memory>
+#include <span>
 
 #include "absl/status/statusor.h"
 #include "learners/learner.h"
@@ -14,6 +15,12 @@ class MinMaxScaler final : public Transformer {
  public:
   // InvalidArgument if dimension < 1.
   static absl::StatusOr<std::unique_ptr<MinMaxScaler>> Create(int dimension);
+  // The scaler that has seen what all of `scalers` saw: per feature, the least of their minima
+  // and the greatest of their maxima (a feature none has seen stays unseen). Exact, commutative
+  // and associative; of two equal extremes of opposite sign, -0.0 is the smaller. Merging one
+  // scaler gives an equal one. InvalidArgument if `scalers` is empty or dimensions differ.
+  static absl::StatusOr<std::unique_ptr<MinMaxScaler>> Merge(
+      std::span<const MinMaxScaler* const> scalers);
   MinMaxScaler(const MinMaxScaler&) = delete;
   MinMaxScaler& operator=(const MinMaxScaler&) = delete;
 

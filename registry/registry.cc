@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -628,16 +629,21 @@ absl::StatusOr<int64_t> Registry::Resolve(absl::string_view model, absl::string_
   return s.Int(0);
 }
 
-absl::Status Registry::SetAlias(absl::string_view model, absl::string_view alias, int64_t version) {
+namespace {
+
+absl::Status CheckAliasName(absl::string_view alias) {
   int64_t unused = 0;
   if (alias.empty() || alias == "latest" || absl::SimpleAtoi(alias, &unused)) {
     return absl::InvalidArgumentError(
         absl::StrCat("alias name \"", alias, "\" is reserved or a number; choose a name"));
   }
-  const std::string what = absl::StrCat(path_, ": point alias \"", alias, "\" of model \"", model,
-                                        "\" at version ", version);
-  SLUICE_ASSIGN_OR_RETURN(Transaction txn, Annotate(Transaction::Begin(db_), what));
-  SLUICE_RETURN_IF_ERROR(Resolve(model, absl::StrCat(version)).status());
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status Registry::WriteAlias(absl::string_view model, absl::string_view alias, int64_t version,
+                                  absl::string_view what) {
   std::optional<int64_t> previous;
   if (absl::StatusOr<int64_t> old = Resolve(model, alias); old.ok()) previous = *old;
   SLUICE_ASSIGN_OR_RETURN(
@@ -657,8 +663,65 @@ absl::Status Registry::SetAlias(absl::string_view model, absl::string_view alias
       .Bind(3, version)
       .Bind(4, previous)
       .Bind(5, absl::ToUnixMillis(clock_.Now()));
-  SLUICE_RETURN_IF_ERROR(Annotate(history.Run("record alias change"), what));
+  return Annotate(history.Run("record alias change"), what);
+}
+
+absl::Status Registry::SetAlias(absl::string_view model, absl::string_view alias, int64_t version) {
+  SLUICE_RETURN_IF_ERROR(CheckAliasName(alias));
+  const std::string what = absl::StrCat(path_, ": point alias \"", alias, "\" of model \"", model,
+                                        "\" at version ", version);
+  SLUICE_ASSIGN_OR_RETURN(Transaction txn, Annotate(Transaction::Begin(db_), what));
+  SLUICE_RETURN_IF_ERROR(Resolve(model, absl::StrCat(version)).status());
+  SLUICE_RETURN_IF_ERROR(WriteAlias(model, alias, version, what));
   return Annotate(txn.Commit(), what);
+}
+
+absl::StatusOr<std::vector<int64_t>> Registry::SetAliases(std::span<const std::string> models,
+                                                          absl::string_view alias,
+                                                          absl::string_view ref) {
+  SLUICE_RETURN_IF_ERROR(CheckAliasName(alias));
+  if (models.empty()) return absl::InvalidArgumentError("set alias: no models given");
+  const std::string what = absl::StrCat(path_, ": point alias \"", alias, "\" of ", models.size(),
+                                        " models at \"", ref, "\"");
+  SLUICE_ASSIGN_OR_RETURN(Transaction txn, Annotate(Transaction::Begin(db_), what));
+  // Every model's version is resolved first, inside the transaction: the alias moves only if
+  // `ref` exists in all of them, and nothing can change between the lookups and the writes.
+  std::vector<int64_t> versions;
+  for (const std::string& model : models) {
+    SLUICE_ASSIGN_OR_RETURN(const int64_t version, Resolve(model, ref));
+    versions.push_back(version);
+  }
+  for (size_t i = 0; i < models.size(); ++i) {
+    SLUICE_RETURN_IF_ERROR(WriteAlias(models[i], alias, versions[i], what));
+  }
+  SLUICE_RETURN_IF_ERROR(Annotate(txn.Commit(), what));
+  return versions;
+}
+
+absl::StatusOr<std::vector<std::pair<int32_t, std::string>>> Registry::Partitions(
+    absl::string_view model) const {
+  const std::string prefix = absl::StrCat(model, ".p");
+  // substr, not LIKE: a model name may contain LIKE's wildcards.
+  SLUICE_ASSIGN_OR_RETURN(Statement s,
+                          Statement::Prepare(db_,
+                                             "SELECT DISTINCT model FROM versions WHERE "
+                                             "substr(model, 1, ?1) = ?2"));
+  s.Bind(1, static_cast<int64_t>(prefix.size())).Bind(2, prefix);
+  std::vector<std::pair<int32_t, std::string>> out;
+  while (true) {
+    SLUICE_ASSIGN_OR_RETURN(const bool row, s.Step("list partitions"));
+    if (!row) break;
+    std::string name = s.Text(0);
+    const absl::string_view number = absl::string_view(name).substr(prefix.size());
+    int32_t partition = 0;
+    // Only the canonical decimal form, as `sluice live` writes it ("p01" or "p+1" are not).
+    if (!number.empty() && absl::ascii_isdigit(static_cast<unsigned char>(number[0])) &&
+        absl::SimpleAtoi(number, &partition) && absl::StrCat(partition) == number) {
+      out.emplace_back(partition, std::move(name));
+    }
+  }
+  std::sort(out.begin(), out.end());
+  return out;
 }
 
 absl::StatusOr<std::vector<AliasChange>> Registry::AliasHistory(absl::string_view model,

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <tuple>
 #include <utility>
@@ -122,6 +123,18 @@ class Registry {
 
   // Points `alias` of `model` at `version` (which must exist) and records the change.
   absl::Status SetAlias(absl::string_view model, absl::string_view alias, int64_t version);
+  // Points `alias` of every model in `models` at the version `ref` ("17", "latest" or an alias)
+  // names in that model, in one transaction: all move or none does. Each change is recorded in
+  // its model's alias history. Returns the versions, in `models` order. NotFound, naming the
+  // model, if `ref` names no version of one of them; InvalidArgument if `models` is empty or the
+  // alias name is reserved.
+  absl::StatusOr<std::vector<int64_t>> SetAliases(std::span<const std::string> models,
+                                                  absl::string_view alias, absl::string_view ref);
+  // The partitions of a partitioned model: the models named `<model>.p<N>` (N in canonical
+  // decimal, as `sluice live` names the versions of partition N) that have versions, as
+  // (N, name) sorted by N.
+  absl::StatusOr<std::vector<std::pair<int32_t, std::string>>> Partitions(
+      absl::string_view model) const;
   // The changes of `alias`, oldest first. NotFound if it never existed.
   absl::StatusOr<std::vector<AliasChange>> AliasHistory(absl::string_view model,
                                                         absl::string_view alias) const;
@@ -168,6 +181,10 @@ class Registry {
   // FailedPrecondition if a live process other than this one holds the writer lease of
   // `model`. Call inside a write transaction.
   absl::Status CheckNoOtherWriter(absl::string_view model) const;
+  // Points `alias` of `model` at `version` and records the change. Call inside a write
+  // transaction; `what` describes the operation for messages.
+  absl::Status WriteAlias(absl::string_view model, absl::string_view alias, int64_t version,
+                          absl::string_view what);
 
   sqlite3* db_;
   std::string path_;

@@ -20,6 +20,7 @@
 #include "core/format.h"
 #include "core/status_macros.h"
 #include "cxxopts.hpp"
+#include "engine/global_model.h"
 #include "registry/registry.h"
 #include "tools/commands.h"
 
@@ -29,34 +30,55 @@ namespace {
 constexpr const char* kUsage =
     "usage: sluice registry --registry FILE [--model-name NAME] [--json] <command>\n"
     "  list                 every version of the model\n"
+    "  list --partition P   the versions of partition P (model NAME.pP) of the model, or\n"
+    "                       without --model-name of every partitioned model\n"
     "  show V               one version: metadata, lineage, metrics\n"
     "  diff V1 V2           what changed in config, lineage, metrics and state\n"
     "  export V FILE        write a one-version registry file\n"
     "  import FILE          add the versions of another registry file\n"
-    "  alias NAME V         point alias NAME (champion, challenger, ...) at V\n"
+    "  alias NAME V         point alias NAME (champion, challenger, ...) at V; on a\n"
+    "                       partitioned model (versions only in NAME.p0, NAME.p1, ...) in every\n"
+    "                       partition at once, V resolved in each\n"
     "  history NAME         every change of alias NAME\n"
     "  gc --keep N          delete all but the newest N versions (aliased ones stay)\n"
+    "  merge REF... --as M  register a version of model M whose anomaly model merges those of\n"
+    "                       REF... (no fraud model); REF is MODEL:V, or MODEL.p*:V for V of\n"
+    "                       every partition of MODEL\n"
     "V is a number, an alias or \"latest\".\n";
 
 // A command and the arguments it takes, as the usage names them.
 struct CommandSpec {
   absl::string_view name;
   std::vector<absl::string_view> args;
+  bool variadic = false;  // The last argument repeats (at least once).
 };
 
 const std::vector<CommandSpec>& Commands() {
-  static const auto* const commands =
-      new std::vector<CommandSpec>{{"list", {}},           {"show", {"V"}},
-                                   {"diff", {"V1", "V2"}}, {"export", {"V", "FILE"}},
-                                   {"import", {"FILE"}},   {"alias", {"NAME", "V"}},
-                                   {"history", {"NAME"}},  {"gc", {}}};
+  static const auto* const commands = new std::vector<CommandSpec>{{"list", {}},
+                                                                   {"show", {"V"}},
+                                                                   {"diff", {"V1", "V2"}},
+                                                                   {"export", {"V", "FILE"}},
+                                                                   {"import", {"FILE"}},
+                                                                   {"alias", {"NAME", "V"}},
+                                                                   {"history", {"NAME"}},
+                                                                   {"gc", {}},
+                                                                   {"merge", {"REF..."}, true}};
   return *commands;
 }
+
+// The flags only some commands take.
+struct CommandFlags {
+  std::optional<int64_t> keep;       // gc
+  std::optional<int32_t> partition;  // list
+  std::string merged_name;           // merge: --as
+  bool model_given = false;          // --model-name was on the command line.
+};
 
 // What is wrong with the command line, or nullopt: wrong arguments exit 2 before the registry
 // is opened, so that they neither touch nor create a file.
 std::optional<std::string> UsageError(const std::vector<std::string>& args,
-                                      const std::string& model, std::optional<int64_t> keep) {
+                                      const std::string& model, const CommandFlags& flags) {
+  const std::optional<int64_t>& keep = flags.keep;
   if (args.empty()) return "no command given";
   if (model.empty()) return "--model-name must not be empty";
   const std::string& command = args[0];
@@ -66,7 +88,11 @@ std::optional<std::string> UsageError(const std::vector<std::string>& args,
   }
   if (spec == nullptr) return absl::StrCat("unknown registry command \"", command, "\"");
   const size_t given = args.size() - 1;
-  if (given != spec->args.size()) {
+  if (spec->variadic && given == 0) {
+    return absl::StrCat("\"", command, "\" takes one or more arguments (",
+                        absl::StrJoin(spec->args, " "), ")");
+  }
+  if (!spec->variadic && given != spec->args.size()) {
     const size_t n = spec->args.size();
     return absl::StrCat("\"", command, "\" takes ", n == 0 ? "no" : absl::StrCat(n),
                         n == 1 ? " argument" : " arguments",
@@ -79,6 +105,16 @@ std::optional<std::string> UsageError(const std::vector<std::string>& args,
     if (*keep < 1) return absl::StrCat("gc --keep must be at least 1, not ", *keep);
   } else if (keep.has_value()) {
     return absl::StrCat("--keep applies to gc only, not to \"", command, "\"");
+  }
+  if (command == "merge" && flags.merged_name.empty()) return "merge needs --as NAME";
+  if (command != "merge" && !flags.merged_name.empty()) {
+    return absl::StrCat("--as applies to merge only, not to \"", command, "\"");
+  }
+  if (flags.partition.has_value() && command != "list") {
+    return absl::StrCat("--partition applies to list only, not to \"", command, "\"");
+  }
+  if (flags.partition.has_value() && *flags.partition < 0) {
+    return absl::StrCat("--partition must be at least 0, not ", *flags.partition);
   }
   int64_t number = 0;
   if (command == "alias" &&
@@ -143,20 +179,19 @@ void DiffSection(const char* name, const std::string& a, const std::string& b,
   }
 }
 
-absl::StatusOr<int> Run(registry::Registry& reg, const std::string& model, bool json,
-                        const std::vector<std::string>& args, int64_t keep) {
-  const std::string& command = args[0];  // UsageError() checked the arguments.
-  if (command == "list") {
+// Prints the versions of `models` (one table each, or one JSON array).
+absl::Status ListVersions(const registry::Registry& reg, const std::vector<std::string>& models,
+                          bool json) {
+  std::string out = "[";
+  for (const std::string& model : models) {
     SLUICE_ASSIGN_OR_RETURN(const auto versions, reg.List(model));
     SLUICE_ASSIGN_OR_RETURN(const auto aliases, reg.Aliases(model));
     if (json) {
-      std::string out = "[";
       for (const auto& v : versions) {
         absl::StrAppend(&out, out.size() > 1 ? ",\n " : "",
                         VersionJson(v, AliasesOf(aliases, v.version)));
       }
-      std::printf("%s]\n", out.c_str());
-      return 0;
+      continue;
     }
     // Columns as wide as their longest value: a trigger or a code version is never cut.
     int trigger_width = 7, code_width = 4;
@@ -176,7 +211,128 @@ absl::StatusOr<int> Run(registry::Registry& reg, const std::string& model, bool 
     std::printf("%s of \"%s\" in %s\n",
                 core::Count(static_cast<int64_t>(versions.size()), "version", "versions").c_str(),
                 model.c_str(), reg.path().c_str());
+  }
+  if (json) std::printf("%s]\n", out.c_str());
+  return absl::OkStatus();
+}
+
+// The models `list --partition P` shows: `model`.pP if --model-name was given, else partition P
+// of every partitioned model.
+absl::StatusOr<std::vector<std::string>> PartitionModels(const registry::Registry& reg,
+                                                         const std::string& model, bool model_given,
+                                                         int32_t partition) {
+  if (model_given) return std::vector<std::string>{absl::StrCat(model, ".p", partition)};
+  SLUICE_ASSIGN_OR_RETURN(const auto versions, reg.List(""));
+  const std::string suffix = absl::StrCat(".p", partition);
+  std::vector<std::string> models;
+  for (const registry::Version& v : versions) {
+    if (absl::EndsWith(v.model, suffix) && v.model.size() > suffix.size() &&
+        (models.empty() || models.back() != v.model)) {
+      models.push_back(v.model);  // List() sorts by model: duplicates are adjacent.
+    }
+  }
+  if (models.empty()) {
+    return absl::NotFoundError(
+        absl::StrCat("no model has a partition ", partition, " in ", reg.path()));
+  }
+  return models;
+}
+
+// The versions a merge REF names: "MODEL:V" (V a number, an alias or "latest"), "V" (of
+// --model-name), or "MODEL.p*:V" (V in every partition of MODEL, by partition).
+absl::StatusOr<std::vector<registry::Version>> MergeInputs(const registry::Registry& reg,
+                                                           const std::string& default_model,
+                                                           absl::string_view ref) {
+  const size_t colon = ref.rfind(':');
+  std::string model =
+      colon == absl::string_view::npos ? default_model : std::string(ref.substr(0, colon));
+  const absl::string_view version = colon == absl::string_view::npos ? ref : ref.substr(colon + 1);
+  std::vector<std::string> models = {model};
+  if (absl::EndsWith(model, ".p*")) {
+    model.resize(model.size() - 3);
+    SLUICE_ASSIGN_OR_RETURN(const auto partitions, reg.Partitions(model));
+    if (partitions.empty()) {
+      return absl::NotFoundError(absl::StrCat("model \"", model, "\" has no partitions (", model,
+                                              ".p0, ...) in ", reg.path()));
+    }
+    models.clear();
+    for (const auto& [partition, name] : partitions) models.push_back(name);
+  }
+  std::vector<registry::Version> out;
+  for (const std::string& name : models) {
+    SLUICE_ASSIGN_OR_RETURN(const int64_t number, reg.Resolve(name, version));
+    SLUICE_ASSIGN_OR_RETURN(registry::Version v, reg.Get(name, number));
+    out.push_back(std::move(v));
+  }
+  return out;
+}
+
+absl::StatusOr<int> Merge(registry::Registry& reg, const std::string& model, bool json,
+                          const std::vector<std::string>& refs, const std::string& name) {
+  std::vector<registry::Version> versions;
+  for (const std::string& ref : refs) {
+    SLUICE_ASSIGN_OR_RETURN(auto named, MergeInputs(reg, model, ref));
+    for (registry::Version& v : named) versions.push_back(std::move(v));
+  }
+  SLUICE_ASSIGN_OR_RETURN(const registry::NewVersion merged, engine::MergeVersions(versions, name));
+  SLUICE_ASSIGN_OR_RETURN(const int64_t number, reg.Put(merged));
+  if (json) {
+    SLUICE_ASSIGN_OR_RETURN(const registry::Version v, reg.Get(name, number));
+    std::printf("%s\n", VersionJson(v).c_str());
     return 0;
+  }
+  std::vector<std::string> inputs;
+  for (const registry::Version& v : versions)
+    inputs.push_back(absl::StrCat(v.model, ":", v.version));
+  std::printf("merged %s into version %lld of \"%s\"\n", absl::StrJoin(inputs, " ").c_str(),
+              static_cast<long long>(number), name.c_str());
+  return 0;
+}
+
+// `alias NAME V` on a model with no versions of its own but partitions: every partition's
+// alias moves at once.
+absl::StatusOr<int> AliasPartitions(registry::Registry& reg, const std::string& model,
+                                    const std::string& alias, const std::string& ref) {
+  SLUICE_ASSIGN_OR_RETURN(const auto partitions, reg.Partitions(model));
+  if (partitions.empty()) {
+    return absl::NotFoundError(
+        absl::StrCat("model \"", model, "\" has no versions and no partitions in ", reg.path()));
+  }
+  std::vector<std::string> models;
+  for (const auto& [partition, name] : partitions) models.push_back(name);
+  SLUICE_ASSIGN_OR_RETURN(const std::vector<int64_t> versions, reg.SetAliases(models, alias, ref));
+  for (size_t i = 0; i < models.size(); ++i) {
+    std::printf("%s -> version %lld of \"%s\"\n", alias.c_str(),
+                static_cast<long long>(versions[i]), models[i].c_str());
+  }
+  return 0;
+}
+
+absl::StatusOr<int> Run(registry::Registry& reg, const std::string& model, bool json,
+                        const std::vector<std::string>& args, const CommandFlags& flags) {
+  const std::string& command = args[0];  // UsageError() checked the arguments.
+  if (command == "list") {
+    std::vector<std::string> models = {model};
+    if (flags.partition.has_value()) {
+      SLUICE_ASSIGN_OR_RETURN(models,
+                              PartitionModels(reg, model, flags.model_given, *flags.partition));
+    }
+    SLUICE_RETURN_IF_ERROR(ListVersions(reg, models, json));
+    if (!json && !flags.partition.has_value() &&
+        absl::IsNotFound(reg.Resolve(model, "latest").status())) {
+      // A live run's model has no versions of its own: point at its partitions.
+      SLUICE_ASSIGN_OR_RETURN(const auto partitions, reg.Partitions(model));
+      if (!partitions.empty()) {
+        std::printf("\"%s\" is partitioned into %s: see list --partition P\n", model.c_str(),
+                    core::Count(static_cast<int64_t>(partitions.size()), "partition", "partitions")
+                        .c_str());
+      }
+    }
+    return 0;
+  }
+  if (command == "merge") {
+    return Merge(reg, model, json, std::vector<std::string>(args.begin() + 1, args.end()),
+                 flags.merged_name);
   }
   if (command == "show") {
     SLUICE_ASSIGN_OR_RETURN(const int64_t number, reg.Resolve(model, args[1]));
@@ -248,6 +404,9 @@ absl::StatusOr<int> Run(registry::Registry& reg, const std::string& model, bool 
     return 0;
   }
   if (command == "alias") {
+    if (absl::IsNotFound(reg.Resolve(model, "latest").status())) {
+      return AliasPartitions(reg, model, args[1], args[2]);
+    }
     SLUICE_ASSIGN_OR_RETURN(const int64_t number, reg.Resolve(model, args[2]));
     SLUICE_RETURN_IF_ERROR(reg.SetAlias(model, args[1], number));
     std::printf("%s -> version %lld\n", args[1].c_str(), static_cast<long long>(number));
@@ -272,7 +431,7 @@ absl::StatusOr<int> Run(registry::Registry& reg, const std::string& model, bool 
     return 0;
   }
   if (command == "gc") {
-    SLUICE_ASSIGN_OR_RETURN(const int64_t deleted, reg.Gc(model, keep));
+    SLUICE_ASSIGN_OR_RETURN(const int64_t deleted, reg.Gc(model, flags.keep.value_or(0)));
     std::printf("deleted %s of \"%s\" in %s\n", core::Count(deleted, "version", "versions").c_str(),
                 model.c_str(), reg.path().c_str());
     return 0;
@@ -287,10 +446,13 @@ int RegistryCommand(int argc, char** argv) {
   spec.add_options()("registry", "Registry file", cxxopts::value<std::string>())(
       "model-name", "Model name", cxxopts::value<std::string>()->default_value("default"))(
       "json", "Machine-readable output")("keep", "With gc: versions to keep",
-                                         cxxopts::value<std::string>())("h,help", "Show this help");
+                                         cxxopts::value<std::string>())(
+      "partition", "With list: the partition", cxxopts::value<std::string>())(
+      "as", "With merge: the merged model's name", cxxopts::value<std::string>())("h,help",
+                                                                                  "Show this help");
   std::string path, model;
   bool json = false;
-  std::optional<int64_t> keep;
+  CommandFlags command_flags;
   std::vector<std::string> args;
   try {
     const cxxopts::ParseResult flags = spec.parse(argc, argv);
@@ -304,17 +466,33 @@ int RegistryCommand(int argc, char** argv) {
     path = flags["registry"].as<std::string>();
     model = flags["model-name"].as<std::string>();
     json = flags.count("json") != 0;
-    if (flags.count("keep") != 0) {
-      const std::string text = flags["keep"].as<std::string>();
+    command_flags.model_given = flags.count("model-name") != 0;
+    const auto whole_number = [&](const char* name) {
+      const std::string text = flags[name].as<std::string>();
       int64_t n = 0;
       if (!absl::SimpleAtoi(text, &n)) {
         throw cxxopts::exceptions::exception(
-            absl::StrCat("--keep takes a whole number, not \"", text, "\""));
+            absl::StrCat("--", name, " takes a whole number, not \"", text, "\""));
       }
-      keep = n;
+      return n;
+    };
+    if (flags.count("keep") != 0) command_flags.keep = whole_number("keep");
+    if (flags.count("partition") != 0) {
+      const int64_t partition = whole_number("partition");
+      if (partition != static_cast<int32_t>(partition)) {
+        throw cxxopts::exceptions::exception(
+            absl::StrCat("--partition ", partition, " is not a Kafka partition number"));
+      }
+      command_flags.partition = static_cast<int32_t>(partition);
+    }
+    if (flags.count("as") != 0) {
+      command_flags.merged_name = flags["as"].as<std::string>();
+      if (command_flags.merged_name.empty()) {
+        throw cxxopts::exceptions::exception("--as must not be empty");
+      }
     }
     args = flags.unmatched();
-    if (const std::optional<std::string> error = UsageError(args, model, keep)) {
+    if (const std::optional<std::string> error = UsageError(args, model, command_flags)) {
       throw cxxopts::exceptions::exception(*error);
     }
   } catch (const cxxopts::exceptions::exception& e) {
@@ -323,15 +501,15 @@ int RegistryCommand(int argc, char** argv) {
   }
   const std::string& command = args[0];
   registry::Registry::Options options;
-  options.read_only = command != "import" && command != "alias" && command != "gc";
+  options.read_only =
+      command != "import" && command != "alias" && command != "gc" && command != "merge";
   // Only import may start a new registry file; the others need one that exists.
   options.create_if_missing = command == "import";
   struct stat st;
   const bool existed = stat(path.c_str(), &st) == 0;
   absl::StatusOr<std::unique_ptr<registry::Registry>> reg =
       registry::Registry::Open(path, core::Clock::Real(), options);
-  absl::StatusOr<int> code =
-      reg.ok() ? Run(**reg, model, json, args, keep.value_or(0)) : reg.status();
+  absl::StatusOr<int> code = reg.ok() ? Run(**reg, model, json, args, command_flags) : reg.status();
   if (!code.ok() && !existed && reg.ok()) {
     // The failed import created the file: leave nothing behind, if it is still empty (side
     // files that are already gone are no error).

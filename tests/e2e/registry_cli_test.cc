@@ -436,5 +436,78 @@ TEST_F(RegistryCliTest, CountsAreSingularForOne) {
   EXPECT_THAT(r.out, HasSubstr("\n2 versions of \"default\""));
 }
 
+// `sluice live` registers partition P's versions as model "<name>.pP"; two replays under such
+// names stand in for two partitions here.
+TEST_F(RegistryCliTest, PartitionedModelsListMergeAndMoveAliasesTogether) {
+  const std::string other_input = dir_.File("in2.csv");
+  ASSERT_EQ(RunSluice("gen --rows 3000 --seed 4 --out " + other_input).exit_code, 0);
+  CliResult r = Replay("--snapshot-every-events 2000 --model-name default.p0");  // 1..5
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = RunSluice("replay --quiet --input " + other_input + " --registry " + registry_ +
+                " --snapshot-every-events 2000 --model-name default.p1");  // 1..3
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string reg = "registry --registry " + registry_ + " ";
+
+  r = RunSluice(reg + "--model-name default list --partition 1");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("3 versions of \"default.p1\""));
+  r = RunSluice(reg + "list --partition 0");  // Every partitioned model's partition 0.
+  EXPECT_THAT(r.out, HasSubstr("5 versions of \"default.p0\""));
+  r = RunSluice(reg + "list");
+  EXPECT_THAT(r.out,
+              HasSubstr("\"default\" is partitioned into 2 partitions: see list --partition P"));
+  r = RunSluice(reg + "show 1 --partition 1");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("--partition applies to list only"));
+  r = RunSluice(reg + "list --as x");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("--as applies to merge only"));
+  r = RunSluice(reg + "list --partition 7");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("no model has a partition 7"));
+
+  r = RunSluice(reg + "merge default.p*:latest --as global");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "merged default.p0:5 default.p1:3 into version 1 of \"global\"\n");
+  r = RunSluice(reg + "--model-name global show 1");
+  EXPECT_THAT(r.out, HasSubstr("trigger      merge"));
+  EXPECT_THAT(r.out, HasSubstr("\"merged\": [{\"model\": \"default.p0\", \"version\": 5"));
+  EXPECT_THAT(r.out, HasSubstr("\"hst_window\": 500"));
+  EXPECT_THAT(r.out, HasSubstr("\"fraud_model\": false"));
+  // It serves as an anomaly-only model.
+  r = RunSluice("audit --registry " + registry_ +
+                " --model-name global --version 1 --event '{\"id\": \"t\", \"features\": "
+                "{\"V1\": -3.5, \"Amount\": 900}}'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("{\"version\": 1, \"anomaly_score\": 0."));
+  EXPECT_THAT(r.out, HasSubstr("\"fraud_probability\": null}"));
+  r = RunSluice(reg + "merge default.p0:2 default.p1:latest global:1 --as global");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("into version 2 of \"global\""));
+  r = RunSluice(reg + "merge default.p0:9 default.p1:1 --as global");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("model \"default.p0\" has no version 9"));
+  r = RunSluice(reg + "merge default.p0:1");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("merge needs --as NAME"));
+
+  // "default" has no versions of its own: the alias moves in every partition at once.
+  r = RunSluice(reg + "alias champion latest");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out,
+            "champion -> version 5 of \"default.p0\"\nchampion -> version 3 of \"default.p1\"\n");
+  r = RunSluice(reg + "alias champion 4");  // default.p1 has no version 4: nothing moves.
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("model \"default.p1\" has no version 4"));
+  r = RunSluice(reg + "alias champion 2");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = RunSluice(reg + "--model-name default.p1 history champion");
+  EXPECT_THAT(r.out, HasSubstr("champion -> 3 (was null)"));
+  EXPECT_THAT(r.out, HasSubstr("champion -> 2 (was 3)"));
+  r = RunSluice(reg + "--model-name nothing alias champion 1");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("has no versions and no partitions"));
+}
+
 }  // namespace
 }  // namespace sluice::testing

@@ -147,6 +147,58 @@ TEST_F(RegistryTest, AliasesKeepAHistoryThatAnswersWhatServedWhen) {
               StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
+// `sluice live` registers partition P's versions as model "<name>.p<P>".
+TEST_F(RegistryTest, PartitionsAreTheModelsNamedDotPNumber) {
+  auto registry = OpenOrDie();
+  for (const char* model : {"m.p10", "m.p2", "m.p0", "m.px", "m.p01", "m.p", "mm.p1", "m_p3"}) {
+    NewVersion v = Sample("s");
+    v.model = model;
+    ASSERT_OK(registry->Put(v).status());
+  }
+  ASSERT_OK_AND_ASSIGN(const auto partitions, registry->Partitions("m"));
+  using P = std::pair<int32_t, std::string>;
+  EXPECT_EQ(partitions, (std::vector<P>{{0, "m.p0"}, {2, "m.p2"}, {10, "m.p10"}}));
+  // A LIKE wildcard in the name matches only itself.
+  ASSERT_OK_AND_ASSIGN(const auto none, registry->Partitions("m_"));
+  EXPECT_TRUE(none.empty());
+}
+
+TEST_F(RegistryTest, SetAliasesMovesEveryModelInOneTransactionOrNone) {
+  auto registry = OpenOrDie();
+  const std::vector<std::string> models = {"m.p0", "m.p1"};
+  for (int i = 0; i < 3; ++i) {
+    for (const std::string& model : models) {
+      NewVersion v = Sample("s");
+      v.model = model;
+      if (model == "m.p1" || i < 2) {
+        ASSERT_OK(registry->Put(v).status());
+      }
+    }
+  }
+  // m.p0 has versions 1-2, m.p1 1-3: "latest" is 2 in one and 3 in the other.
+  clock_.Advance(absl::Seconds(5));
+  ASSERT_OK_AND_ASSIGN(auto versions, registry->SetAliases(models, "champion", "latest"));
+  EXPECT_EQ(versions, (std::vector<int64_t>{2, 3}));
+  ASSERT_OK_AND_ASSIGN(versions, registry->SetAliases(models, "rollback", "champion"));
+  EXPECT_EQ(versions, (std::vector<int64_t>{2, 3}));
+  ASSERT_OK_AND_ASSIGN(versions, registry->SetAliases(models, "champion", "1"));
+  EXPECT_EQ(versions, (std::vector<int64_t>{1, 1}));
+  // Version 3 exists in m.p1 only: nothing moves, and the error names m.p0.
+  EXPECT_THAT(registry->SetAliases(models, "champion", "3"),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("\"m.p0\" has no version 3")));
+  for (const std::string& model : models) {
+    ASSERT_OK_AND_ASSIGN(const int64_t champion, registry->Resolve(model, "champion"));
+    EXPECT_EQ(champion, 1) << model;
+    ASSERT_OK_AND_ASSIGN(const auto history, registry->AliasHistory(model, "champion"));
+    ASSERT_EQ(history.size(), 2u) << model;
+    EXPECT_EQ(history[1].previous, model == "m.p0" ? 2 : 3);
+    EXPECT_EQ(history[1].changed_wall_ms, 5000);
+  }
+  EXPECT_THAT(registry->SetAliases(models, "7", "1"), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(registry->SetAliases({}, "champion", "1"),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
 TEST_F(RegistryTest, ExportAndImportMoveOneVersionWithItsMetadata) {
   auto registry = OpenOrDie();
   ASSERT_OK(registry->Put(Sample("first")).status());
