@@ -16,8 +16,9 @@ namespace {
 
 constexpr absl::string_view kRecordKind = "CheckpointRecord";
 constexpr uint16_t kRecordFormat = 1;
-constexpr absl::string_view kChunkKind = "CheckpointChunk";
-constexpr uint16_t kChunkFormat = 1;
+// A chunk is not sealed in a checksummed envelope: the record's SHA-256 is what tells a damaged
+// chunk, whichever byte changed.
+constexpr absl::string_view kChunkMagic = "sluice checkpoint chunk 1";
 
 void PutOptional(core::StateWriter& w, const std::optional<int64_t>& v) {
   w.Put<uint8_t>(v.has_value() ? 1 : 0);
@@ -42,26 +43,24 @@ struct Chunk {
 
 std::string EncodeChunk(const Chunk& c) {
   core::StateWriter w;
+  w.PutString(kChunkMagic);
   w.PutString(c.model);
   w.Put<int64_t>(c.version);
   w.Put<uint32_t>(c.index);
   w.Put<uint32_t>(c.count);
   w.PutString(c.sha256);
   w.PutString(c.data);
-  return core::SealState(kChunkKind, kChunkFormat, w.payload());
+  return std::move(w.payload());
 }
 
-// nullopt if `value` is not a chunk (its envelope's checksum catches most damage; the record's
-// SHA-256 the rest).
+// nullopt if `value` is not a chunk.
 std::optional<Chunk> DecodeChunk(absl::string_view value) {
-  uint16_t format = 0;
-  const absl::StatusOr<absl::string_view> payload =
-      core::OpenState(value, kChunkKind, kChunkFormat, &format);
-  if (!payload.ok()) return std::nullopt;
-  core::StateReader r(*payload);
+  core::StateReader r(value);
   Chunk c;
-  if (!r.GetString(&c.model) || !r.Get(&c.version) || !r.Get(&c.index) || !r.Get(&c.count) ||
-      !r.GetString(&c.sha256) || !r.GetString(&c.data) || !r.done() || c.index >= c.count) {
+  std::string magic;
+  if (!r.GetString(&magic) || magic != kChunkMagic || !r.GetString(&c.model) ||
+      !r.Get(&c.version) || !r.Get(&c.index) || !r.Get(&c.count) || !r.GetString(&c.sha256) ||
+      !r.GetString(&c.data) || !r.done() || c.index >= c.count) {
     return std::nullopt;
   }
   return c;
@@ -119,7 +118,8 @@ absl::Status PublishCheckpoint(Producer& producer, const std::string& topic, int
   Chunk c;
   c.model = v.model;
   c.version = *v.version;
-  c.count = static_cast<uint32_t>(std::max<size_t>(1, (record.size() + chunk_bytes - 1) / chunk_bytes));
+  c.count =
+      static_cast<uint32_t>(std::max<size_t>(1, (record.size() + chunk_bytes - 1) / chunk_bytes));
   c.sha256 = core::Sha256Hex(record);
   for (c.index = 0; c.index < c.count; ++c.index) {
     c.data = record.substr(c.index * chunk_bytes, chunk_bytes);
@@ -129,13 +129,9 @@ absl::Status PublishCheckpoint(Producer& producer, const std::string& topic, int
   return absl::OkStatus();
 }
 
-absl::StatusOr<RestoredCheckpoint> ReadLatestCheckpoint(const std::string& brokers,
-                                                        const Settings& settings,
-                                                        const std::string& group,
-                                                        const std::string& topic,
-                                                        int32_t partition,
-                                                        const std::string& model,
-                                                        absl::Duration timeout) {
+absl::StatusOr<RestoredCheckpoint> ReadLatestCheckpoint(
+    const std::string& brokers, const Settings& settings, const std::string& group,
+    const std::string& topic, int32_t partition, const std::string& model, absl::Duration timeout) {
   SLUICE_ASSIGN_OR_RETURN(auto consumer, Consumer::Create(brokers, group, settings));
   SLUICE_RETURN_IF_ERROR(consumer->Assign({{topic, partition, Consumer::kBeginning}}));
   const std::string where = absl::StrCat(" of ", model, " on ", topic, "/", partition);
@@ -144,8 +140,8 @@ absl::StatusOr<RestoredCheckpoint> ReadLatestCheckpoint(const std::string& broke
   PollResult polled;
   while (true) {
     if (absl::Now() >= deadline) {
-      return absl::DeadlineExceededError(
-          absl::StrCat("reading the checkpoints", where, ": no end within ", absl::FormatDuration(timeout)));
+      return absl::DeadlineExceededError(absl::StrCat(
+          "reading the checkpoints", where, ": no end within ", absl::FormatDuration(timeout)));
     }
     SLUICE_RETURN_IF_ERROR(consumer->Poll(absl::Milliseconds(200), &polled));
     if (polled.kind == PollResult::kEndOfPartition) break;
@@ -168,11 +164,9 @@ absl::StatusOr<RestoredCheckpoint> ReadLatestCheckpoint(const std::string& broke
     std::string record;
     for (const auto& [index, chunk] : a.chunks) record += chunk.second;
     if (const std::string sha = core::Sha256Hex(record); sha != a.sha256) {
-      restored.refused.push_back(absl::StrCat(name, " (chunks at offsets ",
-                                              a.chunks.begin()->second.first, " to ",
-                                              a.chunks.rbegin()->second.first,
-                                              "): SHA-256 mismatch, ", sha, " instead of ",
-                                              a.sha256));
+      restored.refused.push_back(absl::StrCat(
+          name, " (chunks at offsets ", a.chunks.begin()->second.first, " to ",
+          a.chunks.rbegin()->second.first, "): SHA-256 mismatch, ", sha, " instead of ", a.sha256));
       continue;
     }
     absl::StatusOr<registry::NewVersion> v = DecodeCheckpointRecord(record);

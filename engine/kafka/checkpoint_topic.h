@@ -47,13 +47,9 @@ struct RestoredCheckpoint {
 // and returns the newest version of `model` whose chunks are all there and whose SHA-256
 // matches; newer ones that fail are named in `refused`. No version if none is there or every
 // one was refused.
-absl::StatusOr<RestoredCheckpoint> ReadLatestCheckpoint(const std::string& brokers,
-                                                        const Settings& settings,
-                                                        const std::string& group,
-                                                        const std::string& topic,
-                                                        int32_t partition,
-                                                        const std::string& model,
-                                                        absl::Duration timeout);
+absl::StatusOr<RestoredCheckpoint> ReadLatestCheckpoint(
+    const std::string& brokers, const Settings& settings, const std::string& group,
+    const std::string& topic, int32_t partition, const std::string& model, absl::Duration timeout);
 
 // The record of a version and back, exposed for tests and the fuzzer. DataLoss if `record` is
 // not one.
