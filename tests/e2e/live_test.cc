@@ -638,8 +638,8 @@ void CheckScaleOut(const TempDir& dir, const std::string& bootstrap, const std::
   }
   const auto scored = [&] { return TopicSize(dir, bootstrap, "scores"); };
   size_t produced = 0;
-  // Sends the next `rows` rows and waits until every event sent is scored.
-  const auto part = [&](size_t rows, const std::function<std::string()>& said) {
+  // Sends the next `rows` rows.
+  const auto send = [&](size_t rows) {
     std::vector<std::string> chunk = {lines[0]};
     for (size_t i = 0; i < rows; ++i) chunk.push_back(lines[1 + produced + i]);
     produced += rows;
@@ -649,9 +649,16 @@ void CheckScaleOut(const TempDir& dir, const std::string& bootstrap, const std::
                                      " --id-column id"))
                   .exit_code,
               0);
+  };
+  // Waits until every event sent is scored.
+  const auto wait_scored = [&](const std::function<std::string()>& said) {
     ASSERT_TRUE(WaitFor([&] { return scored() >= produced; }, 90))
         << scored() << " of " << produced << " scored\n"
         << said();
+  };
+  const auto part = [&](size_t rows, const std::function<std::string()>& said) {
+    send(rows);
+    wait_scored(said);
   };
   const auto live = [&](const std::string& name) {
     return SpawnSluice(
@@ -684,9 +691,10 @@ void CheckScaleOut(const TempDir& dir, const std::string& bootstrap, const std::
     }
     return n;
   };
+  send(3000);  // Before the first member: a real broker creates the topics then.
   const pid_t a = live("a");
   ASSERT_TRUE(WaitFor([&] { return assignments("a") > 0; }, 60)) << said();
-  part(3000, said);
+  wait_scored(said);
   const pid_t b = live("b");
   const pid_t c = live("c");
   ASSERT_TRUE(WaitFor([&] { return assignments("b") > 0 && assignments("c") > 0; }, 90)) << said();
@@ -720,6 +728,16 @@ TEST(LiveScaleOut, MembersJoinLeaveAndDieEveryEventScoredOnceAsReplay) {
   Broker broker(dir, 4);
   ASSERT_FALSE(broker.bootstrap().empty());
   CheckScaleOut(dir, broker.bootstrap(), "");
+}
+
+// On a real Apache Kafka 4.x broker: Kafka transactions, one per checkpoint (every second, so
+// that each part's last scores are committed), the checkpoints published inside them; a moved
+// partition's new owner fences the old one's transactional id.
+TEST(LiveScaleOutRealKafka, MembersJoinLeaveAndDieEveryEventScoredOnceAsReplay) {
+  TempDir dir;
+  RealKafka kafka(dir);
+  ASSERT_FALSE(kafka.bootstrap().empty()) << "scripts/kafka-broker.sh could not start Kafka";
+  CheckScaleOut(dir, kafka.bootstrap(), "--snapshot-every-wall 1");
 }
 
 }  // namespace

@@ -55,15 +55,15 @@ TEST(CheckpointTopic, ChunkedVersionsRestoreWholeAndACorruptOneFallsBack) {
   ASSERT_OK(PublishCheckpoint(*producer, "cp", 1, v2, 1024));
   ASSERT_OK(producer->Flush(absl::Seconds(30)));
 
-  ASSERT_OK_AND_ASSIGN(const RestoredCheckpoint latest,
-                       ReadLatestCheckpoint(broker->bootstrap(), {}, "g", "cp", 1, "default.p1",
-                                            absl::Seconds(30)));
+  ASSERT_OK_AND_ASSIGN(
+      const RestoredCheckpoint latest,
+      ReadLatestCheckpoint(broker->bootstrap(), {}, "g", "cp", 1, "default.p1", absl::Seconds(30)));
   ASSERT_TRUE(latest.version.has_value());
   ExpectSame(*latest.version, v2);
   EXPECT_TRUE(latest.refused.empty());
-  ASSERT_OK_AND_ASSIGN(const RestoredCheckpoint none,
-                       ReadLatestCheckpoint(broker->bootstrap(), {}, "g", "cp", 0, "default.p1",
-                                            absl::Seconds(30)));
+  ASSERT_OK_AND_ASSIGN(
+      const RestoredCheckpoint none,
+      ReadLatestCheckpoint(broker->bootstrap(), {}, "g", "cp", 0, "default.p1", absl::Seconds(30)));
   EXPECT_FALSE(none.version.has_value());
 
   // The topic copied to "cp2" message by message, one byte of version 2's middle chunk flipped
@@ -73,7 +73,7 @@ TEST(CheckpointTopic, ChunkedVersionsRestoreWholeAndACorruptOneFallsBack) {
   auto consumer = Consumer::Create(broker->bootstrap(), "copy", {}).value();
   ASSERT_OK(consumer->Assign({{"cp", 1, Consumer::kBeginning}}));
   int copied = 0;
-  for (PollResult polled; ;) {
+  for (PollResult polled;;) {
     ASSERT_OK(consumer->Poll(absl::Seconds(10), &polled));
     ASSERT_NE(polled.kind, PollResult::kTimeout);
     if (polled.kind == PollResult::kEndOfPartition) break;
