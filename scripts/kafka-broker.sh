@@ -2,19 +2,22 @@
 # Test-only: a real single-node Apache Kafka 4.x broker (KRaft, broker+controller in one JVM),
 # run from Maven Central jars, for tests of sluice against real Kafka.
 #
-#   scripts/kafka-broker.sh start DIR [key=value ...]  # prints the bootstrap 127.0.0.1:PORT
+#   scripts/kafka-broker.sh start DIR [key=value ...]  # prints the bootstrap HOST:PORT
 #   scripts/kafka-broker.sh stop DIR                   # harmless when it is not running
 #
 # DIR holds server.properties, logs/ (the data), kafka.log, pid and bootstrap. Starting again in
 # the same DIR reuses its config and ports, so the data survives a stop/start. Extra key=value
 # arguments are added to server.properties when DIR is new. The jars (pinned in
 # scripts/kafka/pom.xml) are fetched once into the cache; later starts use no network.
-# Env: SLUICE_CACHE (default ~/.cache/sluice), SLUICE_KAFKA_JAVA_OPTS (extra JVM options).
+# Env: SLUICE_CACHE (default ~/.cache/sluice), SLUICE_KAFKA_JAVA_OPTS (extra JVM options),
+# SLUICE_KAFKA_HOST (the address clients reach it at, default 127.0.0.1; e.g. its address in a
+# network namespace, for tests of machines that share only the broker).
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 pom="$repo/scripts/kafka/pom.xml"
 jars="${SLUICE_CACHE:-$HOME/.cache/sluice}/kafka-4.x/jars"
+host="${SLUICE_KAFKA_HOST:-127.0.0.1}"
 
 die() { echo "kafka-broker: $*" >&2; exit 1; }
 usage() { die "usage: $0 start|stop DIR [key=value ...]"; }
@@ -65,8 +68,8 @@ write_config() {
   cat >"$dir/server.properties" <<EOF
 process.roles=broker,controller
 node.id=1
-listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$cport
-advertised.listeners=PLAINTEXT://127.0.0.1:$port
+listeners=PLAINTEXT://$host:$port,CONTROLLER://127.0.0.1:$cport
+advertised.listeners=PLAINTEXT://$host:$port
 listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
 inter.broker.listener.name=PLAINTEXT
 controller.listener.names=CONTROLLER
@@ -115,7 +118,7 @@ fail_start() {
   die "$*"
 }
 
-listen_port() { sed -n 's|^advertised.listeners=PLAINTEXT://127.0.0.1:||p' "$dir/server.properties"; }
+listen_address() { sed -n 's|^advertised.listeners=PLAINTEXT://||p' "$dir/server.properties"; }
 
 start() {
   if running; then cat "$dir/bootstrap"; return 0; fi
@@ -136,7 +139,7 @@ start() {
       { cat "$dir/format.log" >&2; die "formatting $dir/logs failed"; }
   fi
   local bs
-  bs="127.0.0.1:$(listen_port)"
+  bs="$(listen_address)"
   # A fresh kafka.log (the previous run's is kept as kafka.log.1), so that the wait below reads
   # only this run. All descriptors redirected, so that $(kafka-broker.sh start DIR) returns.
   [ ! -f "$dir/kafka.log" ] || mv "$dir/kafka.log" "$dir/kafka.log.1"

@@ -21,6 +21,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "core/flat_json.h"
 #include "tests/support/cli.h"
@@ -738,6 +739,110 @@ TEST(LiveScaleOutRealKafka, MembersJoinLeaveAndDieEveryEventScoredOnceAsReplay) 
   RealKafka kafka(dir);
   ASSERT_FALSE(kafka.bootstrap().empty()) << "scripts/kafka-broker.sh could not start Kafka";
   CheckScaleOut(dir, kafka.bootstrap(), "--snapshot-every-wall 1");
+}
+
+// Machines simulated with network namespaces: the broker (a real Kafka) in one, two `sluice live`
+// processes in two others, each with a registry of its own, sharing nothing but the broker's
+// address; a bridge in the broker's namespace joins them (and the test, which reads the topics
+// from its own namespace). Namespaces and links are the test's own, removed however it ends.
+class Machines {
+ public:
+  explicit Machines(const TempDir& dir) : dir_(dir) {
+    const std::string id = absl::StrCat(getpid() % 100000);
+    broker_ = "slb" + id;
+    members_ = {"sl1m" + id, "sl2m" + id};
+    host_link_ = "slh" + id;
+    std::string script =
+        absl::StrCat("set -e\nip netns add ", broker_, "\nip -n ", broker_, " link set lo up\n",
+                     "ip -n ", broker_, " link add br0 type bridge\n", "ip -n ", broker_,
+                     " addr add 10.77.0.1/24 dev br0\n", "ip -n ", broker_, " link set br0 up\n");
+    for (size_t i = 0; i < members_.size(); ++i) {
+      const std::string& m = members_[i];
+      absl::StrAppend(&script, "ip netns add ", m, "\nip -n ", m, " link set lo up\n",
+                      "ip link add v", i, " netns ", broker_, " type veth peer name eth0 netns ", m,
+                      "\n", "ip -n ", broker_, " link set v", i, " master br0 up\n", "ip -n ", m,
+                      " addr add 10.77.0.", 2 + i, "/24 dev eth0\n", "ip -n ", m,
+                      " link set eth0 up\n");
+    }
+    // The test's own way in, to read the topics.
+    absl::StrAppend(&script, "ip link add ", host_link_, " type veth peer name vh netns ", broker_,
+                    "\nip -n ", broker_, " link set vh master br0 up\n",
+                    "ip addr add 10.77.0.9/24 dev ", host_link_, "\nip link set ", host_link_,
+                    " up\n");
+    WriteFile(dir.File("netns.sh"), script);
+    created_ = Shell(absl::StrCat("sh ", ShellQuote(dir.File("netns.sh")), " > ",
+                                  ShellQuote(dir.File("netns.log")), " 2>&1")) == 0;
+  }
+  ~Machines() {
+    Shell(absl::StrCat(ShellQuote(RepoFile("scripts/kafka-broker.sh").string()), " stop ",
+                       ShellQuote(dir_.File("kafka"))));
+    Shell(absl::StrCat("ip link del ", host_link_, " 2>/dev/null; ip netns del ", broker_,
+                       " 2>/dev/null; for m in ", absl::StrJoin(members_, " "),
+                       "; do ip netns del $m 2>/dev/null; done; true"));
+  }
+  // Why the namespaces could not be made; empty if they were.
+  std::string failure() const { return created_ ? "" : ReadFileOrDie(dir_.File("netns.log")); }
+  // Starts Kafka in the broker's namespace; its address, empty if it did not start.
+  std::string StartKafka() {
+    const std::string out = dir_.File("kafka-bootstrap.txt");
+    if (Shell(absl::StrCat("ip netns exec ", broker_, " env SLUICE_KAFKA_HOST=10.77.0.1 ",
+                           ShellQuote(RepoFile("scripts/kafka-broker.sh").string()), " start ",
+                           ShellQuote(dir_.File("kafka")), " > ", ShellQuote(out))) != 0) {
+      return "";
+    }
+    std::string bootstrap = ReadFileOrDie(out);
+    while (!bootstrap.empty() && bootstrap.back() == '\n') bootstrap.pop_back();
+    return bootstrap;
+  }
+  // `command` in member i's namespace, as a shell command line.
+  std::string On(size_t i, const std::string& command) const {
+    return absl::StrCat("ip netns exec ", members_[i], " ", command);
+  }
+
+ private:
+  const TempDir& dir_;
+  std::string broker_, host_link_;
+  std::vector<std::string> members_;
+  bool created_ = false;
+};
+
+TEST(LiveScaleOutMachines, TwoMachinesSharingOnlyTheBrokerScoreEachEventOnceAsReplay) {
+  TempDir dir;
+  Machines machines(dir);
+  if (!machines.failure().empty()) {
+    GTEST_SKIP() << "network namespaces cannot be created here: " << machines.failure();
+  }
+  const std::string bootstrap = machines.StartKafka();
+  ASSERT_FALSE(bootstrap.empty()) << "Kafka did not start in its namespace";
+  const std::vector<std::string> lines = CreditCardWithIds(4002);
+  WriteLines(dir.File("cc.csv"), lines);
+  const std::string labels = "--label-delay-seconds 30";
+  const std::string sluice = ShellQuote(std::filesystem::absolute(SluiceBinary()).string());
+  ASSERT_EQ(Shell(machines.On(0, absl::StrCat(sluice, " produce --brokers ", bootstrap, " --input ",
+                                              dir.File("cc.csv"), " --id-column id --all-labels ",
+                                              labels, " > /dev/null 2>&1"))),
+            0);
+  // Both machines at once, to the end of the topics.
+  std::string both;
+  for (size_t i = 0; i < 2; ++i) {
+    const std::string m = absl::StrCat("m", i);
+    absl::StrAppend(
+        &both, "(",
+        machines.On(i,
+                    absl::StrCat(sluice, " live --brokers ", bootstrap,
+                                 " --group machines --exit-at-end --serving continuous ",
+                                 "--snapshot-every-events 200 ", "--registry ", dir.File(m + ".db"),
+                                 " > ", dir.File(m + ".out"), " 2> ", dir.File(m + ".err"))),
+        "; echo $? > ", dir.File(m + ".rc"), ") & ");
+  }
+  absl::StrAppend(&both, "wait");
+  Shell(both);
+  for (const std::string m : {"m0", "m1"}) {
+    EXPECT_EQ(ReadFileOrDie(dir.File(m + ".rc")), "0\n") << ReadFileOrDie(dir.File(m + ".err"));
+    EXPECT_THAT(ReadFileOrDie(dir.File(m + ".err")), HasSubstr("gave this process"))
+        << m << " never ran a partition";
+  }
+  CheckPartitionsEqualReplay(dir, bootstrap, lines, labels, 4);
 }
 
 }  // namespace
