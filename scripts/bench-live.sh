@@ -68,7 +68,7 @@ head -n 200001 "$work/stream.csv" >"$work/stream200k.csv"
 
 start_broker
 "$sluice" produce --brokers "$bs" --rows 24000 "${produce_flags[@]}" 2>/dev/null
-/usr/bin/time -f "%e" -o "$work/time" "$sluice" live --brokers "$bs" --exit-at-end \
+/usr/bin/time -f "%e" -o "$work/time" "$sluice" live --brokers "$bs" --assignment static --exit-at-end \
   --quiet "${live_flags[@]}" --summary "$work/drain.json"
 events=$(field events "$work/drain.json")
 wall=$(cat "$work/time")
@@ -79,7 +79,7 @@ printf '%-44s %8s events/s from the first event consumed to the last scored\n' \
 stop_broker
 
 start_broker
-/usr/bin/time -f "%U %S" -o "$work/cpu" "$sluice" live --brokers "$bs" --seconds 9 \
+/usr/bin/time -f "%U %S" -o "$work/cpu" "$sluice" live --brokers "$bs" --assignment static --seconds 9 \
   --quiet "${live_flags[@]}" --summary "$work/sustained.json" &
 live_pid=$!
 sleep 2
@@ -107,7 +107,7 @@ steady_p99() {
 
 for rate in 20000 50000 100000; do
   start_broker
-  /usr/bin/time -f "%U %S" -o "$work/cpu" "$sluice" live --brokers "$bs" \
+  /usr/bin/time -f "%U %S" -o "$work/cpu" "$sluice" live --brokers "$bs" --assignment static \
     --seconds $((200000 / rate + 4)) "${live_flags[@]}" --summary "$work/paced.json" \
     >/dev/null 2>"$work/status.txt" &
   live_pid=$!
@@ -147,12 +147,13 @@ stop_broker
 #    a checkpoint every second of wall time, paced at 20,000 events/s: prediction latency, commit
 #    time, and the time from a score being sent to it being visible to a read_committed consumer
 #    (kcat, an independent client; measured on arrival against the score message's CreateTime).
+#    Then the scale-out measurements (5. below) on the same broker.
 kafka_dir="$work/kafka"
 if bs=$("$scripts/kafka-broker.sh" start "$kafka_dir"); then
   rate=20000
   # The input topics exist before live starts (auto-created, 4 partitions).
   "$sluice" produce --brokers "$bs" --rows 1 2>/dev/null
-  "$sluice" live --brokers "$bs" --quiet --seconds 14 --registry "$work/real.db" \
+  "$sluice" live --brokers "$bs" --assignment static --quiet --seconds 14 --registry "$work/real.db" \
     --snapshot-every-wall 1 --label-ttl 5400 --expired-labels negative \
     --summary "$work/real.json" &
   live_pid=$!
@@ -176,6 +177,73 @@ if bs=$("$scripts/kafka-broker.sh" start "$kafka_dir"); then
     "$(grep -o '"commit_latency": {[^}]*' "$work/real.json" | grep -o '"p99_ms": [0-9.]*' | awk '{print $2}')"
   printf '%-44s p50 %s ms  p99 %s ms  p999 %s ms  (%s scores read)\n' \
     "  score sent -> visible to read_committed" "$v50" "$v99" "$v999" "$n"
+
+  #  5. scale-out, 4 partitions and 2 processes in one consumer group on these 2 cores, each with
+  #     its own registry, checkpoints every 2 s published to sluice.checkpoints inside their
+  #     transactions. Paced at 10,000 events/s: A runs alone, B joins after 8 s and the group
+  #     moves 2 partitions to it. A partition's move is the time from A being told to give it up
+  #     to B scoring its first event (checkpoint and commit at A, the group's second round, the
+  #     restore at B: reading the checkpoints topic, importing into B's registry), from the two
+  #     summaries; throughput is both processes' events over the time they were busy.
+  move() {  # move NAME [model flags...]
+    local name=$1
+    shift
+    local group="move-$name" topic="move-$name"
+    "$sluice" produce --brokers "$bs" --transactions "$topic" --rows 1 2>/dev/null
+    local common=(--brokers "$bs" --group "$group" --transactions "$topic" --quiet
+      --snapshot-every-wall 2 "${live_flags[@]}" "$@")
+    "$sluice" live "${common[@]}" --registry "$work/$name-a.db" --summary "$work/$name-a.json" &
+    local a=$!
+    "$sluice" produce --brokers "$bs" --transactions "$topic" --rows 180000 --rate 10000 \
+      "${produce_flags[@]}" 2>/dev/null &
+    local producer=$!
+    sleep 8
+    "$sluice" live "${common[@]}" --registry "$work/$name-b.db" --summary "$work/$name-b.json" &
+    local b=$!
+    wait "$producer"
+    sleep 3
+    kill -TERM "$a" "$b"
+    wait "$a" "$b" || true
+    python3 - "$work/$name-a.json" "$work/$name-b.json" "$name" <<'PY'
+import json, sys
+a, b = (json.load(open(f)) for f in sys.argv[1:3])
+runs = a["partitions"] + b["partitions"]
+events = sum(r["events"] for r in runs)
+first = min(r["first_event_at"] for r in runs if r["first_event_at"] is not None)
+last = max(r["handed_back_at"] or 0 for r in runs)
+moves = []
+for ra in a["partitions"]:
+    if not ra["handed_back"] or ra["revoked_at"] == 0:
+        continue
+    for rb in b["partitions"]:
+        if rb["partition"] == ra["partition"] and rb["first_event_at"] is not None:
+            moves.append((rb["first_event_at"] - ra["revoked_at"], ra["handed_back_at"] - ra["revoked_at"],
+                          rb["running_at"] - rb["assigned_at"], rb["partition"]))
+print("%-44s %s" % ("scale-out, 2 processes, 4 partitions (%s)" % sys.argv[3],
+      "%d events scored by both, %d moved partitions" % (events, len(moves))))
+for m in moves:
+    print("%-44s %.2f s  (checkpoint+commit at A %.2f s, restore at B %.2f s)" %
+          ("  partition %d moved: revoke -> first score" % m[3], m[0], m[1], m[2]))
+PY
+  }
+  # Throughput: 200,000 events written beforehand, drained by the two processes started
+  # together (the group's first rounds included), with the default model.
+  "$sluice" produce --brokers "$bs" --transactions drain2 --rows 200000 \
+    "${produce_flags[@]}" 2>/dev/null
+  start=$(date +%s.%N)
+  for p in a b; do
+    "$sluice" live --brokers "$bs" --group drain2 --transactions drain2 --quiet --exit-at-end \
+      --registry "$work/drain2-$p.db" --snapshot-every-wall 2 "${live_flags[@]}" \
+      --summary "$work/drain2-$p.json" &
+  done
+  wait
+  end=$(date +%s.%N)
+  events=$(($(field events "$work/drain2-a.json") + $(field events "$work/drain2-b.json")))
+  printf '%-44s %8s events in %5.2f s wall: %8.0f events/s (start-up and the group included)\n' \
+    "scale-out, 2 processes drain a backlog" "$events" "$(awk -v s="$start" -v e="$end" 'BEGIN{print e-s}')" \
+    "$(awk -v n="$events" -v s="$start" -v e="$end" 'BEGIN{print n/(e-s)}')"
+  move default
+  move hst-25-15 --hst-trees 25 --hst-height 15 --hst-window 250
 else
   echo "real Kafka: scripts/kafka-broker.sh could not start a broker; skipped"
 fi

@@ -209,10 +209,15 @@ struct PartitionRun {
   LiveCounter counter;            // Before `live`, which calls it.
   std::atomic<bool> stop{false};  // At a signal, or when the group takes the partition away.
   bool revoked = false;
+  // Wall-clock Unix seconds: when the group gave the partition, when it was running (restored),
+  // when the group took it away, and when it was checkpointed and handed back.
+  double assigned_at = 0, started_at = 0, revoked_at = 0, handed_back_at = 0;
   std::unique_ptr<engine::kafka::LivePartition> live;
 };
 
 bool GroupMode(const LiveFlags& flags) { return flags.assignment != "static"; }
+
+double NowUnixSeconds() { return absl::ToDoubleSeconds(absl::Now() - absl::UnixEpoch()); }
 
 absl::StatusOr<std::unique_ptr<PartitionRun>> StartPartition(
     const LiveFlags& flags, const std::string& brokers, int32_t partition,
@@ -297,6 +302,12 @@ std::string SummaryJson(const LiveFlags& flags,
         ", \"uncommitted_versions_dropped\": ", live.dropped_versions(),
         ", \"imported_version\": ", live.imported_version(),
         ", \"handed_back\": ", runs[i]->revoked ? "true" : "false",
+        // Wall-clock Unix seconds, for the time a partition takes to move (make bench).
+        ", \"assigned_at\": ", core::FormatFixed(runs[i]->assigned_at, 3),
+        ", \"running_at\": ", core::FormatFixed(runs[i]->started_at, 3),
+        ", \"first_event_at\": ", core::JsonNumber(busy.first_consumed),
+        ", \"revoked_at\": ", core::FormatFixed(runs[i]->revoked_at, 3),
+        ", \"handed_back_at\": ", core::FormatFixed(runs[i]->handed_back_at, 3),
         ", \"last_version\": ", r.last_version, ", \"events\": ", r.events,
         ", \"labels\": ", r.labels, ", \"recovered\": ", sink.recovered,
         ", \"not_output_again\": ", sink.skipped, ", \"recomputed_differently\": ", sink.differed,
@@ -379,6 +390,7 @@ class Partitions final : public engine::kafka::GroupMember::Listener {
     }
     for (int32_t p : partitions) {
       if (!failure_.ok()) return;
+      const double assigned_at = NowUnixSeconds();
       auto run = StartPartition(flags_, brokers_, p, inputs_, dead_letters_, aucs_);
       if (!run.ok()) {
         failure_ = absl::Status(run.status().code(),
@@ -386,6 +398,8 @@ class Partitions final : public engine::kafka::GroupMember::Listener {
         stop_requested.store(true);
         return;
       }
+      (*run)->assigned_at = assigned_at;
+      (*run)->started_at = NowUnixSeconds();
       Report(*(*run)->live);
       runs_.push_back(*std::move(run));
     }
@@ -397,13 +411,17 @@ class Partitions final : public engine::kafka::GroupMember::Listener {
       return !r.revoked && std::find(partitions.begin(), partitions.end(), r.live->partition()) !=
                                partitions.end();
     };
+    const double now = NowUnixSeconds();
     for (const auto& r : runs_) {
-      if (held(*r)) r->stop.store(true);
+      if (!held(*r)) continue;
+      r->stop.store(true);
+      r->revoked_at = now;
     }
     for (const auto& r : runs_) {
       if (!held(*r)) continue;
       r->live->Join();
       r->revoked = true;
+      r->handed_back_at = NowUnixSeconds();
     }
     Say(absl::StrCat("group ", flags_.group, ": handed back partition(s) ",
                      absl::StrJoin(partitions, ","), ", each checkpointed"));
