@@ -111,51 +111,49 @@ absl::StatusOr<registry::NewVersion> DecodeCheckpointRecord(absl::string_view re
   return v;
 }
 
-absl::Status PublishCheckpoint(Producer& producer, const std::string& topic, int32_t partition,
-                               const registry::NewVersion& v, size_t chunk_bytes) {
-  if (!v.version.has_value()) return absl::InvalidArgumentError("a checkpoint needs its version");
+std::vector<std::pair<std::string, std::string>> CheckpointChunks(const registry::NewVersion& v,
+                                                                  size_t chunk_bytes) {
   const std::string record = EncodeCheckpointRecord(v);
   Chunk c;
   c.model = v.model;
-  c.version = *v.version;
+  c.version = v.version.value_or(0);
   c.count =
       static_cast<uint32_t>(std::max<size_t>(1, (record.size() + chunk_bytes - 1) / chunk_bytes));
   c.sha256 = core::Sha256Hex(record);
+  std::vector<std::pair<std::string, std::string>> messages;
   for (c.index = 0; c.index < c.count; ++c.index) {
     c.data = record.substr(c.index * chunk_bytes, chunk_bytes);
-    const std::string key = absl::StrCat(v.model, "/", c.version % 2, "/", c.index);
-    SLUICE_RETURN_IF_ERROR(producer.Send(topic, partition, key, EncodeChunk(c)));
+    messages.emplace_back(absl::StrCat(v.model, "/", c.version % 2, "/", c.index), EncodeChunk(c));
+  }
+  return messages;
+}
+
+absl::Status PublishCheckpoint(Producer& producer, const std::string& topic, int32_t partition,
+                               const registry::NewVersion& v, size_t chunk_bytes) {
+  if (!v.version.has_value()) return absl::InvalidArgumentError("a checkpoint needs its version");
+  for (const auto& [key, value] : CheckpointChunks(v, chunk_bytes)) {
+    SLUICE_RETURN_IF_ERROR(producer.Send(topic, partition, key, value));
   }
   return absl::OkStatus();
 }
 
-absl::StatusOr<RestoredCheckpoint> ReadLatestCheckpoint(
-    const std::string& brokers, const Settings& settings, const std::string& group,
-    const std::string& topic, int32_t partition, const std::string& model, absl::Duration timeout) {
-  SLUICE_ASSIGN_OR_RETURN(auto consumer, Consumer::Create(brokers, group, settings));
-  SLUICE_RETURN_IF_ERROR(consumer->Assign({{topic, partition, Consumer::kBeginning}}));
-  const std::string where = absl::StrCat(" of ", model, " on ", topic, "/", partition);
+RestoredCheckpoint LatestCheckpoint(const std::vector<Message>& messages, const std::string& model,
+                                    const std::string& where) {
   std::map<int64_t, Assembly, std::greater<>> versions;  // Newest first.
-  const absl::Time deadline = absl::Now() + timeout;
-  PollResult polled;
-  while (true) {
-    if (absl::Now() >= deadline) {
-      return absl::DeadlineExceededError(absl::StrCat(
-          "reading the checkpoints", where, ": no end within ", absl::FormatDuration(timeout)));
-    }
-    SLUICE_RETURN_IF_ERROR(consumer->Poll(absl::Milliseconds(200), &polled));
-    if (polled.kind == PollResult::kEndOfPartition) break;
-    if (polled.kind != PollResult::kMessage) continue;
-    const std::optional<Chunk> chunk = DecodeChunk(polled.message.value);
+  for (const Message& m : messages) {
+    std::optional<Chunk> chunk = DecodeChunk(m.value);
     if (!chunk.has_value() || chunk->model != model) continue;  // Other models share it.
     Assembly& a = versions[chunk->version];
+    if (!a.chunks.empty() && (a.count != chunk->count || a.sha256 != chunk->sha256)) {
+      a.chunks.clear();  // The version was published again: its last publication counts.
+    }
     a.count = chunk->count;
     a.sha256 = chunk->sha256;
-    a.chunks[chunk->index] = {polled.message.offset, std::move(chunk->data)};
+    a.chunks[chunk->index] = {m.offset, std::move(chunk->data)};
   }
   RestoredCheckpoint restored;
   for (auto& [version, a] : versions) {
-    const std::string name = absl::StrCat("version ", version, where);
+    const std::string name = absl::StrCat("version ", version, " of ", model, " on ", where);
     if (a.chunks.size() != a.count) {
       restored.refused.push_back(
           absl::StrCat(name, ": ", a.chunks.size(), " of its ", a.count, " chunks found"));
@@ -178,6 +176,28 @@ absl::StatusOr<RestoredCheckpoint> ReadLatestCheckpoint(
     return restored;
   }
   return restored;
+}
+
+absl::StatusOr<RestoredCheckpoint> ReadLatestCheckpoint(
+    const std::string& brokers, const Settings& settings, const std::string& group,
+    const std::string& topic, int32_t partition, const std::string& model, absl::Duration timeout) {
+  SLUICE_ASSIGN_OR_RETURN(auto consumer, Consumer::Create(brokers, group, settings));
+  SLUICE_RETURN_IF_ERROR(consumer->Assign({{topic, partition, Consumer::kBeginning}}));
+  const std::string where = absl::StrCat(topic, "/", partition);
+  std::vector<Message> messages;
+  const absl::Time deadline = absl::Now() + timeout;
+  PollResult polled;
+  while (true) {
+    if (absl::Now() >= deadline) {
+      return absl::DeadlineExceededError(absl::StrCat("reading the checkpoints of ", model, " on ",
+                                                      where, ": no end within ",
+                                                      absl::FormatDuration(timeout)));
+    }
+    SLUICE_RETURN_IF_ERROR(consumer->Poll(absl::Milliseconds(200), &polled));
+    if (polled.kind == PollResult::kEndOfPartition) break;
+    if (polled.kind == PollResult::kMessage) messages.push_back(std::move(polled.message));
+  }
+  return LatestCheckpoint(messages, model, where);
 }
 
 }  // namespace sluice::engine::kafka

@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -50,6 +51,18 @@ struct RestoredCheckpoint {
 absl::StatusOr<RestoredCheckpoint> ReadLatestCheckpoint(
     const std::string& brokers, const Settings& settings, const std::string& group,
     const std::string& topic, int32_t partition, const std::string& model, absl::Duration timeout);
+
+// The messages (key, value) PublishCheckpoint sends for `v`, in order. For tests and the fuzzer.
+std::vector<std::pair<std::string, std::string>> CheckpointChunks(
+    const registry::NewVersion& v, size_t chunk_bytes = kCheckpointChunkBytes);
+
+// What ReadLatestCheckpoint does with the messages it read (one partition of the topic, in
+// offset order: key, value and offset used): the newest version of `model` whose chunks are all
+// there and whose SHA-256 matches. `where` names the partition in refusals
+// ("sluice.checkpoints/3"). Messages that are not chunks, or chunks of other models, are skipped.
+// For tests and the fuzzer.
+RestoredCheckpoint LatestCheckpoint(const std::vector<Message>& messages, const std::string& model,
+                                    const std::string& where);
 
 // The record of a version and back, exposed for tests and the fuzzer. DataLoss if `record` is
 // not one.

@@ -285,7 +285,7 @@ std::optional<ReadBack> ParseReadBack(absl::string_view value) {
   for (const auto& [key, text] : *json) {
     if (key == "partition") found += absl::SimpleAtoi(text, &r.partition) ? 1 : 0;
     if (key == "row") found += absl::SimpleAtoi(text, &r.row) ? 1 : 0;
-    if (key == "label_offset") absl::SimpleAtoi(text, &r.label_offset);
+    if (key == "label_offset" && !absl::SimpleAtoi(text, &r.label_offset)) return std::nullopt;
   }
   return found == 2 ? std::optional<ReadBack>(r) : std::nullopt;
 }

@@ -15,6 +15,7 @@
 #include "core/clock.h"
 #include "core/features.h"
 #include "core/state_codec.h"
+#include "engine/kafka/checkpoint_topic.h"
 #include "engine/snapshotter.h"
 #include "engine/stream_runner.h"
 #include "learners/half_space_trees.h"
@@ -209,6 +210,43 @@ void JsonMessageSeeds(const fs::path& dir) {
   Write(dir, "json_messages", "truncated", R"({"id": "t-1", "features": {"V1": 1)");
 }
 
+// Checkpoints-topic partitions: one version in 3 chunks; two versions and another model's; the
+// same with the newer version's middle chunk damaged (a byte of its data flipped).
+void CheckpointTopicSeeds(const fs::path& dir) {
+  const auto version = [](const std::string& model, int64_t number) {
+    registry::NewVersion v;
+    v.model = model;
+    v.version = number;
+    v.parent = number - 1;
+    v.trigger = "every 100 events";
+    v.config_json = "{}";
+    v.state = std::string(300, static_cast<char>(number));
+    v.checkpoint = "run state";
+    return v;
+  };
+  const auto frame = [](const std::vector<std::pair<std::string, std::string>>& chunks,
+                        std::string* out) {
+    for (const auto& chunk : chunks) {
+      const auto size = static_cast<uint32_t>(chunk.second.size());
+      out->append(reinterpret_cast<const char*>(&size), 4);
+      out->append(chunk.second);
+    }
+  };
+  std::string one, two;
+  frame(engine::kafka::CheckpointChunks(version("default.p0", 1), 128), &one);
+  Write(dir, "checkpoint_topic", "one_version", one);
+  frame(engine::kafka::CheckpointChunks(version("default.p0", 1), 128), &two);
+  frame(engine::kafka::CheckpointChunks(version("other.p0", 4), 128), &two);
+  std::vector<std::pair<std::string, std::string>> newer =
+      engine::kafka::CheckpointChunks(version("default.p0", 2), 128);
+  std::string damaged = two;
+  frame(newer, &two);
+  Write(dir, "checkpoint_topic", "two_versions_and_another_model", two);
+  newer[1].second[newer[1].second.size() - 5] ^= 1;
+  frame(newer, &damaged);
+  Write(dir, "checkpoint_topic", "newer_version_damaged", damaged);
+}
+
 // The checkpoints of a run of checkpoint_fixture.h, snapshotted every 10 events, in both modes.
 void CheckpointSeeds(const fs::path& dir) {
   for (const int mode : {0, 1}) {
@@ -257,5 +295,6 @@ int main(int argc, char** argv) {
   sluice::fuzz::LabelsFileSeeds(dir);
   sluice::fuzz::JsonMessageSeeds(dir);
   sluice::fuzz::CheckpointSeeds(dir);
+  sluice::fuzz::CheckpointTopicSeeds(dir);
   return 0;
 }
