@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
@@ -25,10 +26,12 @@
 #include "engine/kafka/client.h"
 #include "engine/kafka/embedded_broker.h"
 #include "engine/kafka/feed.h"
+#include "engine/kafka/global_model_publisher.h"
 #include "engine/kafka/live_partition.h"
 #include "engine/kafka/topics.h"
 #include "engine/pipeline.h"
 #include "engine/prediction_sink.h"
+#include "engine/serving.h"
 #include "engine/stream_runner.h"
 #include "engine/synthetic_stream.h"
 #include "engine/text_file.h"
@@ -72,6 +75,8 @@ struct LiveFlags {
   std::string summary;
   bool quiet = false;
   bool mock_cluster = false;  // librdkafka's mock (embedded, `sluice broker`): found by its id.
+  int64_t global_every_events = 0;  // --global-model every:N; 0: no merging.
+  bool serve_global = false;        // --serve global.
 };
 
 std::string DefaultFeatures() {
@@ -110,6 +115,8 @@ cxxopts::Options Spec() {
     ("rate", "--demo: events per second to produce", cxxopts::value<std::string>()->default_value("20000"))
     ("seconds", "Stop after this many seconds (0: at SIGINT/SIGTERM)", cxxopts::value<std::string>()->default_value("0"))
     ("summary", "Write the summary JSON here", cxxopts::value<std::string>()->default_value(""))
+    ("global-model", "In a consumer group with --registry: every:N merges, every N events scored here while this process holds partition 0, the latest published version of every partition into a version of <model-name>.global, registered and published to the checkpoints topic", cxxopts::value<std::string>()->default_value(""))
+    ("serve", "Anomaly scores from: local (each partition's own model) | global (the latest <model-name>.global on the checkpoints topic, followed every second; each partition keeps learning, and its fraud probability is its own)", cxxopts::value<std::string>()->default_value("local"))
     ("quiet", "No status line")
     ("h,help", "Show this help");
   // clang-format on
@@ -168,6 +175,25 @@ std::optional<LiveFlags> ParseFlags(int argc, char** argv) {
   }
   l.summary = f.Str("summary");
   l.quiet = f.Has("quiet");
+  if (const std::string every = f.Str("global-model"); !every.empty()) {
+    if (!absl::StartsWith(every, "every:") ||
+        !absl::SimpleAtoi(absl::string_view(every).substr(6), &l.global_every_events) ||
+        l.global_every_events < 1) {
+      throw FlagError(absl::StrCat("--global-model \"", every,
+                                   "\": expected every:N, N a positive number of events"));
+    }
+  }
+  l.serve_global = f.OneOf("serve", {"local", "global"}) == "global";
+  const char* global_flag = l.global_every_events > 0 ? "--global-model"
+                            : l.serve_global          ? "--serve global"
+                                                      : nullptr;
+  if (global_flag != nullptr && (l.assignment == "static" || l.registry.path.empty())) {
+    throw FlagError(absl::StrCat(
+        global_flag,
+        " needs a consumer group (--assignment cooperative|eager, against a broker, without "
+        "--partitions) and --registry: the partitions' versions are merged from the checkpoints "
+        "topic"));
+  }
   return l;
 }
 
@@ -221,7 +247,8 @@ double NowUnixSeconds() { return absl::ToDoubleSeconds(absl::Now() - absl::UnixE
 
 absl::StatusOr<std::unique_ptr<PartitionRun>> StartPartition(
     const LiveFlags& flags, const std::string& brokers, int32_t partition,
-    engine::kafka::Fetcher& inputs, engine::kafka::DeadLetters& dead_letters, StatusAucs* aucs) {
+    engine::kafka::Fetcher& inputs, engine::kafka::DeadLetters& dead_letters, StatusAucs* aucs,
+    const engine::ServingSlot* global_model) {
   auto run = std::make_unique<PartitionRun>(aucs);
   engine::kafka::LiveOptions o;
   o.input.brokers = brokers;
@@ -240,6 +267,7 @@ absl::StatusOr<std::unique_ptr<PartitionRun>> StartPartition(
   o.model_name = flags.registry.model_name;
   o.schedule = flags.registry.schedule;
   if (GroupMode(flags)) o.checkpoints_topic = flags.checkpoints_topic;
+  o.global_model = global_model;
   o.exactly_once = flags.exactly_once == "transactions"
                        ? engine::kafka::LiveOptions::ExactlyOnce::kTransactions
                        : engine::kafka::LiveOptions::ExactlyOnce::kReadBack;
@@ -375,13 +403,16 @@ absl::Status Demo(const LiveFlags& flags, const std::string& brokers) {
 // the summary. Called on the watching thread only.
 class Partitions final : public engine::kafka::GroupMember::Listener {
  public:
+  // `global_model` (may be null) is the slot of --serve global; it must outlive the runs.
   Partitions(const LiveFlags& flags, std::string brokers, engine::kafka::Fetcher& inputs,
-             engine::kafka::DeadLetters& dead_letters, StatusAucs* aucs)
+             engine::kafka::DeadLetters& dead_letters, StatusAucs* aucs,
+             const engine::ServingSlot* global_model)
       : flags_(flags),
         brokers_(std::move(brokers)),
         inputs_(inputs),
         dead_letters_(dead_letters),
-        aucs_(aucs) {}
+        aucs_(aucs),
+        global_model_(global_model) {}
 
   void Assigned(const std::vector<int32_t>& partitions) override {
     if (GroupMode(flags_)) {
@@ -391,7 +422,7 @@ class Partitions final : public engine::kafka::GroupMember::Listener {
     for (int32_t p : partitions) {
       if (!failure_.ok()) return;
       const double assigned_at = NowUnixSeconds();
-      auto run = StartPartition(flags_, brokers_, p, inputs_, dead_letters_, aucs_);
+      auto run = StartPartition(flags_, brokers_, p, inputs_, dead_letters_, aucs_, global_model_);
       if (!run.ok()) {
         failure_ = absl::Status(run.status().code(),
                                 absl::StrCat("partition ", p, ": ", run.status().message()));
@@ -443,6 +474,11 @@ class Partitions final : public engine::kafka::GroupMember::Listener {
     return all_done && (stop_requested.load() || (flags_.exit_at_end && any_held));
   }
   const std::vector<std::unique_ptr<PartitionRun>>& runs() const { return runs_; }
+  // Whether it runs input partition 0 now (the one that merges the global model).
+  bool HoldsPartitionZero() const {
+    return std::any_of(runs_.begin(), runs_.end(),
+                       [](const auto& r) { return !r->revoked && r->live->partition() == 0; });
+  }
   const absl::Status& failure() const { return failure_; }
   ~Partitions() { Stop(); }  // Then each run's destructor waits for it.
 
@@ -472,6 +508,7 @@ class Partitions final : public engine::kafka::GroupMember::Listener {
   engine::kafka::Fetcher& inputs_;
   engine::kafka::DeadLetters& dead_letters_;
   StatusAucs* aucs_;
+  const engine::ServingSlot* global_model_;
   std::vector<std::unique_ptr<PartitionRun>> runs_;
   absl::Status failure_;
 };
@@ -516,11 +553,19 @@ void PrintStatus(const Status& s, double rate,
                static_cast<long long>(dead_letters), static_cast<long long>(s.queue));
 }
 
+// The global model's lines (one per version made or served, and its errors).
+void PrintGlobalNotes(const LiveFlags& flags, engine::kafka::GlobalModelService& global) {
+  for (const std::string& note : global.TakeNotes()) {
+    if (!flags.quiet) std::fprintf(stderr, "sluice live: %s\n", note.c_str());
+  }
+}
+
 // Prints the status line once a second (unless quiet) until every runner has ended or
 // --seconds ran out; returns what it measured over the whole run.
 Measured Watch(const LiveFlags& flags, Partitions& partitions, engine::kafka::GroupMember* member,
                StatusAucs& aucs, const engine::kafka::DeadLetters& dead_letters,
                const engine::kafka::Producer& dead_letters_producer,
+               engine::kafka::GlobalModelService* global,
                std::chrono::steady_clock::time_point start) {
   const std::vector<std::unique_ptr<PartitionRun>>& runs = partitions.runs();
   Measured measured;
@@ -554,6 +599,10 @@ Measured Watch(const LiveFlags& flags, Partitions& partitions, engine::kafka::Gr
     if (stop_requested.load()) partitions.Stop();
     collect();
     const Status now_status = Gather(runs, dead_letters_producer);
+    if (global != nullptr) {
+      global->Observe(now_status.events, partitions.HoldsPartitionZero());
+      PrintGlobalNotes(flags, *global);
+    }
     measured.max_producer_queue = std::max(measured.max_producer_queue, now_status.queue);
     measured.max_lag = std::max(measured.max_lag, now_status.lag);
     measured.max_lag_seconds = std::max(measured.max_lag_seconds, now_status.lag_seconds);
@@ -573,6 +622,10 @@ Measured Watch(const LiveFlags& flags, Partitions& partitions, engine::kafka::Gr
   }
   collect();
   close_interval();
+  if (global != nullptr) {
+    // The events scored since the last look count too (with --exit-at-end, often all of them).
+    global->Observe(Gather(runs, dead_letters_producer).events, partitions.HoldsPartitionZero());
+  }
   return measured;
 }
 
@@ -616,6 +669,24 @@ absl::Status PrepareCluster(LiveFlags& flags, const std::string& brokers) {
   return absl::OkStatus();
 }
 
+// What the global model service of --global-model / --serve global is given.
+engine::kafka::GlobalModelService::Options GlobalOptions(const LiveFlags& flags,
+                                                         const std::string& brokers,
+                                                         engine::ServingSlot* slot) {
+  engine::kafka::GlobalModelService::Options o;
+  o.model.brokers = brokers;
+  o.model.settings = flags.settings;
+  o.model.group = flags.group;
+  o.model.checkpoints_topic = flags.checkpoints_topic;
+  o.model.model_name = flags.registry.model_name;
+  o.model.partitions = static_cast<int32_t>(flags.partitions);
+  o.model.registry = flags.registry.path;
+  o.publish_every_events = flags.global_every_events;
+  if (flags.serve_global) o.serve = slot;
+  o.features = flags.features;
+  return o;
+}
+
 // Waits for every run and prints what failed: its error, or versions it could not write.
 bool AllSucceeded(const std::vector<std::unique_ptr<PartitionRun>>& runs) {
   bool ok = true;
@@ -650,9 +721,21 @@ int Live(LiveFlags& flags) {
   // One client reads every partition's events and labels (it outlives the runs).
   auto inputs = engine::kafka::Fetcher::Create(*brokers, flags.group, flags.settings);
   if (!inputs.ok()) return fail(inputs.status());
+  // --global-model / --serve global: the served slot outlives the partitions, and the service
+  // serves the latest global version before the first partition starts.
+  engine::ServingSlot global_slot;
+  std::unique_ptr<engine::kafka::GlobalModelService> global;
+  if (flags.global_every_events > 0 || flags.serve_global) {
+    auto created =
+        engine::kafka::GlobalModelService::Create(GlobalOptions(flags, *brokers, &global_slot));
+    if (!created.ok()) return fail(created.status());
+    global = *std::move(created);
+    PrintGlobalNotes(flags, *global);
+  }
   const auto start = std::chrono::steady_clock::now();
   StatusAucs aucs;
-  Partitions partitions(flags, *brokers, **inputs, dead_letters, &aucs);
+  Partitions partitions(flags, *brokers, **inputs, dead_letters, &aucs,
+                        flags.serve_global ? &global_slot : nullptr);
   std::unique_ptr<engine::kafka::GroupMember> member;
   if (GroupMode(flags)) {
     auto joined = engine::kafka::GroupMember::Create(
@@ -672,8 +755,12 @@ int Live(LiveFlags& flags) {
   std::thread feeder;
   if (flags.demo) feeder = std::thread([&] { feed_status = Demo(flags, *brokers); });
   const Measured measured =
-      Watch(flags, partitions, member.get(), aucs, dead_letters, **producer, start);
+      Watch(flags, partitions, member.get(), aucs, dead_letters, **producer, global.get(), start);
   if (member != nullptr) member->Leave(partitions);  // Its runs have ended: nothing to wait for.
+  if (global != nullptr) {
+    global->Finish();  // A merge due at the end is made from the partitions' final versions.
+    PrintGlobalNotes(flags, *global);
+  }
   if (feeder.joinable()) feeder.join();
   if (!partitions.failure().ok()) return fail(partitions.failure());
   if (!feed_status.ok()) return fail(feed_status);

@@ -83,8 +83,9 @@ absl::Status LivePartition::Open(DeadLetters& dead_letters) {
                           : VersionColumns::kContinuous;
   }
   SLUICE_ASSIGN_OR_RETURN(
-      sink_, NewKafkaPredictionSink(*producer_, in, format, options_.alert_threshold, labels_.get(),
-                                    transactions ? TransactionalId(in) : ""));
+      sink_,
+      NewKafkaPredictionSink(*producer_, in, format, options_.alert_threshold, labels_.get(),
+                             transactions ? TransactionalId(in) : "", options_.global_model));
   return absl::OkStatus();
 }
 

@@ -19,6 +19,7 @@
 #include "engine/kafka/topics.h"
 #include "engine/label_joiner.h"
 #include "engine/pipeline.h"
+#include "engine/serving.h"
 #include "engine/snapshotter.h"
 #include "engine/stream_runner.h"
 #include "metrics/latency_histogram.h"
@@ -47,6 +48,10 @@ struct LiveOptions {
   // lineage and metrics) and continued from, so the partition moves between processes and
   // machines with its state. Empty: the registry alone.
   std::string checkpoints_topic;
+  // `sluice live --serve global`: the slot holding the global model, whose anomaly scores the
+  // predictions carry (see NewKafkaPredictionSink); shared by the process's partitions, it must
+  // outlive the partition. Null: the partition's own scores.
+  const ServingSlot* global_model = nullptr;
 };
 
 // The registry name of a partition's model.

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <atomic>
 #include <limits>
+#include <memory>
 #include <optional>
 #include <utility>
 
@@ -294,7 +295,7 @@ class KafkaSink final : public KafkaPredictionSink {
  public:
   KafkaSink(Producer& producer, const PartitionInput& input, int32_t scores_partition,
             int32_t alerts_partition, const PredictionFormat& format, double alert_threshold,
-            const LabelSource* labels, std::string transactional_id)
+            const LabelSource* labels, std::string transactional_id, const ServingSlot* global)
       : producer_(producer),
         input_(input),
         scores_partition_(scores_partition),
@@ -302,16 +303,26 @@ class KafkaSink final : public KafkaPredictionSink {
         format_(format),
         alert_threshold_(alert_threshold),
         labels_(labels),
-        transactional_id_(std::move(transactional_id)) {}
+        transactional_id_(std::move(transactional_id)),
+        global_(global) {}
 
-  void Write(const core::Event& event, const Pipeline::Scores& scores,
-             const Served& served) override {
+  void Write(const core::Event& event, const Pipeline::Scores& own, const Served& served) override {
+    Pipeline::Scores scores = own;
+    int64_t global_version = 0;
+    if (global_ != nullptr) {
+      // Held for this event only: a swap meanwhile frees the model it replaced after it.
+      if (const std::shared_ptr<const ServingModel> model = global_->Get(); model != nullptr) {
+        scores.anomaly = model->Score(event.features).anomaly;
+        global_version = model->version();
+      }
+    }
     const double alerting = format_.fraud ? scores.fraud : scores.anomaly;
     const bool alert = alerting > alert_threshold_;
     std::string& value = value_;  // Reused: no allocation per event.
     value.clear();
     core::FlatJsonWriter json(&value);
     AppendPredictionJson(event, scores, served, format_, json);
+    if (global_ != nullptr) json.Int("global_version", global_version);
     json.Int("partition", input_.partition);
     if (labels_ != nullptr) json.Int("label_offset", labels_->position());
     json.Raw("alert", alert ? "true" : "false");
@@ -459,6 +470,7 @@ class KafkaSink final : public KafkaPredictionSink {
   double alert_threshold_;
   const LabelSource* labels_;
   const std::string transactional_id_;
+  const ServingSlot* global_;        // Null: the partition's own scores.
   std::vector<double> uncommitted_;  // When each score of the open transaction was sent.
   std::string value_;                // The message being written.
   Position position_;
@@ -542,7 +554,8 @@ absl::StatusOr<std::unique_ptr<LabelSource>> NewKafkaLabelSource(const Partition
 
 absl::StatusOr<std::unique_ptr<KafkaPredictionSink>> NewKafkaPredictionSink(
     Producer& producer, const PartitionInput& input, const PredictionFormat& format,
-    double alert_threshold, const LabelSource* labels, std::string transactional_id) {
+    double alert_threshold, const LabelSource* labels, std::string transactional_id,
+    const ServingSlot* global) {
   SLUICE_ASSIGN_OR_RETURN(
       const int32_t scores,
       PartitionCount(input.brokers, input.settings, input.topics.scores, absl::Seconds(30)));
@@ -551,7 +564,7 @@ absl::StatusOr<std::unique_ptr<KafkaPredictionSink>> NewKafkaPredictionSink(
       PartitionCount(input.brokers, input.settings, input.topics.alerts, absl::Seconds(30)));
   return std::make_unique<KafkaSink>(producer, input, input.partition % scores,
                                      input.partition % alerts, format, alert_threshold, labels,
-                                     std::move(transactional_id));
+                                     std::move(transactional_id), global);
 }
 
 }  // namespace sluice::engine::kafka

@@ -12,6 +12,7 @@
 #include "absl/status/statusor.h"
 #include "engine/kafka/client.h"
 #include "engine/prediction_sink.h"
+#include "engine/serving.h"
 #include "engine/source.h"
 #include "engine/stream_runner.h"
 #include "metrics/latency_histogram.h"
@@ -150,6 +151,16 @@ class KafkaPredictionSink : public PredictionSink {
 // `labels`, if not null, is the run's label source (for "label_offset"); it must outlive the
 // sink. NotFound if an output topic does not exist.
 //
+// With `global` (`sluice live --serve global`; it must outlive the sink), each prediction carries
+// the anomaly score of the model the slot serves at that moment (the global model, see
+// global_model_publisher.h) instead of the partition's own, and "global_version": its version
+// (0, with the partition's own score, while the slot is empty); the fraud probability stays the
+// partition's. The alert is decided on these served scores. The partition's pipeline, metrics and
+// checkpoints are its own as before. Which global version serves an event depends on wall time,
+// so a restart's recomputed prediction may differ from what its predecessor output: Recover()
+// still outputs each event once (the one already output wins) and counts it in
+// Counts::differed ("recomputed_differently").
+//
 // With a `transactional_id` (the producer's, its transactions initialised and one begun), the
 // outputs go out in Kafka transactions instead, one per checkpoint: Commit() adds the offsets of
 // the transactions and labels partitions at the checkpoint to the transaction, commits it and
@@ -159,7 +170,8 @@ class KafkaPredictionSink : public PredictionSink {
 // (TransactionToken).
 absl::StatusOr<std::unique_ptr<KafkaPredictionSink>> NewKafkaPredictionSink(
     Producer& producer, const PartitionInput& input, const PredictionFormat& format,
-    double alert_threshold, const LabelSource* labels, std::string transactional_id = "");
+    double alert_threshold, const LabelSource* labels, std::string transactional_id = "",
+    const ServingSlot* global = nullptr);
 std::string TransactionToken(const std::string& transactional_id);
 
 }  // namespace sluice::engine::kafka

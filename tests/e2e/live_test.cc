@@ -845,5 +845,90 @@ TEST(LiveScaleOutMachines, TwoMachinesSharingOnlyTheBrokerScoreEachEventOnceAsRe
   CheckPartitionsEqualReplay(dir, bootstrap, lines, labels, 4);
 }
 
+// The global model (issue #8): one process of a consumer group with --global-model every:1000
+// merges every partition's latest published version into versions of default.global, and with
+// --serve global its predictions carry the global model's anomaly score and its version. The
+// stream comes in two halves, each run to its end by a process of its own: the first half is
+// scored in a fraction of a second (before a merge could be served), so the second process
+// serves, from its first event, the global version the first made at its end. Each sampled
+// score equals `sluice audit` of that event with that version of default.global, bit for bit.
+TEST(LiveGlobalModel, ScoresCarryTheGlobalVersionAndItsAnomalyScoreAsAudited) {
+  TempDir dir;
+  Broker broker(dir, 4);
+  const std::string& bootstrap = broker.bootstrap();
+  ASSERT_FALSE(bootstrap.empty());
+  const std::vector<std::string> lines = CreditCardWithIds(4002);
+  const std::vector<std::string> first(lines.begin(), lines.begin() + 2002);
+  std::vector<std::string> second = {lines[0]};
+  second.insert(second.end(), lines.begin() + 2002, lines.end());
+  WriteLines(dir.File("first.csv"), first);
+  WriteLines(dir.File("second.csv"), second);
+  const std::string db = dir.File("r.db");
+  const std::string live = absl::StrCat(
+      "live --brokers ", bootstrap, " --registry ", db,
+      " --snapshot-every-events 200 --global-model every:1000 --serve global --exit-at-end "
+      "--serving continuous");
+  for (const std::string half : {"first", "second"}) {
+    const CliResult produced = RunSluice(
+        absl::StrCat("produce --brokers ", bootstrap, " --input ", dir.File(half + ".csv"),
+                     " --id-column id --label-delay-seconds 30 --all-labels"));
+    ASSERT_EQ(produced.exit_code, 0) << produced.err;
+    const CliResult run = RunSluice(live);
+    ASSERT_EQ(run.exit_code, 0) << run.err;
+    EXPECT_THAT(run.err, HasSubstr("of default.global from partitions 0..3 (versions ")) << run.err;
+    if (half == "second") {
+      EXPECT_THAT(run.err, HasSubstr("serving global model version")) << run.err;
+    }
+  }
+  const std::vector<std::string> versions = Versions(db, "default.global");
+  ASSERT_GE(versions.size(), 2u);
+  EXPECT_EQ(versions[0], "1");
+
+  // The events as produced, by id (the key).
+  const std::string events_file = dir.File("transactions.tsv");
+  ASSERT_EQ(
+      Shell(absl::StrCat("kcat -b ", bootstrap, " -C -t transactions -e -q -f '%k\\t%s\\n' > ",
+                         ShellQuote(events_file))),
+      0);
+  std::map<std::string, std::string> events;
+  for (absl::string_view line :
+       absl::StrSplit(ReadFileOrDie(events_file), '\n', absl::SkipEmpty())) {
+    const size_t tab = line.find('\t');
+    ASSERT_NE(tab, absl::string_view::npos) << line;
+    events[std::string(line.substr(0, tab))] = std::string(line.substr(tab + 1));
+  }
+  ASSERT_EQ(events.size(), 4002u);
+
+  std::vector<core::FlatJson> served;
+  std::set<std::string> ids;
+  for (core::FlatJson& s : ReadTopic(dir, bootstrap, "scores")) {
+    const std::string id = *core::JsonUnquote(Field(s, "id"));
+    EXPECT_TRUE(ids.insert(id).second) << "id " << id << " scored twice";
+    const int64_t global_version = std::stoll(Field(s, "global_version"));
+    // The second half is scored after the first process made its global versions.
+    if (std::stoll(id) >= 2001) {
+      EXPECT_GE(global_version, 1) << "id " << id;
+    }
+    if (global_version >= 1) served.push_back(std::move(s));
+  }
+  EXPECT_EQ(ids.size(), 4002u);
+  ASSERT_GE(served.size(), 2001u);
+  for (size_t i = 0; i < served.size(); i += served.size() / 5) {
+    const std::string id = *core::JsonUnquote(Field(served[i], "id"));
+    const std::string version = Field(served[i], "global_version");
+    const CliResult audit =
+        RunSluice(absl::StrCat("audit --registry ", db, " --model-name default.global --version ",
+                               version, " --event ", ShellQuote(events[id])));
+    ASSERT_EQ(audit.exit_code, 0) << audit.err;
+    const std::string first_line = audit.out.substr(0, audit.out.find('\n'));
+    const std::optional<core::FlatJson> audited = core::ParseFlatJson(first_line);
+    ASSERT_TRUE(audited.has_value()) << audit.out;
+    const double want = std::strtod(Field(*audited, "anomaly_score").c_str(), nullptr);
+    const double got = std::strtod(Field(served[i], "anomaly_score").c_str(), nullptr);
+    EXPECT_EQ(std::bit_cast<uint64_t>(got), std::bit_cast<uint64_t>(want))
+        << "id " << id << " with global version " << version << ": " << got << " vs " << want;
+  }
+}
+
 }  // namespace
 }  // namespace sluice::testing
