@@ -698,8 +698,13 @@ absl::StatusOr<std::vector<int64_t>> Registry::SetAliases(std::span<const std::s
   return versions;
 }
 
+std::string PartitionModel(absl::string_view model, int32_t partition) {
+  return absl::StrCat(model, ".p", partition);
+}
+
 absl::StatusOr<std::vector<std::pair<int32_t, std::string>>> Registry::Partitions(
     absl::string_view model) const {
+  // PartitionModel()'s names: the prefix, then the partition in canonical decimal.
   const std::string prefix = absl::StrCat(model, ".p");
   // substr, not LIKE: a model name may contain LIKE's wildcards.
   SLUICE_ASSIGN_OR_RETURN(Statement s,

@@ -192,6 +192,11 @@ class Registry {
   int busy_timeout_ms_ = 5000;
 };
 
+// The model under which partition `partition` of partitioned model `model` keeps its versions
+// (`sluice live` runs one per input partition): "<model>.p<partition>". Registry::Partitions
+// finds them by this name.
+std::string PartitionModel(absl::string_view model, int32_t partition);
+
 // The schema version this build writes (PRAGMA user_version). 2 added the writer leases.
 inline constexpr int kSchemaVersion = 2;
 

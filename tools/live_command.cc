@@ -37,6 +37,7 @@
 #include "engine/text_file.h"
 #include "metrics/latency_histogram.h"
 #include "metrics/roc_auc.h"
+#include "registry/registry.h"
 #include "tools/commands.h"
 #include "tools/flags.h"
 #include "tools/model_flags.h"
@@ -489,7 +490,7 @@ class Partitions final : public engine::kafka::GroupMember::Listener {
   void Report(const engine::kafka::LivePartition& live) const {
     if (flags_.quiet) return;
     const std::string model =
-        engine::kafka::PartitionModelName(flags_.registry.model_name, live.partition());
+        registry::PartitionModel(flags_.registry.model_name, live.partition());
     for (const std::string& refused : live.refused_checkpoints()) {
       std::fprintf(stderr, "sluice live: partition %d: refused checkpoint %s\n", live.partition(),
                    refused.c_str());

@@ -221,7 +221,7 @@ absl::Status ListVersions(const registry::Registry& reg, const std::vector<std::
 absl::StatusOr<std::vector<std::string>> PartitionModels(const registry::Registry& reg,
                                                          const std::string& model, bool model_given,
                                                          int32_t partition) {
-  if (model_given) return std::vector<std::string>{absl::StrCat(model, ".p", partition)};
+  if (model_given) return std::vector<std::string>{registry::PartitionModel(model, partition)};
   SLUICE_ASSIGN_OR_RETURN(const auto versions, reg.List(""));
   const std::string suffix = absl::StrCat(".p", partition);
   std::vector<std::string> models;

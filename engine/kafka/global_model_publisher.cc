@@ -12,6 +12,7 @@
 #include "engine/global_model.h"
 #include "engine/kafka/checkpoint_topic.h"
 #include "engine/kafka/live_partition.h"
+#include "registry/registry.h"
 
 namespace sluice::engine::kafka {
 namespace {
@@ -71,8 +72,9 @@ absl::StatusOr<GlobalModelPublisher::Round> GlobalModelPublisher::PublishOnce() 
   Round round;
   std::vector<registry::Version> versions;
   for (int32_t p = 0; p < options_.partitions; ++p) {
-    SLUICE_ASSIGN_OR_RETURN(std::optional<registry::NewVersion> latest,
-                            ReadLatest(options_, p, PartitionModelName(options_.model_name, p)));
+    SLUICE_ASSIGN_OR_RETURN(
+        std::optional<registry::NewVersion> latest,
+        ReadLatest(options_, p, registry::PartitionModel(options_.model_name, p)));
     if (!latest.has_value()) {
       round.missing_partition = p;
       round.merged.clear();
@@ -229,9 +231,10 @@ void GlobalModelService::Publish() {
   if (round->unchanged) return;
   if (round->version == 0) {
     if (!noted_missing_) {
-      Note(absl::StrCat("global model: waiting until every partition has published a version (",
-                        PartitionModelName(options_.model.model_name, round->missing_partition),
-                        " has none yet)"));
+      Note(absl::StrCat(
+          "global model: waiting until every partition has published a version (",
+          registry::PartitionModel(options_.model.model_name, round->missing_partition),
+          " has none yet)"));
     }
     noted_missing_ = true;
     return;

@@ -27,10 +27,6 @@ core::FlatJson Config(const LiveOptions& o) {
 
 }  // namespace
 
-std::string PartitionModelName(const std::string& model_name, int32_t partition) {
-  return absl::StrCat(model_name, ".p", partition);
-}
-
 std::string TransactionalId(const PartitionInput& input) {
   return absl::StrCat("sluice-", input.group, "-", input.topics.transactions, "-", input.partition);
 }
@@ -91,7 +87,7 @@ absl::Status LivePartition::Open(DeadLetters& dead_letters) {
 
 absl::Status LivePartition::Resume() {
   if (options_.registry.empty()) return absl::OkStatus();
-  const std::string model = PartitionModelName(options_.model_name, partition());
+  const std::string model = registry::PartitionModel(options_.model_name, partition());
   const core::FlatJson config = Config(options_);
   Snapshotter::Options s;
   s.registry_path = options_.registry;

@@ -35,7 +35,7 @@ struct LiveOptions {
   double alert_threshold = 0.5;
   // Versions and checkpoints; an empty path: none (nothing survives a restart).
   std::string registry;
-  std::string model_name = "default";  // Partition P's versions are "<model_name>.p<P>".
+  std::string model_name = "default";  // Partition P's versions: registry::PartitionModel.
   SnapshotSchedule schedule;
   // How a restart after a crash outputs each prediction once (with a registry only):
   enum class ExactlyOnce {
@@ -54,8 +54,6 @@ struct LiveOptions {
   const ServingSlot* global_model = nullptr;
 };
 
-// The registry name of a partition's model.
-std::string PartitionModelName(const std::string& model_name, int32_t partition);
 // The transactional.id of a partition's producer: a restarted or moved partition fences off
 // its predecessor.
 std::string TransactionalId(const PartitionInput& input);
