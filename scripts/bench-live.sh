@@ -189,12 +189,12 @@ if bs=$("$scripts/kafka-broker.sh" start "$kafka_dir"); then
     local name=$1
     shift
     local group="move-$name" topic="move-$name"
-    "$sluice" produce --brokers "$bs" --transactions "$topic" --rows 1 2>/dev/null
-    local common=(--brokers "$bs" --group "$group" --transactions "$topic" --quiet
+    "$sluice" produce --brokers "$bs" --transactions-topic "$topic" --rows 1 2>/dev/null
+    local common=(--brokers "$bs" --group "$group" --transactions "$topic" --model-name "$name" --quiet
       --snapshot-every-wall 2 "${live_flags[@]}" "$@")
     "$sluice" live "${common[@]}" --registry "$work/$name-a.db" --summary "$work/$name-a.json" &
     local a=$!
-    "$sluice" produce --brokers "$bs" --transactions "$topic" --rows 180000 --rate 10000 \
+    "$sluice" produce --brokers "$bs" --transactions-topic "$topic" --rows 180000 --rate 10000 \
       "${produce_flags[@]}" 2>/dev/null &
     local producer=$!
     sleep 8
@@ -202,7 +202,7 @@ if bs=$("$scripts/kafka-broker.sh" start "$kafka_dir"); then
     local b=$!
     wait "$producer"
     sleep 3
-    kill -TERM "$a" "$b"
+    kill -TERM "$a" "$b" 2>/dev/null || true
     wait "$a" "$b" || true
     python3 - "$work/$name-a.json" "$work/$name-b.json" "$name" <<'PY'
 import json, sys
@@ -218,21 +218,24 @@ for ra in a["partitions"]:
     for rb in b["partitions"]:
         if rb["partition"] == ra["partition"] and rb["first_event_at"] is not None:
             moves.append((rb["first_event_at"] - ra["revoked_at"], ra["handed_back_at"] - ra["revoked_at"],
-                          rb["running_at"] - rb["assigned_at"], rb["partition"]))
+                          rb["assigned_at"] - ra["handed_back_at"], rb["running_at"] - rb["assigned_at"],
+                          rb["first_event_at"] - rb["running_at"], rb["partition"]))
 print("%-44s %s" % ("scale-out, 2 processes, 4 partitions (%s)" % sys.argv[3],
       "%d events scored by both, %d moved partitions" % (events, len(moves))))
 for m in moves:
-    print("%-44s %.2f s  (checkpoint+commit at A %.2f s, restore at B %.2f s)" %
-          ("  partition %d moved: revoke -> first score" % m[3], m[0], m[1], m[2]))
+    print("%-44s %.2f s  (A checkpoints and commits %.2f s, the group's second round %.2f s, "
+          "B restores %.2f s, B's first event %.2f s)" %
+          ("  partition %d moved: revoke -> first score" % m[5], m[0], m[1], m[2], m[3], m[4]))
 PY
   }
   # Throughput: 200,000 events written beforehand, drained by the two processes started
   # together (the group's first rounds included), with the default model.
-  "$sluice" produce --brokers "$bs" --transactions drain2 --rows 200000 \
+  "$sluice" produce --brokers "$bs" --transactions-topic drain2 --rows 200000 \
     "${produce_flags[@]}" 2>/dev/null
   start=$(date +%s.%N)
   for p in a b; do
-    "$sluice" live --brokers "$bs" --group drain2 --transactions drain2 --quiet --exit-at-end \
+    "$sluice" live --brokers "$bs" --group drain2 --transactions drain2 --model-name drain2 \
+      --quiet --exit-at-end \
       --registry "$work/drain2-$p.db" --snapshot-every-wall 2 "${live_flags[@]}" \
       --summary "$work/drain2-$p.json" &
   done

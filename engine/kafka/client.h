@@ -171,7 +171,8 @@ class GroupMember {
     virtual void Revoked(const std::vector<int32_t>& partitions) = 0;
   };
   // Joins `group` (the same group id as the offsets) on `topic`. The defaults before
-  // `settings`: a session of 10 s (a killed member's partitions move after that long).
+  // `settings`: a session of 10 s (a killed member's partitions move after that long) and a
+  // heartbeat every 0.5 s (how soon a member hears of a rebalance).
   static absl::StatusOr<std::unique_ptr<GroupMember>> Create(const std::string& brokers,
                                                              const std::string& group,
                                                              const Settings& settings,
@@ -206,7 +207,7 @@ class GroupMember {
 // caller's (never committed from here). Thread-safe; outlives its partitions.
 class Fetcher {
  public:
-  // `group`: the group id its client belongs to (offsets are committed by the caller).
+  // `group` is not used: offsets are the caller's, and its client joins no group.
   static absl::StatusOr<std::unique_ptr<Fetcher>> Create(const std::string& brokers,
                                                          const std::string& group,
                                                          const Settings& settings);

@@ -1,6 +1,7 @@
 // engine/kafka/live_partition.cc
 #include "engine/kafka/live_partition.h"
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "core/clock.h"
@@ -143,6 +144,14 @@ absl::Status LivePartition::ImportPublished(registry::Registry& registry,
   }
   const registry::NewVersion& v = *restored.version;
   const int64_t number = *v.version;
+  // The topic is keyed by model name: another stream under the same name is not this one's.
+  if (!absl::StrContains(v.lineage_json,
+                         absl::StrCat("\"input\": ", core::JsonQuote(source_->description())))) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the newest checkpoint of ", model, " on ", options_.checkpoints_topic, " (version ",
+        number, ") was not made from ", source_->description(), " (its lineage: ", v.lineage_json,
+        "): give this stream a --model-name of its own, or another --checkpoints-topic"));
+  }
   const absl::StatusOr<registry::Version> local = registry.Get(model, number);
   const bool same = local.ok() && local->state == v.state && local->checkpoint == v.checkpoint;
   SLUICE_ASSIGN_OR_RETURN(dropped_versions_, registry.DropNewer(model, same ? number : number - 1));
