@@ -237,7 +237,9 @@ PY
   done
   wait
   end=$(date +%s.%N)
-  events=$(($(field events "$work/drain2-a.json") + $(field events "$work/drain2-b.json")))
+  # What was produced (all of it scored: --exit-at-end); a summary's events include those a
+  # moved partition restored, so the two summaries' sum would count some twice.
+  events=200000
   printf '%-44s %8s events in %5.2f s wall: %8.0f events/s (start-up and the group included)\n' \
     "scale-out, 2 processes drain a backlog" "$events" "$(awk -v s="$start" -v e="$end" 'BEGIN{print e-s}')" \
     "$(awk -v n="$events" -v s="$start" -v e="$end" 'BEGIN{print n/(e-s)}')"

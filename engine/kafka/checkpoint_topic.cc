@@ -137,6 +137,18 @@ absl::Status PublishCheckpoint(Producer& producer, const std::string& topic, int
   return absl::OkStatus();
 }
 
+absl::StatusOr<Imported> ImportCheckpoint(registry::Registry& registry,
+                                          const registry::NewVersion& v) {
+  const int64_t number = v.version.value_or(0);
+  const absl::StatusOr<registry::Version> local = registry.Get(v.model, number);
+  Imported result;
+  result.stored = !(local.ok() && local->state == v.state && local->checkpoint == v.checkpoint);
+  SLUICE_ASSIGN_OR_RETURN(result.dropped,
+                          registry.DropNewer(v.model, result.stored ? number - 1 : number));
+  if (result.stored) SLUICE_RETURN_IF_ERROR(registry.Put(v).status());
+  return result;
+}
+
 RestoredCheckpoint LatestCheckpoint(const std::vector<Message>& messages, const std::string& model,
                                     const std::string& where) {
   std::map<int64_t, Assembly, std::greater<>> versions;  // Newest first.

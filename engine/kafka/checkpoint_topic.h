@@ -56,6 +56,16 @@ absl::StatusOr<RestoredCheckpoint> ReadLatestCheckpoint(
 std::vector<std::pair<std::string, std::string>> CheckpointChunks(
     const registry::NewVersion& v, size_t chunk_bytes = kCheckpointChunkBytes);
 
+// Makes `v` (a version read from the topic, or about to be published there) its model's latest
+// version in `registry`: the topic is the truth, so local versions past it, or another version
+// under its number, were made by a run whose outputs the group did not keep and are dropped.
+struct Imported {
+  int64_t dropped = 0;  // Local versions dropped.
+  bool stored = false;  // false: the registry held `v` already.
+};
+absl::StatusOr<Imported> ImportCheckpoint(registry::Registry& registry,
+                                          const registry::NewVersion& v);
+
 // What ReadLatestCheckpoint does with the messages it read (one partition of the topic, in
 // offset order: key, value and offset used): the newest version of `model` whose chunks are all
 // there and whose SHA-256 matches. `where` names the partition in refusals

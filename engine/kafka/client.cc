@@ -493,16 +493,13 @@ struct GroupCallbacks {
     std::vector<int32_t> partitions;
     for (int i = 0; i < list->cnt; ++i) partitions.push_back(list->elems[i].partition);
     std::sort(partitions.begin(), partitions.end());
-    std::vector<int32_t>& held = member->held_;
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
       // Paused before anything is fetched: the data comes through the Fetcher.
       Check(member,
-            cooperative ? rd_kafka_error_t_to_err(rd_kafka_incremental_assign(rk, list))
+            cooperative ? ErrorCode(rd_kafka_incremental_assign(rk, list))
                         : rd_kafka_assign(rk, list),
             "assign");
       rd_kafka_pause_partitions(rk, list);
-      held.insert(held.end(), partitions.begin(), partitions.end());
-      std::sort(held.begin(), held.end());
       if (member->listener_ != nullptr && !partitions.empty()) {
         member->listener_->Assigned(partitions);
       }
@@ -511,9 +508,8 @@ struct GroupCallbacks {
       if (member->listener_ != nullptr && !partitions.empty()) {
         member->listener_->Revoked(partitions);
       }
-      for (int32_t p : partitions) held.erase(std::remove(held.begin(), held.end(), p), held.end());
       Check(member,
-            cooperative ? rd_kafka_error_t_to_err(rd_kafka_incremental_unassign(rk, list))
+            cooperative ? ErrorCode(rd_kafka_incremental_unassign(rk, list))
                         : rd_kafka_assign(rk, nullptr),
             "unassign");
     }
@@ -521,7 +517,7 @@ struct GroupCallbacks {
 
  private:
   // The error of an rd_kafka_error_t, which it frees.
-  static rd_kafka_resp_err_t rd_kafka_error_t_to_err(rd_kafka_error_t* error) {
+  static rd_kafka_resp_err_t ErrorCode(rd_kafka_error_t* error) {
     if (error == nullptr) return RD_KAFKA_RESP_ERR_NO_ERROR;
     const rd_kafka_resp_err_t err = rd_kafka_error_code(error);
     rd_kafka_error_destroy(error);
@@ -600,8 +596,6 @@ void GroupMember::Leave(Listener& listener) {
   rd_kafka_destroy(rk_);
   rk_ = nullptr;
 }
-
-std::vector<int32_t> GroupMember::partitions() const { return held_; }
 
 absl::StatusOr<int32_t> PartitionCount(const std::string& brokers, const Settings& settings,
                                        const std::string& topic, absl::Duration timeout) {

@@ -188,8 +188,6 @@ class GroupMember {
   absl::Status Poll(absl::Duration timeout, Listener& listener);
   // Leaves the group: the partitions held are revoked through `listener` first.
   void Leave(Listener& listener);
-  // The partitions held now, ascending.
-  std::vector<int32_t> partitions() const;
 
  private:
   friend struct GroupCallbacks;  // librdkafka's rebalance callback, in client.cc.
@@ -197,7 +195,6 @@ class GroupMember {
   rd_kafka_s* rk_ = nullptr;
   std::string topic_;
   Listener* listener_ = nullptr;  // Set during Poll() and Leave().
-  std::vector<int32_t> held_;
   absl::Status failure_;
 };
 

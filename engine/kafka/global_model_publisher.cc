@@ -97,10 +97,9 @@ absl::StatusOr<GlobalModelPublisher::Round> GlobalModelPublisher::PublishOnce() 
   if (!options_.registry.empty()) {
     SLUICE_ASSIGN_OR_RETURN(auto registry,
                             registry::Registry::Open(options_.registry, core::Clock::Real()));
-    // The topic is the truth: a local version past its latest was never published (its
-    // process died or its publish failed) and gives way to this one.
-    SLUICE_RETURN_IF_ERROR(registry->DropNewer(name, last).status());
-    SLUICE_RETURN_IF_ERROR(registry->Put(merged).status());
+    // A local version past the topic's latest was never published (its process died or its
+    // publish failed) and gives way to this one.
+    SLUICE_RETURN_IF_ERROR(ImportCheckpoint(*registry, merged).status());
   }
   SLUICE_RETURN_IF_ERROR(PublishCheckpoint(*producer_, options_.checkpoints_topic, 0, merged));
   SLUICE_RETURN_IF_ERROR(producer_->Flush(options_.read_timeout));
@@ -137,12 +136,7 @@ absl::StatusOr<int64_t> GlobalModelFollower::Refresh() {
     SLUICE_ASSIGN_OR_RETURN(auto registry,
                             registry::Registry::Open(options_.registry, core::Clock::Real()));
     // Registered here for audit unless it is already (made here, or served before a restart).
-    if (absl::StatusOr<registry::Version> local = registry->Get(name, version.version);
-        absl::IsNotFound(local.status())) {
-      SLUICE_RETURN_IF_ERROR(registry->Put(*latest).status());
-    } else {
-      SLUICE_RETURN_IF_ERROR(local.status());
-    }
+    SLUICE_RETURN_IF_ERROR(ImportCheckpoint(*registry, *latest).status());
   }
   slot_.Swap(std::move(model));
   served_ = version.version;

@@ -126,8 +126,7 @@ absl::Status LivePartition::Resume() {
 }
 
 // The checkpoints topic is the truth of a group's partition: its latest version goes into the
-// registry, and local versions past it (or another version under its number) go, as they were
-// made by a run whose outputs the group did not keep. Nothing published: the registry as it is.
+// registry (ImportCheckpoint). Nothing published: the registry as it is.
 absl::Status LivePartition::ImportPublished(registry::Registry& registry,
                                             const std::string& model) {
   const PartitionInput& in = options_.input;
@@ -152,12 +151,9 @@ absl::Status LivePartition::ImportPublished(registry::Registry& registry,
         number, ") was not made from ", source_->description(), " (its lineage: ", v.lineage_json,
         "): give this stream a --model-name of its own, or another --checkpoints-topic"));
   }
-  const absl::StatusOr<registry::Version> local = registry.Get(model, number);
-  const bool same = local.ok() && local->state == v.state && local->checkpoint == v.checkpoint;
-  SLUICE_ASSIGN_OR_RETURN(dropped_versions_, registry.DropNewer(model, same ? number : number - 1));
-  if (same) return absl::OkStatus();
-  SLUICE_RETURN_IF_ERROR(registry.Put(v).status());
-  imported_version_ = number;
+  SLUICE_ASSIGN_OR_RETURN(const Imported imported, ImportCheckpoint(registry, v));
+  dropped_versions_ = imported.dropped;
+  if (imported.stored) imported_version_ = number;
   return absl::OkStatus();
 }
 

@@ -63,19 +63,25 @@ std::string MergedState(const std::vector<registry::NewVersion>& published) {
   return merged.ok() ? merged->state : "";
 }
 
+// Model "m" over `partitions` partitions, its checkpoints on topic "cp" of `broker`.
+GlobalModelOptions Options(const EmbeddedBroker& broker, int32_t partitions) {
+  GlobalModelOptions options;
+  options.brokers = broker.bootstrap();
+  options.group = "g";
+  options.checkpoints_topic = "cp";
+  options.model_name = "m";
+  options.partitions = partitions;
+  options.read_timeout = absl::Seconds(30);
+  return options;
+}
+
 TEST(GlobalModelPublisher, PublishesTheMergeOfEveryPartitionsLatestVersionNumberedOnTheTopic) {
   sluice::testing::TempDir dir;
   ASSERT_OK_AND_ASSIGN(auto broker, EmbeddedBroker::Start(1));
   ASSERT_OK(broker->CreateTopic("cp", 3));
   ASSERT_OK_AND_ASSIGN(auto producer, Producer::Create(broker->bootstrap(), {}));
-  GlobalModelOptions options;
-  options.brokers = broker->bootstrap();
-  options.group = "g";
-  options.checkpoints_topic = "cp";
-  options.model_name = "m";
-  options.partitions = 3;
+  GlobalModelOptions options = Options(*broker, 3);
   options.registry = dir.File("r.db");
-  options.read_timeout = absl::Seconds(30);
   ASSERT_OK_AND_ASSIGN(auto publisher, GlobalModelPublisher::Create(options));
   ServingSlot slot;
   ASSERT_OK_AND_ASSIGN(auto follower, GlobalModelFollower::Create(options, kFeatures, slot));
@@ -159,13 +165,7 @@ TEST(GlobalModelFollower, RefusesAGlobalVersionOfOtherFeatures) {
   global.version = 1;
   ASSERT_OK(PublishCheckpoint(*producer, "cp", 0, global));
   ASSERT_OK(producer->Flush(absl::Seconds(30)));
-  GlobalModelOptions options;
-  options.brokers = broker->bootstrap();
-  options.group = "g";
-  options.checkpoints_topic = "cp";
-  options.model_name = "m";
-  options.partitions = 1;
-  options.read_timeout = absl::Seconds(30);
+  const GlobalModelOptions options = Options(*broker, 1);
   ServingSlot slot;
   ASSERT_OK_AND_ASSIGN(auto follower, GlobalModelFollower::Create(options, {"a", "b", "d"}, slot));
   EXPECT_THAT(follower->Refresh(), sluice::testing::StatusIs(absl::StatusCode::kFailedPrecondition,
