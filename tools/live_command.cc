@@ -420,20 +420,38 @@ class Partitions final : public engine::kafka::GroupMember::Listener {
       Say(absl::StrCat("group ", flags_.group, " gave this process partition(s) ",
                        absl::StrJoin(partitions, ",")));
     }
-    for (int32_t p : partitions) {
-      if (!failure_.ok()) return;
-      const double assigned_at = NowUnixSeconds();
-      auto run = StartPartition(flags_, brokers_, p, inputs_, dead_letters_, aucs_, global_model_);
-      if (!run.ok()) {
-        failure_ = absl::Status(run.status().code(),
-                                absl::StrCat("partition ", p, ": ", run.status().message()));
-        stop_requested.store(true);
-        return;
+    if (!failure_.ok()) return;
+    // Each restores its own checkpoint (reading the checkpoints topic, importing into the
+    // registry, initialising its producer): in parallel, so the last one given does not wait
+    // for the others.
+    const double assigned_at = NowUnixSeconds();
+    std::vector<absl::StatusOr<std::unique_ptr<PartitionRun>>> started(partitions.size());
+    std::vector<double> started_at(partitions.size());
+    {
+      std::vector<std::jthread> starters;
+      for (size_t i = 0; i < partitions.size(); ++i) {
+        starters.emplace_back([&, i] {
+          started[i] = StartPartition(flags_, brokers_, partitions[i], inputs_, dead_letters_,
+                                      aucs_, global_model_);
+          started_at[i] = NowUnixSeconds();
+        });
       }
-      (*run)->assigned_at = assigned_at;
-      (*run)->started_at = NowUnixSeconds();
-      Report(*(*run)->live);
-      runs_.push_back(*std::move(run));
+    }
+    for (size_t i = 0; i < partitions.size(); ++i) {
+      if (!started[i].ok()) {
+        if (failure_.ok()) {
+          failure_ = absl::Status(
+              started[i].status().code(),
+              absl::StrCat("partition ", partitions[i], ": ", started[i].status().message()));
+        }
+        stop_requested.store(true);
+        continue;
+      }
+      std::unique_ptr<PartitionRun> run = *std::move(started[i]);
+      run->assigned_at = assigned_at;
+      run->started_at = started_at[i];
+      Report(*run->live);
+      runs_.push_back(std::move(run));
     }
   }
 
