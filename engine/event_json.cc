@@ -163,15 +163,15 @@ absl::Status GetObject(od::document& doc, absl::string_view json, od::object* ob
 
 }  // namespace
 
-absl::Status EventJsonParser::Parse(absl::string_view json, core::Event* event) {
+namespace {
+
+// The fields of one event object into *event (reset first).
+absl::Status ParseEventObject(od::object object, const std::vector<std::string>& features,
+                              const FeatureIndex& index, core::Event* event) {
   event->id.clear();
   event->event_time = core::kMissing;
   event->label.reset();
-  event->features.assign(state_->features.size(), core::kMissing);
-  od::document doc;
-  if (auto e = Iterate(json, state_->parser, state_->buffer).get(doc); e) return Bad(Error(e));
-  od::object object;
-  SLUICE_RETURN_IF_ERROR(GetObject(doc, json, &object));
+  event->features.assign(features.size(), core::kMissing);
   bool has_features = false;
   for (auto field : object) {
     std::string_view key;
@@ -182,7 +182,7 @@ absl::Status EventJsonParser::Parse(absl::string_view json, core::Event* event) 
     if (key == "features") {
       od::object inner;
       if (auto e = value.get_object().get(inner); e) return Bad("features must be an object");
-      status = ParseFeatures(inner, state_->features, state_->index, event);
+      status = ParseFeatures(inner, features, index, event);
       has_features = true;
     } else if (key == "id") {
       status = ParseId(value, &event->id);
@@ -195,12 +195,61 @@ absl::Status EventJsonParser::Parse(absl::string_view json, core::Event* event) 
     }
     if (!status.ok()) return status;
   }
-  // At the end of the document the location is out of bounds; anything else is trailing.
-  if (doc.current_location().error() != simdjson::OUT_OF_BOUNDS) {
-    return Bad("trailing characters after the object");
-  }
   if (!has_features) return Bad("no \"features\" object");
   return absl::OkStatus();
+}
+
+// At the end of the document the location is out of bounds; anything else is trailing.
+absl::Status CheckEnd(od::document& doc) {
+  if (doc.current_location().error() != simdjson::OUT_OF_BOUNDS) {
+    return Bad("trailing characters after the JSON value");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status EventJsonParser::Parse(absl::string_view json, core::Event* event) {
+  od::document doc;
+  if (auto e = Iterate(json, state_->parser, state_->buffer).get(doc); e) return Bad(Error(e));
+  od::object object;
+  SLUICE_RETURN_IF_ERROR(GetObject(doc, json, &object));
+  SLUICE_RETURN_IF_ERROR(ParseEventObject(object, state_->features, state_->index, event));
+  return CheckEnd(doc);
+}
+
+absl::Status EventJsonParser::ParseBatch(absl::string_view json, std::vector<core::Event>* events,
+                                         bool* is_array) {
+  od::document doc;
+  if (auto e = Iterate(json, state_->parser, state_->buffer).get(doc); e) return Bad(Error(e));
+  od::json_type type;
+  if (auto e = doc.type().get(type); e) return Bad(Error(e));
+  *is_array = type == od::json_type::array;
+  if (!*is_array) {
+    events->resize(1);
+    od::object object;
+    SLUICE_RETURN_IF_ERROR(GetObject(doc, json, &object));
+    SLUICE_RETURN_IF_ERROR(
+        ParseEventObject(object, state_->features, state_->index, &(*events)[0]));
+    return CheckEnd(doc);
+  }
+  od::array array;
+  if (auto e = doc.get_array().get(array); e) return Bad(Error(e));
+  size_t n = 0;
+  for (auto element : array) {
+    od::object object;
+    if (auto e = element.get_object().get(object); e) {
+      return Bad(absl::StrCat("event ", n, ": expected an object (", Error(e), ")"));
+    }
+    if (events->size() <= n) events->resize(n + 1);
+    if (absl::Status s = ParseEventObject(object, state_->features, state_->index, &(*events)[n]);
+        !s.ok()) {
+      return Bad(absl::StrCat("event ", n, ": ", absl::StripPrefix(s.message(), "event JSON: ")));
+    }
+    ++n;
+  }
+  events->resize(n);
+  return CheckEnd(doc);
 }
 
 absl::Status ParseEventJson(absl::string_view json, const std::vector<std::string>& features,
@@ -321,6 +370,142 @@ void AppendLabelJson(const LabelRecord& label, std::string* out) {
   out->append(label.label ? ", \"label\": 1, \"time\": " : ", \"label\": 0, \"time\": ");
   core::AppendDouble(label.time, out);
   out->append("}");
+}
+
+namespace {
+
+// A recursive-descent reader of JSON's grammar that stops at the first error. Values nest
+// through an explicit depth count; strings are checked for escapes and control characters
+// (UTF-8 is the parser's concern).
+class SyntaxScanner {
+ public:
+  explicit SyntaxScanner(absl::string_view s) : s_(s) {}
+
+  std::optional<JsonSyntaxError> Run() {
+    SkipSpace();
+    if (!Value(0)) return error_;
+    SkipSpace();
+    if (i_ != s_.size()) {
+      Fail("unexpected characters after the JSON value");
+      return error_;
+    }
+    return std::nullopt;
+  }
+
+ private:
+  bool Fail(absl::string_view what) {
+    if (!error_) error_ = JsonSyntaxError{i_, std::string(what)};
+    return false;
+  }
+  bool AtEnd() const { return i_ >= s_.size(); }
+  void SkipSpace() {
+    while (!AtEnd() && (s_[i_] == ' ' || s_[i_] == '\t' || s_[i_] == '\n' || s_[i_] == '\r')) ++i_;
+  }
+  bool Literal(absl::string_view word) {
+    if (s_.substr(i_, word.size()) != word) return Fail("invalid literal");
+    i_ += word.size();
+    return true;
+  }
+  bool Digits() {
+    const size_t start = i_;
+    while (!AtEnd() && s_[i_] >= '0' && s_[i_] <= '9') ++i_;
+    return i_ > start || Fail("expected a digit");
+  }
+  bool Number() {
+    if (s_[i_] == '-') ++i_;
+    if (!AtEnd() && s_[i_] == '0') {
+      ++i_;
+    } else if (!Digits()) {
+      return false;
+    }
+    if (!AtEnd() && s_[i_] == '.' && (++i_, !Digits())) return false;
+    if (!AtEnd() && (s_[i_] == 'e' || s_[i_] == 'E')) {
+      ++i_;
+      if (!AtEnd() && (s_[i_] == '+' || s_[i_] == '-')) ++i_;
+      if (!Digits()) return false;
+    }
+    return true;
+  }
+  bool String() {
+    ++i_;  // The opening quote.
+    while (!AtEnd()) {
+      const unsigned char c = static_cast<unsigned char>(s_[i_]);
+      if (c == '"') return ++i_, true;
+      if (c < 0x20) return Fail("control character in a string");
+      if (c != '\\') {
+        ++i_;
+        continue;
+      }
+      ++i_;
+      if (AtEnd()) break;
+      if (s_[i_] == 'u') {
+        for (int k = 1; k <= 4; ++k) {
+          if (i_ + k >= s_.size() || !absl::ascii_isxdigit(static_cast<unsigned char>(s_[i_ + k])))
+            return i_ += static_cast<size_t>(k), Fail("bad \\u escape");
+        }
+        i_ += 5;
+      } else if (absl::string_view("\"\\/bfnrt").find(s_[i_]) != absl::string_view::npos) {
+        ++i_;
+      } else {
+        return Fail("bad escape in a string");
+      }
+    }
+    return Fail("unterminated string");
+  }
+  // Object or array: '{' or '[' at i_.
+  bool Container(int depth) {
+    const char close = s_[i_] == '{' ? '}' : ']';
+    ++i_;
+    SkipSpace();
+    if (!AtEnd() && s_[i_] == close) return ++i_, true;
+    while (true) {
+      if (close == '}') {
+        if (AtEnd() || s_[i_] != '"') return Fail("expected a string key");
+        if (!String()) return false;
+        SkipSpace();
+        if (AtEnd() || s_[i_] != ':') return Fail("expected ':'");
+        ++i_;
+        SkipSpace();
+      }
+      if (!Value(depth + 1)) return false;
+      SkipSpace();
+      if (AtEnd()) return Fail(close == '}' ? "expected ',' or '}'" : "expected ',' or ']'");
+      if (s_[i_] == close) return ++i_, true;
+      if (s_[i_] != ',') return Fail(close == '}' ? "expected ',' or '}'" : "expected ',' or ']'");
+      ++i_;
+      SkipSpace();
+    }
+  }
+  bool Value(int depth) {
+    if (depth > 512) return Fail("nested too deeply");
+    if (AtEnd()) return Fail("expected a value, found the end");
+    switch (s_[i_]) {
+      case '{':
+      case '[':
+        return Container(depth);
+      case '"':
+        return String();
+      case 't':
+        return Literal("true");
+      case 'f':
+        return Literal("false");
+      case 'n':
+        return Literal("null");
+      default:
+        if (s_[i_] == '-' || (s_[i_] >= '0' && s_[i_] <= '9')) return Number();
+        return Fail("expected a value");
+    }
+  }
+
+  absl::string_view s_;
+  size_t i_ = 0;
+  std::optional<JsonSyntaxError> error_;
+};
+
+}  // namespace
+
+std::optional<JsonSyntaxError> FindJsonSyntaxError(absl::string_view json) {
+  return SyntaxScanner(json).Run();
 }
 
 }  // namespace sluice::engine

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,9 @@ class EventJsonParser {
   EventJsonParser(const EventJsonParser&) = delete;
   EventJsonParser& operator=(const EventJsonParser&) = delete;
   absl::Status Parse(absl::string_view json, core::Event* event);
+  // One event object, or an array of them (a batch), into *events in order; *is_array says
+  // which. Errors as Parse(), naming the event's index in a batch ("event 3: ...").
+  absl::Status ParseBatch(absl::string_view json, std::vector<core::Event>* events, bool* is_array);
   const std::vector<std::string>& features() const;
 
  private:
@@ -50,6 +54,16 @@ void AppendEventJson(const core::Event& event, const std::vector<std::string>& f
 // event.features[i] was read from, for every i.
 void AppendEventJson(const core::Event& event, const std::vector<std::string>& features,
                      const std::vector<absl::string_view>& text, std::string* out);
+
+// Where `json` first breaks JSON's grammar (RFC 8259), and what is wrong there; nullopt if it is
+// one well-formed JSON value with only white space around it. A parser that rejects a document
+// says why; this says where (the byte offset, from 0), for messages to people. Nesting deeper
+// than 512 is an error.
+struct JsonSyntaxError {
+  size_t offset = 0;
+  std::string message;
+};
+std::optional<JsonSyntaxError> FindJsonSyntaxError(absl::string_view json);
 
 // A label message: {"id": "t-1", "label": 1, "time": 1732240040.5}, all three required ("id" a
 // string or an integer, "label" 0, 1, true or false, "time" a finite number). InvalidArgument

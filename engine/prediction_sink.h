@@ -44,6 +44,13 @@ void AppendPredictionJson(const core::Event& event, const Pipeline::Scores& scor
                           const Served& served, const PredictionFormat& format,
                           core::FlatJsonWriter& json);
 
+// Whether a prediction is an alert: its fraud probability over `threshold`, or, with the fraud
+// model off, its anomaly score. NaN (a diverged model) never alerts.
+inline bool IsAlert(const Pipeline::Scores& scores, const PredictionFormat& format,
+                    double threshold) {
+  return (format.fraud ? scores.fraud : scores.anomaly) > threshold;
+}
+
 // A CSV prediction sink. Close() writes what is buffered (and puts the file in place) and reports
 // the first write error; a sink destroyed without Close() leaves no kOnCommit file behind.
 class CsvPredictionSink : public PredictionSink {

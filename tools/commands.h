@@ -11,5 +11,6 @@ int AuditCommand(int argc, char** argv);
 int LiveCommand(int argc, char** argv);
 int BrokerCommand(int argc, char** argv);
 int ProduceCommand(int argc, char** argv);
+int ServeCommand(int argc, char** argv);
 
 }  // namespace sluice::tools

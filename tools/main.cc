@@ -22,6 +22,7 @@ constexpr const char* kUsage =
     "  audit    reproduce predictions bit for bit from the registry\n"
     "  live     score a Kafka transactions topic as it arrives (embedded broker by default)\n"
     "  broker   a local Kafka-protocol broker for trying live without Kafka\n"
+    "  serve    the HTTP API: score with any version, aliases, metrics, a dashboard\n"
     "  produce  push a CSV into the transactions and labels topics\n";
 
 int Dispatch(int argc, char** argv) {
@@ -36,6 +37,7 @@ int Dispatch(int argc, char** argv) {
   if (command == "audit") return sluice::tools::AuditCommand(argc - 1, argv + 1);
   if (command == "live") return sluice::tools::LiveCommand(argc - 1, argv + 1);
   if (command == "broker") return sluice::tools::BrokerCommand(argc - 1, argv + 1);
+  if (command == "serve") return sluice::tools::ServeCommand(argc - 1, argv + 1);
   if (command == "produce") return sluice::tools::ProduceCommand(argc - 1, argv + 1);
   std::fprintf(stderr, "sluice: unknown command \"%s\"\n\n%s", command.c_str(), kUsage);
   return 2;

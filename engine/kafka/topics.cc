@@ -316,8 +316,7 @@ class KafkaSink final : public KafkaPredictionSink {
         global_version = model->version();
       }
     }
-    const double alerting = format_.fraud ? scores.fraud : scores.anomaly;
-    const bool alert = alerting > alert_threshold_;
+    const bool alert = IsAlert(scores, format_, alert_threshold_);
     std::string& value = value_;  // Reused: no allocation per event.
     value.clear();
     core::FlatJsonWriter json(&value);

@@ -4,7 +4,9 @@
 
 #include <algorithm>
 #include <bit>
+#include <optional>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -166,6 +168,62 @@ TEST(LabelJson, RoundTripsAndNamesWhatIsWrong) {
     EXPECT_FALSE(status.ok()) << text;
     EXPECT_THAT(std::string(status.message()), HasSubstr(reason)) << text;
     EXPECT_THAT(std::string(status.message()), HasSubstr("label JSON: ")) << text;
+  }
+}
+
+TEST(EventJsonParser, ABatchIsAnArrayOfEventsParsedInOrderAndOneObjectIsABatchOfOne) {
+  EventJsonParser parser({"a", "b"});
+  std::vector<core::Event> events;
+  bool is_array = false;
+  ASSERT_OK(parser.ParseBatch(
+      "[{\"id\": \"x\", \"features\": {\"a\": 1, \"b\": 2}}, {\"features\": {\"b\": 0.5}}]",
+      &events, &is_array));
+  EXPECT_TRUE(is_array);
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[0].id, "x");
+  EXPECT_EQ(events[0].features, (std::vector<double>{1, 2}));
+  EXPECT_TRUE(core::IsMissing(events[1].features[0]));
+  EXPECT_EQ(events[1].features[1], 0.5);
+  ASSERT_OK(parser.ParseBatch("{\"features\": {\"a\": 3}}", &events, &is_array));
+  EXPECT_FALSE(is_array);
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].features[0], 3);
+  ASSERT_OK(parser.ParseBatch("[]", &events, &is_array));
+  EXPECT_TRUE(events.empty());
+  const absl::Status bad =
+      parser.ParseBatch("[{\"features\": {}}, {\"features\": {\"a\": \"1\"}}]", &events, &is_array);
+  EXPECT_THAT(std::string(bad.message()), HasSubstr("event 1: feature \"a\": not a number"));
+  EXPECT_THAT(std::string(parser.ParseBatch("[1]", &events, &is_array).message()),
+              HasSubstr("event 0: expected an object"));
+}
+
+// The syntax locator against the parser: where one rejects a text for its syntax the other
+// names a place; on well-formed texts both agree there is nothing wrong.
+TEST(FindJsonSyntaxError, NamesTheByteAndTheFault) {
+  const std::vector<std::tuple<std::string, size_t, std::string>> bad = {
+      {"", 0, "expected a value, found the end"},
+      {"{\"a\": 1,}", 8, "expected a string key"},
+      {"{\"a\" 1}", 5, "expected ':'"},
+      {"[1 2]", 3, "expected ',' or ']'"},
+      {"{\"a\": tru}", 6, "invalid literal"},
+      {"{\"a\": 01}", 7, "expected ',' or '}'"},
+      {"{\"a\": -}", 7, "expected a digit"},
+      {"{\"a\": 1.}", 8, "expected a digit"},
+      {"\"ab", 3, "unterminated string"},
+      {"\"a\\x\"", 3, "bad escape in a string"},
+      {"\"\\u12g4\"", 5, "bad \\u escape"},
+      {"\"a\nb\"", 2, "control character in a string"},
+      {"{} {}", 3, "unexpected characters after the JSON value"},
+      {std::string(600, '[') + std::string(600, ']'), 513, "nested too deeply"}};
+  for (const auto& [text, offset, message] : bad) {
+    const std::optional<JsonSyntaxError> e = FindJsonSyntaxError(text);
+    ASSERT_TRUE(e.has_value()) << text;
+    EXPECT_EQ(e->offset, offset) << text;
+    EXPECT_EQ(e->message, message) << text;
+  }
+  for (const std::string good :
+       {"0", "-1.5e+3", "\"\\u00e9\\n\"", " [ ] ", "{\"a\": [1, {\"b\": null}], \"c\": true}"}) {
+    EXPECT_FALSE(FindJsonSyntaxError(good).has_value()) << good;
   }
 }
 

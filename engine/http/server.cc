@@ -1,0 +1,206 @@
+// engine/http/server.cc. Boost.Beast over Asio: one io_context served by the pool, one
+// asynchronous session per connection.
+#include "engine/http/server.h"
+
+#include <atomic>
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <chrono>
+#include <thread>
+#include <utility>  // Before Asio: its C++20 headers use std::exchange (dependencies.md).
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+
+namespace sluice::engine::http {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = asio::ip::tcp;
+
+std::chrono::steady_clock::duration ToChrono(absl::Duration d) {
+  return std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+      absl::ToChronoNanoseconds(d));
+}
+
+std::string ErrorJson(absl::string_view message) {
+  std::string out = "{\"error\": \"";
+  for (char c : message) {
+    if (c == '"' || c == '\\') out.push_back('\\');
+    if (static_cast<unsigned char>(c) >= 0x20) out.push_back(c);
+  }
+  out += "\"}";
+  return out;
+}
+
+struct Shared {
+  Server::Options options;
+  Handler handler;
+  RequestObserver observer;
+};
+
+// One connection: read a request, answer it, and again while the client keeps it alive.
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket socket, const Shared& shared) : stream_(std::move(socket)), shared_(shared) {}
+
+  void Read() {
+    parser_.emplace();
+    parser_->body_limit(shared_.options.max_body_bytes);
+    parser_->header_limit(64 << 10);
+    stream_.expires_after(ToChrono(shared_.options.request_timeout));
+    bhttp::async_read(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
+  }
+
+ private:
+  void OnRead(beast::error_code ec) {
+    const absl::Time start = absl::Now();
+    if (ec == bhttp::error::end_of_stream || ec == beast::error::timeout ||
+        ec == asio::error::operation_aborted || ec == asio::error::connection_reset ||
+        ec == asio::error::eof) {
+      return Close();
+    }
+    Request request;
+    Response response;
+    bool keep_alive = false;
+    if (ec == bhttp::error::body_limit) {
+      response = {413,
+                  "application/json",
+                  ErrorJson(absl::StrCat("request body over the limit of ",
+                                         shared_.options.max_body_bytes, " bytes")),
+                  {}};
+    } else if (ec) {
+      response = {400,
+                  "application/json",
+                  ErrorJson(absl::StrCat("malformed HTTP request: ", ec.message())),
+                  {}};
+    } else {
+      auto& message = parser_->get();
+      request.method = std::string(message.method_string());
+      const absl::string_view target(message.target().data(), message.target().size());
+      const size_t q = target.find('?');
+      request.path = std::string(target.substr(0, q));
+      if (q != absl::string_view::npos) request.query = std::string(target.substr(q + 1));
+      request.body = std::move(message.body());
+      keep_alive = message.keep_alive();
+      response = shared_.handler(request);
+    }
+    if (shared_.observer) shared_.observer(request, response.status, absl::Now() - start);
+    Write(std::move(response), keep_alive,
+          parser_->is_header_done() ? parser_->get().version() : 11);
+  }
+
+  void Write(Response response, bool keep_alive, unsigned version) {
+    auto res = std::make_shared<bhttp::response<bhttp::string_body>>(
+        static_cast<bhttp::status>(response.status), version);
+    res->set(bhttp::field::server, "sluice");
+    res->set(bhttp::field::content_type, response.content_type);
+    for (auto& [name, value] : response.headers) res->set(name, value);
+    res->body() = std::move(response.body);
+    res->keep_alive(keep_alive);
+    res->prepare_payload();
+    bhttp::async_write(stream_, *res,
+                       [self = shared_from_this(), res, keep_alive](beast::error_code ec, size_t) {
+                         if (ec || !keep_alive) return self->Close();
+                         self->Read();
+                       });
+  }
+
+  void Close() {
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    stream_.close();
+  }
+
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  const Shared& shared_;
+};
+
+class BeastServer final : public Server {
+ public:
+  explicit BeastServer(Shared shared) : shared_(std::move(shared)), acceptor_(io_) {}
+  ~BeastServer() override { Stop(); }
+
+  absl::Status Listen() {
+    beast::error_code ec;
+    const auto address = asio::ip::make_address(shared_.options.bind, ec);
+    if (ec) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("bad address to bind \"", shared_.options.bind, "\": ", ec.message()));
+    }
+    const tcp::endpoint endpoint(address, static_cast<uint16_t>(shared_.options.port));
+    const auto fail = [&](absl::string_view what) {
+      return absl::UnavailableError(absl::StrCat("cannot ", what, " ", shared_.options.bind, ":",
+                                                 shared_.options.port, ": ", ec.message()));
+    };
+    if (acceptor_.open(endpoint.protocol(), ec)) return fail("open");
+    if (acceptor_.set_option(asio::socket_base::reuse_address(true), ec)) return fail("set up");
+    if (acceptor_.bind(endpoint, ec)) return fail("bind");
+    if (acceptor_.listen(asio::socket_base::max_listen_connections, ec)) return fail("listen on");
+    port_ = acceptor_.local_endpoint().port();
+    Accept();
+    for (int i = 0; i < std::max(1, shared_.options.threads); ++i) {
+      threads_.emplace_back([this] { io_.run(); });
+    }
+    return absl::OkStatus();
+  }
+
+  int port() const override { return port_; }
+
+  void Stop() override {
+    if (stopped_.exchange(true)) return;
+    io_.stop();  // Sessions end with the io_context: their sockets close as they are destroyed.
+    for (auto& t : threads_) t.join();
+    threads_.clear();
+  }
+
+ private:
+  void Accept() {
+    acceptor_.async_accept(asio::make_strand(io_), [this](beast::error_code ec, tcp::socket s) {
+      if (!ec) {
+        std::make_shared<Session>(std::move(s), shared_)->Read();
+        return Accept();
+      }
+      // Out of descriptors, say: accepting goes on, after a pause rather than in a spin.
+      retry_.expires_after(std::chrono::milliseconds(50));
+      retry_.async_wait([this](beast::error_code) { Accept(); });
+    });
+  }
+
+  const Shared shared_;
+  asio::io_context io_;
+  tcp::acceptor acceptor_;
+  asio::steady_timer retry_{io_};
+  std::vector<std::thread> threads_;
+  std::atomic<bool> stopped_{false};
+  int port_ = 0;
+};
+
+}  // namespace
+
+std::optional<std::string> QueryParameter(absl::string_view query, absl::string_view key) {
+  for (absl::string_view pair : absl::StrSplit(query, '&')) {
+    const size_t eq = pair.find('=');
+    if (pair.substr(0, eq) == key) {
+      return std::string(eq == absl::string_view::npos ? "" : pair.substr(eq + 1));
+    }
+  }
+  return std::nullopt;
+}
+
+absl::StatusOr<std::unique_ptr<Server>> Server::Start(const Options& options, Handler handler,
+                                                      RequestObserver observer) {
+  auto server =
+      std::make_unique<BeastServer>(Shared{options, std::move(handler), std::move(observer)});
+  if (absl::Status s = server->Listen(); !s.ok()) return s;
+  return std::unique_ptr<Server>(std::move(server));
+}
+
+}  // namespace sluice::engine::http
