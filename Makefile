@@ -6,7 +6,7 @@ TSAN_BUILD ?= build-tsan
 FUZZ_BUILD ?= build-fuzz
 
 .PHONY: all deps build demo test test-release test-asan test-tsan test-fuzz fuzz fuzz-build \
-        fuzz-corpus test-river test-river-long bench layering format clean
+        fuzz-corpus test-river test-river-long test-browser bench layering format clean
 
 all: build
 
@@ -24,9 +24,9 @@ demo: build
 	$(BUILD)/tools/sluice live --demo --seconds 6 --summary $(BUILD)/demo-live.json
 
 # The release suite, the whole suite again under AddressSanitizer + UBSan, the threaded tests
-# under ThreadSanitizer, every fuzz target for 10 s, and the differential test against the real
-# River 0.26.1.
-test: layering format test-release test-asan test-tsan test-fuzz test-river
+# under ThreadSanitizer, every fuzz target for 10 s, the differential test against the real
+# River 0.26.1, and the dashboard in a real browser.
+test: layering format test-release test-asan test-tsan test-fuzz test-river test-browser
 
 test-release: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
@@ -46,6 +46,14 @@ test-river: build
 test-river-long: build
 	@python=$$(scripts/river-venv.sh) && \
 	  "$$python" tests/river/differential.py --sluice $(BUILD)/tools/sluice --long
+
+# The dashboard in a real browser: Debian's Chromium driven by playwright-core (npm, pinned), both
+# installed once by scripts/browser-deps.sh, against `sluice live --demo --http-port`; the
+# screenshot is kept as $(BUILD)/dashboard/dashboard.png.
+test-browser: build
+	@node_modules=$$(scripts/browser-deps.sh) && \
+	  node tests/e2e/dashboard_test.mjs --sluice $(BUILD)/tools/sluice --out $(BUILD)/dashboard \
+	    --node-modules "$$node_modules"
 
 # ThreadSanitizer (GCC) on the tests labelled `threads`: the replay, snapshotter and
 # RegistryCliTest tests, picked per test by sluice_add_test(... THREADED <gtest filter>) in

@@ -92,6 +92,11 @@ absl::Status ParseLabel(od::value value, std::optional<bool>* out) {
   od::json_type type;
   if (auto e = value.type().get(type); e) return Bad(Error(e));
   if (type == od::json_type::null) {
+    // The type is told by the first character only: the literal itself must be checked.
+    bool is_null = false;
+    if (value.is_null().get(is_null) || !is_null) {
+      return Bad("label must be 0, 1, true, false or null");
+    }
     out->reset();
     return absl::OkStatus();
   }

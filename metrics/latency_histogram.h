@@ -3,6 +3,7 @@
 #pragma once
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
 
 namespace sluice::metrics {
@@ -18,6 +19,15 @@ class LatencyHistogram {
   // The q-quantile (0 <= q <= 1) as the upper edge of the bucket that holds it; 0 if empty.
   double Quantile(double q) const;
   double max() const { return max_; }
+  // Calls f(upper_edge, count) for each bucket that holds values, in increasing order.
+  template <typename F>
+  void ForEachBucket(F f) const {
+    for (int bucket = 0; bucket < kBuckets; ++bucket) {
+      if (buckets_[static_cast<size_t>(bucket)] != 0) {
+        f(UpperEdge(bucket), buckets_[static_cast<size_t>(bucket)]);
+      }
+    }
+  }
 
  private:
   static constexpr int kPerOctave = 32;

@@ -33,11 +33,16 @@ HttpFlags ReadHttpFlags(const FlagReader& f, int64_t port) {
   return h;
 }
 
-absl::StatusOr<HttpService> StartHttp(const HttpFlags& flags, engine::http::StreamView* stream,
+absl::StatusOr<HttpService> StartHttp(const HttpFlags& flags, std::optional<StreamSpec> stream,
                                       const char* who) {
   HttpService service;
   service.metrics = std::make_unique<engine::http::MetricsRegistry>();
-  auto api = engine::http::Api::Create(flags.api, stream, *service.metrics);
+  if (stream.has_value()) {
+    service.stream = std::make_unique<engine::http::PublishedStream>(
+        stream->mode, *service.metrics, std::move(stream->submit),
+        std::move(stream->no_labels_reason));
+  }
+  auto api = engine::http::Api::Create(flags.api, service.stream.get(), *service.metrics);
   if (!api.ok()) return api.status();
   service.api = *std::move(api);
   auto server = engine::http::Server::Start(

@@ -22,6 +22,7 @@
 #include "core/format.h"
 #include "core/status_macros.h"
 #include "cxxopts.hpp"
+#include "engine/event_json.h"
 #include "engine/kafka/checkpoint_topic.h"
 #include "engine/kafka/client.h"
 #include "engine/kafka/embedded_broker.h"
@@ -40,6 +41,7 @@
 #include "registry/registry.h"
 #include "tools/commands.h"
 #include "tools/flags.h"
+#include "tools/http_flags.h"
 #include "tools/model_flags.h"
 
 namespace sluice::tools {
@@ -78,6 +80,7 @@ struct LiveFlags {
   bool mock_cluster = false;  // librdkafka's mock (embedded, `sluice broker`): found by its id.
   int64_t global_every_events = 0;  // --global-model every:N; 0: no merging.
   bool serve_global = false;        // --serve global.
+  std::optional<HttpFlags> http;    // --http-port: the HTTP API beside the stream.
 };
 
 std::string DefaultFeatures() {
@@ -119,8 +122,10 @@ cxxopts::Options Spec() {
     ("global-model", "In a consumer group with --registry: every:N merges, every N events scored here while this process holds partition 0, the latest published version of every partition into a version of <model-name>.global, registered and published to the checkpoints topic", cxxopts::value<std::string>()->default_value(""))
     ("serve", "Anomaly scores from: local (each partition's own model) | global (the latest <model-name>.global on the checkpoints topic, followed every second; each partition keeps learning, and its fraud probability is its own)", cxxopts::value<std::string>()->default_value("local"))
     ("quiet", "No status line")
+    ("http-port", "Serve the HTTP API and the dashboard on this port too (0: any free one), with the model of partition 0 (<model-name>.p0), or the global one with --global-model", cxxopts::value<std::string>())
     ("h,help", "Show this help");
   // clang-format on
+  AddHttpFlags(spec);
   AddModelFlags(spec, "frozen");  // Without --registry: continuous (see ParseFlags).
   AddRegistryFlags(spec);
   return spec;
@@ -195,11 +200,23 @@ std::optional<LiveFlags> ParseFlags(int argc, char** argv) {
         "--partitions) and --registry: the partitions' versions are merged from the checkpoints "
         "topic"));
   }
+  if (f.Has("http-port")) {
+    if (l.registry.path.empty())
+      throw FlagError("--http-port serves registered versions: give --registry");
+    l.http = ReadHttpFlags(f, f.Int("http-port", 0, 65535));
+    l.http->api.registry = l.registry.path;
+    l.http->api.model = l.global_every_events > 0
+                            ? absl::StrCat(l.registry.model_name, ".global")
+                            : registry::PartitionModel(l.registry.model_name, 0);
+    l.http->api.alert_threshold = l.alert_threshold;
+  }
   return l;
 }
 
 // Rolling AUCs over the last 10,000 labels of all partitions, for the status line.
 struct StatusAucs {
+  engine::PredictionFormat format;  // With alert_threshold: what counts as an alert.
+  double alert_threshold = 0.5;
   absl::Mutex mu;
   metrics::RollingRocAuc anomaly ABSL_GUARDED_BY(mu){10000};
   metrics::RollingRocAuc fraud ABSL_GUARDED_BY(mu){10000};
@@ -209,9 +226,12 @@ struct StatusAucs {
 class LiveCounter final : public engine::RunObserver {
  public:
   explicit LiveCounter(StatusAucs* aucs) : aucs_(aucs) {}
-  void OnPrediction(const core::Event&, const engine::Pipeline::Scores&,
+  void OnPrediction(const core::Event&, const engine::Pipeline::Scores& scores,
                     const engine::Served&) override {
     events.fetch_add(1, std::memory_order_relaxed);
+    if (engine::IsAlert(scores, aucs_->format, aucs_->alert_threshold)) {
+      alerts.fetch_add(1, std::memory_order_relaxed);
+    }
   }
   void OnLabel(bool label, const engine::Pipeline::Scores& scores) override {
     labels.fetch_add(1, std::memory_order_relaxed);
@@ -225,6 +245,7 @@ class LiveCounter final : public engine::RunObserver {
   std::atomic<int64_t> events{0};
   std::atomic<int64_t> labels{0};
   std::atomic<int64_t> pending{0};
+  std::atomic<int64_t> alerts{0};
 
  private:
   StatusAucs* aucs_;
@@ -579,12 +600,44 @@ void PrintGlobalNotes(const LiveFlags& flags, engine::kafka::GlobalModelService&
   }
 }
 
+// What the HTTP API shows of the stream (GET /v1/state, /metrics), published once a second.
+engine::http::StreamState HttpState(const std::vector<std::unique_ptr<PartitionRun>>& runs,
+                                    const Status& status, double rate,
+                                    const engine::kafka::KafkaPredictionSink::Latencies& l,
+                                    StatusAucs& aucs, int64_t dead_letters, int64_t version) {
+  engine::http::StreamState state;
+  state.events = status.events;
+  state.labels = status.labels;
+  state.pending_joins = status.pending;
+  state.bad_inputs = dead_letters;
+  state.events_per_second = rate;
+  state.version = version;
+  if (l.prediction.count() > 0) {
+    state.latency_p50_ms = 1000 * l.prediction.Quantile(0.5);
+    state.latency_p99_ms = 1000 * l.prediction.Quantile(0.99);
+  }
+  if (status.labels > 0) {
+    absl::MutexLock lock(&aucs.mu);
+    state.auc_anomaly = aucs.anomaly.Auc();
+    state.auc_fraud = aucs.fraud.Auc();
+  }
+  for (const auto& r : runs) {
+    state.alerts += r->counter.alerts.load(std::memory_order_relaxed);
+    if (r->revoked) continue;
+    state.partitions.push_back({r->live->partition(),
+                                r->counter.events.load(std::memory_order_relaxed),
+                                std::max<int64_t>(r->live->lag(), 0)});
+    state.ready = true;
+  }
+  return state;
+}
+
 // Prints the status line once a second (unless quiet) until every runner has ended or
 // --seconds ran out; returns what it measured over the whole run.
 Measured Watch(const LiveFlags& flags, Partitions& partitions, engine::kafka::GroupMember* member,
                StatusAucs& aucs, const engine::kafka::DeadLetters& dead_letters,
                const engine::kafka::Producer& dead_letters_producer,
-               engine::kafka::GlobalModelService* global,
+               engine::kafka::GlobalModelService* global, HttpService* http,
                std::chrono::steady_clock::time_point start) {
   const std::vector<std::unique_ptr<PartitionRun>>& runs = partitions.runs();
   Measured measured;
@@ -630,6 +683,11 @@ Measured Watch(const LiveFlags& flags, Partitions& partitions, engine::kafka::Gr
       const double rate = static_cast<double>(now_status.events - last_events) /
                           std::chrono::duration<double>(now - last).count();
       if (!flags.quiet) PrintStatus(now_status, rate, interval, aucs, dead_letters.count());
+      if (http != nullptr) {
+        http->stream->Publish(HttpState(runs, now_status, rate, interval, aucs,
+                                        dead_letters.count(), http->api->served_version()));
+        http->stream->ObserveLatencies(interval.prediction, interval.processing);
+      }
       close_interval();
       last = now;
       last_events = now_status.events;
@@ -753,6 +811,8 @@ int Live(LiveFlags& flags) {
   }
   const auto start = std::chrono::steady_clock::now();
   StatusAucs aucs;
+  aucs.format = {engine::VersionColumns::kNone, flags.pipeline.anomaly, flags.pipeline.fraud};
+  aucs.alert_threshold = flags.alert_threshold;
   Partitions partitions(flags, *brokers, **inputs, dead_letters, &aucs,
                         flags.serve_global ? &global_slot : nullptr);
   std::unique_ptr<engine::kafka::GroupMember> member;
@@ -769,12 +829,30 @@ int Live(LiveFlags& flags) {
     partitions.Assigned(all);
   }
   if (!partitions.failure().ok()) return fail(partitions.failure());
+  // --http-port: a label posted is produced to the labels topic, keyed by its id, and so
+  // joined by the partition that scored the event, exactly as any other label.
+  std::optional<HttpService> http;
+  if (flags.http.has_value()) {
+    engine::kafka::Producer& labels_out = **producer;
+    auto started =
+        StartHttp(*flags.http,
+                  StreamSpec{"live",
+                             [&labels_out, &flags](const engine::LabelRecord& label) {
+                               std::string value;
+                               engine::AppendLabelJson(label, &value);
+                               return labels_out.Send(flags.topics.labels, -1, label.id, value);
+                             },
+                             ""},
+                  "sluice live");
+    if (!started.ok()) return fail(started.status());
+    http = *std::move(started);
+  }
   // --demo: the built-in stream into the topics, paced, the frauds' labels an hour late.
   absl::Status feed_status;
   std::thread feeder;
   if (flags.demo) feeder = std::thread([&] { feed_status = Demo(flags, *brokers); });
-  const Measured measured =
-      Watch(flags, partitions, member.get(), aucs, dead_letters, **producer, global.get(), start);
+  const Measured measured = Watch(flags, partitions, member.get(), aucs, dead_letters, **producer,
+                                  global.get(), http.has_value() ? &*http : nullptr, start);
   if (member != nullptr) member->Leave(partitions);  // Its runs have ended: nothing to wait for.
   if (global != nullptr) {
     global->Finish();  // A merge due at the end is made from the partitions' final versions.

@@ -1,8 +1,11 @@
 // tools/replay_command.cc. `sluice replay`: flags -> source, pipeline, sinks -> RunStream ->
 // outputs. Everything else happens in engine/.
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
+#include <csignal>
 #include <cstdio>
 #include <optional>
 #include <string>
@@ -32,6 +35,7 @@
 #include "registry/registry.h"
 #include "tools/commands.h"
 #include "tools/flags.h"
+#include "tools/http_flags.h"
 #include "tools/model_flags.h"
 #include "tools/replay_report.h"
 
@@ -50,6 +54,7 @@ struct ReplayFlags {
   bool summary_timing = true;
   RegistryFlags registry;
   bool resume = false;
+  std::optional<HttpFlags> http;  // --http-port: the HTTP API during the run and after it.
 };
 
 cxxopts::Options Spec() {
@@ -73,8 +78,10 @@ cxxopts::Options Spec() {
     ("quiet", "No progress and no summary table")
     ("summary-timing", "Put seconds and events_per_second in the summary (false: the summary depends on the input only)", cxxopts::value<bool>()->default_value("true"))
     ("resume", "Continue from the registry's last snapshot (after a crash); outputs continue where it left off")
+    ("http-port", "Serve the HTTP API and the dashboard on this port (0: any free one) during the run, and after it until SIGINT/SIGTERM", cxxopts::value<std::string>())
     ("h,help", "Show this help");
   // clang-format on
+  AddHttpFlags(spec);
   AddCsvFlags(spec);
   AddModelFlags(spec, "continuous");
   AddRegistryFlags(spec);
@@ -124,6 +131,13 @@ std::optional<ReplayFlags> ParseFlags(int argc, char** argv) {
   r.registry = ParseRegistryFlags(f, c.pipeline.serving);
   r.resume = f.Has("resume");
   if (r.registry.path.empty() && r.resume) throw FlagError("--resume needs --registry FILE");
+  if (f.Has("http-port")) {
+    if (r.registry.path.empty())
+      throw FlagError("--http-port serves registered versions: give --registry");
+    r.http = ReadHttpFlags(f, f.Int("http-port", 0, 65535));
+    r.http->api.registry = r.registry.path;
+    r.http->api.model = r.registry.model_name;
+  }
   return r;
 }
 
@@ -317,6 +331,17 @@ void WarnDiverged(const engine::RunResult& result) {
   }
 }
 
+std::atomic<bool> stop_requested{false};
+void RequestStop(int) { stop_requested.store(true); }
+
+// --http-port: the run is over; its versions stay served until the user stops the process.
+void ServeUntilSignal() {
+  std::signal(SIGTERM, RequestStop);
+  std::signal(SIGINT, RequestStop);
+  std::fprintf(stderr, "sluice replay: done; the HTTP API serves on until SIGINT or SIGTERM\n");
+  while (!stop_requested.load()) ::usleep(100 * 1000);
+}
+
 int Replay(ReplayFlags& flags) {
   engine::RunConfig& config = flags.config;
   if (absl::Status s = CheckFiles(flags); !s.ok()) return Fail(s);
@@ -358,9 +383,28 @@ int Replay(ReplayFlags& flags) {
   run.metric_window = config.pipeline.metric_window;
   run.label_delay = LabelsDescription(config);
   ReplayRecorder recorder(**pipeline, !flags.quiet, std::move(done_fraction), core::Clock::Real());
+  std::optional<HttpService> http;
+  std::optional<engine::http::PublishingObserver> published;
+  if (flags.http.has_value()) {
+    auto started = StartHttp(*flags.http,
+                             StreamSpec{"replay", nullptr,
+                                        "replay joins the labels of its input (its label column "
+                                        "or --labels FILE); post labels to sluice live"},
+                             "sluice replay");
+    if (!started.ok()) return Fail(started.status());
+    http = *std::move(started);
+    const engine::http::Api* api = http->api.get();
+    published.emplace(recorder, **pipeline, *http->stream,
+                      engine::PredictionFormat{engine::VersionColumns::kNone,
+                                               config.pipeline.anomaly, config.pipeline.fraud},
+                      flags.http->api.alert_threshold, [api] { return api->served_version(); });
+  }
+  engine::RunObserver& observer =
+      published.has_value() ? static_cast<engine::RunObserver&>(*published) : recorder;
   const absl::StatusOr<engine::RunResult> result =
-      engine::RunStream(*source, **pipeline, sink->get(), recorder, options, core::Clock::Real());
+      engine::RunStream(*source, **pipeline, sink->get(), observer, options, core::Clock::Real());
   recorder.Finish();
+  if (published.has_value()) published->Finish();
   if (!result.ok()) return Fail(result.status());
   if (*sink != nullptr) {
     if (absl::Status closed = (*sink)->Close(); !closed.ok()) return Fail(closed);
@@ -375,6 +419,7 @@ int Replay(ReplayFlags& flags) {
     return Fail(absl::InvalidArgumentError(absl::StrCat(run.input, ": no data rows")));
   }
   if (absl::Status s = WriteOutputs(flags, run, recorder, *result); !s.ok()) return Fail(s);
+  if (http.has_value()) ServeUntilSignal();
   return result->snapshot_errors.empty() ? 0 : 1;
 }
 

@@ -62,7 +62,7 @@ int ServeCommand(int argc, char** argv) {
   }
   std::signal(SIGTERM, RequestStop);
   std::signal(SIGINT, RequestStop);
-  absl::StatusOr<HttpService> service = StartHttp(flags, nullptr, "sluice serve");
+  absl::StatusOr<HttpService> service = StartHttp(flags, std::nullopt, "sluice serve");
   if (!service.ok()) return Fail(service.status());
   while (!stop_requested.load()) ::usleep(100 * 1000);
   service->server->Stop();

@@ -159,6 +159,7 @@ class ApiImpl final : public Api {
   }
 
   int64_t served_version() const override {
+    MaybeRefresh();
     const auto m = Served();
     return m == nullptr ? 0 : m->version();
   }
@@ -355,12 +356,14 @@ class ApiImpl final : public Api {
       }
       return ErrorResponse(422, s.message());
     }
-    if (absl::Status s = stream_->SubmitLabel(label); !s.ok())
-      return ErrorResponse(422, s.message());
+    if (absl::Status s = stream_->SubmitLabel(label); !s.ok()) {
+      return ErrorResponse(absl::IsFailedPrecondition(s) ? 409 : 503, s.message());
+    }
     return JsonResponse(202, "{\"accepted\": true}");
   }
 
   Response Ready() const {
+    MaybeRefresh();
     if (stream_ != nullptr && !stream_->ready()) {
       return ErrorResponse(503, "the stream is not ready (no partitions assigned yet)");
     }

@@ -191,13 +191,15 @@ Histogram::Histogram(std::vector<double> upper_bounds) : upper_bounds_(std::move
   bucket_counts_ = std::make_unique<std::atomic<uint64_t>[]>(upper_bounds_.size() + 1);
 }
 
-void Histogram::Observe(double v) {
+void Histogram::Observe(double v) { Observe(v, 1); }
+
+void Histogram::Observe(double v, uint64_t times) {
   // The first bucket with v <= bound (le is inclusive). Written with <= rather than bound < v so
   // that NaN, for which every comparison is false, falls through to the +Inf bucket.
   const auto bucket = std::partition_point(upper_bounds_.begin(), upper_bounds_.end(),
                                            [v](double bound) { return !(v <= bound); });
-  bucket_counts_[bucket - upper_bounds_.begin()].fetch_add(1, std::memory_order_relaxed);
-  sum_.fetch_add(v, std::memory_order_relaxed);
+  bucket_counts_[bucket - upper_bounds_.begin()].fetch_add(times, std::memory_order_relaxed);
+  sum_.fetch_add(v * static_cast<double>(times), std::memory_order_relaxed);
 }
 
 std::vector<uint64_t> Histogram::CumulativeCounts() const {

@@ -65,6 +65,8 @@ class Histogram {
   Histogram& operator=(const Histogram&) = delete;
 
   void Observe(double v);
+  // `times` observations of `v` at once (latencies kept in buckets elsewhere, passed on).
+  void Observe(double v, uint64_t times);
 
   // The finite upper bounds, increasing.
   const std::vector<double>& upper_bounds() const { return upper_bounds_; }

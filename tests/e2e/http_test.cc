@@ -375,5 +375,94 @@ TEST_F(HttpServe, MetricsAreValidPrometheusTextAndCountEachVersionsUse) {
   EXPECT_EQ(testing::ReadFileOrDie(file + ".out"), "");
 }
 
+// The API beside a stream: `replay --http-port` and `live --http-port`.
+class HttpBeside : public ::testing::Test {
+ protected:
+  void TearDown() override {
+    if (pid_ > 0) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+    }
+  }
+  // Starts `sluice <args> --http-port 0 --port-file F` and waits for the port.
+  void Start(const std::string& args) {
+    pid_ = SpawnSluice(absl::StrCat(args, " --http-port 0 --port-file ", dir_.File("port")),
+                       dir_.File("err"));
+    for (int i = 0; i < 500 && port_ == 0; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      std::ifstream in(dir_.File("port"));
+      in >> port_;
+    }
+    ASSERT_GT(port_, 0) << testing::ReadFileOrDie(dir_.File("err"));
+  }
+  // GET /v1/state until it contains `text` (at most 60 s).
+  std::string StateWith(const std::string& text) {
+    std::string body;
+    for (int i = 0; i < 600; ++i) {
+      absl::StatusOr<HttpReply> r = HttpCall(port_, "GET", "/v1/state");
+      if (r.ok()) body = r->body;
+      if (absl::StrContains(body, text)) return body;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    ADD_FAILURE() << "no " << text << " in " << body;
+    return body;
+  }
+  int Terminate() {
+    kill(pid_, SIGTERM);
+    int status = 0;
+    waitpid(pid_, &status, 0);
+    pid_ = 0;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  }
+
+  TempDir dir_;
+  pid_t pid_ = 0;
+  int port_ = 0;
+};
+
+TEST_F(HttpBeside, ReplayPublishesItsCountsAndServesItsVersionsAfterTheEnd) {
+  Start(absl::StrCat("replay --input ", kInput, " --registry ", dir_.File("r.db"),
+                     " --snapshot-every-events 1000 --quiet"));
+  const std::string state = StateWith("\"events\": 4002");
+  EXPECT_THAT(state, HasSubstr("\"mode\": \"replay\""));
+  EXPECT_THAT(state, HasSubstr("\"labels\": 4002"));
+  // What is served is re-read at most once a second.
+  StateWith("\"served_version\": 6");
+  EXPECT_EQ(HttpCall(port_, "GET", "/readyz")->status, 200);
+  absl::StatusOr<HttpReply> r =
+      HttpCall(port_, "POST", "/v1/labels", "{\"id\": \"1\", \"label\": 1, \"time\": 5}");
+  EXPECT_EQ(r->status, 409);
+  EXPECT_THAT(r->body, HasSubstr("post labels to sluice live"));
+  r = HttpCall(port_, "POST", "/v1/score?version=2", EventsJson()[3]);
+  EXPECT_EQ(r->status, 200) << r->body;
+  r = HttpCall(port_, "GET", "/metrics");
+  EXPECT_THAT(r->body, HasSubstr("sluice_events_total 4002\n"));
+  EXPECT_THAT(r->body, HasSubstr("sluice_labels_total 4002\n"));
+  EXPECT_EQ(Terminate(), 0);
+}
+
+TEST_F(HttpBeside, LiveTakesLabelsIntoItsLabelsTopicAndShowsItsPartitions) {
+  Start(absl::StrCat("live --demo --rate 5000 --seconds 60 --quiet --registry ", dir_.File("r.db"),
+                     " --snapshot-every-events 2000"));
+  const std::string state = StateWith("{\"partition\": 3, ");
+  EXPECT_THAT(state, HasSubstr("\"mode\": \"live\""));
+  EXPECT_THAT(state, HasSubstr("\"model\": \"default.p0\""));
+  absl::StatusOr<HttpReply> r =
+      HttpCall(port_, "POST", "/v1/labels", "{\"id\": \"1\", \"label\": 1, \"time\": 5}");
+  EXPECT_EQ(r->status, 202) << r->body;
+  r = HttpCall(port_, "POST", "/v1/labels", "{\"id\": \"1\", \"label\": 7, \"time\": 5}");
+  EXPECT_EQ(r->status, 422);
+  EXPECT_THAT(r->body, HasSubstr("label must be"));
+  r = HttpCall(port_, "POST", "/v1/labels", "{\"id\": \"1\", ");
+  EXPECT_EQ(r->status, 400);
+  EXPECT_THAT(r->body, HasSubstr("malformed JSON at byte"));
+  StateWith("\"served_version\": ");
+  EXPECT_EQ(HttpCall(port_, "GET", "/readyz")->status, 200);
+  r = HttpCall(port_, "GET", "/metrics");
+  EXPECT_THAT(r->body, HasSubstr("sluice_lag_messages{partition=\"3\"}"));
+  EXPECT_THAT(r->body, HasSubstr("sluice_prediction_latency_seconds_bucket{le=\"+Inf\"}"));
+  EXPECT_EQ(Terminate(), 0);
+}
+
 }  // namespace
 }  // namespace sluice

@@ -195,6 +195,11 @@ TEST(EventJsonParser, ABatchIsAnArrayOfEventsParsedInOrderAndOneObjectIsABatchOf
   EXPECT_THAT(std::string(bad.message()), HasSubstr("event 1: feature \"a\": not a number"));
   EXPECT_THAT(std::string(parser.ParseBatch("[1]", &events, &is_array).message()),
               HasSubstr("event 0: expected an object"));
+  // Found by the http_request fuzzer: simdjson tells a null by its first letter only.
+  EXPECT_THAT(
+      std::string(
+          parser.ParseBatch("{\"features\": {}, \"label\": nul}", &events, &is_array).message()),
+      HasSubstr("label must be"));
 }
 
 // The syntax locator against the parser: where one rejects a text for its syntax the other

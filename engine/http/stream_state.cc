@@ -1,0 +1,189 @@
+// engine/http/stream_state.cc
+#include "engine/http/stream_state.h"
+
+#include <cmath>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+
+namespace sluice::engine::http {
+namespace {
+
+void Optional(core::FlatJsonWriter& json, absl::string_view key, std::optional<double> v) {
+  if (v.has_value()) {
+    json.Number(key, *v);
+  } else {
+    json.Raw(key, "null");
+  }
+}
+
+}  // namespace
+
+PublishedStream::PublishedStream(std::string mode, MetricsRegistry& metrics, LabelSubmitter submit,
+                                 std::string no_labels_reason)
+    : mode_(std::move(mode)),
+      metrics_(metrics),
+      submit_(std::move(submit)),
+      no_labels_reason_(std::move(no_labels_reason)),
+      prediction_latency_(metrics.GetHistogram(
+          "sluice_prediction_latency_seconds",
+          "Time from an event entering the system (its message's timestamp) to its prediction.",
+          LatencyBuckets())),
+      processing_latency_(metrics.GetHistogram(
+          "sluice_processing_latency_seconds",
+          "Time from an event being read to its prediction being handed on.", LatencyBuckets())) {
+  const auto counter = [this](const char* name, const char* help, int64_t StreamState::*field) {
+    metrics_.AddCollector(name, help, MetricType::kCounter,
+                          [this, field](std::vector<Sample>* out) {
+                            out->push_back({{}, static_cast<double>(Get().*field)});
+                          });
+  };
+  counter("sluice_events_total", "Events scored by the stream.", &StreamState::events);
+  counter("sluice_labels_total", "Labels joined and applied to the metrics.", &StreamState::labels);
+  counter("sluice_alerts_total", "Predictions over the alert threshold.", &StreamState::alerts);
+  counter("sluice_bad_inputs_total", "Malformed inputs skipped (dead letters, bad rows).",
+          &StreamState::bad_inputs);
+  metrics_.AddCollector("sluice_pending_joins", "Scored events waiting for their labels.",
+                        MetricType::kGauge, [this](std::vector<Sample>* out) {
+                          out->push_back({{}, static_cast<double>(Get().pending_joins)});
+                        });
+  metrics_.AddCollector(
+      "sluice_lag_messages", "Messages of an input partition not read yet.", MetricType::kGauge,
+      [this](std::vector<Sample>* out) {
+        for (const StreamState::Partition& p : Get().partitions) {
+          out->push_back({{{"partition", absl::StrCat(p.partition)}}, static_cast<double>(p.lag)});
+        }
+      });
+  metrics_.AddCollector(
+      "sluice_rolling_auc", "Exact ROC-AUC over the last labelled predictions, per model.",
+      MetricType::kGauge, [this](std::vector<Sample>* out) {
+        const StreamState s = Get();
+        const std::string version = absl::StrCat(s.version);
+        for (const auto& [model, auc] :
+             {std::pair{"anomaly", s.auc_anomaly}, std::pair{"fraud", s.auc_fraud}}) {
+          if (auc.has_value()) out->push_back({{{"model", model}, {"version", version}}, *auc});
+        }
+      });
+}
+
+void PublishedStream::Publish(StreamState state) {
+  absl::MutexLock lock(&mu_);
+  state_ = std::move(state);
+}
+
+StreamState PublishedStream::Get() const {
+  absl::MutexLock lock(&mu_);
+  return state_;
+}
+
+void PublishedStream::ObserveLatencies(const metrics::LatencyHistogram& prediction,
+                                       const metrics::LatencyHistogram& processing) {
+  prediction.ForEachBucket([&](double edge, uint64_t n) { prediction_latency_.Observe(edge, n); });
+  processing.ForEachBucket([&](double edge, uint64_t n) { processing_latency_.Observe(edge, n); });
+}
+
+void PublishedStream::AppendState(core::FlatJsonWriter& json) const {
+  const StreamState s = Get();
+  json.Int("events", s.events).Int("labels", s.labels).Int("alerts", s.alerts);
+  json.Int("bad_inputs", s.bad_inputs).Int("pending_joins", s.pending_joins);
+  json.Number("events_per_second", s.events_per_second).Int("stream_version", s.version);
+  std::string latency;
+  core::FlatJsonWriter l(&latency);
+  Optional(l, "p50_ms", s.latency_p50_ms);
+  Optional(l, "p99_ms", s.latency_p99_ms);
+  l.Close();
+  json.Raw("latency", latency);
+  std::string auc;
+  core::FlatJsonWriter a(&auc);
+  Optional(a, "anomaly", s.auc_anomaly);
+  Optional(a, "fraud", s.auc_fraud);
+  a.Close();
+  json.Raw("auc", auc);
+  std::vector<std::string> partitions;
+  for (const StreamState::Partition& p : s.partitions) {
+    std::string item;
+    core::FlatJsonWriter(&item)
+        .Int("partition", p.partition)
+        .Int("events", p.events)
+        .Int("lag", p.lag)
+        .Close();
+    partitions.push_back(std::move(item));
+  }
+  json.Raw("partitions", absl::StrCat("[", absl::StrJoin(partitions, ", "), "]"));
+}
+
+absl::Status PublishedStream::SubmitLabel(const LabelRecord& label) {
+  if (submit_ == nullptr) return absl::FailedPreconditionError(no_labels_reason_);
+  return submit_(label);
+}
+
+bool PublishedStream::ready() const { return Get().ready; }
+
+PublishingObserver::PublishingObserver(RunObserver& next, const Pipeline& pipeline,
+                                       PublishedStream& stream, const PredictionFormat& format,
+                                       double alert_threshold, std::function<int64_t()> version)
+    : next_(next),
+      pipeline_(pipeline),
+      stream_(stream),
+      format_(format),
+      alert_threshold_(alert_threshold),
+      version_(std::move(version)) {}
+
+void PublishingObserver::OnPrediction(const core::Event& event, const Pipeline::Scores& scores,
+                                      const Served& served) {
+  const int64_t n = events_.fetch_add(1, std::memory_order_relaxed) + 1;
+  if (IsAlert(scores, format_, alert_threshold_)) alerts_.fetch_add(1, std::memory_order_relaxed);
+  next_.OnPrediction(event, scores, served);
+  if (n % 4096 == 0) Publish(/*force=*/false);
+}
+
+void PublishingObserver::OnLabel(bool label, const Pipeline::Scores& scores) {
+  labels_.fetch_add(1, std::memory_order_relaxed);
+  next_.OnLabel(label, scores);
+  if (labels_.load(std::memory_order_relaxed) % 256 == 1) {
+    absl::MutexLock lock(&mu_);
+    if (pipeline_.options().anomaly) auc_anomaly_ = pipeline_.anomaly_metrics().rolling.Auc();
+    if (pipeline_.options().fraud) auc_fraud_ = pipeline_.fraud_metrics().rolling.Auc();
+  }
+}
+
+void PublishingObserver::OnBadRecord(const std::string& message) {
+  bad_.fetch_add(1, std::memory_order_relaxed);
+  next_.OnBadRecord(message);
+}
+
+void PublishingObserver::OnProgress(int64_t records_read) { next_.OnProgress(records_read); }
+
+void PublishingObserver::OnPending(int64_t pending_joins) {
+  pending_.store(pending_joins, std::memory_order_relaxed);
+  next_.OnPending(pending_joins);
+}
+
+void PublishingObserver::Finish() { Publish(/*force=*/true); }
+
+void PublishingObserver::Publish(bool force) {
+  StreamState state;
+  {
+    absl::MutexLock lock(&mu_);
+    const absl::Time now = absl::Now();
+    const double seconds = absl::ToDoubleSeconds(now - last_publish_);
+    state.events = events_.load(std::memory_order_relaxed);
+    if (!force && seconds < 1) return;
+    state.events_per_second =
+        std::isfinite(seconds) && seconds > 0 ? (state.events - last_events_) / seconds : 0;
+    last_publish_ = now;
+    last_events_ = state.events;
+    state.auc_anomaly = auc_anomaly_;
+    state.auc_fraud = auc_fraud_;
+  }
+  state.labels = labels_.load(std::memory_order_relaxed);
+  state.alerts = alerts_.load(std::memory_order_relaxed);
+  state.bad_inputs = bad_.load(std::memory_order_relaxed);
+  state.pending_joins = pending_.load(std::memory_order_relaxed);
+  state.version = version_ ? version_() : 0;
+  state.ready = true;
+  stream_.Publish(std::move(state));
+}
+
+}  // namespace sluice::engine::http

@@ -1,0 +1,51 @@
+// tests/fuzz/http_request_fuzz.cc. A POST /v1/score body of arbitrary bytes, as the API reads it:
+// the batch parser either refuses it with a message or reads events of finite values; for one
+// object it agrees with the single-event parser; the syntax locator, asked where a refused body
+// breaks JSON's grammar, names a byte inside it (or the end); and a body the parser accepted is
+// well-formed by the locator too.
+#include <bit>
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "engine/event_json.h"
+#include "engine/http/server.h"
+#include "tests/fuzz/fuzz_util.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  using namespace sluice;  // NOLINT: a fuzz target's body.
+  const absl::string_view text = fuzz::Bytes(data, size);
+  static const std::vector<std::string> features = {"Time", "V1", "V2", "Amount"};
+  static engine::EventJsonParser* parser = new engine::EventJsonParser(features);
+  std::vector<core::Event> events;
+  bool is_array = false;
+  const absl::Status status = parser->ParseBatch(text, &events, &is_array);
+  const std::optional<engine::JsonSyntaxError> syntax = engine::FindJsonSyntaxError(text);
+  if (syntax.has_value()) {
+    SLUICE_FUZZ_CHECK(syntax->offset <= text.size());
+    SLUICE_FUZZ_CHECK(!syntax->message.empty());
+  }
+  if (!status.ok()) {
+    SLUICE_FUZZ_CHECK(!status.message().empty());
+  } else {
+    SLUICE_FUZZ_CHECK(!syntax.has_value());
+    for (const core::Event& event : events) {
+      SLUICE_FUZZ_CHECK(event.features.size() == features.size());
+      for (double v : event.features) SLUICE_FUZZ_CHECK(core::IsMissing(v) || std::isfinite(v));
+    }
+  }
+  if (!is_array) {
+    core::Event one;
+    const absl::Status single = parser->Parse(text, &one);
+    SLUICE_FUZZ_CHECK(single.ok() == status.ok());
+    if (single.ok()) {
+      for (size_t i = 0; i < features.size(); ++i) {
+        SLUICE_FUZZ_CHECK(std::bit_cast<uint64_t>(one.features[i]) ==
+                          std::bit_cast<uint64_t>(events[0].features[i]));
+      }
+    }
+  }
+  // The query string of a request target, split as the API splits it.
+  (void)engine::http::QueryParameter(text, "version");
+  return 0;
+}
