@@ -35,10 +35,16 @@ absl::Status ParseFeatures(od::object object, const std::vector<std::string>& fe
                            const FeatureIndex& index, core::Event* event) {
   size_t next = 0;
   for (auto field : object) {
-    std::string_view key;
-    if (auto e = field.unescaped_key().get(key); e) return Bad(Error(e));
     size_t slot = next;
-    if (slot >= features.size() || features[slot] != key) {
+    // The expected name compared in place (a batch has tens of thousands of these), else the
+    // name unescaped and looked up.
+    std::string_view key;
+    od::raw_json_string raw;
+    if (auto e = field.key().get(raw); e) return Bad(Error(e));
+    if (slot < features.size() && raw.is_equal(features[slot])) {
+      key = features[slot];
+    } else {
+      if (auto e = field.unescaped_key().get(key); e) return Bad(Error(e));
       const auto it = index.find(absl::string_view(key.data(), key.size()));
       if (it == index.end()) {
         return Bad(

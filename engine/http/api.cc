@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -147,14 +148,24 @@ class ApiImpl final : public Api {
 
   RequestObserver Observer() override {
     return [this](const Request& r, int status, absl::Duration took) {
-      metrics_
-          .GetHistogram("sluice_http_request_duration_seconds",
-                        "Time to answer an HTTP request, from its last byte read.",
-                        LatencyBuckets(),
-                        {{"route", Route(r.path)},
-                         {"method", r.method.empty() ? "none" : r.method},
-                         {"code", absl::StrCat(status)}})
-          .Observe(absl::ToDoubleSeconds(took));
+      std::string key = absl::StrCat(status, " ", r.method, " ", Route(r.path));
+      Histogram* histogram = nullptr;
+      {
+        absl::ReaderMutexLock lock(&handles_mu_);
+        auto it = durations_.find(key);
+        if (it != durations_.end()) histogram = it->second;
+      }
+      if (histogram == nullptr) {
+        histogram = &metrics_.GetHistogram(
+            "sluice_http_request_duration_seconds",
+            "Time to answer an HTTP request, from its last byte read.", LatencyBuckets(),
+            {{"route", std::string(Route(r.path))},
+             {"method", r.method.empty() ? "none" : r.method},
+             {"code", absl::StrCat(status)}});
+        absl::MutexLock lock(&handles_mu_);
+        durations_.emplace(std::move(key), histogram);
+      }
+      histogram->Observe(absl::ToDoubleSeconds(took));
     };
   }
 
@@ -167,27 +178,19 @@ class ApiImpl final : public Api {
  private:
   // A route's name for metrics: the path with names and numbers replaced, so that the labels
   // stay few.
-  static std::string Route(absl::string_view path) {
-    std::vector<std::string> parts;
-    for (absl::string_view s : absl::StrSplit(path, '/', absl::SkipEmpty())) {
-      const size_t i = parts.size();
-      parts.push_back((i == 2 || i == 4) && !parts.empty() && parts[0] == "v1" ? "{}"
-                                                                               : std::string(s));
+  static absl::string_view Route(absl::string_view path) {
+    static const char* const kFixed[] = {"/",         "/healthz",   "/readyz",   "/metrics",
+                                         "/v1/score", "/v1/labels", "/v1/state", "/v1/models"};
+    for (const char* fixed : kFixed) {
+      if (path == fixed) return fixed;
     }
-    std::string route = absl::StrCat("/", absl::StrJoin(parts, "/"));
-    static const char* const kKnown[] = {"/",
-                                         "/healthz",
-                                         "/readyz",
-                                         "/metrics",
-                                         "/v1/score",
-                                         "/v1/labels",
-                                         "/v1/state",
-                                         "/v1/models",
-                                         "/v1/models/{}/versions/{}",
-                                         "/v1/models/{}/aliases/{}",
-                                         "/v1/models/{}/aliases/{}/history"};
-    for (const char* known : kKnown) {
-      if (route == known) return route;
+    const std::vector<absl::string_view> p = absl::StrSplit(path, '/', absl::SkipEmpty());
+    if (p.size() >= 5 && p[0] == "v1" && p[1] == "models") {
+      if (p.size() == 5 && p[3] == "versions") return "/v1/models/{}/versions/{}";
+      if (p.size() == 5 && p[3] == "aliases") return "/v1/models/{}/aliases/{}";
+      if (p.size() == 6 && p[3] == "aliases" && p[5] == "history") {
+        return "/v1/models/{}/aliases/{}/history";
+      }
     }
     return "other";
   }
@@ -331,15 +334,24 @@ class ApiImpl final : public Api {
   }
 
   void RecordUse(const ServingModel& m, size_t events, absl::Duration took) {
-    const Labels labels = {{"model", m.model_name()}, {"version", absl::StrCat(m.version())}};
-    metrics_
-        .GetCounter("sluice_model_version_scored_events_total",
-                    "Events scored over HTTP, by model version.", labels)
-        .Increment(static_cast<double>(events));
-    metrics_
-        .GetCounter("sluice_model_version_scoring_seconds_total",
-                    "Time spent scoring events over HTTP, by model version.", labels)
-        .Increment(absl::ToDoubleSeconds(took));
+    std::pair<Counter*, Counter*> counters{nullptr, nullptr};
+    {
+      absl::ReaderMutexLock lock(&handles_mu_);
+      auto it = uses_.find(std::pair<std::string, int64_t>(m.model_name(), m.version()));
+      if (it != uses_.end()) counters = it->second;
+    }
+    if (counters.first == nullptr) {
+      const Labels labels = {{"model", m.model_name()}, {"version", absl::StrCat(m.version())}};
+      counters = {
+          &metrics_.GetCounter("sluice_model_version_scored_events_total",
+                               "Events scored over HTTP, by model version.", labels),
+          &metrics_.GetCounter("sluice_model_version_scoring_seconds_total",
+                               "Time spent scoring events over HTTP, by model version.", labels)};
+      absl::MutexLock lock(&handles_mu_);
+      uses_.emplace(std::pair<std::string, int64_t>(m.model_name(), m.version()), counters);
+    }
+    counters.first->Increment(static_cast<double>(events));
+    counters.second->Increment(absl::ToDoubleSeconds(took));
   }
 
   Response Label(const Request& r) {
@@ -559,6 +571,12 @@ class ApiImpl final : public Api {
       std::pair<std::pair<std::string, int64_t>, std::shared_ptr<const ServingModel>>>
       cache_ ABSL_GUARDED_BY(cache_mu_);
   const absl::Time started_;
+  // The metrics each request updates, found once: a request pays a shared lock, not a lookup
+  // by labels in the registry. Keys: "<status> <method> <route>"; (model, version).
+  mutable absl::Mutex handles_mu_;
+  absl::flat_hash_map<std::string, Histogram*> durations_ ABSL_GUARDED_BY(handles_mu_);
+  absl::flat_hash_map<std::pair<std::string, int64_t>, std::pair<Counter*, Counter*>> uses_
+      ABSL_GUARDED_BY(handles_mu_);
 };
 
 }  // namespace

@@ -1,5 +1,6 @@
-// engine/http/server.cc. Boost.Beast over Asio: one io_context served by the pool, one
-// asynchronous session per connection.
+// engine/http/server.cc. Boost.Beast over Asio: one io_context per thread, each connection kept
+// by one of them (round robin), so that a connection's handlers never meet another thread and
+// need no strand or lock; one asynchronous session per connection.
 #include "engine/http/server.h"
 
 #include <atomic>
@@ -125,7 +126,16 @@ class Session : public std::enable_shared_from_this<Session> {
 
 class BeastServer final : public Server {
  public:
-  explicit BeastServer(Shared shared) : shared_(std::move(shared)), acceptor_(io_) {}
+  explicit BeastServer(Shared shared) : shared_(std::move(shared)) {
+    const int threads = std::max(1, shared_.options.threads);
+    for (int i = 0; i < threads; ++i) {
+      // Concurrency hint 1: each context is run by one thread, so Asio may skip its locks.
+      contexts_.push_back(std::make_unique<asio::io_context>(1));
+      work_.push_back(asio::make_work_guard(*contexts_.back()));
+    }
+    acceptor_.emplace(*contexts_[0]);
+    retry_.emplace(*contexts_[0]);
+  }
   ~BeastServer() override { Stop(); }
 
   absl::Status Listen() {
@@ -140,15 +150,13 @@ class BeastServer final : public Server {
       return absl::UnavailableError(absl::StrCat("cannot ", what, " ", shared_.options.bind, ":",
                                                  shared_.options.port, ": ", ec.message()));
     };
-    if (acceptor_.open(endpoint.protocol(), ec)) return fail("open");
-    if (acceptor_.set_option(asio::socket_base::reuse_address(true), ec)) return fail("set up");
-    if (acceptor_.bind(endpoint, ec)) return fail("bind");
-    if (acceptor_.listen(asio::socket_base::max_listen_connections, ec)) return fail("listen on");
-    port_ = acceptor_.local_endpoint().port();
+    if (acceptor_->open(endpoint.protocol(), ec)) return fail("open");
+    if (acceptor_->set_option(asio::socket_base::reuse_address(true), ec)) return fail("set up");
+    if (acceptor_->bind(endpoint, ec)) return fail("bind");
+    if (acceptor_->listen(asio::socket_base::max_listen_connections, ec)) return fail("listen on");
+    port_ = acceptor_->local_endpoint().port();
     Accept();
-    for (int i = 0; i < std::max(1, shared_.options.threads); ++i) {
-      threads_.emplace_back([this] { io_.run(); });
-    }
+    for (auto& context : contexts_) threads_.emplace_back([&context] { context->run(); });
     return absl::OkStatus();
   }
 
@@ -156,28 +164,34 @@ class BeastServer final : public Server {
 
   void Stop() override {
     if (stopped_.exchange(true)) return;
-    io_.stop();  // Sessions end with the io_context: their sockets close as they are destroyed.
+    // Sessions end with their io_context: their sockets close as they are destroyed.
+    for (auto& context : contexts_) context->stop();
     for (auto& t : threads_) t.join();
     threads_.clear();
   }
 
  private:
   void Accept() {
-    acceptor_.async_accept(asio::make_strand(io_), [this](beast::error_code ec, tcp::socket s) {
+    asio::io_context& context = *contexts_[next_context_++ % contexts_.size()];
+    acceptor_->async_accept(context, [this](beast::error_code ec, tcp::socket s) {
       if (!ec) {
         std::make_shared<Session>(std::move(s), shared_)->Read();
         return Accept();
       }
       // Out of descriptors, say: accepting goes on, after a pause rather than in a spin.
-      retry_.expires_after(std::chrono::milliseconds(50));
-      retry_.async_wait([this](beast::error_code) { Accept(); });
+      retry_->expires_after(std::chrono::milliseconds(50));
+      retry_->async_wait([this](beast::error_code) { Accept(); });
     });
   }
 
   const Shared shared_;
-  asio::io_context io_;
-  tcp::acceptor acceptor_;
-  asio::steady_timer retry_{io_};
+  // Declared before what runs on them, so destroyed after: a context's destruction ends the
+  // sessions it holds, which refer to shared_.
+  std::vector<std::unique_ptr<asio::io_context>> contexts_;
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> work_;
+  std::optional<tcp::acceptor> acceptor_;
+  std::optional<asio::steady_timer> retry_;
+  size_t next_context_ = 0;  // Touched by the accepting handler only (context 0's thread).
   std::vector<std::thread> threads_;
   std::atomic<bool> stopped_{false};
   int port_ = 0;
