@@ -103,6 +103,7 @@ bench: build
 	$(BUILD)/tools/bench/sluice_benchmarks --benchmark_min_time=0.5
 	scripts/bench-replay.sh $(BUILD)
 	scripts/bench-live.sh $(BUILD)
+	scripts/bench-http.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD) $(FUZZ_BUILD)

@@ -13,7 +13,7 @@ void AddHttpFlags(cxxopts::Options& spec) {
   // clang-format off
   spec.add_options()
     ("bind", "HTTP: address to listen on", cxxopts::value<std::string>()->default_value("127.0.0.1"))
-    ("http-threads", "HTTP: threads serving the connections", cxxopts::value<std::string>()->default_value("2"))
+    ("http-threads", "HTTP: threads serving the connections (0: half the cores, at least one)", cxxopts::value<std::string>()->default_value("0"))
     ("max-body", "HTTP: largest request body, bytes (413 over it)", cxxopts::value<std::string>()->default_value("16777216"))
     ("http-timeout", "HTTP: seconds a client has to send a whole request (idle keep-alive included)", cxxopts::value<std::string>()->default_value("30"))
     ("serve-alias", "HTTP: the alias whose version is served by default", cxxopts::value<std::string>()->default_value("champion"))
@@ -25,7 +25,7 @@ HttpFlags ReadHttpFlags(const FlagReader& f, int64_t port) {
   HttpFlags h;
   h.server.port = static_cast<int>(port);
   h.server.bind = f.Str("bind");
-  h.server.threads = static_cast<int>(f.Int("http-threads", 1, 64));
+  h.server.threads = static_cast<int>(f.Int("http-threads", 0, 256));
   h.server.max_body_bytes = static_cast<size_t>(f.Int("max-body", 1, int64_t{1} << 32));
   h.server.request_timeout = absl::Seconds(f.Double("http-timeout", 0.001));
   h.api.alias = f.Str("serve-alias");

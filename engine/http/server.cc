@@ -127,7 +127,10 @@ class Session : public std::enable_shared_from_this<Session> {
 class BeastServer final : public Server {
  public:
   explicit BeastServer(Shared shared) : shared_(std::move(shared)) {
-    const int threads = std::max(1, shared_.options.threads);
+    const int threads =
+        shared_.options.threads > 0
+            ? shared_.options.threads
+            : std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / 2);
     for (int i = 0; i < threads; ++i) {
       // Concurrency hint 1: each context is run by one thread, so Asio may skip its locks.
       contexts_.push_back(std::make_unique<asio::io_context>(1));
