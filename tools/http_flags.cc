@@ -9,26 +9,26 @@
 
 namespace sluice::tools {
 
-void AddHttpFlags(cxxopts::Options& spec) {
+void AddHttpFlags(cxxopts::Options& spec, const std::string& alias_flag) {
   // clang-format off
   spec.add_options()
     ("bind", "HTTP: address to listen on", cxxopts::value<std::string>()->default_value("127.0.0.1"))
     ("http-threads", "HTTP: threads serving the connections (0: half the cores, at least one)", cxxopts::value<std::string>()->default_value("0"))
     ("max-body", "HTTP: largest request body, bytes (413 over it)", cxxopts::value<std::string>()->default_value("16777216"))
     ("http-timeout", "HTTP: seconds a client has to send a whole request (idle keep-alive included)", cxxopts::value<std::string>()->default_value("30"))
-    ("serve-alias", "HTTP: the alias whose version is served by default", cxxopts::value<std::string>()->default_value("champion"))
+    (alias_flag, "HTTP: the alias whose version is served by default (else the latest)", cxxopts::value<std::string>()->default_value("champion"))
     ("port-file", "HTTP: write the port listened on here (atomically), e.g. with port 0", cxxopts::value<std::string>()->default_value(""));
   // clang-format on
 }
 
-HttpFlags ReadHttpFlags(const FlagReader& f, int64_t port) {
+HttpFlags ReadHttpFlags(const FlagReader& f, int64_t port, const std::string& alias_flag) {
   HttpFlags h;
   h.server.port = static_cast<int>(port);
   h.server.bind = f.Str("bind");
   h.server.threads = static_cast<int>(f.Int("http-threads", 0, 256));
   h.server.max_body_bytes = static_cast<size_t>(f.Int("max-body", 1, int64_t{1} << 32));
   h.server.request_timeout = absl::Seconds(f.Double("http-timeout", 0.001));
-  h.api.alias = f.Str("serve-alias");
+  h.api.alias = f.NonEmpty(alias_flag);
   h.port_file = f.Str("port-file");
   return h;
 }

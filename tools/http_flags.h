@@ -26,10 +26,12 @@ struct HttpFlags {
   std::string port_file;
 };
 
-// --bind, --http-threads, --max-body, --http-timeout, --serve-alias, --port-file.
-void AddHttpFlags(cxxopts::Options& spec);
+// --bind, --http-threads, --max-body, --http-timeout, --port-file, and the served alias's flag
+// (`sluice serve --alias`; --serve-alias beside a stream).
+void AddHttpFlags(cxxopts::Options& spec, const std::string& alias_flag = "serve-alias");
 // Reads them; `port` comes from the caller's own flag (--port or --http-port).
-HttpFlags ReadHttpFlags(const FlagReader& f, int64_t port);
+HttpFlags ReadHttpFlags(const FlagReader& f, int64_t port,
+                        const std::string& alias_flag = "serve-alias");
 
 // A stream the API runs beside: "replay" or "live", and where posted labels go (null: refused,
 // with `no_labels_reason`).

@@ -28,20 +28,22 @@ int Fail(const absl::Status& s) {
 }  // namespace
 
 int ServeCommand(int argc, char** argv) {
-  cxxopts::Options spec("sluice serve",
-                        "The HTTP API over a registry: score events with any version, list "
-                        "versions, switch aliases, Prometheus metrics, a live dashboard.\n"
-                        "  sluice serve --registry R [--model-name M] [--version V] [--port P]");
+  cxxopts::Options spec(
+      "sluice serve",
+      "The HTTP API over a registry: score events with any version, list "
+      "versions, switch aliases, Prometheus metrics, a live dashboard.\n"
+      "  sluice serve --registry R [--model M] [--alias champion | --version V] [--port P]");
   // clang-format off
   spec.add_options()
     ("registry", "Registry file", cxxopts::value<std::string>()->default_value(""))
+    ("model", "Model served (--model-name is the same)", cxxopts::value<std::string>())
     ("model-name", "Model served", cxxopts::value<std::string>()->default_value("default"))
-    ("version", "Serve this version (a number, latest, or an alias) instead of --serve-alias's", cxxopts::value<std::string>()->default_value(""))
+    ("version", "Serve this version (a number, latest, or an alias), fixed, instead of --alias's", cxxopts::value<std::string>()->default_value(""))
     ("port", "HTTP port (0: any free one)", cxxopts::value<std::string>()->default_value("8080"))
     ("alert-threshold", "\"alert\": fraud probability (or anomaly score without the fraud model) over this", cxxopts::value<std::string>()->default_value("0.5"))
     ("h,help", "Show this help");
   // clang-format on
-  AddHttpFlags(spec);
+  AddHttpFlags(spec, "alias");
   HttpFlags flags;
   try {
     const cxxopts::ParseResult parsed = spec.parse(argc, argv);
@@ -50,9 +52,12 @@ int ServeCommand(int argc, char** argv) {
       return 0;
     }
     const FlagReader f(parsed);
-    flags = ReadHttpFlags(f, f.Int("port", 0, 65535));
+    flags = ReadHttpFlags(f, f.Int("port", 0, 65535), "alias");
     flags.api.registry = f.Str("registry");
-    flags.api.model = f.Str("model-name");
+    if (f.Has("model") && f.Has("model-name")) {
+      throw FlagError("--model and --model-name are the same flag: give one");
+    }
+    flags.api.model = f.Has("model") ? f.NonEmpty("model") : f.NonEmpty("model-name");
     flags.api.version = f.Str("version");
     flags.api.alert_threshold = f.Double("alert-threshold", 0);
     if (flags.api.registry.empty()) throw std::invalid_argument("--registry is required");

@@ -584,7 +584,8 @@ class ApiImpl final : public Api {
 absl::StatusOr<std::unique_ptr<Api>> Api::Create(const Options& options, StreamView* stream,
                                                  MetricsRegistry& metrics) {
   SLUICE_ASSIGN_OR_RETURN(std::unique_ptr<registry::Registry> registry,
-                          registry::Registry::Open(options.registry, core::Clock::Real()));
+                          registry::Registry::Open(options.registry, core::Clock::Real(),
+                                                   {.create_if_missing = false}));
   auto api = std::make_unique<ApiImpl>(options, stream, metrics, std::move(registry));
   SLUICE_RETURN_IF_ERROR(api->Init());
   return std::unique_ptr<Api>(std::move(api));

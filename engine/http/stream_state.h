@@ -34,8 +34,9 @@ struct StreamState {
   std::optional<double> auc_anomaly, auc_fraud;          // Rolling; none before labels.
   struct Partition {
     int32_t partition = 0;
-    int64_t events = 0;  // Scored here since this process took it.
-    int64_t lag = 0;     // Messages behind the end.
+    int64_t position = -1;  // The next offset to read (-1: none read yet).
+    int64_t events = 0;     // Scored here since this process took it.
+    int64_t lag = 0;        // Messages behind the end.
   };
   std::vector<Partition> partitions;
   bool ready = false;  // Running: partitions assigned, or the file open.

@@ -87,6 +87,8 @@ class LivePartition {
   // Waits for the run to end; its result, outputs flushed.
   const absl::StatusOr<RunResult>& Join();
   int64_t lag() const { return source_->lag(); }
+  // The offset of the next event to read (-1 before the first); thread-safe.
+  int64_t offset() const { return source_->offset(); }
   double lag_seconds() const { return source_->lag_seconds(); }
   const KafkaEventSource& source() const { return *source_; }
   KafkaPredictionSink::Latencies TakeLatencies() { return sink_->TakeLatencies(); }

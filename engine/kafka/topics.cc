@@ -107,6 +107,7 @@ class EventSource final : public KafkaEventSource {
       return ReadResult::kBadRecord;
     }
     event->row = m.offset;
+    offset_.store(m.offset + 1, std::memory_order_relaxed);
     if (event->id.empty()) event->id = absl::StrCat(m.partition, ":", m.offset);
     event->arrival_time =
         m.timestamp_ms >= 0 ? static_cast<double>(m.timestamp_ms) / 1000 : core::kMissing;
@@ -135,6 +136,7 @@ class EventSource final : public KafkaEventSource {
 
   const std::string& description() const override { return description_; }
   int64_t lag() const override { return lag_.load(std::memory_order_relaxed); }
+  int64_t offset() const override { return offset_.load(std::memory_order_relaxed); }
   double lag_seconds() const override {
     const double last = last_timestamp_.load(std::memory_order_relaxed);
     if (lag() <= 0 || core::IsMissing(last)) return 0;
@@ -154,6 +156,7 @@ class EventSource final : public KafkaEventSource {
   std::string bad_record_message_;
   int64_t records_ = 0;
   std::atomic<int64_t> lag_{-1};  // Refreshed every 256 messages and at the partition's end.
+  std::atomic<int64_t> offset_{-1};
   std::atomic<double> last_timestamp_{core::kMissing};
   uint64_t reads_ = 0;
   std::atomic<int64_t> pauses_{0};

@@ -82,6 +82,8 @@ class KafkaEventSource : public Source {
  public:
   // Messages written to the partition and not read yet, as of the last fetch; thread-safe.
   virtual int64_t lag() const = 0;
+  // The offset of the next message to read, as of the last one read (-1 before any); thread-safe.
+  virtual int64_t offset() const = 0;
   // Back-pressure: times the source paused fetching because its outputs' producer fell behind,
   // and for how long in all; thread-safe.
   virtual int64_t pauses() const = 0;
