@@ -38,7 +38,8 @@ elseif(SLUICE_SANITIZE STREQUAL "thread")
   # --undefined pulls the wrappers in even where only Abseil's own libraries call Mutex.
   target_link_options(sluice_build_flags INTERFACE -fsanitize=thread)
   foreach(member _ZN4absl7debian35Mutex4LockEv _ZN4absl7debian35Mutex6UnlockEv
-                 _ZN4absl7debian35Mutex5AwaitERKNS0_9ConditionE)
+                 _ZN4absl7debian35Mutex5AwaitERKNS0_9ConditionE
+                 _ZN4absl7debian35Mutex10ReaderLockEv _ZN4absl7debian35Mutex12ReaderUnlockEv)
     target_link_options(sluice_build_flags INTERFACE
       LINKER:--wrap=${member} LINKER:--undefined=__wrap_${member})
   endforeach()

@@ -4,8 +4,8 @@
 // Debian's libabsl_synchronization is not built with -fsanitize=thread, so Abseil's own TSan
 // annotations (ABSL_TSAN_MUTEX_*) are compiled out of it and TSan cannot see that a Mutex
 // orders the accesses it guards: every access under a MutexLock would be reported as a race.
-// The TSan build links with -Wl,--wrap for the three Mutex members sluice calls (Lock, Unlock,
-// Await; cmake/sluice.cmake); each wrapper calls the real one and reports the release or acquire
+// The TSan build links with -Wl,--wrap for the Mutex members sluice calls (Lock, Unlock, Await,
+// ReaderLock, ReaderUnlock; cmake/sluice.cmake); each wrapper calls the real one and reports the release or acquire
 // to TSan, as an instrumented Abseil would. Nothing is suppressed: an access that no Mutex
 // orders is still reported.
 #include <sanitizer/tsan_interface.h>
@@ -19,8 +19,12 @@ void __real__ZN4absl7debian35Mutex4LockEv(absl::Mutex* mu);
 void __real__ZN4absl7debian35Mutex6UnlockEv(absl::Mutex* mu);
 void __real__ZN4absl7debian35Mutex5AwaitERKNS0_9ConditionE(absl::Mutex* mu,
                                                            const absl::Condition* condition);
+void __real__ZN4absl7debian35Mutex10ReaderLockEv(absl::Mutex* mu);
+void __real__ZN4absl7debian35Mutex12ReaderUnlockEv(absl::Mutex* mu);
 void __wrap__ZN4absl7debian35Mutex4LockEv(absl::Mutex* mu);
 void __wrap__ZN4absl7debian35Mutex6UnlockEv(absl::Mutex* mu);
+void __wrap__ZN4absl7debian35Mutex10ReaderLockEv(absl::Mutex* mu);
+void __wrap__ZN4absl7debian35Mutex12ReaderUnlockEv(absl::Mutex* mu);
 void __wrap__ZN4absl7debian35Mutex5AwaitERKNS0_9ConditionE(absl::Mutex* mu,
                                                            const absl::Condition* condition);
 }
@@ -53,6 +57,18 @@ void __wrap__ZN4absl7debian35Mutex4LockEv(absl::Mutex* mu) {
 void __wrap__ZN4absl7debian35Mutex6UnlockEv(absl::Mutex* mu) {
   __tsan_release(mu);
   __real__ZN4absl7debian35Mutex6UnlockEv(mu);
+}
+
+// A reader acquires what writers released; its release orders its reads before the next
+// writer's acquire (and, harmlessly, before later readers').
+void __wrap__ZN4absl7debian35Mutex10ReaderLockEv(absl::Mutex* mu) {
+  __real__ZN4absl7debian35Mutex10ReaderLockEv(mu);
+  __tsan_acquire(mu);
+}
+
+void __wrap__ZN4absl7debian35Mutex12ReaderUnlockEv(absl::Mutex* mu) {
+  __tsan_release(mu);
+  __real__ZN4absl7debian35Mutex12ReaderUnlockEv(mu);
 }
 
 void __wrap__ZN4absl7debian35Mutex5AwaitERKNS0_9ConditionE(absl::Mutex* mu,
