@@ -5,9 +5,9 @@
 // annotations (ABSL_TSAN_MUTEX_*) are compiled out of it and TSan cannot see that a Mutex
 // orders the accesses it guards: every access under a MutexLock would be reported as a race.
 // The TSan build links with -Wl,--wrap for the Mutex members sluice calls (Lock, Unlock, Await,
-// ReaderLock, ReaderUnlock; cmake/sluice.cmake); each wrapper calls the real one and reports the release or acquire
-// to TSan, as an instrumented Abseil would. Nothing is suppressed: an access that no Mutex
-// orders is still reported.
+// ReaderLock, ReaderUnlock; cmake/sluice.cmake); each wrapper calls the real one and reports the
+// release or acquire to TSan, as an instrumented Abseil would. Nothing is suppressed: an access
+// that no Mutex orders is still reported.
 #include <sanitizer/tsan_interface.h>
 
 #include "absl/synchronization/mutex.h"
