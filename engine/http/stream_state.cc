@@ -2,6 +2,7 @@
 #include "engine/http/stream_state.h"
 
 #include <cmath>
+#include <initializer_list>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -10,12 +11,20 @@
 namespace sluice::engine::http {
 namespace {
 
-void Optional(core::FlatJsonWriter& json, absl::string_view key, std::optional<double> v) {
-  if (v.has_value()) {
-    json.Number(key, *v);
-  } else {
-    json.Raw(key, "null");
+// {"key": number or null, ...}
+std::string OptionalNumbers(
+    std::initializer_list<std::pair<const char*, std::optional<double>>> fields) {
+  std::string out;
+  core::FlatJsonWriter json(&out);
+  for (const auto& [key, v] : fields) {
+    if (v.has_value()) {
+      json.Number(key, *v);
+    } else {
+      json.Raw(key, "null");
+    }
   }
+  json.Close();
+  return out;
 }
 
 }  // namespace
@@ -88,18 +97,9 @@ void PublishedStream::AppendState(core::FlatJsonWriter& json) const {
   json.Int("events", s.events).Int("labels", s.labels).Int("alerts", s.alerts);
   json.Int("bad_inputs", s.bad_inputs).Int("pending_joins", s.pending_joins);
   json.Number("events_per_second", s.events_per_second).Int("stream_version", s.version);
-  std::string latency;
-  core::FlatJsonWriter l(&latency);
-  Optional(l, "p50_ms", s.latency_p50_ms);
-  Optional(l, "p99_ms", s.latency_p99_ms);
-  l.Close();
-  json.Raw("latency", latency);
-  std::string auc;
-  core::FlatJsonWriter a(&auc);
-  Optional(a, "anomaly", s.auc_anomaly);
-  Optional(a, "fraud", s.auc_fraud);
-  a.Close();
-  json.Raw("auc", auc);
+  json.Raw("latency",
+           OptionalNumbers({{"p50_ms", s.latency_p50_ms}, {"p99_ms", s.latency_p99_ms}}));
+  json.Raw("auc", OptionalNumbers({{"anomaly", s.auc_anomaly}, {"fraud", s.auc_fraud}}));
   std::vector<std::string> partitions;
   for (const StreamState::Partition& p : s.partitions) {
     std::string item;

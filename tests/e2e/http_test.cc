@@ -31,6 +31,7 @@ namespace sluice {
 namespace {
 
 using ::sluice::testing::CliResult;
+using ::sluice::testing::Field;
 using ::sluice::testing::HttpCall;
 using ::sluice::testing::HttpConnection;
 using ::sluice::testing::HttpReply;
@@ -72,14 +73,6 @@ std::vector<core::FlatJson> Objects(const std::string& body) {
     start = end;
   }
   return out;
-}
-
-std::string Field(const core::FlatJson& object, const std::string& key) {
-  for (const auto& [k, v] : object) {
-    if (k == key) return v;
-  }
-  ADD_FAILURE() << "no field " << key;
-  return "";
 }
 
 class HttpServe : public ::testing::Test {

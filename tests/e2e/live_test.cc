@@ -106,14 +106,6 @@ std::vector<core::FlatJson> ReadTopic(const TempDir& dir, const std::string& boo
   return messages;
 }
 
-std::string Field(const core::FlatJson& json, const std::string& key) {
-  for (const auto& [k, v] : json) {
-    if (k == key) return v;
-  }
-  ADD_FAILURE() << "no field " << key;
-  return "";
-}
-
 // The credit-card head with an id column (the row number), so that a partition's rows keep
 // their ids when replayed on their own.
 std::vector<std::string> CreditCardWithIds(int rows) {

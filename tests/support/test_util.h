@@ -10,6 +10,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "core/flat_json.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -113,6 +114,15 @@ inline CsvTable ReadCsv(const std::filesystem::path& path) {
     }
   }
   return table;
+}
+
+// The value of `key` in a flat JSON object (its JSON text); a test failure if there is none.
+inline std::string Field(const core::FlatJson& object, const std::string& key) {
+  for (const auto& [k, v] : object) {
+    if (k == key) return v;
+  }
+  ADD_FAILURE() << "no field " << key;
+  return "";
 }
 
 }  // namespace sluice::testing
