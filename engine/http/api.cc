@@ -111,17 +111,18 @@ class ApiImpl final : public Api {
   }
 
   Response Handle(const Request& r) override {
-    const std::vector<absl::string_view> p = absl::StrSplit(r.path, '/', absl::SkipEmpty());
     const auto only = [&](absl::string_view method, auto&& answer) -> Response {
       if (r.method != method) return MethodNotAllowed(method);
       return answer();
     };
-    if (p.empty())
+    if (r.path == "/") {
       return only("GET", [] {
         return Response{200, "text/html; charset=utf-8", std::string(DashboardHtml()), {}};
       });
-    if (r.path == "/healthz")
+    }
+    if (r.path == "/healthz") {
       return only("GET", [] { return JsonResponse(200, "{\"status\": \"ok\"}"); });
+    }
     if (r.path == "/readyz") return only("GET", [&] { return Ready(); });
     if (r.path == "/metrics") {
       return only("GET", [&] {
@@ -132,15 +133,18 @@ class ApiImpl final : public Api {
     if (r.path == "/v1/labels") return only("POST", [&] { return Label(r); });
     if (r.path == "/v1/state") return only("GET", [&] { return State(); });
     if (r.path == "/v1/models") return only("GET", [&] { return Models(); });
-    if (p.size() == 5 && p[0] == "v1" && p[1] == "models" && p[3] == "versions") {
+    // /v1/models/{model}/versions/{v}, /v1/models/{model}/aliases/{alias}[/history]
+    const std::vector<absl::string_view> p = absl::StrSplit(r.path, '/', absl::SkipEmpty());
+    const bool model = p.size() >= 5 && p[0] == "v1" && p[1] == "models";
+    if (model && p.size() == 5 && p[3] == "versions") {
       return only("GET", [&] { return VersionInfo(p[2], p[4]); });
     }
-    if (p.size() == 5 && p[0] == "v1" && p[1] == "models" && p[3] == "aliases") {
+    if (model && p.size() == 5 && p[3] == "aliases") {
       if (r.method == "GET") return AliasGet(p[2], p[4]);
-      return only("PUT", [&] { return AliasPut(p[2], p[4], r.body); });
+      if (r.method == "PUT") return AliasPut(p[2], p[4], r.body);
+      return MethodNotAllowed("GET, PUT");
     }
-    if (p.size() == 6 && p[0] == "v1" && p[1] == "models" && p[3] == "aliases" &&
-        p[5] == "history") {
+    if (model && p.size() == 6 && p[3] == "aliases" && p[5] == "history") {
       return only("GET", [&] { return AliasHistory(p[2], p[4]); });
     }
     return ErrorResponse(404, absl::StrCat("no such resource: ", r.path));
