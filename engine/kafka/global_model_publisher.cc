@@ -171,9 +171,9 @@ void GlobalModelService::Observe(int64_t events, bool leads) {
   const int64_t every = options_.publish_every_events;
   const bool due = leads && events / every > observed_ / every;
   observed_ = std::max(observed_, events);
-  if (!due) return;
   absl::MutexLock lock(&mu_);
-  publish_requested_ = true;
+  leads_ = leads;
+  if (due) publish_requested_ = true;
 }
 
 void GlobalModelService::Finish() {
@@ -206,7 +206,7 @@ void GlobalModelService::Loop() {
               },
               this),
           options_.refresh_interval);
-      publish = std::exchange(publish_requested_, false);
+      publish = std::exchange(publish_requested_, false) || (merge_pending_ && leads_);
       stop = stopping_;
     }
     if (publish) Publish();
@@ -222,6 +222,7 @@ void GlobalModelService::Publish() {
     Note(absl::StrCat("global model: no version of ", name, ": ", round.status().message()));
     return;
   }
+  merge_pending_ = round->version == 0 && !round->unchanged;
   if (round->unchanged) return;
   if (round->version == 0) {
     if (!noted_missing_) {

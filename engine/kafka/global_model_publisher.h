@@ -144,8 +144,11 @@ class GlobalModelService {
 
   // `events`: scored so far by every partition this process ran (never decreasing); `leads`:
   // whether it holds input partition 0 now. Requests a merge when, leading, `events` passed a
-  // multiple of publish_every_events since the last call (one merge however many it passed).
-  // Called from one thread.
+  // multiple of publish_every_events since the last call (one merge however many it passed). A
+  // merge requested while a partition has published no version yet is tried again at each look
+  // (and at Finish) while this process leads, until one is made: a stream read faster than
+  // partitions publish their first versions still gets its global version. Called from one
+  // thread.
   void Observe(int64_t events, bool leads);
   // Runs the merge requested and not done yet, then stops the thread. Idempotent.
   void Finish();
@@ -165,9 +168,13 @@ class GlobalModelService {
   std::unique_ptr<GlobalModelFollower> follower_;
   int64_t observed_ = 0;        // Observe()'s: the events of its last call.
   bool noted_missing_ = false;  // The thread's: "waiting for partition P" was said.
-  std::string last_error_;      // The thread's: the serving error said last.
+  // The thread's: a merge was due while a partition had published nothing yet; it is tried
+  // again at each look, and once more at Finish(), until one is made.
+  bool merge_pending_ = false;
+  std::string last_error_;  // The thread's: the serving error said last.
   absl::Mutex mu_;
   bool publish_requested_ ABSL_GUARDED_BY(mu_) = false;
+  bool leads_ ABSL_GUARDED_BY(mu_) = false;  // Whether this process holds partition 0 now.
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::vector<std::string> notes_ ABSL_GUARDED_BY(mu_);
   std::thread thread_;
