@@ -521,6 +521,8 @@ class Runner {
     result_.stopped = rows.stopped();
     result_.label_counts = joiner_.counts();
     result_.labels_pending = joiner_.pending();
+    observer_.OnPending(result_.labels_pending);
+    observer_.OnLabelCounts(result_.label_counts);
     // A resumed run that met nothing new (restarted after its end) adds no copy of its version.
     const bool unchanged = options_.resume != nullptr && records_ == resumed_.records &&
                            result_.labels == resumed_.labels;
@@ -546,6 +548,7 @@ class Runner {
     }
     if ((++records_ & 255) == 0) {
       observer_.OnPending(joiner_.pending());
+      observer_.OnLabelCounts(joiner_.counts());
       if ((records_ & 16383) == 0) observer_.OnProgress(records_);
     }
     if (row.result == ReadResult::kBadRecord) {

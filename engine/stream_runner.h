@@ -95,6 +95,8 @@ class RunObserver {
   virtual void OnProgress(int64_t /*records_read*/) {}
   // About every 256 records: scored events waiting for their labels.
   virtual void OnPending(int64_t /*pending_joins*/) {}
+  // At the same times: what became of the labels so far (joined, expired, duplicate, ...).
+  virtual void OnLabelCounts(const LabelCounts& /*counts*/) {}
 };
 
 // Labels from outside the event stream (a labels file, a labels topic), in the order they became

@@ -242,6 +242,14 @@ class LiveCounter final : public engine::RunObserver {
   void OnPending(int64_t pending_joins) override {
     pending.store(pending_joins, std::memory_order_relaxed);
   }
+  void OnLabelCounts(const engine::LabelCounts& counts) override {
+    absl::MutexLock lock(&counts_mu_);
+    label_counts_ = counts;
+  }
+  engine::LabelCounts label_counts() const {
+    absl::MutexLock lock(&counts_mu_);
+    return label_counts_;
+  }
   std::atomic<int64_t> events{0};
   std::atomic<int64_t> labels{0};
   std::atomic<int64_t> pending{0};
@@ -249,6 +257,8 @@ class LiveCounter final : public engine::RunObserver {
 
  private:
   StatusAucs* aucs_;
+  mutable absl::Mutex counts_mu_;
+  engine::LabelCounts label_counts_ ABSL_GUARDED_BY(counts_mu_);
 };
 
 // One partition's run and what its observer counts.
@@ -623,6 +633,13 @@ engine::http::StreamState HttpState(const std::vector<std::unique_ptr<PartitionR
   }
   for (const auto& r : runs) {
     state.alerts += r->counter.alerts.load(std::memory_order_relaxed);
+    const engine::LabelCounts c = r->counter.label_counts();
+    state.label_counts.joined += c.joined;
+    state.label_counts.expired += c.expired;
+    state.label_counts.duplicate += c.duplicate;
+    state.label_counts.late += c.late;
+    state.label_counts.unknown += c.unknown;
+    state.label_counts.evicted += c.evicted;
     if (r->revoked) continue;
     state.partitions.push_back({r->live->partition(),
                                 r->counter.events.load(std::memory_order_relaxed),

@@ -49,7 +49,20 @@ PublishedStream::PublishedStream(std::string mode, MetricsRegistry& metrics, Lab
                           });
   };
   counter("sluice_events_total", "Events scored by the stream.", &StreamState::events);
-  counter("sluice_labels_total", "Labels joined and applied to the metrics.", &StreamState::labels);
+  metrics_.AddCollector(
+      "sluice_labels_total",
+      "Labels by outcome: joined to their event; expired (the event's TTL ran out); duplicate; "
+      "late (for an event already expired or applied); unknown (no such event); evicted (the "
+      "event dropped unlabelled at the bound on pending joins).",
+      MetricType::kCounter, [this](std::vector<Sample>* out) {
+        const LabelCounts c = Get().label_counts;
+        for (const auto& [outcome, n] :
+             {std::pair{"joined", c.joined}, std::pair{"expired", c.expired},
+              std::pair{"duplicate", c.duplicate}, std::pair{"late", c.late},
+              std::pair{"unknown", c.unknown}, std::pair{"evicted", c.evicted}}) {
+          out->push_back({{{"outcome", outcome}}, static_cast<double>(n)});
+        }
+      });
   counter("sluice_alerts_total", "Predictions over the alert threshold.", &StreamState::alerts);
   counter("sluice_bad_inputs_total", "Malformed inputs skipped (dead letters, bad rows).",
           &StreamState::bad_inputs);
@@ -97,6 +110,16 @@ void PublishedStream::AppendState(core::FlatJsonWriter& json) const {
   json.Int("events", s.events).Int("labels", s.labels).Int("alerts", s.alerts);
   json.Int("bad_inputs", s.bad_inputs).Int("pending_joins", s.pending_joins);
   json.Number("events_per_second", s.events_per_second).Int("stream_version", s.version);
+  std::string outcomes;
+  core::FlatJsonWriter(&outcomes)
+      .Int("joined", s.label_counts.joined)
+      .Int("expired", s.label_counts.expired)
+      .Int("duplicate", s.label_counts.duplicate)
+      .Int("late", s.label_counts.late)
+      .Int("unknown", s.label_counts.unknown)
+      .Int("evicted", s.label_counts.evicted)
+      .Close();
+  json.Raw("label_outcomes", outcomes);
   json.Raw("latency",
            OptionalNumbers({{"p50_ms", s.latency_p50_ms}, {"p99_ms", s.latency_p99_ms}}));
   json.Raw("auc", OptionalNumbers({{"anomaly", s.auc_anomaly}, {"fraud", s.auc_fraud}}));
@@ -160,6 +183,14 @@ void PublishingObserver::OnPending(int64_t pending_joins) {
   next_.OnPending(pending_joins);
 }
 
+void PublishingObserver::OnLabelCounts(const LabelCounts& counts) {
+  {
+    absl::MutexLock lock(&mu_);
+    label_counts_ = counts;
+  }
+  next_.OnLabelCounts(counts);
+}
+
 void PublishingObserver::Finish() { Publish(/*force=*/true); }
 
 void PublishingObserver::Publish(bool force) {
@@ -176,6 +207,7 @@ void PublishingObserver::Publish(bool force) {
     last_events_ = state.events;
     state.auc_anomaly = auc_anomaly_;
     state.auc_fraud = auc_fraud_;
+    state.label_counts = label_counts_;
   }
   state.labels = labels_.load(std::memory_order_relaxed);
   state.alerts = alerts_.load(std::memory_order_relaxed);

@@ -25,6 +25,7 @@ namespace sluice::engine::http {
 struct StreamState {
   int64_t events = 0;            // Scored.
   int64_t labels = 0;            // Applied to the metrics.
+  LabelCounts label_counts;      // What became of the labels: joined, expired, duplicate, ...
   int64_t alerts = 0;            // Predictions over the alert threshold.
   int64_t bad_inputs = 0;        // Skipped (dead letters, bad rows).
   int64_t pending_joins = 0;     // Scored events waiting for their labels.
@@ -92,6 +93,7 @@ class PublishingObserver final : public RunObserver {
   void OnBadRecord(const std::string& message) override;
   void OnProgress(int64_t records_read) override;
   void OnPending(int64_t pending_joins) override;
+  void OnLabelCounts(const LabelCounts& counts) override;
   // Publishes the final counts.
   void Finish();
 
@@ -107,6 +109,7 @@ class PublishingObserver final : public RunObserver {
   const std::function<int64_t()> version_;
   std::atomic<int64_t> events_{0}, labels_{0}, alerts_{0}, bad_{0}, pending_{0};
   absl::Mutex mu_;
+  LabelCounts label_counts_ ABSL_GUARDED_BY(mu_);
   std::optional<double> auc_anomaly_ ABSL_GUARDED_BY(mu_), auc_fraud_ ABSL_GUARDED_BY(mu_);
   absl::Time last_publish_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
   int64_t last_events_ ABSL_GUARDED_BY(mu_) = 0;

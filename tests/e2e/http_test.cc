@@ -422,6 +422,7 @@ TEST_F(HttpBeside, ReplayPublishesItsCountsAndServesItsVersionsAfterTheEnd) {
   const std::string state = StateWith("\"events\": 4002");
   EXPECT_THAT(state, HasSubstr("\"mode\": \"replay\""));
   EXPECT_THAT(state, HasSubstr("\"labels\": 4002"));
+  EXPECT_THAT(state, HasSubstr("\"label_outcomes\": {\"joined\": 4002, \"expired\": 0"));
   // What is served is re-read at most once a second.
   StateWith("\"served_version\": 6");
   EXPECT_EQ(HttpCall(port_, "GET", "/readyz")->status, 200);
@@ -433,7 +434,8 @@ TEST_F(HttpBeside, ReplayPublishesItsCountsAndServesItsVersionsAfterTheEnd) {
   EXPECT_EQ(r->status, 200) << r->body;
   r = HttpCall(port_, "GET", "/metrics");
   EXPECT_THAT(r->body, HasSubstr("sluice_events_total 4002\n"));
-  EXPECT_THAT(r->body, HasSubstr("sluice_labels_total 4002\n"));
+  EXPECT_THAT(r->body, HasSubstr("sluice_labels_total{outcome=\"joined\"} 4002\n"));
+  EXPECT_THAT(r->body, HasSubstr("sluice_labels_total{outcome=\"unknown\"} 0\n"));
   EXPECT_EQ(Terminate(), 0);
 }
 
