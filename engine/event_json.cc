@@ -218,15 +218,22 @@ absl::Status CheckEnd(od::document& doc) {
   return absl::OkStatus();
 }
 
+// `doc` (the text `json`) as one event object with nothing after it.
+absl::Status ParseEventDocument(od::document& doc, absl::string_view json,
+                                const std::vector<std::string>& features, const FeatureIndex& index,
+                                core::Event* event) {
+  od::object object;
+  SLUICE_RETURN_IF_ERROR(GetObject(doc, json, &object));
+  SLUICE_RETURN_IF_ERROR(ParseEventObject(object, features, index, event));
+  return CheckEnd(doc);
+}
+
 }  // namespace
 
 absl::Status EventJsonParser::Parse(absl::string_view json, core::Event* event) {
   od::document doc;
   if (auto e = Iterate(json, state_->parser, state_->buffer).get(doc); e) return Bad(Error(e));
-  od::object object;
-  SLUICE_RETURN_IF_ERROR(GetObject(doc, json, &object));
-  SLUICE_RETURN_IF_ERROR(ParseEventObject(object, state_->features, state_->index, event));
-  return CheckEnd(doc);
+  return ParseEventDocument(doc, json, state_->features, state_->index, event);
 }
 
 absl::Status EventJsonParser::ParseBatch(absl::string_view json, std::vector<core::Event>* events,
@@ -238,11 +245,7 @@ absl::Status EventJsonParser::ParseBatch(absl::string_view json, std::vector<cor
   *is_array = type == od::json_type::array;
   if (!*is_array) {
     events->resize(1);
-    od::object object;
-    SLUICE_RETURN_IF_ERROR(GetObject(doc, json, &object));
-    SLUICE_RETURN_IF_ERROR(
-        ParseEventObject(object, state_->features, state_->index, &(*events)[0]));
-    return CheckEnd(doc);
+    return ParseEventDocument(doc, json, state_->features, state_->index, &(*events)[0]);
   }
   od::array array;
   if (auto e = doc.get_array().get(array); e) return Bad(Error(e));

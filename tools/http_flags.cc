@@ -1,6 +1,10 @@
 // tools/http_flags.cc
 #include "tools/http_flags.h"
 
+#include <unistd.h>
+
+#include <atomic>
+#include <csignal>
 #include <cstdio>
 
 #include "absl/strings/str_cat.h"
@@ -8,6 +12,18 @@
 #include "engine/text_file.h"
 
 namespace sluice::tools {
+namespace {
+
+std::atomic<bool> stop_requested{false};
+void RequestStop(int) { stop_requested.store(true); }
+
+}  // namespace
+
+void ServeUntilSignal() {
+  std::signal(SIGTERM, RequestStop);
+  std::signal(SIGINT, RequestStop);
+  while (!stop_requested.load()) ::usleep(100 * 1000);
+}
 
 void AddHttpFlags(cxxopts::Options& spec, const std::string& alias_flag) {
   // clang-format off

@@ -55,4 +55,7 @@ struct HttpService {
 absl::StatusOr<HttpService> StartHttp(const HttpFlags& flags, std::optional<StreamSpec> stream,
                                       const char* who);
 
+// Serves on: installs SIGTERM and SIGINT handlers and returns once one of them arrives.
+void ServeUntilSignal();
+
 }  // namespace sluice::tools

@@ -797,6 +797,23 @@ bool AllSucceeded(const std::vector<std::unique_ptr<PartitionRun>>& runs) {
   return ok;
 }
 
+// --http-port: the API beside the stream. A label posted is produced to the labels topic by
+// `labels_out`, keyed by its id, and so joined by the partition that scored the event, exactly
+// as any other label. Both must outlive the service.
+absl::StatusOr<HttpService> StartLiveHttp(const LiveFlags& flags,
+                                          engine::kafka::Producer& labels_out) {
+  const std::string& topic = flags.topics.labels;
+  return StartHttp(*flags.http,
+                   StreamSpec{"live",
+                              [&labels_out, &topic](const engine::LabelRecord& label) {
+                                std::string value;
+                                engine::AppendLabelJson(label, &value);
+                                return labels_out.Send(topic, -1, label.id, value);
+                              },
+                              ""},
+                   "sluice live");
+}
+
 int Live(LiveFlags& flags) {
   const auto fail = [](const absl::Status& status) {
     std::fprintf(stderr, "sluice live: %s\n", std::string(status.message()).c_str());
@@ -846,21 +863,9 @@ int Live(LiveFlags& flags) {
     partitions.Assigned(all);
   }
   if (!partitions.failure().ok()) return fail(partitions.failure());
-  // --http-port: a label posted is produced to the labels topic, keyed by its id, and so
-  // joined by the partition that scored the event, exactly as any other label.
   std::optional<HttpService> http;
   if (flags.http.has_value()) {
-    engine::kafka::Producer& labels_out = **producer;
-    auto started =
-        StartHttp(*flags.http,
-                  StreamSpec{"live",
-                             [&labels_out, &flags](const engine::LabelRecord& label) {
-                               std::string value;
-                               engine::AppendLabelJson(label, &value);
-                               return labels_out.Send(flags.topics.labels, -1, label.id, value);
-                             },
-                             ""},
-                  "sluice live");
+    auto started = StartLiveHttp(flags, **producer);
     if (!started.ok()) return fail(started.status());
     http = *std::move(started);
   }

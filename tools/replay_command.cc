@@ -1,11 +1,8 @@
 // tools/replay_command.cc. `sluice replay`: flags -> source, pipeline, sinks -> RunStream ->
 // outputs. Everything else happens in engine/.
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
-#include <csignal>
 #include <cstdio>
 #include <optional>
 #include <string>
@@ -331,17 +328,6 @@ void WarnDiverged(const engine::RunResult& result) {
   }
 }
 
-std::atomic<bool> stop_requested{false};
-void RequestStop(int) { stop_requested.store(true); }
-
-// --http-port: the run is over; its versions stay served until the user stops the process.
-void ServeUntilSignal() {
-  std::signal(SIGTERM, RequestStop);
-  std::signal(SIGINT, RequestStop);
-  std::fprintf(stderr, "sluice replay: done; the HTTP API serves on until SIGINT or SIGTERM\n");
-  while (!stop_requested.load()) ::usleep(100 * 1000);
-}
-
 int Replay(ReplayFlags& flags) {
   engine::RunConfig& config = flags.config;
   if (absl::Status s = CheckFiles(flags); !s.ok()) return Fail(s);
@@ -419,7 +405,11 @@ int Replay(ReplayFlags& flags) {
     return Fail(absl::InvalidArgumentError(absl::StrCat(run.input, ": no data rows")));
   }
   if (absl::Status s = WriteOutputs(flags, run, recorder, *result); !s.ok()) return Fail(s);
-  if (http.has_value()) ServeUntilSignal();
+  if (http.has_value()) {
+    // The run is over; its versions stay served until the user stops the process.
+    std::fprintf(stderr, "sluice replay: done; the HTTP API serves on until SIGINT or SIGTERM\n");
+    ServeUntilSignal();
+  }
   return result->snapshot_errors.empty() ? 0 : 1;
 }
 

@@ -1,9 +1,5 @@
 // tools/serve_command.cc. `sluice serve`: the HTTP API (engine/http/api.h) over a registry,
 // standalone, until SIGTERM/SIGINT.
-#include <unistd.h>
-
-#include <atomic>
-#include <csignal>
 #include <cstdio>
 #include <string>
 
@@ -16,9 +12,6 @@
 
 namespace sluice::tools {
 namespace {
-
-std::atomic<bool> stop_requested{false};
-void RequestStop(int) { stop_requested.store(true); }
 
 int Fail(const absl::Status& s) {
   std::fprintf(stderr, "sluice serve: %s\n", std::string(s.message()).c_str());
@@ -60,16 +53,14 @@ int ServeCommand(int argc, char** argv) {
     flags.api.model = f.Has("model") ? f.NonEmpty("model") : f.NonEmpty("model-name");
     flags.api.version = f.Str("version");
     flags.api.alert_threshold = f.Double("alert-threshold", 0);
-    if (flags.api.registry.empty()) throw std::invalid_argument("--registry is required");
+    if (flags.api.registry.empty()) throw FlagError("--registry is required");
   } catch (const std::exception& e) {
     std::fprintf(stderr, "sluice serve: %s\n", e.what());
     return 2;
   }
-  std::signal(SIGTERM, RequestStop);
-  std::signal(SIGINT, RequestStop);
   absl::StatusOr<HttpService> service = StartHttp(flags, std::nullopt, "sluice serve");
   if (!service.ok()) return Fail(service.status());
-  while (!stop_requested.load()) ::usleep(100 * 1000);
+  ServeUntilSignal();
   service->server->Stop();
   std::fprintf(stderr, "sluice serve: stopped\n");
   return 0;
