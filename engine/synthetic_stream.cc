@@ -6,6 +6,7 @@
 #include <array>
 #include <cmath>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -67,7 +68,8 @@ constexpr size_t kMaxRowBytes = core::kMaxPythonFixedChars + 28 * (1 + core::kMa
 
 class SyntheticStream final : public ByteStream {
  public:
-  SyntheticStream(uint64_t seed, int64_t rows) : rng_(seed), rows_(rows) {
+  SyntheticStream(uint64_t seed, int64_t rows, std::optional<Injection> injection)
+      : rng_(seed), rows_(rows), injection_(injection) {
     const int64_t blocks = (rows + kBlock - 1) / kBlock;
     for (int64_t b = 0; b < blocks; ++b) {
       const int64_t i = b * kBlock + static_cast<int64_t>(rng_.RandBelow(kBlock));
@@ -107,6 +109,9 @@ class SyntheticStream final : public ByteStream {
     if (i > 0) time_ += static_cast<int64_t>(std::floor(rng_.ExpoVariate(1.0 / kTimeGapMean)));
     const bool fraud = next_fraud_ < frauds_.size() && frauds_[next_fraud_] == i;
     if (fraud) ++next_fraud_;
+    const int injected = injection_.has_value() && (i + 1) % injection_->every == 0
+                             ? injection_->feature
+                             : 0;
     // f"{float(t):.1f}": rounding an integral double to one decimal leaves it unchanged.
     out = core::WritePythonRoundFixed(static_cast<double>(time_), 1, out);
     for (int j = 1; j <= 28; ++j) {
@@ -118,8 +123,10 @@ class SyntheticStream final : public ByteStream {
         sd = kSd[j - 1] * kFraudSdMult;
       }
       if (outlier) sd *= kOutlierMult;
+      double v = rng_.Gauss(mu, sd);
+      if (j == injected) v += injection_->shift_sd * kSd[j - 1];
       *out++ = ',';
-      out = core::WritePythonRoundRepr(rng_.Gauss(mu, sd), 6, out);
+      out = core::WritePythonRoundRepr(v, 6, out);
     }
     const double amount = fraud ? rng_.LogNormVariate(kFraudAmountMu, kFraudAmountSigma)
                                 : rng_.LogNormVariate(kAmountMu, kAmountSigma);
@@ -131,6 +138,7 @@ class SyntheticStream final : public ByteStream {
 
   core::PyRandom rng_;
   int64_t rows_;
+  std::optional<Injection> injection_;
   int64_t next_row_ = 0;
   int64_t time_ = 0;
   std::vector<int64_t> frauds_;  // Row indices of the frauds, ascending.
@@ -144,7 +152,12 @@ class SyntheticStream final : public ByteStream {
 }  // namespace
 
 std::unique_ptr<ByteStream> NewSyntheticCsvStream(uint64_t seed, int64_t rows) {
-  return std::make_unique<SyntheticStream>(seed, std::max<int64_t>(rows, 0));
+  return std::make_unique<SyntheticStream>(seed, std::max<int64_t>(rows, 0), std::nullopt);
+}
+
+std::unique_ptr<ByteStream> NewSyntheticCsvStream(uint64_t seed, int64_t rows,
+                                                  const Injection& injection) {
+  return std::make_unique<SyntheticStream>(seed, std::max<int64_t>(rows, 0), injection);
 }
 
 }  // namespace sluice::engine

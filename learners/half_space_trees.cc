@@ -113,6 +113,52 @@ double HalfSpaceTrees::ScoreOne(Features x) const {
 
 namespace {
 
+// ExplainOne's per-feature sums: a buffer per thread, as many threads may explain one model.
+std::vector<uint64_t>& ExplainScratch() {
+  thread_local std::vector<uint64_t> lost;
+  return lost;
+}
+
+}  // namespace
+
+double HalfSpaceTrees::ExplainOne(Features x, std::vector<double>* contributions) const {
+  contributions->assign(feature_names_.size(), 0.0);
+  if (epoch_ == 0) return 0.0;
+  // Integer sums, as ScoreOne's: each share is then one division, and the shares add up to the
+  // score but for the rounding of those divisions.
+  std::vector<uint64_t>& lost = ExplainScratch();
+  lost.assign(feature_names_.size(), 0);
+  const uint64_t top = uint64_t{1} << (options_.height + 1);
+  uint64_t rest = 0;
+  for (int tree_idx = 0; tree_idx < options_.num_trees; ++tree_idx) {
+    const Node* tree = nodes_.data() + static_cast<size_t>(tree_idx) * nodes_per_tree_;
+    uint32_t node_idx = 1;
+    uint64_t mass = RMass(tree[1]);
+    // The root holds a whole window; a merged model's root the sum of the windows, as its
+    // window_size says. Kept for safety: 0 whenever the masses add up.
+    rest += (static_cast<uint64_t>(options_.window_size) - mass) * (top - 1);
+    for (int depth = 0;; ++depth) {
+      const uint64_t weight = top - (uint64_t{2} << depth);  // 2^(depth+1) + ... + 2^height
+      if (mass < min_mass_ || node_idx >= first_leaf_) {
+        rest += mass * weight;  // The walk stops: what it kept is not counted deeper.
+        break;
+      }
+      const uint32_t next = Child(tree, node_idx, x);
+      const uint64_t kept = RMass(tree[next]);
+      const int f = tree[node_idx].feature;
+      (core::IsMissing(x[f]) ? rest : lost[f]) += (mass - kept) * weight;
+      mass = kept;
+      node_idx = next;
+    }
+  }
+  for (size_t f = 0; f < lost.size(); ++f) {
+    (*contributions)[f] = static_cast<double>(lost[f]) / max_score_;
+  }
+  return static_cast<double>(rest) / max_score_;
+}
+
+namespace {
+
 // Brings a node into window `e` and counts one example in it, without branches: a stale node's
 // masses shift (it was written in the previous window) or reset (older).
 template <typename Node>

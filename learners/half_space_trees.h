@@ -58,6 +58,31 @@ class HalfSpaceTrees final : public Learner {
   // Adds x to the current window; builds the trees first if this is the first call.
   void LearnOne(Features x, std::optional<bool> label) override;
   double ScoreThenLearn(Features scored, Features learned, std::optional<bool> label) override;
+
+  // Why ScoreOne(x) is what it is: an additive attribution over the features. On return,
+  // (*contributions)[f] (resized to dimension()) is feature f's share of the score, and the
+  // result is the share of no feature; the shares are >= 0 and sum to ScoreOne(x) but for
+  // rounding (1e-15 in practice; each share is one exact integer sum divided by max_score). All
+  // are 0 during the first window.
+  //
+  // Where it comes from. With W = window_size and h = height, max_score is the sum over trees
+  // and depths d = 0..h of W * 2^d, so the score 1 - S / max_score is the sum of the terms
+  // (W * 2^d - s(d)) / max_score, where s(d) = r_mass(n_d) * 2^d for the path's node n_d at depth
+  // d while the walk goes on and 0 once it has stopped (at depth k: a leaf, or the first node
+  // below the size limit). The mass a path keeps only falls where it goes down a split: the step
+  // from n_j to n_{j+1}, a split on feature f, loses r_mass(n_j) - r_mass(n_{j+1}) of it, and that
+  // mass is missing from every deeper term, 2^(j+1) + ... + 2^h = 2^(h+1) - 2^(j+1) times. So
+  //   share(f)   = sum over the trees' steps on f of
+  //                (r_mass(n_j) - r_mass(n_{j+1})) * (2^(h+1) - 2^(j+1)) / max_score,
+  //   no feature = sum over the trees of r_mass(n_k) * (2^(h+1) - 2^(k+1)) / max_score
+  //                (what the walk still held when it stopped, and so did not count deeper),
+  //                plus the steps on features x lacks (routed by the model's masses, not by x).
+  // Summing the steps of a tree gives back its terms exactly, since r_mass(n_0) = W.
+  // Worked example: README, "Explanations".
+  double ExplainOne(Features x, std::vector<double>* contributions) const;
+  std::optional<double> Explain(Features x, std::vector<double>* contributions) const override {
+    return ExplainOne(x, contributions);
+  }
   int dimension() const override { return static_cast<int>(feature_names_.size()); }
   std::string Save() const override;
   absl::Status Load(absl::string_view state) override;

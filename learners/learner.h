@@ -6,6 +6,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
@@ -37,6 +38,13 @@ class Learner {
     return ScoreThenLearn(x, x, label);
   }
   virtual int dimension() const = 0;
+  // Why ScoreOne(x) is what it is, for models that can say (HalfSpaceTrees::ExplainOne): sets
+  // (*contributions)[f] for every feature f and returns the share of no feature, which together
+  // sum to ScoreOne(x). nullopt (and *contributions untouched) for the others.
+  virtual std::optional<double> Explain(Features /*x*/,
+                                        std::vector<double>* /*contributions*/) const {
+    return std::nullopt;
+  }
   // The whole model state. Load(Save()) reproduces every later score exactly, and equal states
   // give byte-identical blobs.
   virtual std::string Save() const = 0;

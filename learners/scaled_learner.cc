@@ -43,6 +43,13 @@ double ScaledLearner::ScoreOne(Features x) const {
   return model_->ScoreOne(scaled);
 }
 
+std::optional<double> ScaledLearner::Explain(Features x,
+                                            std::vector<double>* contributions) const {
+  absl::InlinedVector<double, 64> scaled(x.size());
+  scaler_->TransformOne(x, scaled);
+  return model_->Explain(scaled, contributions);
+}
+
 void ScaledLearner::LearnOne(Features x, std::optional<bool> label) {
   scaler_->LearnAndTransform(x, scaled_);
   model_->LearnOne(scaled_, label);

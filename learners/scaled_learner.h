@@ -25,6 +25,8 @@ class ScaledLearner final : public Learner {
   void LearnOne(Features x, std::optional<bool> label) override;
   double ScoreThenLearn(Features scored, Features learned, std::optional<bool> label) override;
   int dimension() const override { return model_->dimension(); }
+  // The model's explanation of x as it scores it (scaled), over the same features.
+  std::optional<double> Explain(Features x, std::vector<double>* contributions) const override;
   std::string Save() const override;
   absl::Status Load(absl::string_view state) override;
   bool diverged() const override { return model_->diverged(); }

@@ -5,6 +5,7 @@
 #include <map>
 #include <regex>
 #include <set>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -149,6 +150,40 @@ TEST(SyntheticStream, HasOneFraudPerBlockAndIsDeterministic) {
   EXPECT_EQ(rows, 2000);
   EXPECT_EQ(frauds, 4);
   EXPECT_EQ(ReadAll(*NewSyntheticCsvStream(1, 0)).find('\n'), text.find('\n'));
+}
+
+// An injection moves one feature of every N-th row by its shift and leaves every other byte
+// (and every later draw) as it was.
+TEST(SyntheticStream, AnInjectionMovesOneFeatureOfEveryNthRowAndNothingElse) {
+  const auto rows = [](const std::string& text) {
+    std::vector<std::vector<std::string>> out;
+    std::stringstream lines(text);
+    for (std::string line; std::getline(lines, line);) {
+      std::vector<std::string> fields;
+      std::stringstream cells(line);
+      for (std::string cell; std::getline(cells, cell, ',');) fields.push_back(cell);
+      out.push_back(fields);
+    }
+    return out;
+  };
+  const auto base = rows(ReadAll(*NewSyntheticCsvStream(5, 1000)));
+  const auto injected =
+      rows(ReadAll(*NewSyntheticCsvStream(5, 1000, {.feature = 3, .shift_sd = 6, .every = 40})));
+  ASSERT_EQ(base.size(), injected.size());
+  int moved = 0;
+  for (size_t line = 1; line < base.size(); ++line) {
+    const bool chosen = line % 40 == 0;  // Row line - 1: rows 39, 79, ...
+    for (size_t c = 0; c < base[line].size(); ++c) {
+      if (chosen && c == 3) {
+        // V3's normal standard deviation is 1.52; both values are rounded to 6 digits.
+        EXPECT_NEAR(std::stod(injected[line][c]) - std::stod(base[line][c]), 6 * 1.52, 2e-6);
+        ++moved;
+      } else {
+        ASSERT_EQ(injected[line][c], base[line][c]) << "line " << line << " column " << c;
+      }
+    }
+  }
+  EXPECT_EQ(moved, 25);
 }
 
 }  // namespace
