@@ -15,7 +15,7 @@ void LabelJoiner::AddScored(int64_t seq, const core::Event& event, const Pipelin
   e.state = State::kPending;
   e.time = event.event_time;
   e.version = version;
-  e.scores = scores;
+  e.scores = {scores.anomaly, scores.fraud};  // Not `why`: it lives for the call only.
   if (!free_.empty()) {
     e.x = std::move(free_.back());
     free_.pop_back();

@@ -1,6 +1,7 @@
 // engine/pipeline.cc
 #include "engine/pipeline.h"
 
+#include <algorithm>
 #include <limits>
 
 #include "absl/strings/str_cat.h"
@@ -73,6 +74,24 @@ double Pipeline::ScoreAndLearnAnomaly(core::Features x) {
 double Pipeline::ScoreAnomaly(core::Features x) const {
   if (anomaly_ == nullptr) return std::numeric_limits<double>::quiet_NaN();
   return anomaly_serving_ != nullptr ? anomaly_serving_->ScoreOne(x) : anomaly_->ScoreOne(x);
+}
+
+bool Pipeline::ExplainAnomaly(core::Features x, int top, Explanation* out) const {
+  if (anomaly_ == nullptr) return false;
+  const learners::Learner& model = anomaly_serving_ != nullptr ? *anomaly_serving_ : *anomaly_;
+  thread_local std::vector<double> shares;
+  const std::optional<double> rest = model.Explain(x, &shares);
+  if (!rest.has_value()) return false;
+  out->rest = *rest;
+  out->top.clear();
+  for (size_t f = 0; f < shares.size(); ++f) out->top.emplace_back(static_cast<int>(f), shares[f]);
+  const size_t k = std::min(out->top.size(), static_cast<size_t>(std::max(top, 0)));
+  std::partial_sort(out->top.begin(), out->top.begin() + static_cast<ptrdiff_t>(k), out->top.end(),
+                    [](const auto& a, const auto& b) {
+                      return a.second > b.second || (a.second == b.second && a.first < b.first);
+                    });
+  out->top.resize(k);
+  return true;
 }
 
 double Pipeline::ScoreFraud(core::Features x) const {

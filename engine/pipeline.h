@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -60,10 +61,20 @@ class Pipeline {
     int metric_window = 1000;  // W of the rolling AUCs.
     Serving serving = Serving::kContinuous;
   };
-  // Scores of one event; NaN for a model that is off.
+  // Why an anomaly score is what it is (HalfSpaceTrees::ExplainOne): the largest feature
+  // shares, largest first (ties: the earlier feature), and the share of no feature. The shares
+  // of all features and `rest` sum to the score.
+  struct Explanation {
+    std::vector<std::pair<int, double>> top;  // (dense feature index, share of the score)
+    double rest = 0;
+  };
+  // Scores of one event; NaN for a model that is off. `why`: the anomaly score's explanation
+  // while a prediction is written and observed (--explain), else null; it lives as long as that
+  // call only, so whatever keeps a Scores drops it (LabelJoiner).
   struct Scores {
     double anomaly;
     double fraud;
+    const Explanation* why = nullptr;
   };
 
   // InvalidArgument if both models are off, an option is out of range or there are no features.
@@ -77,6 +88,10 @@ class Pipeline {
   double ScoreAndLearnAnomaly(core::Features x);
   // The anomaly score of x by the serving model, without learning. NaN if the model is off.
   double ScoreAnomaly(core::Features x) const;
+  // The explanation of ScoreAnomaly(x), and so of the score ScoreAndLearnAnomaly(x) would give
+  // now, with its `top` largest shares (all of them if top >= the features); false (and *out
+  // untouched) if the anomaly model is off. Thread-safe as ScoreAnomaly.
+  bool ExplainAnomaly(core::Features x, int top, Explanation* out) const;
   // Supervised stage: P(fraud) for x. NaN if the fraud model is off.
   double ScoreFraud(core::Features x) const;
   // Both stages on one thread.

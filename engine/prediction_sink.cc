@@ -29,6 +29,21 @@ void AppendCsvField(absl::string_view s, std::string* out) {
 }
 
 // A score: empty for a model that is off, `nan` for one that diverged.
+// ExplanationText onto *out. Feature names are letters, digits and '_' in practice; a name with
+// ',', '"' or a line break would need CSV quoting, which the CSV sink's callers rule out.
+void AppendExplanation(const Pipeline::Explanation* why, const std::vector<std::string>& features,
+                       std::string* out) {
+  if (why == nullptr) return;
+  bool first = true;
+  for (const auto& [feature, share] : why->top) {
+    if (!(share > 0)) continue;
+    if (!first) out->push_back(';');
+    first = false;
+    absl::StrAppend(out, features[static_cast<size_t>(feature)], "=");
+    core::AppendDouble(share, out);
+  }
+}
+
 void AppendScore(double v, bool on, std::string* out) {
   if (on) core::AppendDouble(v, out);
 }
@@ -84,6 +99,10 @@ class CsvSink final : public CsvPredictionSink {
     if (format_.versions == VersionColumns::kContinuous) {
       absl::StrAppend(&out, ",", served.events_since_snapshot);
     }
+    if (!format_.explain_features.empty()) {
+      out.push_back(',');
+      AppendExplanation(scores.why, format_.explain_features, &out);
+    }
     out.push_back('\n');
     if (out.size() >= kFlushBytes) Hand();
   }
@@ -111,10 +130,18 @@ class CsvSink final : public CsvPredictionSink {
 
 }  // namespace
 
-std::string PredictionsHeader(VersionColumns columns) {
+std::string PredictionsHeader(VersionColumns columns, bool explain) {
   return absl::StrCat("row,id,event_time,label,anomaly_score,fraud_probability",
                       columns == VersionColumns::kNone ? "" : ",model_version",
-                      columns == VersionColumns::kContinuous ? ",events_since_snapshot" : "");
+                      columns == VersionColumns::kContinuous ? ",events_since_snapshot" : "",
+                      explain ? ",explanation" : "");
+}
+
+std::string ExplanationText(const Pipeline::Explanation* why,
+                            const std::vector<std::string>& features) {
+  std::string text;
+  AppendExplanation(why, features, &text);
+  return text;
 }
 
 std::vector<std::string> PredictionFields(const core::Event& event, const Pipeline::Scores& scores,
@@ -131,6 +158,9 @@ std::vector<std::string> PredictionFields(const core::Event& event, const Pipeli
   if (format.versions != VersionColumns::kNone) fields.push_back(absl::StrCat(served.version));
   if (format.versions == VersionColumns::kContinuous) {
     fields.push_back(absl::StrCat(served.events_since_snapshot));
+  }
+  if (!format.explain_features.empty()) {
+    fields.push_back(ExplanationText(scores.why, format.explain_features));
   }
   return fields;
 }
@@ -153,6 +183,21 @@ void AppendPredictionJson(const core::Event& event, const Pipeline::Scores& scor
   if (format.versions == VersionColumns::kContinuous) {
     json.Int("events_since_snapshot", served.events_since_snapshot);
   }
+  if (!format.explain_features.empty()) {
+    json.String("explanation", ExplanationText(scores.why, format.explain_features));
+  }
+}
+
+void AppendDriftJson(const Drift& drift, core::FlatJsonWriter& json) {
+  json.String("type", "drift")
+      .String("signal", SignalName(drift.signal))
+      .Int("index", drift.index)
+      .Int("events", drift.events)
+      .Int("labels", drift.labels)
+      .String("id", drift.id)
+      .Number("event_time", drift.event_time)
+      .Number("mean", drift.mean)
+      .Number("window", drift.window);
 }
 
 absl::StatusOr<std::unique_ptr<CsvPredictionSink>> NewCsvPredictionSink(
@@ -160,7 +205,7 @@ absl::StatusOr<std::unique_ptr<CsvPredictionSink>> NewCsvPredictionSink(
     std::optional<PredictionSink::Position> resume, BufferedFile::Mode mode) {
   if (!resume.has_value()) {
     SLUICE_ASSIGN_OR_RETURN(std::unique_ptr<BufferedFile> file, BufferedFile::Create(path, mode));
-    file->Append(absl::StrCat(PredictionsHeader(format.versions), "\n"));
+    file->Append(absl::StrCat(PredictionsHeader(format.versions, !format.explain_features.empty()), "\n"));
     return std::make_unique<CsvSink>(std::move(file), format, 0, core::Sha256());
   }
   core::Sha256 sha;

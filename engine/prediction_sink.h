@@ -26,10 +26,19 @@ struct PredictionFormat {
   VersionColumns versions = VersionColumns::kNone;
   bool anomaly = true;  // Whether the anomaly model is on: if off, its column stays empty.
   bool fraud = true;    // Likewise the fraud model. A model that is on writes `nan` if it diverged.
+  // Non-empty (the schema's feature names, dense order): predictions end with an "explanation"
+  // of the anomaly score (Scores::why), ExplanationText's.
+  std::vector<std::string> explain_features;
 };
 
-// The header line of a predictions file, without its line break.
-std::string PredictionsHeader(VersionColumns columns);
+// "V14=0.2930412;V3=0.0123": the explanation's top features with a share above 0, largest first,
+// shares in shortest round-trip form; empty without one (or in the first window, all 0).
+std::string ExplanationText(const Pipeline::Explanation* why,
+                            const std::vector<std::string>& features);
+
+// The header line of a predictions file, without its line break (",explanation" last with
+// `explain`).
+std::string PredictionsHeader(VersionColumns columns, bool explain = false);
 // The fields of the prediction line for `event`, unquoted, in the header's order (what a sink
 // writes; audit compares them field by field).
 std::vector<std::string> PredictionFields(const core::Event& event, const Pipeline::Scores& scores,
@@ -38,11 +47,16 @@ std::vector<std::string> PredictionFields(const core::Event& event, const Pipeli
 // The same prediction as a flat JSON object (the scores topic; HTTP later), the CSV's columns by
 // name: "row", "id", "event_time", "label" (when the event carries one), "anomaly_score" and
 // "fraud_probability" (numbers, null for a model that is off or diverged), "model_version" and
-// "events_since_snapshot" as the format says. Appended to `json`, which the caller closes (a
+// "events_since_snapshot" as the format says, and "explanation" (a string). Appended to `json`, which the caller closes (a
 // sink may add fields of its own).
 void AppendPredictionJson(const core::Event& event, const Pipeline::Scores& scores,
                           const Served& served, const PredictionFormat& format,
                           core::FlatJsonWriter& json);
+
+// A drift as a flat JSON object (the alerts topic, the summary): "type": "drift", "signal",
+// "index", "events", "labels", "id", "event_time", "mean", "window" (Drift's fields). Appended
+// to `json`, which the caller closes.
+void AppendDriftJson(const Drift& drift, core::FlatJsonWriter& json);
 
 // Whether a prediction is an alert: its fraud probability over `threshold`, or, with the fraud
 // model off, its anomaly score. NaN (a diverged model) never alerts.

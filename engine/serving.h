@@ -35,6 +35,10 @@ class ServingModel {
   Pipeline::Scores Score(core::Features x) const {
     return {pipeline_->ScoreAnomaly(x), pipeline_->ScoreFraud(x)};
   }
+  // The anomaly score's explanation (Pipeline::ExplainAnomaly); false if the model is off.
+  bool Explain(core::Features x, int top, Pipeline::Explanation* out) const {
+    return pipeline_->ExplainAnomaly(x, top, out);
+  }
   int64_t version() const { return version_; }
   const std::string& model_name() const { return model_name_; }
   const RunConfig& config() const { return config_; }

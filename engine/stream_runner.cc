@@ -161,6 +161,8 @@ class LabelVectorSource final : public LabelSource {
 class ParseStage {
   static constexpr size_t kBatchRows = 1024;
   static constexpr size_t kBatches = 4;  // In flight: bounds memory and read-ahead.
+  static_assert(kDriftSnapshotLag >= static_cast<int64_t>(kBatches * kBatchRows),
+                "a drift snapshot must be asked for before this stage reaches it");
 
  public:
   struct Row {
@@ -168,6 +170,7 @@ class ParseStage {
     core::Event event;
     std::string bad_record_message;
     double anomaly_score;
+    Pipeline::Explanation why;  // Of anomaly_score, with --explain.
     // Set when a snapshot is due after this row: the trigger and the anomaly model's state,
     // taken by this stage at this very boundary.
     std::optional<std::string> snapshot_trigger;
@@ -181,10 +184,11 @@ class ParseStage {
   };
 
   ParseStage(Source& source, int64_t max_events, int64_t events, Pipeline& pipeline,
-             Snapshotter* snapshotter, const core::Clock& clock)
+             Snapshotter* snapshotter, int explain, const core::Clock& clock)
       : source_(source),
         clock_(clock),
         max_events_(max_events),
+        explain_(explain),
         events_(events),
         snapshot_events_(events),
         pipeline_(pipeline),
@@ -202,6 +206,15 @@ class ParseStage {
   }
   ParseStage(const ParseStage&) = delete;
   ParseStage& operator=(const ParseStage&) = delete;
+
+  // Asks for a snapshot after the event that makes `events` events through this stage (from
+  // the consumer's thread). Requires: this stage has not passed it, as kDriftSnapshotLag events
+  // after the consumer's position ensures; requests come in increasing order.
+  void RequestSnapshotAfter(int64_t events) {
+    absl::MutexLock lock(&mu_);
+    requests_.push_back(events);
+    if (requests_.size() == 1) next_request_.store(events, std::memory_order_release);
+  }
 
   // The next batch, or nullptr at the end of the stream (then status() tells why it ended).
   // Give it back with Recycle() before the next call.
@@ -260,12 +273,25 @@ class ParseStage {
         row.bad_record_message = source_.bad_record_message();
         continue;
       }
+      // Explained first: the score is made before the model learns the event.
+      if (explain_ > 0) pipeline_.ExplainAnomaly(row.event.features, explain_, &row.why);
       row.anomaly_score = pipeline_.ScoreAndLearnAnomaly(row.event.features);
       ++events_;
       if (snapshotter_ == nullptr) continue;
-      row.snapshot_trigger = snapshotter_->Due(events_, row.event.event_time);
+      row.snapshot_trigger = DriftSnapshotDue() ? std::optional<std::string>("drift")
+                                                : snapshotter_->Due(events_, row.event.event_time);
       if (row.snapshot_trigger.has_value()) SLUICE_RETURN_IF_ERROR(CaptureSnapshot(row));
     }
+    return true;
+  }
+
+  // Whether a snapshot asked for by RequestSnapshotAfter is due now (after events_ events).
+  bool DriftSnapshotDue() {
+    if (events_ != next_request_.load(std::memory_order_acquire)) return false;
+    absl::MutexLock lock(&mu_);
+    while (!requests_.empty() && requests_.front() <= events_) requests_.pop_front();
+    next_request_.store(requests_.empty() ? kNoRequest : requests_.front(),
+                        std::memory_order_release);
     return true;
   }
 
@@ -304,6 +330,7 @@ class ParseStage {
   Source& source_;  // Used by the producer thread only.
   const core::Clock& clock_;
   const int64_t max_events_;
+  const int explain_;         // Top features explained per anomaly score; 0: none.
   int64_t events_;            // Events through this stage.
   int64_t snapshot_events_;   // events_ at the last snapshot (or the start).
   Pipeline& pipeline_;        // Its unsupervised stage only.
@@ -313,6 +340,9 @@ class ParseStage {
   absl::Mutex mu_;
   std::deque<Batch*> free_ ABSL_GUARDED_BY(mu_);
   std::deque<Batch*> full_ ABSL_GUARDED_BY(mu_);
+  static constexpr int64_t kNoRequest = -1;
+  std::deque<int64_t> requests_ ABSL_GUARDED_BY(mu_);  // RequestSnapshotAfter's, in order.
+  std::atomic<int64_t> next_request_{kNoRequest};     // requests_.front(), read without mu_.
   bool done_ ABSL_GUARDED_BY(mu_) = false;
   bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
   absl::Status status_ ABSL_GUARDED_BY(mu_);
@@ -320,8 +350,9 @@ class ParseStage {
 };
 
 constexpr absl::string_view kCheckpointKind = "RunCheckpoint";
-// Format 3 added the sink's resume token and the labels position; format 2 reads without.
-constexpr uint16_t kCheckpointFormat = 3;
+// Format 3 added the sink's resume token and the labels position, format 4 the drift detectors;
+// older formats read without them.
+constexpr uint16_t kCheckpointFormat = 4;
 
 // Everything a run needs to continue exactly where a snapshot was taken, except the models (in
 // the version's state) and the cumulative AUC pairs before this snapshot (in the earlier
@@ -334,6 +365,7 @@ struct Checkpoint {
   double last_event_time = core::kMissing;
   std::string first_event_id;
   double first_event_time = core::kMissing;
+  std::string anomaly_drift, fraud_drift;  // The detectors' states (format 4); empty: none.
 };
 
 void WriteCheckpointHeader(const Checkpoint& c, core::StateWriter* w) {
@@ -358,6 +390,8 @@ void WriteCheckpointHeader(const Checkpoint& c, core::StateWriter* w) {
     w->PutString(nan->first_event_id);
     w->Put(nan->first_row);
   }
+  w->PutString(c.anomaly_drift);
+  w->PutString(c.fraud_drift);
 }
 
 bool ReadCheckpointHeader(uint16_t format, core::StateReader* r, Checkpoint* c) {
@@ -384,7 +418,7 @@ bool ReadCheckpointHeader(uint16_t format, core::StateReader* r, Checkpoint* c) 
       return false;
     }
   }
-  return true;
+  return format < 4 || (r->GetString(&c->anomaly_drift) && r->GetString(&c->fraud_drift));
 }
 
 // A copy of a model's windowed metrics, small enough to take during a snapshot; the JSON is
@@ -427,6 +461,34 @@ LabelJoiner::Options JoinOptions(const RunOptions& options) {
   return join;
 }
 
+// A detector for a model that is on, if drift detection is.
+std::optional<metrics::Adwin> DriftDetector(const RunOptions& options, bool model_on) {
+  if (!options.drift.has_value() || !model_on) return std::nullopt;
+  return metrics::Adwin(*options.drift);
+}
+
+std::string SaveDetector(const std::optional<metrics::Adwin>& adwin) {
+  if (!adwin.has_value()) return "";
+  core::StateWriter w;
+  adwin->Save(&w);
+  return std::move(w.payload());
+}
+
+// false if `state` does not fit `adwin` (one is off, or another ADWIN's options).
+bool LoadDetector(const std::string& state, std::optional<metrics::Adwin>* adwin) {
+  if (state.empty() || !adwin->has_value()) return state.empty() == !adwin->has_value();
+  core::StateReader r(state);
+  return (*adwin)->Load(&r) && r.done();
+}
+
+}  // namespace
+
+const char* SignalName(Drift::Signal signal) {
+  return signal == Drift::Signal::kAnomalyScore ? "anomaly_score" : "fraud_error";
+}
+
+namespace {
+
 // The supervised half of a run and its bookkeeping, on the calling thread.
 class Runner {
  public:
@@ -439,7 +501,9 @@ class Runner {
         options_(options),
         clock_(clock),
         joiner_(JoinOptions(options)),
-        feed_(options_, joiner_) {}
+        feed_(options_, joiner_),
+        anomaly_drift_(DriftDetector(options, pipeline.options().anomaly)),
+        fraud_drift_(DriftDetector(options, pipeline.options().fraud)) {}
 
   absl::Status Restore(const ResumePoint& resume) {
     SLUICE_RETURN_IF_ERROR(pipeline_.RestoreModels(resume.models));
@@ -472,6 +536,11 @@ class Runner {
                                                         ": ", seek.message()));
         }
       }
+      if (!LoadDetector(c.anomaly_drift, &anomaly_drift_) ||
+          !LoadDetector(c.fraud_drift, &fraud_drift_)) {
+        // A checkpoint before format 4 has none: the detectors start afresh.
+        if (format >= 4) return malformed();
+      }
       last = std::move(c);
     }
     checkpoint_ = last;
@@ -503,7 +572,8 @@ class Runner {
           TakeSnapshot("start", pipeline_.SaveAnomaly(), core::kMissing, source_.Position()));
     }
     ParseStage rows(source_, options_.max_events, result_.events, pipeline_, options_.snapshotter,
-                    clock_);
+                    options_.explain, clock_);
+    parse_ = &rows;
     while (ParseStage::Batch* batch = rows.Next()) {
       for (size_t i = 0; i < batch->size; ++i) {
         SLUICE_RETURN_IF_ERROR(Process(batch->rows[i]));
@@ -511,6 +581,7 @@ class Runner {
       rows.Recycle(batch);
     }
     SLUICE_RETURN_IF_ERROR(rows.status());
+    parse_ = nullptr;  // Done: drifts found from here on ask for no snapshot.
     // A stopped stream goes on later: the labels still to come are not due yet, and the pending
     // joins keep waiting (in the checkpoint).
     if (!rows.stopped()) {
@@ -568,13 +639,19 @@ class Runner {
     }
     SLUICE_RETURN_IF_ERROR(feed_.ArriveBefore(index, event.row, event.event_time));
     Drain();
-    const Pipeline::Scores scores{row.anomaly_score, pipeline_.ScoreFraud(event.features)};
+    const Pipeline::Scores scores{row.anomaly_score, pipeline_.ScoreFraud(event.features),
+                                  options_.explain > 0 && pipeline_.options().anomaly ? &row.why
+                                                                                       : nullptr};
     if (std::isnan(scores.anomaly) && pipeline_.options().anomaly) {
       CountNan(event, &result_.anomaly_nan);
     }
     if (std::isnan(scores.fraud) && pipeline_.options().fraud) CountNan(event, &result_.fraud_nan);
     if (sink_ != nullptr) sink_->Write(event, scores, served_);
     observer_.OnPrediction(event, scores, served_);
+    if (anomaly_drift_.has_value() && !std::isnan(scores.anomaly) &&
+        anomaly_drift_->Update(scores.anomaly)) {
+      Found(Drift::Signal::kAnomalyScore, index, *anomaly_drift_, event.id, event.event_time);
+    }
     ++served_.events_since_snapshot;
     if (options_.labels != nullptr || event.label.has_value()) {
       joiner_.AddScored(index, event, scores, served_.version);
@@ -606,9 +683,31 @@ class Runner {
   void Drain() {
     joiner_.Drain([this](const LabelJoiner::Resolved& r) {
       pipeline_.ApplyLabel(r.x, r.label, r.scores);
-      ++result_.labels;
+      const int64_t index = result_.labels++;
       observer_.OnLabel(r.label, r.scores);
+      if (fraud_drift_.has_value() && !std::isnan(r.scores.fraud) &&
+          fraud_drift_->Update(std::abs((r.label ? 1.0 : 0.0) - r.scores.fraud))) {
+        Found(Drift::Signal::kFraudError, index, *fraud_drift_, last_event_id_, last_event_time_);
+      }
     });
+  }
+
+  // Reports a drift `detector` found at update `index` of `signal` (the event scored last: `id`
+  // at `time`), and asks for its snapshot.
+  void Found(Drift::Signal signal, int64_t index, const metrics::Adwin& detector,
+             const std::string& id, double time) {
+    Drift d{signal, index, result_.events, result_.labels, id, time, detector.estimation(),
+            detector.width()};
+    if (result_.drift_count++ < 1000) result_.drifts.push_back(d);
+    observer_.OnDrift(d);
+    if (sink_ != nullptr) sink_->WriteDrift(d);
+    if (options_.snapshot_on_drift && options_.snapshotter != nullptr && parse_ != nullptr) {
+      const int64_t after = result_.events + kDriftSnapshotLag;
+      if (after > requested_snapshot_) {  // Two drifts this close share one version.
+        parse_->RequestSnapshotAfter(after);
+        requested_snapshot_ = after;
+      }
+    }
   }
 
   // Both stages' states after the source reached `position`, handed to the writer thread.
@@ -643,6 +742,8 @@ class Runner {
     c.anomaly_nan = result_.anomaly_nan;
     c.fraud_nan = result_.fraud_nan;
     c.last_event_time = event_time;
+    c.anomaly_drift = SaveDetector(anomaly_drift_);
+    c.fraud_drift = SaveDetector(fraud_drift_);
     core::StateWriter w;
     WriteCheckpointHeader(c, &w);
     pipeline_.SaveMetrics(&w, options_.whole_checkpoints);
@@ -689,6 +790,9 @@ class Runner {
   } resumed_;  // Where the resume point stood.
   std::string last_event_id_;
   double last_event_time_ = core::kMissing;
+  std::optional<metrics::Adwin> anomaly_drift_, fraud_drift_;  // RunOptions::drift
+  ParseStage* parse_ = nullptr;     // While it runs: where drift snapshots are asked for.
+  int64_t requested_snapshot_ = 0;  // The last one asked for.
 };
 
 }  // namespace

@@ -19,6 +19,7 @@
 #include "engine/pipeline.h"
 #include "engine/snapshotter.h"
 #include "engine/source.h"
+#include "metrics/adwin.h"
 
 namespace sluice::engine {
 
@@ -38,6 +39,27 @@ struct Served {
   int64_t events_since_snapshot = 0;
 };
 
+// A change in a signal the run watches, found by ADWIN (metrics::Adwin: River's drift.ADWIN
+// with its defaults unless RunOptions::drift says otherwise).
+struct Drift {
+  enum class Signal {
+    kAnomalyScore,  // The anomaly scores, in event order (NaN scores skipped).
+    kFraudError,    // The fraud model's |label - probability|, in the order labels are applied.
+  };
+  Signal signal;
+  // 0-based index of the update that detected it: the event's among scored events (anomaly
+  // score) or the label's among applied labels (fraud error): River's index for the same series.
+  int64_t index = 0;
+  int64_t events = 0;  // Events scored when it was detected.
+  int64_t labels = 0;  // Labels applied when it was detected.
+  std::string id;      // The event scored last when it was detected.
+  double event_time = 0;
+  double mean = 0;    // ADWIN's estimation after the cut: the level the signal moved to.
+  double window = 0;  // ADWIN's width after the cut.
+};
+// "anomaly_score" or "fraud_error".
+const char* SignalName(Drift::Signal signal);
+
 // Where predictions go (a CSV file now; Kafka topics and HTTP responses later). Called on the
 // runner's thread only.
 class PredictionSink {
@@ -54,6 +76,8 @@ class PredictionSink {
   // Hot path: errors are kept and returned by Flush() or Close().
   virtual void Write(const core::Event& event, const Pipeline::Scores& scores,
                      const Served& served) = 0;
+  // A drift (an alert of its own: the alerts topic). Default: nothing.
+  virtual void WriteDrift(const Drift& /*drift*/) {}
   // Makes everything written durable (it survives the process being killed); the position a
   // resumed run continues from.
   virtual absl::StatusOr<Position> Flush() = 0;
@@ -97,6 +121,8 @@ class RunObserver {
   virtual void OnPending(int64_t /*pending_joins*/) {}
   // At the same times: what became of the labels so far (joined, expired, duplicate, ...).
   virtual void OnLabelCounts(const LabelCounts& /*counts*/) {}
+  // A drift, when found.
+  virtual void OnDrift(const Drift& /*drift*/) {}
 };
 
 // Labels from outside the event stream (a labels file, a labels topic), in the order they became
@@ -123,6 +149,7 @@ class LabelSource {
 // A LabelSource over labels in memory sorted by time (ties in file order), which must outlive it.
 std::unique_ptr<LabelSource> NewLabelVectorSource(const std::vector<LabelRecord>& labels);
 
+
 struct RunOptions {
   // Labels from the source's own label column, revealed after a delay (River's simulate_qa with
   // a constant delay): the label of event j arrives just before event j + N is scored...
@@ -146,7 +173,18 @@ struct RunOptions {
   // the previous one, and starts its own chain. For a partition that moves between machines,
   // which get its latest checkpoint only.
   bool whole_checkpoints = false;
+  // Explain every anomaly score with its `explain` largest feature shares (Scores::why, to the
+  // sink and the observer); 0: none.
+  int explain = 0;
+  // ADWIN on both signals of Drift (a model that is off has none); nullopt: no drift detection.
+  // Checkpoints carry the detectors, so a resumed run detects at the same indices.
+  std::optional<metrics::Adwin::Options> drift = metrics::Adwin::Options();
+  // With a snapshotter: a drift registers a version (trigger "drift"), taken after the event
+  // kDriftSnapshotLag events after the one scored last at the detection, the same event every
+  // run (the read-ahead of the parse stage, which holds the anomaly model, is at most that).
+  bool snapshot_on_drift = false;
 };
+inline constexpr int64_t kDriftSnapshotLag = 4096;
 
 // Where a model's scores became NaN (it diverged).
 struct NanScores {
@@ -171,6 +209,8 @@ struct RunResult {
   std::vector<std::string> snapshot_errors;      // Versions that could not be written.
   // How long the stream stood still for each snapshot: both stages' state capture, seconds.
   std::vector<double> snapshot_pauses;
+  std::vector<Drift> drifts;  // In the order found (the first 1,000; drift_count counts all).
+  int64_t drift_count = 0;
 };
 
 // Runs `source` through `pipeline` to its end: scores each event, writes it to `sink` (may be

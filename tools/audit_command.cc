@@ -15,6 +15,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
 #include "core/clock.h"
@@ -312,7 +313,7 @@ absl::StatusOr<int> AuditLog(const std::string& registry_path, const std::string
   }
   SLUICE_ASSIGN_OR_RETURN(const engine::RunConfig config,
                           engine::ParseConfigJson(versions.begin()->second.config_json));
-  Verdict verdict(log, {log.version_columns, config.pipeline.anomaly, config.pipeline.fraud});
+  Verdict verdict(log, {log.version_columns, config.pipeline.anomaly, config.pipeline.fraud, {}});
   if (log.version_columns == engine::VersionColumns::kContinuous) {
     SLUICE_RETURN_IF_ERROR(
         AuditContinuous(order, versions, first_row, config, input, last_row + 1, verdict));
@@ -322,8 +323,33 @@ absl::StatusOr<int> AuditLog(const std::string& registry_path, const std::string
   return verdict.Finish();
 }
 
+// The full attribution of `scores.anomaly` by `serving` (HalfSpaceTrees::ExplainOne): every
+// feature's share, largest first, and the share of no feature, as JSON fields and as a table.
+absl::Status PrintExplanation(const engine::ServingModel& serving, const core::Event& event,
+                              double score) {
+  engine::Pipeline::Explanation why;
+  const int features = static_cast<int>(serving.features().size());
+  if (!serving.Explain(event.features, features, &why)) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "--explain: version ", serving.version(), " has no anomaly model to explain"));
+  }
+  std::string table;
+  double sum = why.rest;
+  for (const auto& [f, share] : why.top) {
+    absl::StrAppendFormat(&table, "  %-24s %-24s %6.2f %%\n", serving.features()[f],
+                          core::FormatDouble(share), score > 0 ? 100 * share / score : 0.0);
+    sum += share;
+  }
+  absl::StrAppendFormat(&table, "  %-24s %-24s %6.2f %%\n", "(no feature)",
+                        core::FormatDouble(why.rest), score > 0 ? 100 * why.rest / score : 0.0);
+  std::printf("anomaly score %s = the sum of these shares (%s):\n%s",
+              core::FormatDouble(score).c_str(), core::FormatDouble(sum).c_str(), table.c_str());
+  return absl::OkStatus();
+}
+
 absl::StatusOr<int> AuditEvent(const std::string& registry_path, const std::string& model,
-                               const std::string& ref, const std::string& event_json) {
+                               const std::string& ref, const std::string& event_json,
+                               bool explain) {
   SLUICE_ASSIGN_OR_RETURN(
       auto registry,
       registry::Registry::Open(registry_path, core::Clock::Real(), {.read_only = true}));
@@ -339,6 +365,7 @@ absl::StatusOr<int> AuditEvent(const std::string& registry_path, const std::stri
   std::printf("{\"version\": %lld, \"anomaly_score\": %s, \"fraud_probability\": %s}\n",
               static_cast<long long>(number), json(scores.anomaly).c_str(),
               json(scores.fraud).c_str());
+  if (explain) SLUICE_RETURN_IF_ERROR(PrintExplanation(*serving, event, scores.anomaly));
   PrintLineage(version);
   return 0;
 }
@@ -358,9 +385,11 @@ int AuditCommand(int argc, char** argv) {
     ("input", "The input the predictions were made on (a regular file)", cxxopts::value<std::string>()->default_value(""))
     ("version", "Version number, alias or latest (with --event)", cxxopts::value<std::string>()->default_value(""))
     ("event", "One event as JSON: {\"id\": ..., \"features\": {\"NAME\": number, ...}}", cxxopts::value<std::string>()->default_value(""))
+    ("explain", "With --event: print every feature's share of the anomaly score")
     ("h,help", "Show this help");
   // clang-format on
   std::string registry, model, predictions, input, version, event;
+  bool explain = false;
   try {
     const cxxopts::ParseResult parsed = spec.parse(argc, argv);
     if (parsed.count("help") != 0) {
@@ -374,6 +403,7 @@ int AuditCommand(int argc, char** argv) {
     input = f.Str("input");
     version = f.Str("version");
     event = f.Str("event");
+    explain = f.Has("explain");
     const bool log_mode = f.Has("predictions") || f.Has("input");
     const bool event_mode = f.Has("version") || f.Has("event");
     if (registry.empty() || log_mode == event_mode ||
@@ -382,13 +412,14 @@ int AuditCommand(int argc, char** argv) {
       throw FlagError(
           "use --registry R with either --predictions P --input I or --version V --event JSON");
     }
+    if (explain && !event_mode) throw FlagError("--explain goes with --version V --event JSON");
   } catch (const std::exception& e) {  // cxxopts' exceptions and FlagError.
     std::fprintf(stderr, "sluice audit: %s\n", e.what());
     return 2;
   }
   const absl::StatusOr<int> code = !predictions.empty()
                                        ? AuditLog(registry, model, predictions, input)
-                                       : AuditEvent(registry, model, version, event);
+                                       : AuditEvent(registry, model, version, event, explain);
   if (!code.ok()) {
     std::fprintf(stderr, "sluice audit: %s\n", std::string(code.status().message()).c_str());
     return 1;

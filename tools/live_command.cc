@@ -66,6 +66,8 @@ struct LiveFlags {
   engine::kafka::TopicNames topics;
   int64_t partitions = 0;  // 0: the transactions topic's (the embedded broker: 4).
   double alert_threshold = 0.5;
+  int explain = 0;  // --explain K
+  DriftFlags drift;
   engine::Pipeline::Options pipeline;
   engine::LabelJoiner::Options join;
   std::vector<std::string> features;
@@ -158,12 +160,14 @@ std::optional<LiveFlags> ParseFlags(int argc, char** argv) {
   }
   l.alert_threshold = f.Double("alert-threshold");
   ParseModelFlags(f, &l.pipeline);
+  l.explain = ParseExplainFlag(f, l.pipeline);
   ParseJoinFlags(f, &l.join);
   // Frozen serving (registered versions) is live's default, and needs a registry.
   if (!f.Has("serving") && f.Str("registry").empty()) {
     l.pipeline.serving = engine::Pipeline::Serving::kContinuous;
   }
   l.registry = ParseRegistryFlags(f, l.pipeline.serving);
+  l.drift = ParseDriftFlags(f, l.registry.path);
   l.exactly_once = f.OneOf("exactly-once", {"auto", "transactions", "read-back"});
   l.features = absl::StrSplit(f.NonEmpty("features"), ',', absl::SkipEmpty());
   l.exit_at_end = f.Has("exit-at-end");
@@ -295,6 +299,9 @@ absl::StatusOr<std::unique_ptr<PartitionRun>> StartPartition(
   o.features = flags.features;
   o.join = flags.join;
   o.alert_threshold = flags.alert_threshold;
+  o.explain = flags.explain;
+  o.drift = flags.drift.adwin;
+  o.snapshot_on_drift = flags.drift.snapshot;
   o.registry = flags.registry.path;
   o.model_name = flags.registry.model_name;
   o.schedule = flags.registry.schedule;
@@ -845,7 +852,7 @@ int Live(LiveFlags& flags) {
   }
   const auto start = std::chrono::steady_clock::now();
   StatusAucs aucs;
-  aucs.format = {engine::VersionColumns::kNone, flags.pipeline.anomaly, flags.pipeline.fraud};
+  aucs.format = {engine::VersionColumns::kNone, flags.pipeline.anomaly, flags.pipeline.fraud, {}};
   aucs.alert_threshold = flags.alert_threshold;
   Partitions partitions(flags, *brokers, **inputs, dead_letters, &aucs,
                         flags.serve_global ? &global_slot : nullptr);

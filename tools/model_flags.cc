@@ -24,6 +24,10 @@ void AddModelFlags(cxxopts::Options& spec, const char* serving) {
     ("lr-clip-gradient", "LogisticRegression: gradient clip", cxxopts::value<std::string>()->default_value("1e12"))
     ("lr-positive-weight", "LogisticRegression: loss weight of label 1", cxxopts::value<std::string>()->default_value("1"))
     ("lr-negative-weight", "LogisticRegression: loss weight of label 0", cxxopts::value<std::string>()->default_value("1"))
+    ("explain", "Explain each anomaly score by its K largest feature shares (predictions' explanation column, alerts, report; 0: off)", cxxopts::value<std::string>()->default_value("0"))
+    ("drift", "ADWIN drift detection on the anomaly scores and on the fraud model's error |label - probability|: on | off", cxxopts::value<std::string>()->default_value("on"))
+    ("drift-delta", "ADWIN's significance delta (River's default; lower: fewer alarms)", cxxopts::value<std::string>()->default_value("0.002"))
+    ("snapshot-on-drift", "Register a version (trigger drift) 4,096 events after each drift")
     ("metric-window", "Window of the rolling AUCs", cxxopts::value<std::string>()->default_value("1000"))
     ("serving", "continuous (serve the learning model) | frozen (serve the last registered version)", cxxopts::value<std::string>()->default_value(serving))
     ("label-ttl", "Seconds of event time a scored event waits for its label", cxxopts::value<std::string>())
@@ -53,6 +57,30 @@ void ParseModelFlags(const FlagReader& f, engine::Pipeline::Options* o) {
   o->serving = f.OneOf("serving", {"continuous", "frozen"}) == "frozen"
                    ? engine::Pipeline::Serving::kFrozen
                    : engine::Pipeline::Serving::kContinuous;
+}
+
+int ParseExplainFlag(const FlagReader& f, const engine::Pipeline::Options& o) {
+  const auto k = static_cast<int>(f.Int("explain", 0, 100000));
+  if (k > 0 && !o.anomaly) {
+    throw FlagError("--explain explains the anomaly model's scores: not with --model logreg");
+  }
+  return k;
+}
+
+DriftFlags ParseDriftFlags(const FlagReader& f, const std::string& registry) {
+  DriftFlags d;
+  if (f.OneOf("drift", {"on", "off"}) == "on") {
+    metrics::Adwin::Options adwin;
+    adwin.delta = f.Double("drift-delta", 0);
+    if (!(adwin.delta > 0 && adwin.delta < 1)) throw FlagError("--drift-delta must be in (0, 1)");
+    d.adwin = adwin;
+  }
+  d.snapshot = f.Has("snapshot-on-drift");
+  if (d.snapshot && registry.empty()) {
+    throw FlagError("--snapshot-on-drift registers versions: give --registry");
+  }
+  if (d.snapshot && !d.adwin.has_value()) throw FlagError("--snapshot-on-drift needs --drift on");
+  return d;
 }
 
 void ParseJoinFlags(const FlagReader& f, engine::LabelJoiner::Options* join) {

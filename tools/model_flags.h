@@ -3,11 +3,15 @@
 // produce).
 #pragma once
 
+#include <optional>
+#include <string>
+
 #include "engine/csv_reader.h"
 #include "engine/kafka/client.h"
 #include "engine/label_joiner.h"
 #include "engine/pipeline.h"
 #include "engine/snapshotter.h"
+#include "metrics/adwin.h"
 #include "tools/flags.h"
 
 namespace cxxopts {
@@ -21,6 +25,17 @@ namespace sluice::tools {
 void AddModelFlags(cxxopts::Options& spec, const char* serving);
 void ParseModelFlags(const FlagReader& f, engine::Pipeline::Options* o);
 void ParseJoinFlags(const FlagReader& f, engine::LabelJoiner::Options* join);
+// --explain K (added by AddModelFlags): the anomaly scores' top features to explain, 0 for none.
+// FlagError if K > 0 and the anomaly model is off in `o`.
+int ParseExplainFlag(const FlagReader& f, const engine::Pipeline::Options& o);
+// --drift, --drift-delta, --snapshot-on-drift (added by AddModelFlags): RunOptions::drift and
+// RunOptions::snapshot_on_drift. FlagError for --snapshot-on-drift without a registry
+// (`registry` empty) or with --drift off.
+struct DriftFlags {
+  std::optional<metrics::Adwin::Options> adwin;
+  bool snapshot = false;
+};
+DriftFlags ParseDriftFlags(const FlagReader& f, const std::string& registry);
 // Where versions go and when: --registry, --model-name, --snapshot-every-{events,seconds,wall}.
 struct RegistryFlags {
   std::string path;  // --registry; empty: none.

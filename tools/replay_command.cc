@@ -51,6 +51,8 @@ struct ReplayFlags {
   bool summary_timing = true;
   RegistryFlags registry;
   bool resume = false;
+  int explain = 0;                // --explain K
+  DriftFlags drift;
   std::optional<HttpFlags> http;  // --http-port: the HTTP API during the run and after it.
 };
 
@@ -118,6 +120,7 @@ std::optional<ReplayFlags> ParseFlags(int argc, char** argv) {
   engine::RunConfig& c = r.config;
   ParseCsvFlags(f, &c.csv);
   ParseModelFlags(f, &c.pipeline);
+  r.explain = ParseExplainFlag(f, c.pipeline);
   ParseLabelFlags(f, &c);
   c.skip_bad_rows = f.OneOf("on-bad-row", {"fail", "skip"}) == "skip";
   r.predictions = f.Str("predictions");
@@ -126,6 +129,7 @@ std::optional<ReplayFlags> ParseFlags(int argc, char** argv) {
   r.quiet = f.Has("quiet");
   r.summary_timing = parsed["summary-timing"].as<bool>();
   r.registry = ParseRegistryFlags(f, c.pipeline.serving);
+  r.drift = ParseDriftFlags(f, r.registry.path);
   r.resume = f.Has("resume");
   if (r.registry.path.empty() && r.resume) throw FlagError("--resume needs --registry FILE");
   if (f.Has("http-port")) {
@@ -280,10 +284,12 @@ absl::Status CheckModelMemory(const engine::Pipeline::Options& o) {
 }
 
 absl::StatusOr<std::unique_ptr<engine::CsvPredictionSink>> OpenSink(
-    const ReplayFlags& flags, const std::optional<engine::CheckpointInfo>& resumed) {
+    const ReplayFlags& flags, const std::vector<std::string>& features,
+    const std::optional<engine::CheckpointInfo>& resumed) {
   if (flags.predictions.empty()) return nullptr;
   const engine::Pipeline::Options& o = flags.config.pipeline;
-  engine::PredictionFormat format{engine::VersionColumns::kNone, o.anomaly, o.fraud};
+  engine::PredictionFormat format{engine::VersionColumns::kNone, o.anomaly, o.fraud, {}};
+  if (flags.explain > 0) format.explain_features = features;
   if (!flags.registry.path.empty()) {
     format.versions = o.serving == engine::Pipeline::Serving::kFrozen
                           ? engine::VersionColumns::kFrozen
@@ -355,7 +361,8 @@ int Replay(ReplayFlags& flags) {
   engine::CheckpointInfo resumed;
   auto resume = FindResume(flags, config_json, &resumed);
   if (!resume.ok()) return Fail(resume.status());
-  auto sink = OpenSink(flags, resume->has_value() ? std::optional(resumed) : std::nullopt);
+  auto sink = OpenSink(flags, config.features,
+                       resume->has_value() ? std::optional(resumed) : std::nullopt);
   if (!sink.ok()) return Fail(sink.status());
   std::unique_ptr<engine::Source> source = engine::NewCsvSource(
       *std::move(reader), flags.input.has_value() ? flags.rows.value_or(-1) : -1);
@@ -364,6 +371,9 @@ int Replay(ReplayFlags& flags) {
   const auto label_source = engine::NewLabelVectorSource(labels);
   if (!config.labels_file.empty()) options.labels = label_source.get();
   options.snapshotter = snapshotter->get();
+  options.explain = flags.explain;
+  options.drift = flags.drift.adwin;
+  options.snapshot_on_drift = flags.drift.snapshot;
   if (resume->has_value()) options.resume = &**resume;
   run.anomaly_model = DescribeModels(config.pipeline, &run.fraud_model);
   run.metric_window = config.pipeline.metric_window;
@@ -382,7 +392,7 @@ int Replay(ReplayFlags& flags) {
     const engine::http::Api* api = http->api.get();
     published.emplace(recorder, **pipeline, *http->stream,
                       engine::PredictionFormat{engine::VersionColumns::kNone,
-                                               config.pipeline.anomaly, config.pipeline.fraud},
+                                               config.pipeline.anomaly, config.pipeline.fraud, {}},
                       flags.http->api.alert_threshold, [api] { return api->served_version(); });
   }
   engine::RunObserver& observer =

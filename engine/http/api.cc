@@ -291,6 +291,17 @@ class ApiImpl final : public Api {
     absl::StatusOr<std::shared_ptr<const ServingModel>> model = ModelFor(r);
     if (!model.ok()) return FromStatus(model.status());
     const ServingModel& m = **model;
+    int explain = 0;
+    if (std::optional<std::string> k = QueryParameter(r.query, "explain"); k.has_value()) {
+      if (!absl::SimpleAtoi(*k, &explain) || explain < 0) {
+        return ErrorResponse(400, absl::StrCat("explain must be a count of features, not \"",
+                                               *k, "\""));
+      }
+      if (explain > 0 && !m.config().pipeline.anomaly) {
+        return ErrorResponse(400, absl::StrCat("version ", m.version(),
+                                               " has no anomaly model to explain"));
+      }
+    }
     std::vector<core::Event>& events = ScratchEvents();
     bool is_array = false;
     if (absl::Status s = ParserFor(m.features()).ParseBatch(r.body, &events, &is_array); !s.ok()) {
@@ -312,15 +323,18 @@ class ApiImpl final : public Api {
                                                "missing features: ", missing));
       }
     }
-    const PredictionFormat format{VersionColumns::kFrozen, m.config().pipeline.anomaly,
-                                  m.config().pipeline.fraud};
+    PredictionFormat format{VersionColumns::kFrozen, m.config().pipeline.anomaly,
+                            m.config().pipeline.fraud, {}};
+    if (explain > 0) format.explain_features = m.features();
+    Pipeline::Explanation why;
     const absl::Time start = absl::Now();
     std::string body;
     body.reserve(events.size() * 160 + 2);
     if (is_array) body.push_back('[');
     for (size_t i = 0; i < events.size(); ++i) {
       events[i].row = static_cast<int64_t>(i);
-      const Pipeline::Scores scores = m.Score(events[i].features);
+      Pipeline::Scores scores = m.Score(events[i].features);
+      if (explain > 0 && m.Explain(events[i].features, explain, &why)) scores.why = &why;
       if (i > 0) body.push_back(',');
       core::FlatJsonWriter json(&body);
       AppendPredictionJson(events[i], scores, {m.version(), 0}, format, json);

@@ -74,6 +74,7 @@ absl::Status LivePartition::Open(DeadLetters& dead_letters) {
   PredictionFormat format;
   format.anomaly = options_.pipeline.anomaly;
   format.fraud = options_.pipeline.fraud;
+  if (options_.explain > 0) format.explain_features = options_.features;
   if (!options_.registry.empty()) {
     format.versions = options_.pipeline.serving == Pipeline::Serving::kFrozen
                           ? VersionColumns::kFrozen
@@ -204,6 +205,9 @@ void LivePartition::Run(RunObserver& observer) {
   if (resume_.has_value()) o.resume = &*resume_;
   o.retrace = &retrace_;
   o.whole_checkpoints = !options_.checkpoints_topic.empty();
+  o.explain = options_.explain;
+  o.drift = options_.drift;
+  o.snapshot_on_drift = options_.snapshot_on_drift;
   result_ = RunStream(*source_, *pipeline_, sink_.get(), observer, o, core::Clock::Real());
   if (absl::StatusOr<PredictionSink::Position> flushed = sink_->Flush();
       !flushed.ok() && result_.ok()) {

@@ -33,6 +33,9 @@ struct LiveOptions {
   std::vector<std::string> features;
   LabelJoiner::Options join;
   double alert_threshold = 0.5;
+  int explain = 0;  // Explain each anomaly score by its top features (RunOptions::explain).
+  std::optional<metrics::Adwin::Options> drift = metrics::Adwin::Options();  // RunOptions::drift
+  bool snapshot_on_drift = false;
   // Versions and checkpoints; an empty path: none (nothing survives a restart).
   std::string registry;
   std::string model_name = "default";  // Partition P's versions: registry::PartitionModel.

@@ -317,6 +317,11 @@ class KafkaSink final : public KafkaPredictionSink {
       if (const std::shared_ptr<const ServingModel> model = global_->Get(); model != nullptr) {
         scores.anomaly = model->Score(event.features).anomaly;
         global_version = model->version();
+        // The explanation is of the score sent: the global model's.
+        if (own.why != nullptr &&
+            model->Explain(event.features, static_cast<int>(own.why->top.size()), &global_why_)) {
+          scores.why = &global_why_;
+        }
       }
     }
     const bool alert = IsAlert(scores, format_, alert_threshold_);
@@ -349,6 +354,17 @@ class KafkaSink final : public KafkaPredictionSink {
       if (core::IsMissing(busy_.first_consumed)) busy_.first_consumed = event.consumed_time;
       busy_.last_written = now;
     }
+  }
+
+  // Keyed by the signal's name. Not deduplicated after a restart as predictions are (by row):
+  // with read-back (not transactions) a drift found again after a crash may be sent twice.
+  void WriteDrift(const Drift& drift) override {
+    std::string value;
+    core::FlatJsonWriter json(&value);
+    AppendDriftJson(drift, json);
+    json.Int("partition", input_.partition);
+    json.Close();
+    Keep(producer_.Send(input_.topics.alerts, alerts_partition_, SignalName(drift.signal), value));
   }
 
   BusyTime busy() const override {
@@ -469,6 +485,7 @@ class KafkaSink final : public KafkaPredictionSink {
   PartitionInput input_;
   int32_t scores_partition_, alerts_partition_;
   PredictionFormat format_;
+  Pipeline::Explanation global_why_;  // Write's, with a global model: reused.
   double alert_threshold_;
   const LabelSource* labels_;
   const std::string transactional_id_;

@@ -25,7 +25,7 @@ int64_t FileSize(const std::string& path) {
   return stat(path.c_str(), &st) == 0 ? static_cast<int64_t>(st.st_size) : -1;
 }
 
-const PredictionFormat kFormat{VersionColumns::kContinuous, true, true};
+const PredictionFormat kFormat{VersionColumns::kContinuous, true, true, {}};
 
 // Flush() returns a durable position: the bytes are on disk and hold exactly that many lines.
 TEST(CsvPredictionSink, FlushReturnsTheDurablePosition) {
@@ -78,7 +78,7 @@ TEST(CsvPredictionSink, OffModelsAreEmptyAndOnCommitFilesAppearOnlyWhenClosed) {
   testing::TempDir dir;
   const std::string path = dir.File("p.csv");
   ASSERT_OK_AND_ASSIGN(
-      auto sink, NewCsvPredictionSink(path, {VersionColumns::kNone, true, false}, std::nullopt,
+      auto sink, NewCsvPredictionSink(path, {VersionColumns::kNone, true, false, {}}, std::nullopt,
                                       BufferedFile::Mode::kOnCommit));
   sink->Write(MakeEvent(0), {0.5, std::nan("")}, {});
   ASSERT_OK(sink->Flush().status());
