@@ -200,6 +200,17 @@ void AppendDriftJson(const Drift& drift, core::FlatJsonWriter& json) {
       .Number("window", drift.window);
 }
 
+std::string DriftsJson(const RunResult& result) {
+  std::string out = absl::StrCat("{\"count\": ", result.drift_count, ", \"found\": [");
+  for (size_t i = 0; i < result.drifts.size(); ++i) {
+    if (i > 0) out += ", ";
+    core::FlatJsonWriter json(&out);
+    AppendDriftJson(result.drifts[i], json);
+    json.Close();
+  }
+  return out + "]}";
+}
+
 absl::StatusOr<std::unique_ptr<CsvPredictionSink>> NewCsvPredictionSink(
     const std::string& path, const PredictionFormat& format,
     std::optional<PredictionSink::Position> resume, BufferedFile::Mode mode) {

@@ -57,6 +57,8 @@ void AppendPredictionJson(const core::Event& event, const Pipeline::Scores& scor
 // "index", "events", "labels", "id", "event_time", "mean", "window" (Drift's fields). Appended
 // to `json`, which the caller closes.
 void AppendDriftJson(const Drift& drift, core::FlatJsonWriter& json);
+// A run's drifts for its summary: {"count": N, "found": [drift, ...]} (the first 1,000).
+std::string DriftsJson(const RunResult& result);
 
 // Whether a prediction is an alert: its fraud probability over `threshold`, or, with the fraud
 // model off, its anomaly score. NaN (a diverged model) never alerts.

@@ -366,7 +366,28 @@ struct Checkpoint {
   std::string first_event_id;
   double first_event_time = core::kMissing;
   std::string anomaly_drift, fraud_drift;  // The detectors' states (format 4); empty: none.
+  int64_t drift_count = 0;                 // And the drifts found so far (RunResult's).
+  std::vector<Drift> drifts;
 };
+
+void WriteDrift(const Drift& d, core::StateWriter* w) {
+  w->Put(static_cast<uint8_t>(d.signal));
+  w->Put(d.index);
+  w->Put(d.events);
+  w->Put(d.labels);
+  w->PutString(d.id);
+  w->Put(d.event_time);
+  w->Put(d.mean);
+  w->Put(d.window);
+}
+
+bool ReadDrift(core::StateReader* r, Drift* d) {
+  uint8_t signal = 0;
+  if (!r->Get(&signal) || signal > 1) return false;
+  d->signal = static_cast<Drift::Signal>(signal);
+  return r->Get(&d->index) && r->Get(&d->events) && r->Get(&d->labels) && r->GetString(&d->id) &&
+         r->Get(&d->event_time) && r->Get(&d->mean) && r->Get(&d->window);
+}
 
 void WriteCheckpointHeader(const Checkpoint& c, core::StateWriter* w) {
   w->PutString(c.info.predictions.resume);
@@ -392,6 +413,9 @@ void WriteCheckpointHeader(const Checkpoint& c, core::StateWriter* w) {
   }
   w->PutString(c.anomaly_drift);
   w->PutString(c.fraud_drift);
+  w->Put(c.drift_count);
+  w->Put<uint64_t>(c.drifts.size());
+  for (const Drift& d : c.drifts) WriteDrift(d, w);
 }
 
 bool ReadCheckpointHeader(uint16_t format, core::StateReader* r, Checkpoint* c) {
@@ -418,7 +442,17 @@ bool ReadCheckpointHeader(uint16_t format, core::StateReader* r, Checkpoint* c) 
       return false;
     }
   }
-  return format < 4 || (r->GetString(&c->anomaly_drift) && r->GetString(&c->fraud_drift));
+  if (format < 4) return true;
+  uint64_t drifts = 0;
+  if (!r->GetString(&c->anomaly_drift) || !r->GetString(&c->fraud_drift) ||
+      !r->Get(&c->drift_count) || !r->Get(&drifts) || drifts > 1000) {
+    return false;
+  }
+  c->drifts.resize(drifts);
+  for (Drift& d : c->drifts) {
+    if (!ReadDrift(r, &d)) return false;
+  }
+  return true;
 }
 
 // A copy of a model's windowed metrics, small enough to take during a snapshot; the JSON is
@@ -550,6 +584,8 @@ class Runner {
     result_.bad_record_examples = last.bad_record_examples;
     result_.anomaly_nan = last.anomaly_nan;
     result_.fraud_nan = last.fraud_nan;
+    result_.drift_count = last.drift_count;
+    result_.drifts = last.drifts;
     served_.version = resume.version;
     result_.last_version = resume.version;
     run_first_version_ = last.info.run_first_version;
@@ -744,6 +780,8 @@ class Runner {
     c.last_event_time = event_time;
     c.anomaly_drift = SaveDetector(anomaly_drift_);
     c.fraud_drift = SaveDetector(fraud_drift_);
+    c.drift_count = result_.drift_count;
+    c.drifts = result_.drifts;
     core::StateWriter w;
     WriteCheckpointHeader(c, &w);
     pipeline_.SaveMetrics(&w, options_.whole_checkpoints);

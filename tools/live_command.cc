@@ -254,6 +254,14 @@ class LiveCounter final : public engine::RunObserver {
     absl::MutexLock lock(&counts_mu_);
     return label_counts_;
   }
+  void OnDrift(const engine::Drift& drift) override {
+    absl::MutexLock lock(&counts_mu_);
+    drifts_.Add(drift);
+  }
+  engine::http::DriftLog drifts() const {
+    absl::MutexLock lock(&counts_mu_);
+    return drifts_;
+  }
   std::atomic<int64_t> events{0};
   std::atomic<int64_t> labels{0};
   std::atomic<int64_t> pending{0};
@@ -263,6 +271,7 @@ class LiveCounter final : public engine::RunObserver {
   StatusAucs* aucs_;
   mutable absl::Mutex counts_mu_;
   engine::LabelCounts label_counts_ ABSL_GUARDED_BY(counts_mu_);
+  engine::http::DriftLog drifts_ ABSL_GUARDED_BY(counts_mu_);
 };
 
 // One partition's run and what its observer counts.
@@ -647,6 +656,9 @@ engine::http::StreamState HttpState(const std::vector<std::unique_ptr<PartitionR
     state.label_counts.late += c.late;
     state.label_counts.unknown += c.unknown;
     state.label_counts.evicted += c.evicted;
+    const engine::http::DriftLog drifts = r->counter.drifts();
+    for (size_t k = 0; k < drifts.counts.size(); ++k) state.drifts.counts[k] += drifts.counts[k];
+    for (const engine::Drift& d : drifts.recent) state.drifts.recent.push_back(d);
     if (r->revoked) continue;
     state.partitions.push_back({r->live->partition(),
                                 r->counter.events.load(std::memory_order_relaxed),

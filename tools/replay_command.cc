@@ -377,6 +377,7 @@ int Replay(ReplayFlags& flags) {
   if (resume->has_value()) options.resume = &**resume;
   run.anomaly_model = DescribeModels(config.pipeline, &run.fraud_model);
   run.metric_window = config.pipeline.metric_window;
+  if (flags.http.has_value()) run.alert_threshold = flags.http->api.alert_threshold;
   run.label_delay = LabelsDescription(config);
   ReplayRecorder recorder(**pipeline, !flags.quiet, std::move(done_fraction), core::Clock::Real());
   std::optional<HttpService> http;

@@ -66,6 +66,17 @@ PublishedStream::PublishedStream(std::string mode, MetricsRegistry& metrics, Lab
   counter("sluice_alerts_total", "Predictions over the alert threshold.", &StreamState::alerts);
   counter("sluice_bad_inputs_total", "Malformed inputs skipped (dead letters, bad rows).",
           &StreamState::bad_inputs);
+  metrics_.AddCollector(
+      "sluice_drifts_total",
+      "Drifts ADWIN found, by signal: the anomaly scores, the fraud model's |label - probability|.",
+      MetricType::kCounter, [this](std::vector<Sample>* out) {
+        const StreamState s = Get();
+        for (const Drift::Signal signal :
+             {Drift::Signal::kAnomalyScore, Drift::Signal::kFraudError}) {
+          out->push_back({{{"signal", SignalName(signal)}},
+                          static_cast<double>(s.drifts.counts[static_cast<size_t>(signal)])});
+        }
+      });
   metrics_.AddCollector("sluice_pending_joins", "Scored events waiting for their labels.",
                         MetricType::kGauge, [this](std::vector<Sample>* out) {
                           out->push_back({{}, static_cast<double>(Get().pending_joins)});
@@ -87,6 +98,12 @@ PublishedStream::PublishedStream(std::string mode, MetricsRegistry& metrics, Lab
           if (auc.has_value()) out->push_back({{{"model", model}, {"version", version}}, *auc});
         }
       });
+}
+
+void DriftLog::Add(const Drift& drift) {
+  ++counts[static_cast<size_t>(drift.signal)];
+  recent.push_back(drift);
+  if (recent.size() > kRecent) recent.pop_front();
 }
 
 void PublishedStream::Publish(StreamState state) {
@@ -134,6 +151,21 @@ void PublishedStream::AppendState(core::FlatJsonWriter& json) const {
     partitions.push_back(std::move(item));
   }
   json.Raw("partitions", absl::StrCat("[", absl::StrJoin(partitions, ", "), "]"));
+  std::vector<std::string> recent;
+  for (const Drift& d : s.drifts.recent) {
+    std::string item;
+    core::FlatJsonWriter writer(&item);
+    AppendDriftJson(d, writer);
+    writer.Close();
+    recent.push_back(std::move(item));
+  }
+  std::string drifts;
+  core::FlatJsonWriter(&drifts)
+      .Int("anomaly_score", s.drifts.counts[0])
+      .Int("fraud_error", s.drifts.counts[1])
+      .Raw("recent", absl::StrCat("[", absl::StrJoin(recent, ", "), "]"))
+      .Close();
+  json.Raw("drifts", drifts);
 }
 
 absl::Status PublishedStream::SubmitLabel(const LabelRecord& label) {
@@ -191,6 +223,14 @@ void PublishingObserver::OnLabelCounts(const LabelCounts& counts) {
   next_.OnLabelCounts(counts);
 }
 
+void PublishingObserver::OnDrift(const Drift& drift) {
+  {
+    absl::MutexLock lock(&mu_);
+    drifts_.Add(drift);
+  }
+  next_.OnDrift(drift);
+}
+
 void PublishingObserver::Finish() { Publish(/*force=*/true); }
 
 void PublishingObserver::Publish(bool force) {
@@ -208,6 +248,7 @@ void PublishingObserver::Publish(bool force) {
     state.auc_anomaly = auc_anomaly_;
     state.auc_fraud = auc_fraud_;
     state.label_counts = label_counts_;
+    state.drifts = drifts_;
   }
   state.labels = labels_.load(std::memory_order_relaxed);
   state.alerts = alerts_.load(std::memory_order_relaxed);

@@ -3,8 +3,10 @@
 // of GET /metrics read; and where POST /v1/labels sends a label.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <optional>
 #include <string>
@@ -22,6 +24,14 @@
 namespace sluice::engine::http {
 
 // A stream's counts since it started, and how it stands.
+// The drifts a stream found: how many per signal, and the last ones.
+struct DriftLog {
+  static constexpr size_t kRecent = 20;
+  std::array<int64_t, 2> counts{};  // By Drift::Signal.
+  std::deque<Drift> recent;         // The last kRecent, oldest first.
+  void Add(const Drift& drift);
+};
+
 struct StreamState {
   int64_t events = 0;            // Scored.
   int64_t labels = 0;            // Applied to the metrics.
@@ -40,6 +50,7 @@ struct StreamState {
     int64_t lag = 0;        // Messages behind the end.
   };
   std::vector<Partition> partitions;
+  DriftLog drifts;
   bool ready = false;  // Running: partitions assigned, or the file open.
 };
 
@@ -94,6 +105,7 @@ class PublishingObserver final : public RunObserver {
   void OnProgress(int64_t records_read) override;
   void OnPending(int64_t pending_joins) override;
   void OnLabelCounts(const LabelCounts& counts) override;
+  void OnDrift(const Drift& drift) override;
   // Publishes the final counts.
   void Finish();
 
@@ -110,6 +122,7 @@ class PublishingObserver final : public RunObserver {
   std::atomic<int64_t> events_{0}, labels_{0}, alerts_{0}, bad_{0}, pending_{0};
   absl::Mutex mu_;
   LabelCounts label_counts_ ABSL_GUARDED_BY(mu_);
+  DriftLog drifts_ ABSL_GUARDED_BY(mu_);
   std::optional<double> auc_anomaly_ ABSL_GUARDED_BY(mu_), auc_fraud_ ABSL_GUARDED_BY(mu_);
   absl::Time last_publish_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
   int64_t last_events_ ABSL_GUARDED_BY(mu_) = 0;

@@ -19,6 +19,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
 #include "core/flat_json.h"
@@ -180,7 +182,24 @@ TEST_F(HttpServe, ScoresWithAnyVersionEqualReplayAndAuditBitForBit) {
     const core::FlatJson p = Objects(reply->body).at(0);
     EXPECT_EQ(Field(p, "anomaly_score"), Field(printed, "anomaly_score"));
     EXPECT_EQ(Field(p, "fraud_probability"), Field(printed, "fraud_probability"));
+    // ?explain=2: the two largest shares, as audit --explain prints them (all of them).
+    reply = HttpCall(port_, "POST", absl::StrCat("/v1/score?explain=2&version=", version),
+                     events[i]);
+    ASSERT_TRUE(reply.ok());
+    const std::string why =
+        core::JsonUnquote(Field(Objects(reply->body).at(0), "explanation")).value_or("?");
+    const CliResult all =
+        RunSluice(absl::StrCat("audit --registry ", ShellQuote(Registry()), " --version ", version,
+                               " --explain --event ", ShellQuote(events[i])));
+    ASSERT_EQ(all.exit_code, 0) << all.err;
+    const std::vector<std::string> shares = absl::StrSplit(why, ';', absl::SkipEmpty());
+    EXPECT_EQ(shares.size(), i == 1 ? 0u : 2u) << why;  // Row 1 is in the first window: all 0.
+    for (const std::string& share : shares) {
+      const std::vector<std::string> kv = absl::StrSplit(share, '=');
+      EXPECT_THAT(all.out, HasSubstr(absl::StrFormat("\n  %-24s %-24s", kv[0], kv[1])));
+    }
   }
+  EXPECT_EQ(HttpCall(port_, "POST", "/v1/score?explain=x", events[0])->status, 400);
 }
 
 TEST_F(HttpServe, BadRequestsAreAnsweredWithTheirStatusAndWhatIsWrong) {
@@ -436,6 +455,10 @@ TEST_F(HttpBeside, ReplayPublishesItsCountsAndServesItsVersionsAfterTheEnd) {
   EXPECT_THAT(r->body, HasSubstr("sluice_events_total 4002\n"));
   EXPECT_THAT(r->body, HasSubstr("sluice_labels_total{outcome=\"joined\"} 4002\n"));
   EXPECT_THAT(r->body, HasSubstr("sluice_labels_total{outcome=\"unknown\"} 0\n"));
+  // The credit-card head has drifts on both signals (tests/river checks where, against River).
+  EXPECT_THAT(r->body, HasSubstr("sluice_drifts_total{signal=\"anomaly_score\"} "));
+  EXPECT_THAT(r->body, ::testing::Not(HasSubstr("sluice_drifts_total{signal=\"anomaly_score\"} 0\n")));
+  EXPECT_THAT(state, HasSubstr("\"drifts\": {\"anomaly_score\": "));
   EXPECT_EQ(Terminate(), 0);
 }
 

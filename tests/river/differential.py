@@ -44,7 +44,7 @@ import time
 from dataclasses import dataclass, field
 
 import river
-from river import anomaly, linear_model, metrics, optim, preprocessing, stream
+from river import anomaly, drift, linear_model, metrics, optim, preprocessing, stream
 
 RIVER_VERSION = "0.26.1"
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -244,6 +244,33 @@ def river_metrics(cfg: Config, data, scores) -> tuple[float, float]:
     return float(rocauc.get()), float(rolling.get())  # ROCAUC gives a numpy float64.
 
 
+def river_drifts(cfg: Config, data, hst, lr) -> dict[str, list[int]]:
+    """drift.ADWIN() (River's defaults) on the anomaly scores in event order and on the fraud
+    model's |label - probability| in the order simulate_qa reveals the labels (a NaN probability
+    is skipped but counts as a label): per signal, the indices of the updates that detected."""
+    found = {}
+    if hst is not None:
+        adwin = drift.ADWIN()
+        found["anomaly_score"] = []
+        for i, score in enumerate(hst):
+            adwin.update(score)
+            if adwin.drift_detected:
+                found["anomaly_score"].append(i)
+    if lr is not None:
+        adwin = drift.ADWIN()
+        found["fraud_error"] = []
+        k = 0
+        for i, _, y in simulate(cfg, data):
+            if y is None:
+                continue
+            if not math.isnan(lr[i]):
+                adwin.update(abs(y - lr[i]))
+                if adwin.drift_detected:
+                    found["fraud_error"].append(k)
+            k += 1
+    return found
+
+
 # ---- sluice -------------------------------------------------------------------------------------
 
 def run(command: list[str]) -> None:
@@ -344,6 +371,12 @@ def check_config(sluice: str, cfg: Config, workdir: str, cache: dict) -> None:
                               f"{own[0]!r}, {own[1]!r}: "
                               f"{'equal to' if agree else 'DIFFERENT from'} sluice's metrics")
             check(compare_value, f"{where} labels", summary[name]["labels"], rows)
+        want = river_drifts(cfg, data[:rows], hst and hst[:rows], lr and lr[:rows])
+        for signal, indices in want.items():
+            got = [int(d["index"]) for d in summary["drifts"]["found"] if d["signal"] == signal]
+            if got != indices:
+                errors.append(f"--rows {rows}: ADWIN on {signal}: sluice detected at {got}, "
+                              f"River at {indices}")
     if errors:
         raise Mismatch("\n        ".join(errors))
 

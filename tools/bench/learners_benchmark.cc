@@ -3,6 +3,7 @@
 #include <benchmark/benchmark.h>
 
 #include <memory>
+#include <vector>
 
 #include "learners/half_space_trees.h"
 #include "learners/logistic_regression.h"
@@ -60,6 +61,31 @@ void BM_MinMaxHst_10x8_ScoreAndLearn(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_MinMaxHst_10x8_ScoreAndLearn);
+
+// Explaining against scoring alone (the bound: at most 2x): a trained model, no
+// learning in the loop, so the two differ only by the attribution.
+void ScoreOrExplain(benchmark::State& state, int trees, int height, bool explain) {
+  const Stream& s = SyntheticStream();
+  auto model = MinMaxHst(trees, height, s);
+  for (size_t i = 0; i < 2000; ++i) model->LearnOne(s.x[i], std::nullopt);
+  std::vector<double> shares;
+  size_t i = 0;
+  double sink = 0;
+  for (auto _ : state) {
+    sink += explain ? *model->Explain(s.x[i], &shares) : model->ScoreOne(s.x[i]);
+    if (++i == s.x.size()) i = 0;
+  }
+  benchmark::DoNotOptimize(sink);
+  state.SetItemsProcessed(state.iterations());
+}
+void BM_Hst_10x8_Score(benchmark::State& state) { ScoreOrExplain(state, 10, 8, false); }
+void BM_Hst_10x8_Explain(benchmark::State& state) { ScoreOrExplain(state, 10, 8, true); }
+void BM_Hst_25x15_Score(benchmark::State& state) { ScoreOrExplain(state, 25, 15, false); }
+void BM_Hst_25x15_Explain(benchmark::State& state) { ScoreOrExplain(state, 25, 15, true); }
+BENCHMARK(BM_Hst_10x8_Score);
+BENCHMARK(BM_Hst_10x8_Explain);
+BENCHMARK(BM_Hst_25x15_Score);
+BENCHMARK(BM_Hst_25x15_Explain);
 
 void BM_MinMaxHst_25x15(benchmark::State& state) {
   const Stream& s = SyntheticStream();
