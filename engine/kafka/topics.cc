@@ -275,6 +275,25 @@ absl::Status ReadToEnd(const PartitionInput& input, const std::string& topic, in
                    " did not reach its end within a minute"));
 }
 
+// The signal and index of a drift read back (KafkaSink::WriteDrift's), or nullopt if it is not
+// one of ours.
+std::optional<std::pair<std::string, int64_t>> ParseDriftReadBack(absl::string_view value,
+                                                                  int32_t partition) {
+  const std::optional<core::FlatJson> json = core::ParseFlatJson(value);
+  if (!json.has_value()) return std::nullopt;
+  std::string type, signal;
+  int64_t index = -1;
+  int32_t from = -1;
+  for (const auto& [key, text] : *json) {
+    if (key == "type") type = text;
+    if (key == "signal") signal = text;
+    if (key == "index" && !absl::SimpleAtoi(text, &index)) return std::nullopt;
+    if (key == "partition" && !absl::SimpleAtoi(text, &from)) return std::nullopt;
+  }
+  if (type != "\"drift\"" || from != partition || index < 0) return std::nullopt;
+  return std::pair(signal, index);
+}
+
 // The fields of a prediction read back, or nullopt if it is not one of ours.
 struct ReadBack {
   int32_t partition = 0;
@@ -356,9 +375,12 @@ class KafkaSink final : public KafkaPredictionSink {
     }
   }
 
-  // Keyed by the signal's name. Not deduplicated after a restart as predictions are (by row):
-  // with read-back (not transactions) a drift found again after a crash may be sent twice.
+  // Keyed by the signal's name. A restart finds again the drifts its predecessor found past the
+  // checkpoint (the detectors are in it): those read back are not sent again.
   void WriteDrift(const Drift& drift) override {
+    if (drifted_.erase({absl::StrCat("\"", SignalName(drift.signal), "\""), drift.index}) > 0) {
+      return;
+    }
     std::string value;
     core::FlatJsonWriter json(&value);
     AppendDriftJson(drift, json);
@@ -422,6 +444,10 @@ class KafkaSink final : public KafkaPredictionSink {
                                      }));
     SLUICE_RETURN_IF_ERROR(ReadToEnd(input_, input_.topics.alerts, alerts_partition_, alerts_from,
                                      [&](const Message& m) {
+                                       if (auto d = ParseDriftReadBack(m.value, input_.partition)) {
+                                         drifted_.insert(*std::move(d));
+                                         return absl::OkStatus();
+                                       }
                                        const std::optional<ReadBack> r = ParseReadBack(m.value);
                                        if (!r.has_value() || r->partition != input_.partition)
                                          return absl::OkStatus();
@@ -497,6 +523,7 @@ class KafkaSink final : public KafkaPredictionSink {
   // What Recover() read back and Write() has not met yet.
   absl::flat_hash_map<int64_t, std::string> recovered_;
   absl::flat_hash_set<int64_t> alerted_;
+  absl::flat_hash_set<std::pair<std::string, int64_t>> drifted_;  // (quoted signal, index)
   int64_t recovered_last_row_ = -1;
   Counts counts_;
   mutable absl::Mutex mu_;

@@ -524,14 +524,27 @@ void CheckStoppedRunsOutputEachEventOnce(const TempDir& dir, const std::string& 
     EXPECT_TRUE(scores == TopicContent(dir, bootstrap, "ref-scores"));
     EXPECT_TRUE(alerts == TopicContent(dir, bootstrap, "ref-alerts"));
   }
+  int drifts = 0;
   for (const auto* topic : {&scores, &alerts}) {
     std::set<std::string> ids;
     for (const std::string& line : *topic) {
       auto json = core::ParseFlatJson(line.substr(line.find(' ') + 1));
       ASSERT_TRUE(json.has_value()) << line;
+      const bool drift = std::any_of(json->begin(), json->end(),
+                                     [](const auto& field) { return field.first == "type"; });
+      if (drift) {  // Once per signal, index and partition.
+        EXPECT_EQ(Field(*json, "type"), "\"drift\"") << line;
+        ++drifts;
+        EXPECT_TRUE(ids.insert(absl::StrCat(Field(*json, "signal"), Field(*json, "index"),
+                                            "@", Field(*json, "partition")))
+                        .second)
+            << "output twice: " << line;
+        continue;
+      }
       EXPECT_TRUE(ids.insert(Field(*json, "id")).second) << "output twice: " << line;
     }
   }
+  EXPECT_GE(drifts, 1);  // The credit-card head has drifts (tests/river checks where).
   // Versions 1..N of each partition's model, each once: the reference's, and a "stop" version
   // after a SIGTERM.
   for (int p = 0; p < partitions; ++p) {
