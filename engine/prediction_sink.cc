@@ -216,7 +216,8 @@ absl::StatusOr<std::unique_ptr<CsvPredictionSink>> NewCsvPredictionSink(
     std::optional<PredictionSink::Position> resume, BufferedFile::Mode mode) {
   if (!resume.has_value()) {
     SLUICE_ASSIGN_OR_RETURN(std::unique_ptr<BufferedFile> file, BufferedFile::Create(path, mode));
-    file->Append(absl::StrCat(PredictionsHeader(format.versions, !format.explain_features.empty()), "\n"));
+    file->Append(
+        absl::StrCat(PredictionsHeader(format.versions, !format.explain_features.empty()), "\n"));
     return std::make_unique<CsvSink>(std::move(file), format, 0, core::Sha256());
   }
   core::Sha256 sha;

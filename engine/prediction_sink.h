@@ -47,8 +47,8 @@ std::vector<std::string> PredictionFields(const core::Event& event, const Pipeli
 // The same prediction as a flat JSON object (the scores topic; HTTP later), the CSV's columns by
 // name: "row", "id", "event_time", "label" (when the event carries one), "anomaly_score" and
 // "fraud_probability" (numbers, null for a model that is off or diverged), "model_version" and
-// "events_since_snapshot" as the format says, and "explanation" (a string). Appended to `json`, which the caller closes (a
-// sink may add fields of its own).
+// "events_since_snapshot" as the format says, and "explanation" (a string). Appended to `json`,
+// which the caller closes (a sink may add fields of its own).
 void AppendPredictionJson(const core::Event& event, const Pipeline::Scores& scores,
                           const Served& served, const PredictionFormat& format,
                           core::FlatJsonWriter& json);

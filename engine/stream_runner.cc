@@ -342,7 +342,7 @@ class ParseStage {
   std::deque<Batch*> full_ ABSL_GUARDED_BY(mu_);
   static constexpr int64_t kNoRequest = -1;
   std::deque<int64_t> requests_ ABSL_GUARDED_BY(mu_);  // RequestSnapshotAfter's, in order.
-  std::atomic<int64_t> next_request_{kNoRequest};     // requests_.front(), read without mu_.
+  std::atomic<int64_t> next_request_{kNoRequest};      // requests_.front(), read without mu_.
   bool done_ ABSL_GUARDED_BY(mu_) = false;
   bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
   absl::Status status_ ABSL_GUARDED_BY(mu_);
@@ -675,9 +675,9 @@ class Runner {
     }
     SLUICE_RETURN_IF_ERROR(feed_.ArriveBefore(index, event.row, event.event_time));
     Drain();
-    const Pipeline::Scores scores{row.anomaly_score, pipeline_.ScoreFraud(event.features),
-                                  options_.explain > 0 && pipeline_.options().anomaly ? &row.why
-                                                                                       : nullptr};
+    const Pipeline::Scores scores{
+        row.anomaly_score, pipeline_.ScoreFraud(event.features),
+        options_.explain > 0 && pipeline_.options().anomaly ? &row.why : nullptr};
     if (std::isnan(scores.anomaly) && pipeline_.options().anomaly) {
       CountNan(event, &result_.anomaly_nan);
     }
@@ -732,8 +732,8 @@ class Runner {
   // at `time`), and asks for its snapshot.
   void Found(Drift::Signal signal, int64_t index, const metrics::Adwin& detector,
              const std::string& id, double time) {
-    Drift d{signal, index, result_.events, result_.labels, id, time, detector.estimation(),
-            detector.width()};
+    Drift d{signal, index, result_.events,        result_.labels,
+            id,     time,  detector.estimation(), detector.width()};
     if (result_.drift_count++ < 1000) result_.drifts.push_back(d);
     observer_.OnDrift(d);
     if (sink_ != nullptr) sink_->WriteDrift(d);

@@ -149,7 +149,6 @@ class LabelSource {
 // A LabelSource over labels in memory sorted by time (ties in file order), which must outlive it.
 std::unique_ptr<LabelSource> NewLabelVectorSource(const std::vector<LabelRecord>& labels);
 
-
 struct RunOptions {
   // Labels from the source's own label column, revealed after a delay (River's simulate_qa with
   // a constant delay): the label of event j arrives just before event j + N is scored...

@@ -109,9 +109,8 @@ class SyntheticStream final : public ByteStream {
     if (i > 0) time_ += static_cast<int64_t>(std::floor(rng_.ExpoVariate(1.0 / kTimeGapMean)));
     const bool fraud = next_fraud_ < frauds_.size() && frauds_[next_fraud_] == i;
     if (fraud) ++next_fraud_;
-    const int injected = injection_.has_value() && (i + 1) % injection_->every == 0
-                             ? injection_->feature
-                             : 0;
+    const int injected =
+        injection_.has_value() && (i + 1) % injection_->every == 0 ? injection_->feature : 0;
     // f"{float(t):.1f}": rounding an integral double to one decimal leaves it unchanged.
     out = core::WritePythonRoundFixed(static_cast<double>(time_), 1, out);
     for (int j = 1; j <= 28; ++j) {

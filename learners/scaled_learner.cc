@@ -43,8 +43,7 @@ double ScaledLearner::ScoreOne(Features x) const {
   return model_->ScoreOne(scaled);
 }
 
-std::optional<double> ScaledLearner::Explain(Features x,
-                                            std::vector<double>* contributions) const {
+std::optional<double> ScaledLearner::Explain(Features x, std::vector<double>* contributions) const {
   absl::InlinedVector<double, 64> scaled(x.size());
   scaler_->TransformOne(x, scaled);
   return model_->Explain(scaled, contributions);

@@ -330,8 +330,8 @@ absl::Status PrintExplanation(const engine::ServingModel& serving, const core::E
   engine::Pipeline::Explanation why;
   const int features = static_cast<int>(serving.features().size());
   if (!serving.Explain(event.features, features, &why)) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "--explain: version ", serving.version(), " has no anomaly model to explain"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("--explain: version ", serving.version(), " has no anomaly model to explain"));
   }
   std::string table;
   double sum = why.rest;

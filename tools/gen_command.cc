@@ -18,10 +18,10 @@ namespace {
 
 engine::Injection ReadInjection(const std::string& name, int64_t every, double shift_sd) {
   int feature = 0;
-  if (!absl::StartsWith(name, "V") || !absl::SimpleAtoi(name.substr(1), &feature) ||
-      feature < 1 || feature > 28) {
-    throw cxxopts::exceptions::exception("--inject-feature must be one of V1..V28, not \"" +
-                                         name + "\"");
+  if (!absl::StartsWith(name, "V") || !absl::SimpleAtoi(name.substr(1), &feature) || feature < 1 ||
+      feature > 28) {
+    throw cxxopts::exceptions::exception("--inject-feature must be one of V1..V28, not \"" + name +
+                                         "\"");
   }
   if (every < 1) throw cxxopts::exceptions::exception("--inject-every must be >= 1");
   if (!std::isfinite(shift_sd)) throw cxxopts::exceptions::exception("--inject-sd must be finite");
@@ -63,8 +63,8 @@ int GenCommand(int argc, char** argv) {
     out = flags["out"].as<std::string>();
     if (rows < 0) throw cxxopts::exceptions::exception("--rows must be >= 0");
     if (const std::string name = flags["inject-feature"].as<std::string>(); !name.empty()) {
-      injection = ReadInjection(name, flags["inject-every"].as<int64_t>(),
-                                flags["inject-sd"].as<double>());
+      injection =
+          ReadInjection(name, flags["inject-every"].as<int64_t>(), flags["inject-sd"].as<double>());
     }
   } catch (const cxxopts::exceptions::exception& e) {
     std::fprintf(stderr, "sluice gen: %s\n", e.what());

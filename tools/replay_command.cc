@@ -51,7 +51,7 @@ struct ReplayFlags {
   bool summary_timing = true;
   RegistryFlags registry;
   bool resume = false;
-  int explain = 0;                // --explain K
+  int explain = 0;  // --explain K
   DriftFlags drift;
   std::optional<HttpFlags> http;  // --http-port: the HTTP API during the run and after it.
 };
@@ -361,8 +361,8 @@ int Replay(ReplayFlags& flags) {
   engine::CheckpointInfo resumed;
   auto resume = FindResume(flags, config_json, &resumed);
   if (!resume.ok()) return Fail(resume.status());
-  auto sink = OpenSink(flags, config.features,
-                       resume->has_value() ? std::optional(resumed) : std::nullopt);
+  auto sink =
+      OpenSink(flags, config.features, resume->has_value() ? std::optional(resumed) : std::nullopt);
   if (!sink.ok()) return Fail(sink.status());
   std::unique_ptr<engine::Source> source = engine::NewCsvSource(
       *std::move(reader), flags.input.has_value() ? flags.rows.value_or(-1) : -1);
@@ -391,10 +391,11 @@ int Replay(ReplayFlags& flags) {
     if (!started.ok()) return Fail(started.status());
     http = *std::move(started);
     const engine::http::Api* api = http->api.get();
-    published.emplace(recorder, **pipeline, *http->stream,
-                      engine::PredictionFormat{engine::VersionColumns::kNone,
-                                               config.pipeline.anomaly, config.pipeline.fraud, {}},
-                      flags.http->api.alert_threshold, [api] { return api->served_version(); });
+    published.emplace(
+        recorder, **pipeline, *http->stream,
+        engine::PredictionFormat{
+            engine::VersionColumns::kNone, config.pipeline.anomaly, config.pipeline.fraud, {}},
+        flags.http->api.alert_threshold, [api] { return api->served_version(); });
   }
   engine::RunObserver& observer =
       published.has_value() ? static_cast<engine::RunObserver&>(*published) : recorder;

@@ -294,12 +294,12 @@ class ApiImpl final : public Api {
     int explain = 0;
     if (std::optional<std::string> k = QueryParameter(r.query, "explain"); k.has_value()) {
       if (!absl::SimpleAtoi(*k, &explain) || explain < 0) {
-        return ErrorResponse(400, absl::StrCat("explain must be a count of features, not \"",
-                                               *k, "\""));
+        return ErrorResponse(400,
+                             absl::StrCat("explain must be a count of features, not \"", *k, "\""));
       }
       if (explain > 0 && !m.config().pipeline.anomaly) {
-        return ErrorResponse(400, absl::StrCat("version ", m.version(),
-                                               " has no anomaly model to explain"));
+        return ErrorResponse(
+            400, absl::StrCat("version ", m.version(), " has no anomaly model to explain"));
       }
     }
     std::vector<core::Event>& events = ScratchEvents();
@@ -323,8 +323,8 @@ class ApiImpl final : public Api {
                                                "missing features: ", missing));
       }
     }
-    PredictionFormat format{VersionColumns::kFrozen, m.config().pipeline.anomaly,
-                            m.config().pipeline.fraud, {}};
+    PredictionFormat format{
+        VersionColumns::kFrozen, m.config().pipeline.anomaly, m.config().pipeline.fraud, {}};
     if (explain > 0) format.explain_features = m.features();
     Pipeline::Explanation why;
     const absl::Time start = absl::Now();

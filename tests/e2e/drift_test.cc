@@ -45,8 +45,8 @@ class DriftTest : public ::testing::Test {
     for (size_t at = json.find(key); at != std::string::npos; at = json.find(key, at + 1)) {
       int64_t index = 0, events = 0;
       const std::string rest = json.substr(at + key.size(), 60);
-      const std::vector<std::string> parts = absl::StrSplit(rest, absl::ByAnyChar(",: "),
-                                                            absl::SkipEmpty());
+      const std::vector<std::string> parts =
+          absl::StrSplit(rest, absl::ByAnyChar(",: "), absl::SkipEmpty());
       EXPECT_TRUE(absl::SimpleAtoi(parts[0], &index)) << rest;
       EXPECT_EQ(parts[1], "\"events\"") << rest;
       EXPECT_TRUE(absl::SimpleAtoi(parts[2], &events)) << rest;

@@ -42,8 +42,8 @@ class ExplainTest : public ::testing::Test {
   }
   std::string Gen(double sd) {
     const std::string path = dir_.File(absl::StrCat("inj", sd, ".csv"));
-    const CliResult r = RunSluice(absl::StrCat("gen --rows 20000 --out ", path,
-                                               " --inject-feature V14 --inject-sd ", sd));
+    const CliResult r = RunSluice(
+        absl::StrCat("gen --rows 20000 --out ", path, " --inject-feature V14 --inject-sd ", sd));
     EXPECT_EQ(r.exit_code, 0) << r.err;
     return path;
   }
@@ -66,8 +66,7 @@ TEST_F(ExplainTest, TheInjectedFeatureComesFirst) {
 // audit --explain: every feature's share, largest first, and the share of no feature, which sum
 // to the score; a prediction made by that version carries the same top shares, digit for digit.
 TEST_F(ExplainTest, AuditGivesEverySharePredictionsTheTop) {
-  const std::string input = Gen(30), registry = dir_.File("r.db"),
-                    predictions = dir_.File("p.csv");
+  const std::string input = Gen(30), registry = dir_.File("r.db"), predictions = dir_.File("p.csv");
   CliResult r = RunSluice("replay --quiet --exclude Time --explain 3 --serving frozen --input " +
                           input + " --rows 3000 --registry " + registry +
                           " --snapshot-every-events 1000 --predictions " + predictions);
@@ -83,11 +82,12 @@ TEST_F(ExplainTest, AuditGivesEverySharePredictionsTheTop) {
     absl::StrAppend(&event, c > 1 ? ", " : "", "\"", header[c], "\": ", values[c]);
   }
   event += "}}";
-  r = RunSluice("audit --registry " + registry + " --version " + version +
-                " --explain --event " + ShellQuote(event));
+  r = RunSluice("audit --registry " + registry + " --version " + version + " --explain --event " +
+                ShellQuote(event));
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_THAT(r.out, HasSubstr(absl::StrCat("\"anomaly_score\": ",
-                                            row[static_cast<size_t>(table.Column("anomaly_score"))])));
+  EXPECT_THAT(r.out,
+              HasSubstr(absl::StrCat("\"anomaly_score\": ",
+                                     row[static_cast<size_t>(table.Column("anomaly_score"))])));
   // The table: "  NAME  SHARE  PERCENT %" per feature, then "(no feature)".
   std::vector<std::string> top;
   double sum = 0, score = 0;

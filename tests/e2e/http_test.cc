@@ -20,8 +20,8 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "absl/strings/str_split.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "core/flat_json.h"
 #include "gmock/gmock.h"
@@ -183,8 +183,8 @@ TEST_F(HttpServe, ScoresWithAnyVersionEqualReplayAndAuditBitForBit) {
     EXPECT_EQ(Field(p, "anomaly_score"), Field(printed, "anomaly_score"));
     EXPECT_EQ(Field(p, "fraud_probability"), Field(printed, "fraud_probability"));
     // ?explain=2: the two largest shares, as audit --explain prints them (all of them).
-    reply = HttpCall(port_, "POST", absl::StrCat("/v1/score?explain=2&version=", version),
-                     events[i]);
+    reply =
+        HttpCall(port_, "POST", absl::StrCat("/v1/score?explain=2&version=", version), events[i]);
     ASSERT_TRUE(reply.ok());
     const std::string why =
         core::JsonUnquote(Field(Objects(reply->body).at(0), "explanation")).value_or("?");
@@ -457,7 +457,8 @@ TEST_F(HttpBeside, ReplayPublishesItsCountsAndServesItsVersionsAfterTheEnd) {
   EXPECT_THAT(r->body, HasSubstr("sluice_labels_total{outcome=\"unknown\"} 0\n"));
   // The credit-card head has drifts on both signals (tests/river checks where, against River).
   EXPECT_THAT(r->body, HasSubstr("sluice_drifts_total{signal=\"anomaly_score\"} "));
-  EXPECT_THAT(r->body, ::testing::Not(HasSubstr("sluice_drifts_total{signal=\"anomaly_score\"} 0\n")));
+  EXPECT_THAT(r->body,
+              ::testing::Not(HasSubstr("sluice_drifts_total{signal=\"anomaly_score\"} 0\n")));
   EXPECT_THAT(state, HasSubstr("\"drifts\": {\"anomaly_score\": "));
   EXPECT_EQ(Terminate(), 0);
 }

@@ -45,7 +45,8 @@ class LabelsCliTest : public ::testing::Test {
                                   " --predictions " + p + " --summary " + s + " " + flags);
     EXPECT_EQ(r.exit_code, 0) << r.err;
     const std::string summary = ReadFileOrDie(s);
-    static const std::regex when(R"("events": \d+, "labels": \d+, "id": "[^"]*", "event_time": [^,]+, )");
+    static const std::regex when(
+        R"("events": \d+, "labels": \d+, "id": "[^"]*", "event_time": [^,]+, )");
     return {ReadFileOrDie(p),
             std::regex_replace(summary.substr(summary.find("\"anomaly\":")), when, "")};
   }

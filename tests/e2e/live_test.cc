@@ -535,8 +535,8 @@ void CheckStoppedRunsOutputEachEventOnce(const TempDir& dir, const std::string& 
       if (drift) {  // Once per signal, index and partition.
         EXPECT_EQ(Field(*json, "type"), "\"drift\"") << line;
         ++drifts;
-        EXPECT_TRUE(ids.insert(absl::StrCat(Field(*json, "signal"), Field(*json, "index"),
-                                            "@", Field(*json, "partition")))
+        EXPECT_TRUE(ids.insert(absl::StrCat(Field(*json, "signal"), Field(*json, "index"), "@",
+                                            Field(*json, "partition")))
                         .second)
             << "output twice: " << line;
         continue;

@@ -41,8 +41,8 @@ Shares BruteForce(const HalfSpaceTrees& hst, const std::vector<double>& x) {
     (feature < 0 ? shares.rest : shares.features[feature]) += amount / max_score;
   };
   for (int t = 0; t < o.num_trees; ++t) {
-    std::vector<double> mass;   // r_mass(n_d) along the path until the stop
-    std::vector<int> feature;   // the split feature of each step, -1 for a missing value
+    std::vector<double> mass;  // r_mass(n_d) along the path until the stop
+    std::vector<int> feature;  // the split feature of each step, -1 for a missing value
     uint32_t node = 1;
     for (int d = 0;; ++d) {
       const HalfSpaceTrees::NodeView v = hst.node(t, node);
@@ -51,7 +51,8 @@ Shares BruteForce(const HalfSpaceTrees& hst, const std::vector<double>& x) {
       const HalfSpaceTrees::NodeView l = hst.node(t, 2 * node), r = hst.node(t, 2 * node + 1);
       const bool missing = core::IsMissing(x[v.feature]);
       feature.push_back(missing ? -1 : v.feature);
-      node = 2 * node + (missing ? (l.l_mass >= r.l_mass ? 0 : 1) : (x[v.feature] < v.threshold ? 0 : 1));
+      node = 2 * node +
+             (missing ? (l.l_mass >= r.l_mass ? 0 : 1) : (x[v.feature] < v.threshold ? 0 : 1));
     }
     const size_t k = mass.size() - 1;
     for (int d = 0; d <= o.height; ++d) {
