@@ -53,6 +53,8 @@ test-river-long: build
 test-browser: build
 	@node_modules=$$(scripts/browser-deps.sh) && \
 	  node tests/e2e/dashboard_test.mjs --sluice $(BUILD)/tools/sluice --out $(BUILD)/dashboard \
+	    --node-modules "$$node_modules" && \
+	  node tests/e2e/report_test.mjs --sluice $(BUILD)/tools/sluice --out $(BUILD)/report \
 	    --node-modules "$$node_modules"
 
 # ThreadSanitizer (GCC) on the tests labelled `threads`: the replay, snapshotter and
