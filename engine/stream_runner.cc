@@ -570,10 +570,13 @@ class Runner {
                                                         ": ", seek.message()));
         }
       }
-      if (!LoadDetector(c.anomaly_drift, &anomaly_drift_) ||
-          !LoadDetector(c.fraud_drift, &fraud_drift_)) {
-        // A checkpoint before format 4 has none: the detectors start afresh.
-        if (format >= 4) return malformed();
+      // A checkpoint before format 4 has no detectors: they start afresh.
+      if (format >= 4 && (!LoadDetector(c.anomaly_drift, &anomaly_drift_) ||
+                          !LoadDetector(c.fraud_drift, &fraud_drift_))) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "cannot resume version ", resume.version, ": its drift detectors were saved with ",
+            c.anomaly_drift.empty() && c.fraud_drift.empty() ? "--drift off" : "--drift on",
+            "; resume with the same --drift and --drift-delta"));
       }
       last = std::move(c);
     }

@@ -103,7 +103,10 @@ TEST_F(DriftTest, AResumedRunFindsTheSameDrifts) {
   const std::string summary = ReadFileOrDie(summary_);
   ASSERT_FALSE(Drifts("anomaly_score").empty());
   RawSql(registry_, "DELETE FROM versions WHERE version > 3");  // Back to 6,000 events.
-  const CliResult r = Replay(flags + " --resume");
+  CliResult r = Replay(flags + " --resume --drift-delta 0.01");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("resume with the same --drift and --drift-delta"));
+  r = Replay(flags + " --resume");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(ReadFileOrDie(summary_), summary);
 }
