@@ -9,7 +9,7 @@ LabelJoiner::Entry* LabelJoiner::Find(int64_t seq) {
 }
 
 void LabelJoiner::AddScored(int64_t seq, const core::Event& event, const Pipeline::Scores& scores,
-                            int64_t version) {
+                            int64_t version, const std::vector<double>& extra) {
   if (entries_.empty()) base_ = seq;
   Entry& e = entries_.emplace_back();
   e.state = State::kPending;
@@ -21,6 +21,7 @@ void LabelJoiner::AddScored(int64_t seq, const core::Event& event, const Pipelin
     free_.pop_back();
   }
   e.x.assign(event.features.begin(), event.features.end());
+  e.extra.assign(extra.begin(), extra.end());  // Empty without challengers: no allocation.
   ++pending_;
   if (options_.ttl_seconds.has_value() && event.event_time == event.event_time) {
     expiries_.emplace(event.event_time + *options_.ttl_seconds, seq);

@@ -50,12 +50,13 @@ class LabelJoiner {
   };
   // A scored event whose outcome is known, handed to Drain()'s callback.
   struct Resolved {
-    int64_t seq;                   // Its position among scored events.
-    bool label;                    // The label (false for an expired event with kNegative).
-    bool expired;                  // Resolved by its TTL rather than a label.
-    const std::vector<double>& x;  // Its features (valid during the callback only).
-    Pipeline::Scores scores;       // The scores it got when it was scored.
-    int64_t version;               // The model version that scored it.
+    int64_t seq;                       // Its position among scored events.
+    bool label;                        // The label (false for an expired event with kNegative).
+    bool expired;                      // Resolved by its TTL rather than a label.
+    const std::vector<double>& x;      // Its features (valid during the callback only).
+    Pipeline::Scores scores;           // The scores it got when it was scored.
+    int64_t version;                   // The model version that scored it.
+    const std::vector<double>& extra;  // AddScored's `extra` (valid during the callback only).
   };
 
   explicit LabelJoiner(const Options& options) : options_(options) {}
@@ -63,8 +64,9 @@ class LabelJoiner {
   LabelJoiner& operator=(const LabelJoiner&) = delete;
 
   // Keeps a scored event. Requires: seq is the previous seq + 1 (the first may be any).
+  // `extra`: more scores to hand back with it (the challengers'), not saved by Save().
   void AddScored(int64_t seq, const core::Event& event, const Pipeline::Scores& scores,
-                 int64_t version);
+                 int64_t version, const std::vector<double>& extra = {});
   // The next event was scored but will never get a label (the input has none): nothing is kept
   // but its place in the sequence.
   void SkipScored();
@@ -85,7 +87,7 @@ class LabelJoiner {
       ready_.pop();
       Entry& e = *Find(seq);
       if (!e.expired) ++counts_.joined;
-      apply(Resolved{seq, e.label, e.expired, e.x, e.scores, e.version});
+      apply(Resolved{seq, e.label, e.expired, e.x, e.scores, e.version, e.extra});
       if (options_.by_id) Remember(e.id, !e.expired);
       Forget(e);
     }
@@ -114,6 +116,7 @@ class LabelJoiner {
     Pipeline::Scores scores{};
     std::string id;  // Only with by_id.
     std::vector<double> x;
+    std::vector<double> extra;
   };
   using Expiry = std::pair<double, int64_t>;  // (event time + TTL, seq), earliest on top.
 

@@ -40,6 +40,13 @@ struct ModelMetrics {
   metrics::RiverRollingRocAuc river_rolling;  // River's RollingROCAUC(W).
 };
 
+// Where a model's scores became NaN (it diverged).
+struct NanScores {
+  int64_t count = 0;           // Predictions with a NaN score.
+  std::string first_event_id;  // The first of them.
+  int64_t first_row = -1;
+};
+
 // Owns the anomaly pipeline (MinMaxScaler | HalfSpaceTrees) and the fraud pipeline
 // (StandardScaler or MinMaxScaler | LogisticRegression), either of which may be off, and their
 // metrics. Two stages: the unsupervised stage (ScoreAndLearnAnomaly: the anomaly model needs no

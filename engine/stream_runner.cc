@@ -540,6 +540,12 @@ class Runner {
         fraud_drift_(DriftDetector(options, pipeline.options().fraud)) {}
 
   absl::Status Restore(const ResumePoint& resume) {
+    if (options_.challengers != nullptr && options_.challengers->size() > 0) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("cannot resume version ", resume.version,
+                       " with challengers: checkpoints do not carry them yet; resume without "
+                       "--challenger, or start afresh"));
+    }
     SLUICE_RETURN_IF_ERROR(pipeline_.RestoreModels(resume.models));
     const auto malformed = [&] {
       return absl::DataLossError(
@@ -692,8 +698,9 @@ class Runner {
       Found(Drift::Signal::kAnomalyScore, index, *anomaly_drift_, event.id, event.event_time);
     }
     ++served_.events_since_snapshot;
+    if (options_.challengers != nullptr) options_.challengers->Score(event, &shadow_);
     if (options_.labels != nullptr || event.label.has_value()) {
-      joiner_.AddScored(index, event, scores, served_.version);
+      joiner_.AddScored(index, event, scores, served_.version, shadow_);
     } else {
       joiner_.SkipScored();  // An input without labels: nothing will ever join.
     }
@@ -723,6 +730,7 @@ class Runner {
     joiner_.Drain([this](const LabelJoiner::Resolved& r) {
       pipeline_.ApplyLabel(r.x, r.label, r.scores);
       const int64_t index = result_.labels++;
+      if (options_.challengers != nullptr) options_.challengers->ApplyLabel(r.x, r.label, r.extra);
       observer_.OnLabel(r.label, r.scores);
       if (fraud_drift_.has_value() && !std::isnan(r.scores.fraud) &&
           fraud_drift_->Update(std::abs((r.label ? 1.0 : 0.0) - r.scores.fraud))) {
@@ -833,6 +841,7 @@ class Runner {
   double last_event_time_ = core::kMissing;
   std::optional<metrics::Adwin> anomaly_drift_, fraud_drift_;  // RunOptions::drift
   ParseStage* parse_ = nullptr;     // While it runs: where drift snapshots are asked for.
+  std::vector<double> shadow_;      // The challengers' scores of the event being processed.
   int64_t requested_snapshot_ = 0;  // The last one asked for.
 };
 

@@ -14,6 +14,7 @@
 #include "absl/status/statusor.h"
 #include "core/clock.h"
 #include "core/event.h"
+#include "engine/challenger.h"
 #include "engine/label_joiner.h"
 #include "engine/label_record.h"
 #include "engine/pipeline.h"
@@ -182,15 +183,11 @@ struct RunOptions {
   // kDriftSnapshotLag events after the one scored last at the detection, the same event every
   // run (the read-ahead of the parse stage, which holds the anomaly model, is at most that).
   bool snapshot_on_drift = false;
+  // Challengers scoring and learning every event in shadow (never served); null: none. Must
+  // outlive the run. Not carried by checkpoints yet: a run with challengers does not resume.
+  Challengers* challengers = nullptr;
 };
 inline constexpr int64_t kDriftSnapshotLag = 4096;
-
-// Where a model's scores became NaN (it diverged).
-struct NanScores {
-  int64_t count = 0;           // Predictions with a NaN score.
-  std::string first_event_id;  // The first of them.
-  int64_t first_row = -1;
-};
 
 struct RunResult {
   int64_t events = 0;     // Events scored.

@@ -29,6 +29,11 @@ python=$("$(dirname "$0")/river-venv.sh")
 river_eps=$("$python" "$(dirname "$0")/bench-river.py" "$input" 20000 1000)
 printf '%-44s %38.0f events/s  sluice/River: %sx\n' "River 0.26.1, first 20,000 rows, same" \
   "$river_eps" "$(awk -v s="$last_eps" -v r="$river_eps" 'BEGIN { printf "%.0f", s / r }')"
+# What analysts add: explanations, and challengers in shadow (0, 1, 3), each beside the champion.
+run "replay 1M rows, both, delay 1000, --explain 3" --label-delay 1000 --explain 3
+run "  ... 1 challenger (logreg lr=0.05)" --label-delay 1000 --challenger logreg:lr=0.05
+run "  ... 3 challengers (+ hst 10x8 seed 7, logreg l2)" --label-delay 1000 \
+  --challenger logreg:lr=0.05 --challenger hst:seed=7 --challenger logreg:l2=0.001
 run "replay 1M rows, hst only" --model hst
 run "replay 1M rows, logreg only, delay 1000" --model logreg --label-delay 1000
 

@@ -4,6 +4,7 @@
 #include <limits>
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "cxxopts.hpp"
 
@@ -28,6 +29,7 @@ void AddModelFlags(cxxopts::Options& spec, const char* serving) {
     ("drift", "ADWIN drift detection on the anomaly scores and on the fraud model's error |label - probability|: on | off", cxxopts::value<std::string>()->default_value("on"))
     ("drift-delta", "ADWIN's significance delta (River's default; lower: fewer alarms)", cxxopts::value<std::string>()->default_value("0.002"))
     ("snapshot-on-drift", "Register a version (trigger drift) 4,096 events after each drift")
+    ("challenger", "A model that scores and learns every event in shadow, with its own AUCs (repeatable): hst:trees=25,height=15,window=250,seed=7 or logreg:lr=0.05,l2=0.001,scaler=minmax", cxxopts::value<std::vector<std::string>>())
     ("metric-window", "Window of the rolling AUCs", cxxopts::value<std::string>()->default_value("1000"))
     ("serving", "continuous (serve the learning model) | frozen (serve the last registered version)", cxxopts::value<std::string>()->default_value(serving))
     ("label-ttl", "Seconds of event time a scored event waits for its label", cxxopts::value<std::string>())
@@ -65,6 +67,16 @@ int ParseExplainFlag(const FlagReader& f, const engine::Pipeline::Options& o) {
     throw FlagError("--explain explains the anomaly model's scores: not with --model logreg");
   }
   return k;
+}
+
+std::vector<engine::ChallengerSpec> ParseChallengerFlags(const FlagReader& f) {
+  std::vector<engine::ChallengerSpec> specs;
+  for (const std::string& text : f.All("challenger")) {
+    absl::StatusOr<engine::ChallengerSpec> spec = engine::ParseChallengerSpec(text);
+    if (!spec.ok()) throw FlagError(absl::StrCat("--challenger: ", spec.status().message()));
+    specs.push_back(*std::move(spec));
+  }
+  return specs;
 }
 
 DriftFlags ParseDriftFlags(const FlagReader& f, const std::string& registry) {

@@ -5,7 +5,9 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
+#include "engine/challenger.h"
 #include "engine/csv_reader.h"
 #include "engine/kafka/client.h"
 #include "engine/label_joiner.h"
@@ -31,6 +33,8 @@ int ParseExplainFlag(const FlagReader& f, const engine::Pipeline::Options& o);
 // --drift, --drift-delta, --snapshot-on-drift (added by AddModelFlags): RunOptions::drift and
 // RunOptions::snapshot_on_drift. FlagError for --snapshot-on-drift without a registry
 // (`registry` empty) or with --drift off.
+// --challenger SPEC... (added by AddModelFlags). FlagError naming a malformed spec.
+std::vector<engine::ChallengerSpec> ParseChallengerFlags(const FlagReader& f);
 struct DriftFlags {
   std::optional<metrics::Adwin::Options> adwin;
   bool snapshot = false;

@@ -53,6 +53,7 @@ struct ReplayFlags {
   bool resume = false;
   int explain = 0;  // --explain K
   DriftFlags drift;
+  std::vector<engine::ChallengerSpec> challengers;
   std::optional<HttpFlags> http;  // --http-port: the HTTP API during the run and after it.
 };
 
@@ -130,6 +131,7 @@ std::optional<ReplayFlags> ParseFlags(int argc, char** argv) {
   r.summary_timing = parsed["summary-timing"].as<bool>();
   r.registry = ParseRegistryFlags(f, c.pipeline.serving);
   r.drift = ParseDriftFlags(f, r.registry.path);
+  r.challengers = ParseChallengerFlags(f);
   r.resume = f.Has("resume");
   if (r.registry.path.empty() && r.resume) throw FlagError("--resume needs --registry FILE");
   if (f.Has("http-port")) {
@@ -372,6 +374,11 @@ int Replay(ReplayFlags& flags) {
   if (!config.labels_file.empty()) options.labels = label_source.get();
   options.snapshotter = snapshotter->get();
   options.explain = flags.explain;
+  auto challengers = engine::Challengers::Create(flags.challengers, config.features,
+                                                 config.pipeline.metric_window);
+  if (!challengers.ok()) return Fail(challengers.status());
+  if ((*challengers)->size() > 0) options.challengers = challengers->get();
+  run.challengers = challengers->get();
   options.drift = flags.drift.adwin;
   options.snapshot_on_drift = flags.drift.snapshot;
   if (resume->has_value()) options.resume = &**resume;
@@ -396,6 +403,7 @@ int Replay(ReplayFlags& flags) {
         engine::PredictionFormat{
             engine::VersionColumns::kNone, config.pipeline.anomaly, config.pipeline.fraud, {}},
         flags.http->api.alert_threshold, [api] { return api->served_version(); });
+    published->SetChallengers(options.challengers);
   }
   engine::RunObserver& observer =
       published.has_value() ? static_cast<engine::RunObserver&>(*published) : recorder;

@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "core/flat_json.h"
 #include "core/format.h"
 #include "engine/prediction_sink.h"
@@ -104,6 +105,18 @@ std::string ModelJson(const std::string& model, const engine::ModelMetrics& m,
                       ", \"river_rolling_rocauc\": ", core::JsonNumber(v.river_rolling_rocauc),
                       ", \"nan_predictions\": ", nan.count, ", \"first_nan_event\": ",
                       nan.count > 0 ? core::JsonQuote(nan.first_event_id) : "null", "}");
+}
+
+// Each challenger as ModelJson, with which champion model it shadows: [] without.
+std::string ChallengersJson(const RunDescription& run) {
+  std::vector<std::string> items;
+  const engine::Challengers* c = run.challengers;
+  for (size_t i = 0; c != nullptr && i < c->size(); ++i) {
+    std::string item = ModelJson(c->spec(i).text, c->metrics(i), c->nan(i));
+    item.insert(1, absl::StrCat("\"shadows\": \"", c->anomaly(i) ? "anomaly" : "fraud", "\", "));
+    items.push_back(std::move(item));
+  }
+  return absl::StrCat("[", absl::StrJoin(items, ", "), "]");
 }
 
 std::string LabelJoinJson(const engine::RunResult& result) {
@@ -839,6 +852,7 @@ std::string ReplayRecorder::SummaryJson(const RunDescription& run,
       pipeline_.options().fraud
           ? ModelJson(run.fraud_model, pipeline_.fraud_metrics(), result.fraud_nan)
           : "null",
+      ",\n  \"challengers\": ", ChallengersJson(run),
       ",\n  \"drifts\": ", engine::DriftsJson(result), "\n}\n");
 }
 
@@ -868,9 +882,17 @@ std::string ReplayRecorder::SummaryTable(const RunDescription& run,
   };
   if (pipeline_.options().anomaly) row("anomaly", pipeline_.anomaly_metrics());
   if (pipeline_.options().fraud) row("fraud", pipeline_.fraud_metrics());
+  const engine::Challengers* ch = run.challengers;
+  for (size_t i = 0; ch != nullptr && i < ch->size(); ++i) {
+    row(absl::StrCat("ch", i + 1).c_str(), ch->metrics(i));
+  }
   absl::StrAppend(&out, "\n");
   if (pipeline_.options().anomaly) absl::StrAppend(&out, "  anomaly: ", run.anomaly_model, "\n");
   if (pipeline_.options().fraud) absl::StrAppend(&out, "  fraud:   ", run.fraud_model, "\n");
+  for (size_t i = 0; ch != nullptr && i < ch->size(); ++i) {
+    absl::StrAppend(&out, "  ch", i + 1, ":     challenger ", ch->spec(i).text, " (shadows the ",
+                    ch->anomaly(i) ? "anomaly" : "fraud", " model)\n");
+  }
   return out;
 }
 

@@ -27,7 +27,8 @@ struct RunDescription {
   std::string label_delay;  // e.g. "0 events".
   int metric_window = 1000;
   int64_t rows_read = 0;
-  bool summary_timing = true;    // false: leave wall-clock fields out of the summary.
+  bool summary_timing = true;  // false: leave wall-clock fields out of the summary.
+  const engine::Challengers* challengers = nullptr;  // --challenger: their AUCs too.
   double alert_threshold = 0.5;  // An event alerts when its fraud probability >= this.
 };
 

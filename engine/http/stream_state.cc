@@ -13,7 +13,7 @@ namespace {
 
 // {"key": number or null, ...}
 std::string OptionalNumbers(
-    std::initializer_list<std::pair<const char*, std::optional<double>>> fields) {
+    const std::vector<std::pair<std::string, std::optional<double>>>& fields) {
   std::string out;
   core::FlatJsonWriter json(&out);
   for (const auto& [key, v] : fields) {
@@ -97,6 +97,11 @@ PublishedStream::PublishedStream(std::string mode, MetricsRegistry& metrics, Lab
              {std::pair{"anomaly", s.auc_anomaly}, std::pair{"fraud", s.auc_fraud}}) {
           if (auc.has_value()) out->push_back({{{"model", model}, {"version", version}}, *auc});
         }
+        for (const auto& [spec, auc] : s.challenger_aucs) {
+          if (auc.has_value()) {
+            out->push_back({{{"model", "challenger " + spec}, {"version", "shadow"}}, *auc});
+          }
+        }
       });
 }
 
@@ -140,6 +145,7 @@ void PublishedStream::AppendState(core::FlatJsonWriter& json) const {
   json.Raw("latency",
            OptionalNumbers({{"p50_ms", s.latency_p50_ms}, {"p99_ms", s.latency_p99_ms}}));
   json.Raw("auc", OptionalNumbers({{"anomaly", s.auc_anomaly}, {"fraud", s.auc_fraud}}));
+  json.Raw("challenger_auc", OptionalNumbers(s.challenger_aucs));
   std::vector<std::string> partitions;
   for (const StreamState::Partition& p : s.partitions) {
     std::string item;
@@ -200,6 +206,11 @@ void PublishingObserver::OnLabel(bool label, const Pipeline::Scores& scores) {
     absl::MutexLock lock(&mu_);
     if (pipeline_.options().anomaly) auc_anomaly_ = pipeline_.anomaly_metrics().rolling.Auc();
     if (pipeline_.options().fraud) auc_fraud_ = pipeline_.fraud_metrics().rolling.Auc();
+    challenger_aucs_.clear();
+    for (size_t i = 0; challengers_ != nullptr && i < challengers_->size(); ++i) {
+      challenger_aucs_.emplace_back(challengers_->spec(i).text,
+                                    challengers_->metrics(i).rolling.Auc());
+    }
   }
 }
 
@@ -247,6 +258,7 @@ void PublishingObserver::Publish(bool force) {
     last_events_ = state.events;
     state.auc_anomaly = auc_anomaly_;
     state.auc_fraud = auc_fraud_;
+    state.challenger_aucs = challenger_aucs_;
     state.label_counts = label_counts_;
     state.drifts = drifts_;
   }

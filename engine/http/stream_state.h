@@ -10,10 +10,12 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
+#include "engine/challenger.h"
 #include "engine/http/api.h"
 #include "engine/http/prometheus.h"
 #include "engine/pipeline.h"
@@ -43,6 +45,8 @@ struct StreamState {
   int64_t version = 0;           // The newest version it registered (0: none yet).
   std::optional<double> latency_p50_ms, latency_p99_ms;  // Prediction latency, last interval.
   std::optional<double> auc_anomaly, auc_fraud;          // Rolling; none before labels.
+  // Each challenger's spec and rolling AUC (none before labels), in --challenger order.
+  std::vector<std::pair<std::string, std::optional<double>>> challenger_aucs;
   struct Partition {
     int32_t partition = 0;
     int64_t position = -1;  // The next offset to read (-1: none read yet).
@@ -106,6 +110,8 @@ class PublishingObserver final : public RunObserver {
   void OnPending(int64_t pending_joins) override;
   void OnLabelCounts(const LabelCounts& counts) override;
   void OnDrift(const Drift& drift) override;
+  // The run's challengers (may be null), whose AUCs are published too; before the run.
+  void SetChallengers(const Challengers* challengers) { challengers_ = challengers; }
   // Publishes the final counts.
   void Finish();
 
@@ -124,6 +130,8 @@ class PublishingObserver final : public RunObserver {
   LabelCounts label_counts_ ABSL_GUARDED_BY(mu_);
   DriftLog drifts_ ABSL_GUARDED_BY(mu_);
   std::optional<double> auc_anomaly_ ABSL_GUARDED_BY(mu_), auc_fraud_ ABSL_GUARDED_BY(mu_);
+  const Challengers* challengers_ = nullptr;  // Read on the thread that applies labels.
+  std::vector<std::pair<std::string, std::optional<double>>> challenger_aucs_ ABSL_GUARDED_BY(mu_);
   absl::Time last_publish_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
   int64_t last_events_ ABSL_GUARDED_BY(mu_) = 0;
 };
