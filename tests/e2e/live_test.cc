@@ -139,8 +139,9 @@ void CheckLiveEqualsReplay(const TempDir& dir, const std::string& bootstrap, int
                              " --id-column id ", labels, " --all-labels"));
   ASSERT_EQ(produced.exit_code, 0) << produced.err;
   EXPECT_THAT(produced.err, HasSubstr("4002 events and 4002 labels"));
-  const CliResult live = RunSluice(absl::StrCat(
-      "live --brokers ", bootstrap, " --exit-at-end --quiet --summary ", dir.File("live.json")));
+  const CliResult live =
+      RunSluice(absl::StrCat("live --brokers ", bootstrap, " --exit-at-end --quiet --explain 3",
+                             " --summary ", dir.File("live.json")));
   ASSERT_EQ(live.exit_code, 0) << live.err;
   EXPECT_THAT(ReadFileOrDie(dir.File("live.json")), HasSubstr("\"events\": 4002"));
   CheckPartitionsEqualReplay(dir, bootstrap, lines, labels, partitions);
@@ -172,9 +173,13 @@ void CheckPartitionsEqualReplay(const TempDir& dir, const std::string& bootstrap
     const std::string csv = dir.File("p" + partition + ".csv");
     const std::string predictions = dir.File("r" + partition + ".csv");
     WriteLines(csv, subset);
+    // Explained (live --explain 3): replay explains too, and the explanations must agree.
+    const bool explained = std::any_of(scores[0].begin(), scores[0].end(), [](const auto& field) {
+      return field.first == "explanation";
+    });
     const CliResult replay =
         RunSluice(absl::StrCat("replay --quiet --input ", csv, " --id-column id ", labels,
-                               " --predictions ", predictions));
+                               explained ? " --explain 3" : "", " --predictions ", predictions));
     ASSERT_EQ(replay.exit_code, 0) << replay.err;
     const CsvTable table = ReadCsv(predictions);
     ASSERT_EQ(table.rows.size(), scores.size()) << "partition " << partition;
@@ -190,6 +195,11 @@ void CheckPartitionsEqualReplay(const TempDir& dir, const std::string& bootstrap
           << "partition " << partition << " event " << i;
       ASSERT_EQ(std::bit_cast<uint64_t>(f), std::bit_cast<uint64_t>(fraud[i]))
           << "partition " << partition << " event " << i;
+      if (explained) {
+        ASSERT_EQ(*core::JsonUnquote(Field(scores[i], "explanation")),
+                  table.rows[i][static_cast<size_t>(table.Column("explanation"))])
+            << "partition " << partition << " event " << i;
+      }
     }
   }
   EXPECT_EQ(seen.size(), lines.size() - 1);
