@@ -1050,6 +1050,17 @@ std::string ReplayRecorder::HtmlReport(const RunDescription& run,
         "</td><td class=\"num\">",
         Thousands(model == 0 ? result.anomaly_nan.count : result.fraud_nan.count), "</td></tr>\n");
   }
+  const engine::Challengers* ch = run.challengers;
+  for (size_t i = 0; ch != nullptr && i < ch->size(); ++i) {
+    const MetricValues v = Values(ch->metrics(i));
+    absl::StrAppend(
+        &table, "<tr class=\"challenger\"><td class=\"l\">challenger <b>",
+        HtmlEscape(ch->spec(i).text), "</b> (shadows ", ch->anomaly(i) ? "anomaly" : "fraud",
+        ")</td><td class=\"num\">", Thousands(v.labels), "</td><td class=\"num\">", Fixed(v.auc, 4),
+        "</td><td class=\"num\">", Fixed(v.rolling_auc, 4), "</td><td class=\"num\">",
+        Fixed(v.river_rocauc, 4), "</td><td class=\"num\">", Fixed(v.river_rolling_rocauc, 4),
+        "</td><td class=\"num\">", Thousands(ch->nan(i).count), "</td></tr>\n");
+  }
   table += "</table>\n";
   std::array<Curves, 2> curves;
   ModelCurves by_model = {nullptr, nullptr};

@@ -23,10 +23,11 @@ std::string Metrics(const std::string& json, const std::string& from) {
 TEST(ChallengerTest, AChallengerLikeTheChampionHasItsNumbersExactly) {
   TempDir dir;
   const std::string summary = dir.File("s.json");
-  const CliResult r = RunSluice(
-      "replay --quiet --summary-timing=false --rows 20000 --label-delay 500 --summary " + summary +
-      " --challenger hst:trees=10,height=8,window=250,seed=42 --challenger logreg:lr=0.01"
-      " --challenger logreg:lr=0.1,scaler=standard --challenger hst:trees=25,height=15");
+  const CliResult r =
+      RunSluice("replay --quiet --summary-timing=false --rows 20000 --label-delay 500 --summary " +
+                summary + " --report " + dir.File("r.html") +
+                " --challenger hst:trees=10,height=8,window=250,seed=42 --challenger logreg:lr=0.01"
+                " --challenger logreg:lr=0.1,scaler=standard --challenger hst:trees=25,height=15");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const std::string json = ReadFileOrDie(summary);
   EXPECT_EQ(Metrics(json, "\"anomaly\": {"), Metrics(json, "\"model\": \"hst:trees=10,"));
@@ -36,6 +37,8 @@ TEST(ChallengerTest, AChallengerLikeTheChampionHasItsNumbersExactly) {
   EXPECT_NE(Metrics(json, "\"anomaly\": {"), Metrics(json, "\"model\": \"hst:trees=25,"));
   EXPECT_THAT(json, HasSubstr("{\"shadows\": \"fraud\", \"model\": \"logreg:lr=0.1,"));
   EXPECT_THAT(json, HasSubstr("\"labels\": 20000"));
+  EXPECT_THAT(ReadFileOrDie(dir.File("r.html")),
+              HasSubstr("challenger <b>logreg:lr=0.1,scaler=standard</b> (shadows fraud)"));
 }
 
 TEST(ChallengerTest, BadSpecsAreRefusedNamingThePart) {
