@@ -2,6 +2,7 @@
 #include "engine/challenger.h"
 
 #include <cmath>
+#include <type_traits>
 #include <utility>
 
 #include "absl/strings/numbers.h"

@@ -29,8 +29,8 @@ void AppendCsvField(absl::string_view s, std::string* out) {
 }
 
 // A score: empty for a model that is off, `nan` for one that diverged.
-// ExplanationText onto *out. Feature names are letters, digits and '_' in practice; a name with
-// ',', '"' or a line break would need CSV quoting, which the CSV sink's callers rule out.
+// ExplanationText onto *out. (A feature named with ';' or '=' makes the text ambiguous to split;
+// the credit-card schema's names are letters and digits.)
 void AppendExplanation(const Pipeline::Explanation* why, const std::vector<std::string>& features,
                        std::string* out) {
   if (why == nullptr) return;
@@ -101,7 +101,9 @@ class CsvSink final : public CsvPredictionSink {
     }
     if (!format_.explain_features.empty()) {
       out.push_back(',');
-      AppendExplanation(scores.why, format_.explain_features, &out);
+      why_.clear();
+      AppendExplanation(scores.why, format_.explain_features, &why_);
+      AppendCsvField(why_, &out);  // Quoted if a feature's name needs it.
     }
     out.push_back('\n');
     if (out.size() >= kFlushBytes) Hand();
@@ -126,6 +128,7 @@ class CsvSink final : public CsvPredictionSink {
   const PredictionFormat format_;
   int64_t lines_;     // Predictions written, header excluded.
   core::Sha256 sha_;  // Of the bytes handed to the OS.
+  std::string why_;   // Write's explanation text: reused.
 };
 
 }  // namespace
