@@ -7,6 +7,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "core/status_macros.h"
 
@@ -113,6 +114,57 @@ void Challengers::ApplyLabel(core::Features x, bool label, const std::vector<dou
     const Pipeline::Scores s{anomaly(i) ? scores[i] : 0.0, anomaly(i) ? 0.0 : scores[i]};
     pipelines_[i]->ApplyLabel(x, label, s);
   }
+}
+
+void Challengers::SaveMetrics(core::StateWriter* w, bool whole) {
+  w->Put<uint64_t>(specs_.size());
+  for (size_t i = 0; i < specs_.size(); ++i) {
+    w->PutString(specs_[i].text);
+    pipelines_[i]->SaveMetrics(w, whole);
+  }
+}
+
+absl::Status Challengers::LoadMetrics(core::StateReader* r) {
+  uint64_t n = 0;
+  if (!r->Get(&n)) return absl::DataLossError("challengers: malformed");
+  std::vector<std::string> saved(n);
+  for (uint64_t i = 0; i < n; ++i) {
+    if (!r->GetString(&saved[i])) return absl::DataLossError("challengers: malformed");
+    if (i < specs_.size() && saved[i] == specs_[i].text && !pipelines_[i]->LoadMetrics(r)) {
+      return absl::DataLossError(absl::StrCat("challenger \"", saved[i], "\": malformed metrics"));
+    }
+    if (i >= specs_.size() || saved[i] != specs_[i].text) break;
+  }
+  std::vector<std::string> given;
+  for (const ChallengerSpec& spec : specs_) given.push_back(spec.text);
+  if (saved != given) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "it was made with challengers [", absl::StrJoin(saved, " "), "], this run has [",
+        absl::StrJoin(given, " "), "]: give the same --challenger flags, in the same order"));
+  }
+  return absl::OkStatus();
+}
+
+void Challengers::SaveModels(core::StateWriter* w) const {
+  for (size_t i = 0; i < specs_.size(); ++i) {
+    w->PutString(anomaly(i) ? pipelines_[i]->SaveAnomaly() : pipelines_[i]->SaveFraud());
+    w->Put(nan_[i].count);
+    w->PutString(nan_[i].first_event_id);
+    w->Put(nan_[i].first_row);
+  }
+}
+
+absl::Status Challengers::LoadModels(core::StateReader* r) {
+  for (size_t i = 0; i < specs_.size(); ++i) {
+    std::string state;
+    if (!r->GetString(&state) || !r->Get(&nan_[i].count) ||
+        !r->GetString(&nan_[i].first_event_id) || !r->Get(&nan_[i].first_row)) {
+      return absl::DataLossError(absl::StrCat("challenger \"", specs_[i].text, "\": malformed"));
+    }
+    SLUICE_RETURN_IF_ERROR(anomaly(i) ? pipelines_[i]->RestoreAnomaly(state)
+                                      : pipelines_[i]->RestoreFraud(state));
+  }
+  return absl::OkStatus();
 }
 
 const ModelMetrics& Challengers::metrics(size_t i) const {

@@ -11,6 +11,7 @@
 #include "absl/strings/string_view.h"
 #include "core/event.h"
 #include "core/features.h"
+#include "core/state_codec.h"
 #include "engine/pipeline.h"
 
 namespace sluice::engine {
@@ -49,6 +50,15 @@ class Challengers {
   const ModelMetrics& metrics(size_t i) const;
   // Its NaN scores (a scaler that has learned nothing, a model that diverged).
   const NanScores& nan(size_t i) const { return nan_[i]; }
+
+  // Checkpoints. SaveMetrics/LoadMetrics: their specs and metrics, as Pipeline's (deltas of the
+  // cumulative AUCs, LoadMetrics once per checkpoint of the chain, oldest first); SaveModels/
+  // LoadModels: their learners and NaN counts (the last checkpoint). FailedPrecondition if the
+  // saved challengers are not these (other --challenger flags); DataLoss if malformed.
+  void SaveMetrics(core::StateWriter* w, bool whole);
+  absl::Status LoadMetrics(core::StateReader* r);
+  void SaveModels(core::StateWriter* w) const;
+  absl::Status LoadModels(core::StateReader* r);
 
  private:
   Challengers() = default;

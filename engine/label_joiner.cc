@@ -233,6 +233,20 @@ bool LabelJoiner::Load(core::StateReader* r, size_t dimension) {
   return true;
 }
 
+void LabelJoiner::SaveExtra(core::StateWriter* w) const {
+  w->Put<uint64_t>(entries_.size());
+  for (const Entry& e : entries_) w->PutVector(e.extra);
+}
+
+bool LabelJoiner::LoadExtra(core::StateReader* r) {
+  uint64_t n = 0;
+  if (!r->Get(&n) || n != entries_.size()) return false;
+  for (Entry& e : entries_) {
+    if (!r->GetVector(&e.extra)) return false;
+  }
+  return true;
+}
+
 void LabelJoiner::Rebuild() {
   for (int64_t i = 0; i < static_cast<int64_t>(entries_.size()); ++i) {
     const Entry& e = entries_[static_cast<size_t>(i)];

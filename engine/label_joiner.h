@@ -104,6 +104,10 @@ class LabelJoiner {
   // false if the state is malformed or its features do not have `dimension` values. Requires: a
   // new joiner (nothing added yet).
   bool Load(core::StateReader* r, size_t dimension);
+  // The entries' `extra` scores, which Save() leaves out (a checkpoint's later part). LoadExtra
+  // after Load(); false if malformed or not one list per entry.
+  void SaveExtra(core::StateWriter* w) const;
+  bool LoadExtra(core::StateReader* r);
 
  private:
   enum class State : uint8_t { kPending, kReady, kDone };

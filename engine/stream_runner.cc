@@ -539,13 +539,24 @@ class Runner {
         anomaly_drift_(DriftDetector(options, pipeline.options().anomaly)),
         fraud_drift_(DriftDetector(options, pipeline.options().fraud)) {}
 
+  // `status`, said of resuming `resume`.
+  static absl::Status Resumable(const ResumePoint& resume, const absl::Status& status) {
+    if (status.ok()) return status;
+    return absl::Status(status.code(), absl::StrCat("cannot resume version ", resume.version, ": ",
+                                                    status.message()));
+  }
+
+  // The challengers' metrics in a checkpoint (format 4), which must be this run's challengers.
+  absl::Status LoadChallengerMetrics(core::StateReader* r) {
+    if (options_.challengers != nullptr) return options_.challengers->LoadMetrics(r);
+    uint64_t saved = 0;
+    if (!r->Get(&saved)) return absl::DataLossError("malformed checkpoint");
+    if (saved == 0) return absl::OkStatus();
+    return absl::FailedPreconditionError(
+        absl::StrCat("it was made with ", saved, " challengers: give the same --challenger flags"));
+  }
+
   absl::Status Restore(const ResumePoint& resume) {
-    if (options_.challengers != nullptr && options_.challengers->size() > 0) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("cannot resume version ", resume.version,
-                       " with challengers: checkpoints do not carry them yet; resume without "
-                       "--challenger, or start afresh"));
-    }
     SLUICE_RETURN_IF_ERROR(pipeline_.RestoreModels(resume.models));
     const auto malformed = [&] {
       return absl::DataLossError(
@@ -563,12 +574,17 @@ class Runner {
       core::StateReader r(payload);
       Checkpoint c;
       if (!ReadCheckpointHeader(format, &r, &c) || !pipeline_.LoadMetrics(&r)) return malformed();
+      if (format >= 4) SLUICE_RETURN_IF_ERROR(Resumable(resume, LoadChallengerMetrics(&r)));
       if (i + 1 < resume.checkpoints.size()) continue;
       uint64_t label_position = 0;
       if (!joiner_.Load(&r, pipeline_.feature_names().size()) || !feed_.Load(&r, &label_position) ||
-          !r.done()) {
+          (format >= 4 && !joiner_.LoadExtra(&r))) {
         return malformed();
       }
+      if (format >= 4 && options_.challengers != nullptr) {
+        SLUICE_RETURN_IF_ERROR(Resumable(resume, options_.challengers->LoadModels(&r)));
+      }
+      if (!r.done()) return malformed();
       if (options_.labels != nullptr) {
         if (absl::Status seek = options_.labels->Seek(static_cast<int64_t>(label_position));
             !seek.ok()) {
@@ -796,8 +812,15 @@ class Runner {
     core::StateWriter w;
     WriteCheckpointHeader(c, &w);
     pipeline_.SaveMetrics(&w, options_.whole_checkpoints);
+    if (options_.challengers != nullptr) {
+      options_.challengers->SaveMetrics(&w, options_.whole_checkpoints);
+    } else {
+      w.Put<uint64_t>(0);  // No challengers.
+    }
     joiner_.Save(&w);
     feed_.Save(&w);
+    joiner_.SaveExtra(&w);
+    if (options_.challengers != nullptr) options_.challengers->SaveModels(&w);
     s.checkpoint = core::SealState(kCheckpointKind, kCheckpointFormat, w.payload());
     s.metrics_json = MetricsJson(pipeline_, result_);
     s.rows_read = position.records;

@@ -184,7 +184,7 @@ struct RunOptions {
   // run (the read-ahead of the parse stage, which holds the anomaly model, is at most that).
   bool snapshot_on_drift = false;
   // Challengers scoring and learning every event in shadow (never served); null: none. Must
-  // outlive the run. Not carried by checkpoints yet: a run with challengers does not resume.
+  // outlive the run. Checkpoints carry them: a resumed run needs the same challengers.
   Challengers* challengers = nullptr;
 };
 inline constexpr int64_t kDriftSnapshotLag = 4096;

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "tests/support/cli.h"
+#include "tests/support/raw_sql.h"
 #include "tests/support/test_util.h"
 
 namespace sluice::testing {
@@ -57,14 +58,29 @@ TEST(ChallengerTest, BadSpecsAreRefusedNamingThePart) {
   EXPECT_THAT(r.err, HasSubstr("challenger \"hst:trees=0\": "));
 }
 
-TEST(ChallengerTest, ARunWithChallengersDoesNotResumeYet) {
+// Checkpoints carry the challengers: losing the last versions (as a kill -9 would) and
+// resuming gives the uninterrupted run's summary, challengers' AUCs included; other challengers
+// than the checkpoint's are refused.
+TEST(ChallengerTest, AResumedRunContinuesItsChallengers) {
   TempDir dir;
-  const std::string flags = "replay --quiet --rows 3000 --registry " + dir.File("r.db") +
-                            " --snapshot-every-events 1000 --challenger logreg:lr=0.05";
+  const std::string summary = dir.File("s.json");
+  const std::string flags =
+      "replay --quiet --summary-timing=false --rows 6000 --label-delay 300 "
+      "--registry " +
+      dir.File("r.db") +
+      " --snapshot-every-events 1000 "
+      "--summary " +
+      summary + " --challenger logreg:lr=0.05 --challenger hst:seed=7";
   ASSERT_EQ(RunSluice(flags).exit_code, 0);
-  const CliResult r = RunSluice(flags + " --resume");
+  const std::string reference = ReadFileOrDie(summary);
+  RawSql(dir.File("r.db"), "DELETE FROM versions WHERE version > 3");
+  CliResult r = RunSluice(flags.substr(0, flags.find(" --challenger hst")) + " --resume");
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_THAT(r.err, HasSubstr("with challengers: checkpoints do not carry them yet"));
+  EXPECT_THAT(r.err, HasSubstr("cannot resume version 3: it was made with challengers "
+                               "[logreg:lr=0.05 hst:seed=7], this run has [logreg:lr=0.05]"));
+  r = RunSluice(flags + " --resume");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(ReadFileOrDie(summary), reference);
 }
 
 }  // namespace
