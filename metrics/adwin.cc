@@ -106,6 +106,10 @@ bool Adwin::CutOnce() {
   // Walks the splits from the oldest bucket on: W0 = the buckets passed (n0 points, sum u0),
   // W1 = the rest. The split that would leave W1 empty is never tested.
   const auto min_length = static_cast<double>(options_.min_window_length);
+  // What every split's bound shares, computed once per walk (the window changes only after a
+  // cut): the same expressions as River's per split, so the same doubles.
+  const double delta_prime = std::log(2.0 * std::log(width_) / options_.delta);
+  const double variance = variance_ / width_;
   double n0 = 0.0;
   double n1 = width_;
   double u0 = 0.0;
@@ -122,7 +126,8 @@ bool Adwin::CutOnce() {
         return false;
       }
       const double delta_mean = (u0 / n0) - (u1 / n1);
-      if (n1 >= min_length && n0 >= min_length && IsCut(n0, n1, delta_mean)) {
+      if (n1 >= min_length && n0 >= min_length &&
+          IsCut(n0, n1, delta_mean, delta_prime, variance)) {
         DeleteOldestBucket();
         return true;
       }
@@ -131,15 +136,15 @@ bool Adwin::CutOnce() {
   return false;
 }
 
-bool Adwin::IsCut(double n0, double n1, double delta_mean) const {
+bool Adwin::IsCut(double n0, double n1, double delta_mean, double delta_prime,
+                  double variance) const {
   // epsilon_cut of Bifet & Gavaldà (2007), the variance-based form of section 4, as River writes
   // it: 1/m = 1/n0' + 1/n1' with each side shrunk by min_window_length - 1, and
-  // delta' = ln(2 ln(width) / delta).
+  // delta' = ln(2 ln(width) / delta); `variance` is variance / width.
   const auto min_length = static_cast<double>(options_.min_window_length);
-  const double delta_prime = std::log(2.0 * std::log(width_) / options_.delta);
   const double m_recip = 1.0 / (n0 - min_length + 1.0) + 1.0 / (n1 - min_length + 1.0);
-  const double epsilon = std::sqrt(2.0 * m_recip * (variance_ / width_) * delta_prime) +
-                         2.0 / 3.0 * delta_prime * m_recip;
+  const double epsilon =
+      std::sqrt(2.0 * m_recip * variance * delta_prime) + 2.0 / 3.0 * delta_prime * m_recip;
   return std::abs(delta_mean) > epsilon;
 }
 

@@ -85,7 +85,7 @@ class Adwin {
   void MergeFullRows();
   bool DetectChange();
   bool CutOnce();
-  bool IsCut(double n0, double n1, double delta_mean) const;
+  bool IsCut(double n0, double n1, double delta_mean, double delta_prime, double variance) const;
   void DeleteOldestBucket();
 
   Options options_;
