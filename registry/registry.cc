@@ -84,8 +84,14 @@ CREATE TABLE writers (
 );
 )sql";
 
+// Why an alias moved (an automatic promotion says which challenger and by how much); empty for
+// a move by hand.
+constexpr const char* kSchemaV3 = R"sql(
+ALTER TABLE alias_history ADD COLUMN reason TEXT NOT NULL DEFAULT '';
+)sql";
+
 // kMigrations[i] takes the schema from version i to i + 1.
-constexpr const char* kMigrations[] = {kSchemaV1, kSchemaV2};
+constexpr const char* kMigrations[] = {kSchemaV1, kSchemaV2, kSchemaV3};
 static_assert(std::size(kMigrations) == kSchemaVersion);
 
 constexpr const char* kVersionColumns =
@@ -643,7 +649,7 @@ absl::Status CheckAliasName(absl::string_view alias) {
 }  // namespace
 
 absl::Status Registry::WriteAlias(absl::string_view model, absl::string_view alias, int64_t version,
-                                  absl::string_view what) {
+                                  absl::string_view what, absl::string_view reason) {
   std::optional<int64_t> previous;
   if (absl::StatusOr<int64_t> old = Resolve(model, alias); old.ok()) previous = *old;
   SLUICE_ASSIGN_OR_RETURN(
@@ -657,22 +663,24 @@ absl::Status Registry::WriteAlias(absl::string_view model, absl::string_view ali
       Statement history,
       Statement::Prepare(db_,
                          "INSERT INTO alias_history (model, alias, version, previous, "
-                         "changed_wall_ms) VALUES (?, ?, ?, ?, ?)"));
+                         "changed_wall_ms, reason) VALUES (?, ?, ?, ?, ?, ?)"));
   history.Bind(1, model)
       .Bind(2, alias)
       .Bind(3, version)
       .Bind(4, previous)
-      .Bind(5, absl::ToUnixMillis(clock_.Now()));
+      .Bind(5, absl::ToUnixMillis(clock_.Now()))
+      .Bind(6, reason);
   return Annotate(history.Run("record alias change"), what);
 }
 
-absl::Status Registry::SetAlias(absl::string_view model, absl::string_view alias, int64_t version) {
+absl::Status Registry::SetAlias(absl::string_view model, absl::string_view alias, int64_t version,
+                                absl::string_view reason) {
   SLUICE_RETURN_IF_ERROR(CheckAliasName(alias));
   const std::string what = absl::StrCat(path_, ": point alias \"", alias, "\" of model \"", model,
                                         "\" at version ", version);
   SLUICE_ASSIGN_OR_RETURN(Transaction txn, Annotate(Transaction::Begin(db_), what));
   SLUICE_RETURN_IF_ERROR(Resolve(model, absl::StrCat(version)).status());
-  SLUICE_RETURN_IF_ERROR(WriteAlias(model, alias, version, what));
+  SLUICE_RETURN_IF_ERROR(WriteAlias(model, alias, version, what, reason));
   return Annotate(txn.Commit(), what);
 }
 
@@ -692,7 +700,7 @@ absl::StatusOr<std::vector<int64_t>> Registry::SetAliases(std::span<const std::s
     versions.push_back(version);
   }
   for (size_t i = 0; i < models.size(); ++i) {
-    SLUICE_RETURN_IF_ERROR(WriteAlias(models[i], alias, versions[i], what));
+    SLUICE_RETURN_IF_ERROR(WriteAlias(models[i], alias, versions[i], what, ""));
   }
   SLUICE_RETURN_IF_ERROR(Annotate(txn.Commit(), what));
   return versions;
@@ -733,15 +741,16 @@ absl::StatusOr<std::vector<AliasChange>> Registry::AliasHistory(absl::string_vie
                                                                 absl::string_view alias) const {
   SLUICE_ASSIGN_OR_RETURN(Statement s,
                           Statement::Prepare(db_,
-                                             "SELECT version, previous, changed_wall_ms FROM "
-                                             "alias_history WHERE model = ? AND alias = ? ORDER "
-                                             "BY id"));
+                                             "SELECT version, previous, changed_wall_ms, "
+                                             "reason FROM alias_history WHERE model = ? AND "
+                                             "alias = ? ORDER BY id"));
   s.Bind(1, model).Bind(2, alias);
   std::vector<AliasChange> out;
   while (true) {
     SLUICE_ASSIGN_OR_RETURN(const bool row, s.Step("alias history"));
     if (!row) break;
-    out.push_back(AliasChange{std::string(alias), s.OptionalInt(0), s.OptionalInt(1), s.Int(2)});
+    out.push_back(
+        AliasChange{std::string(alias), s.OptionalInt(0), s.OptionalInt(1), s.Int(2), s.Text(3)});
   }
   if (out.empty()) {
     return absl::NotFoundError(

@@ -59,6 +59,7 @@ struct AliasChange {
   std::optional<int64_t> version;   // nullopt: the alias was removed.
   std::optional<int64_t> previous;  // What it pointed to before.
   int64_t changed_wall_ms = 0;
+  std::string reason;  // Why (an automatic promotion's figures); empty for a move by hand.
 };
 
 // Thread-compatible: one Registry per thread (a handle may move between threads). Several
@@ -122,7 +123,9 @@ class Registry {
   absl::StatusOr<int64_t> Resolve(absl::string_view model, absl::string_view ref) const;
 
   // Points `alias` of `model` at `version` (which must exist) and records the change.
-  absl::Status SetAlias(absl::string_view model, absl::string_view alias, int64_t version);
+  // `reason` is kept in the history (AliasChange::reason).
+  absl::Status SetAlias(absl::string_view model, absl::string_view alias, int64_t version,
+                        absl::string_view reason = "");
   // Points `alias` of every model in `models` at the version `ref` ("17", "latest" or an alias)
   // names in that model, in one transaction: all move or none does. Each change is recorded in
   // its model's alias history. Returns the versions, in `models` order. NotFound, naming the
@@ -181,10 +184,10 @@ class Registry {
   // FailedPrecondition if a live process other than this one holds the writer lease of
   // `model`. Call inside a write transaction.
   absl::Status CheckNoOtherWriter(absl::string_view model) const;
-  // Points `alias` of `model` at `version` and records the change. Call inside a write
-  // transaction; `what` describes the operation for messages.
+  // Points `alias` of `model` at `version` and records the change and its `reason`. Call inside
+  // a write transaction; `what` describes the operation for messages.
   absl::Status WriteAlias(absl::string_view model, absl::string_view alias, int64_t version,
-                          absl::string_view what);
+                          absl::string_view what, absl::string_view reason);
 
   sqlite3* db_;
   std::string path_;
@@ -198,6 +201,6 @@ class Registry {
 std::string PartitionModel(absl::string_view model, int32_t partition);
 
 // The schema version this build writes (PRAGMA user_version). 2 added the writer leases.
-inline constexpr int kSchemaVersion = 2;
+inline constexpr int kSchemaVersion = 3;
 
 }  // namespace sluice::registry

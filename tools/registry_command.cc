@@ -419,14 +419,16 @@ absl::StatusOr<int> Run(registry::Registry& reg, const std::string& model, bool 
       for (const auto& c : changes) {
         absl::StrAppend(&out, out.size() > 1 ? ", " : "", "{\"version\": ", Optional(c.version),
                         ", \"previous\": ", Optional(c.previous),
-                        ", \"changed_wall_ms\": ", c.changed_wall_ms, "}");
+                        ", \"changed_wall_ms\": ", c.changed_wall_ms,
+                        ", \"reason\": ", core::JsonQuote(c.reason), "}");
       }
       std::printf("%s]\n", out.c_str());
       return 0;
     }
     for (const auto& c : changes) {
-      std::printf("%s UTC  %s -> %s (was %s)\n", Time(c.changed_wall_ms).c_str(), args[1].c_str(),
-                  Optional(c.version).c_str(), Optional(c.previous).c_str());
+      std::printf("%s UTC  %s -> %s (was %s)%s%s\n", Time(c.changed_wall_ms).c_str(),
+                  args[1].c_str(), Optional(c.version).c_str(), Optional(c.previous).c_str(),
+                  c.reason.empty() ? "" : ": ", c.reason.c_str());
     }
     return 0;
   }

@@ -567,7 +567,7 @@ class ApiImpl final : public Api {
       json.String("alias", c.alias);
       json.Raw("version", c.version.has_value() ? absl::StrCat(*c.version) : "null");
       json.Raw("previous", c.previous.has_value() ? absl::StrCat(*c.previous) : "null");
-      json.String("changed_at", Iso8601(c.changed_wall_ms));
+      json.String("changed_at", Iso8601(c.changed_wall_ms)).String("reason", c.reason);
       json.Close();
       items.push_back(std::move(item));
     }

@@ -541,7 +541,9 @@ TEST_F(RegistryTest, ALeaseOfAReusedPidIsStale) {
 // as it is.
 TEST_F(RegistryTest, ASchemaOneFileIsUpgradedWhenOpenedForWriting) {
   OpenOrDie()->Put(Sample("old")).IgnoreError();
-  RawSql(path_, "DROP TABLE writers; PRAGMA user_version = 1");
+  RawSql(path_,
+         "DROP TABLE writers; ALTER TABLE alias_history DROP COLUMN reason; "
+         "PRAGMA user_version = 1");
   {
     auto reader = OpenOrDie({.read_only = true});
     ASSERT_OK_AND_ASSIGN(const Version v, reader->Get("default", 1));
@@ -559,6 +561,28 @@ TEST_F(RegistryTest, ASchemaOneFileIsUpgradedWhenOpenedForWriting) {
   EXPECT_EQ(sqlite3_column_int(stmt, 0), kSchemaVersion);
   sqlite3_finalize(stmt);
   sqlite3_close(db);
+}
+
+// Schema 3 keeps why an alias moved; a schema-2 file's history reads with empty reasons.
+TEST_F(RegistryTest, AnAliasMoveKeepsItsReasonAndOldHistoryHasNone) {
+  {
+    auto registry = OpenOrDie();
+    ASSERT_OK(registry->AcquireWriter("default"));
+    ASSERT_OK(registry->Put(Sample("a")).status());
+    ASSERT_OK(registry->SetAlias("default", "champion", 1));
+    ASSERT_OK(registry->ReleaseWriter("default"));
+  }
+  RawSql(path_, "ALTER TABLE alias_history DROP COLUMN reason; PRAGMA user_version = 2");
+  auto registry = OpenOrDie();
+  ASSERT_OK(registry->AcquireWriter("default"));
+  ASSERT_OK(registry->Put(Sample("b")).status());
+  ASSERT_OK(registry->SetAlias("default", "champion", 2, "challenger logreg:lr=0.05 won"));
+  ASSERT_OK_AND_ASSIGN(const std::vector<AliasChange> history,
+                       registry->AliasHistory("default", "champion"));
+  ASSERT_EQ(history.size(), 2u);
+  EXPECT_EQ(history[0].reason, "");
+  EXPECT_EQ(history[1].reason, "challenger logreg:lr=0.05 won");
+  EXPECT_EQ(history[1].previous, 1);
 }
 
 }  // namespace
