@@ -195,7 +195,7 @@ void Snapshotter::Write() {
     v.parent = snapshot.parent;
     v.created_event_time = snapshot.event_time;
     v.trigger = snapshot.trigger;
-    v.config_json = options_.config_json;
+    v.config_json = snapshot.config_json.value_or(options_.config_json);
     v.metrics_json = snapshot.metrics_json ? snapshot.metrics_json() : std::string("{}");
     v.state = std::move(snapshot.models);
     v.checkpoint = std::move(snapshot.checkpoint);
@@ -213,7 +213,12 @@ void Snapshotter::Write() {
         ", \"last_event_time\": ",
         core::JsonNumber(snapshot.last_event_time.value_or(core::kMissing)), "}");
     absl::Status status = registry_->Put(v).status();
-    if (status.ok() && options_.publish) status = options_.publish(v);
+    // Only checkpoints move between processes: a promotion's version is not published.
+    if (status.ok() && options_.publish && !v.checkpoint.empty()) status = options_.publish(v);
+    if (status.ok() && !snapshot.alias.empty()) {
+      status = registry_->SetAlias(options_.model_name, snapshot.alias, snapshot.version,
+                                   snapshot.alias_reason);
+    }
     done(status.ok() ? "" : std::string(status.message()));
   }
   // If this fails, the lease stays until this process ends; then it is stale and the next run

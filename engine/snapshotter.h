@@ -46,6 +46,11 @@ struct Snapshot {
   int64_t labels = 0;
   std::string first_event_id, last_event_id;
   std::optional<double> first_event_time, last_event_time;
+  // A promotion (a challenger registered as a version): its own config (the challenger's
+  // options; default: the run's), no checkpoint, and once written the writer points `alias` at
+  // it, keeping `alias_reason` in the alias history.
+  std::optional<std::string> config_json;
+  std::string alias, alias_reason;
 };
 
 // Packs the two learner states (either may be empty: model off) into one registry blob.
