@@ -147,7 +147,7 @@ absl::Status Challengers::LoadMetrics(core::StateReader* r) {
 
 void Challengers::SaveModels(core::StateWriter* w) const {
   for (size_t i = 0; i < specs_.size(); ++i) {
-    w->PutString(anomaly(i) ? pipelines_[i]->SaveAnomaly() : pipelines_[i]->SaveFraud());
+    w->PutString(SaveModel(i));
     w->Put(nan_[i].count);
     w->PutString(nan_[i].first_event_id);
     w->Put(nan_[i].first_row);
@@ -165,6 +165,10 @@ absl::Status Challengers::LoadModels(core::StateReader* r) {
                                       : pipelines_[i]->RestoreFraud(state));
   }
   return absl::OkStatus();
+}
+
+std::string Challengers::SaveModel(size_t i) const {
+  return anomaly(i) ? pipelines_[i]->SaveAnomaly() : pipelines_[i]->SaveFraud();
 }
 
 const ModelMetrics& Challengers::metrics(size_t i) const {

@@ -48,6 +48,8 @@ class Challengers {
   bool anomaly(size_t i) const { return specs_[i].options.anomaly; }
   // The four AUCs of challenger i (of its one model).
   const ModelMetrics& metrics(size_t i) const;
+  // Its learner's state (a registry version's model).
+  std::string SaveModel(size_t i) const;
   // Its NaN scores (a scaler that has learned nothing, a model that diverged).
   const NanScores& nan(size_t i) const { return nan_[i]; }
 

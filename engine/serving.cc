@@ -43,7 +43,14 @@ absl::StatusOr<std::unique_ptr<const ServingModel>> LoadVersion(const registry::
 absl::StatusOr<ResumePoint> FindResumePoint(const registry::Registry& registry,
                                             absl::string_view model, const core::FlatJson& config,
                                             CheckpointInfo* info) {
-  SLUICE_ASSIGN_OR_RETURN(const registry::Version latest, registry.Latest(model));
+  SLUICE_ASSIGN_OR_RETURN(registry::Version latest, registry.Latest(model));
+  // A promotion's version (no checkpoint of its own) goes with the checkpoint right after it;
+  // one left newest by a crash between the two is passed over (the resumed run makes it again).
+  while (latest.checkpoint.empty() && latest.trigger == "promotion" && latest.version > 1) {
+    absl::StatusOr<registry::Version> before = registry.Get(model, latest.version - 1);
+    if (!before.ok()) break;
+    latest = *std::move(before);
+  }
   if (latest.checkpoint.empty()) {
     return absl::FailedPreconditionError(
         absl::StrCat("version ", latest.version, " of \"", model,
@@ -66,6 +73,7 @@ absl::StatusOr<ResumePoint> FindResumePoint(const registry::Registry& registry,
     absl::StatusOr<std::string> earlier = registry.Checkpoint(model, v);
     if (absl::IsNotFound(earlier.status())) continue;  // Collected by gc: its delta is lost.
     SLUICE_RETURN_IF_ERROR(earlier.status());
+    if (earlier->empty()) continue;  // A promotion's version.
     SLUICE_ASSIGN_OR_RETURN(const CheckpointInfo earlier_info, ReadCheckpointInfo(*earlier));
     if (earlier_info.run_first_version != info->run_first_version) continue;
     point.checkpoints.push_back(std::move(*earlier));

@@ -210,9 +210,9 @@ class ParseStage {
   // Asks for a snapshot after the event that makes `events` events through this stage (from
   // the consumer's thread). Requires: this stage has not passed it, as kDriftSnapshotLag events
   // after the consumer's position ensures; requests come in increasing order.
-  void RequestSnapshotAfter(int64_t events) {
+  void RequestSnapshotAfter(int64_t events, std::string trigger) {
     absl::MutexLock lock(&mu_);
-    requests_.push_back(events);
+    requests_.emplace_back(events, std::move(trigger));
     if (requests_.size() == 1) next_request_.store(events, std::memory_order_release);
   }
 
@@ -278,21 +278,25 @@ class ParseStage {
       row.anomaly_score = pipeline_.ScoreAndLearnAnomaly(row.event.features);
       ++events_;
       if (snapshotter_ == nullptr) continue;
-      row.snapshot_trigger = DriftSnapshotDue() ? std::optional<std::string>("drift")
-                                                : snapshotter_->Due(events_, row.event.event_time);
+      row.snapshot_trigger = RequestedSnapshot();
+      if (!row.snapshot_trigger.has_value()) {
+        row.snapshot_trigger = snapshotter_->Due(events_, row.event.event_time);
+      }
       if (row.snapshot_trigger.has_value()) SLUICE_RETURN_IF_ERROR(CaptureSnapshot(row));
     }
     return true;
   }
 
-  // Whether a snapshot asked for by RequestSnapshotAfter is due now (after events_ events).
-  bool DriftSnapshotDue() {
-    if (events_ != next_request_.load(std::memory_order_acquire)) return false;
+  // The trigger of a snapshot asked for by RequestSnapshotAfter if one is due now (after
+  // events_ events).
+  std::optional<std::string> RequestedSnapshot() {
+    if (events_ != next_request_.load(std::memory_order_acquire)) return std::nullopt;
     absl::MutexLock lock(&mu_);
-    while (!requests_.empty() && requests_.front() <= events_) requests_.pop_front();
-    next_request_.store(requests_.empty() ? kNoRequest : requests_.front(),
+    std::string trigger = requests_.front().second;
+    while (!requests_.empty() && requests_.front().first <= events_) requests_.pop_front();
+    next_request_.store(requests_.empty() ? kNoRequest : requests_.front().first,
                         std::memory_order_release);
-    return true;
+    return trigger;
   }
 
   // This stage's part of a snapshot due after `row`: the anomaly model's state, taken here.
@@ -341,8 +345,9 @@ class ParseStage {
   std::deque<Batch*> free_ ABSL_GUARDED_BY(mu_);
   std::deque<Batch*> full_ ABSL_GUARDED_BY(mu_);
   static constexpr int64_t kNoRequest = -1;
-  std::deque<int64_t> requests_ ABSL_GUARDED_BY(mu_);  // RequestSnapshotAfter's, in order.
-  std::atomic<int64_t> next_request_{kNoRequest};      // requests_.front(), read without mu_.
+  // RequestSnapshotAfter's (events, trigger), in order.
+  std::deque<std::pair<int64_t, std::string>> requests_ ABSL_GUARDED_BY(mu_);
+  std::atomic<int64_t> next_request_{kNoRequest};  // requests_.front(), read without mu_.
   bool done_ ABSL_GUARDED_BY(mu_) = false;
   bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
   absl::Status status_ ABSL_GUARDED_BY(mu_);
@@ -350,9 +355,9 @@ class ParseStage {
 };
 
 constexpr absl::string_view kCheckpointKind = "RunCheckpoint";
-// Format 3 added the sink's resume token and the labels position, format 4 the drift detectors;
-// older formats read without them.
-constexpr uint16_t kCheckpointFormat = 4;
+// Format 3 added the sink's resume token and the labels position, format 4 the drift detectors
+// and the challengers, format 5 the promotions; older formats read without them.
+constexpr uint16_t kCheckpointFormat = 5;
 
 // Everything a run needs to continue exactly where a snapshot was taken, except the models (in
 // the version's state) and the cumulative AUC pairs before this snapshot (in the earlier
@@ -537,7 +542,8 @@ class Runner {
         joiner_(JoinOptions(options)),
         feed_(options_, joiner_),
         anomaly_drift_(DriftDetector(options, pipeline.options().anomaly)),
-        fraud_drift_(DriftDetector(options, pipeline.options().fraud)) {}
+        fraud_drift_(DriftDetector(options, pipeline.options().fraud)),
+        promoted_(options.challengers != nullptr ? options.challengers->size() : 0) {}
 
   // `status`, said of resuming `resume`.
   static absl::Status Resumable(const ResumePoint& resume, const absl::Status& status) {
@@ -584,6 +590,7 @@ class Runner {
       if (format >= 4 && options_.challengers != nullptr) {
         SLUICE_RETURN_IF_ERROR(Resumable(resume, options_.challengers->LoadModels(&r)));
       }
+      if (format >= 5 && !LoadPromotions(&r)) return malformed();
       if (!r.done()) return malformed();
       if (options_.labels != nullptr) {
         if (absl::Status seek = options_.labels->Seek(static_cast<int64_t>(label_position));
@@ -746,13 +753,127 @@ class Runner {
     joiner_.Drain([this](const LabelJoiner::Resolved& r) {
       pipeline_.ApplyLabel(r.x, r.label, r.scores);
       const int64_t index = result_.labels++;
-      if (options_.challengers != nullptr) options_.challengers->ApplyLabel(r.x, r.label, r.extra);
+      if (options_.challengers != nullptr) {
+        options_.challengers->ApplyLabel(r.x, r.label, r.extra);
+        MaybePromote();
+      }
       observer_.OnLabel(r.label, r.scores);
       if (fraud_drift_.has_value() && !std::isnan(r.scores.fraud) &&
           fraud_drift_->Update(std::abs((r.label ? 1.0 : 0.0) - r.scores.fraud))) {
         Found(Drift::Signal::kFraudError, index, *fraud_drift_, last_event_id_, last_event_time_);
       }
     });
+  }
+
+  // A promotion decided, waiting for its snapshot.
+  struct PendingPromotion {
+    size_t challenger;
+    double auc, champion_auc;
+    int64_t labels;
+    double event_time;
+    int64_t at;  // Registered with the first snapshot after this many events.
+  };
+
+  // Which challengers were promoted, and the promotions waiting for their snapshot.
+  void SavePromotions(core::StateWriter* w) const {
+    w->Put<uint64_t>(promoted_.size());
+    for (const bool p : promoted_) w->Put<uint8_t>(p ? 1 : 0);
+    w->Put<uint64_t>(promotions_.size());
+    for (const PendingPromotion& p : promotions_) {
+      w->Put<uint64_t>(p.challenger);
+      w->Put(p.auc);
+      w->Put(p.champion_auc);
+      w->Put(p.labels);
+      w->Put(p.event_time);
+      w->Put(p.at);
+    }
+    w->Put<uint64_t>(result_.promotions.size());
+    for (const PromotionRecord& p : result_.promotions) {
+      w->PutString(p.challenger);
+      w->Put(p.version);
+      w->Put(p.rolling_auc);
+      w->Put(p.champion_rolling_auc);
+      w->Put(p.labels);
+      w->Put(p.events);
+    }
+  }
+
+  bool LoadPromotions(core::StateReader* r) {
+    uint64_t n = 0;
+    if (!r->Get(&n) || n != promoted_.size()) return false;
+    for (size_t i = 0; i < n; ++i) {
+      uint8_t p = 0;
+      if (!r->Get(&p)) return false;
+      promoted_[i] = p != 0;
+    }
+    if (!r->Get(&n) || n > promoted_.size()) return false;
+    promotions_.resize(n);
+    for (PendingPromotion& p : promotions_) {
+      uint64_t challenger = 0;
+      if (!r->Get(&challenger) || challenger >= promoted_.size() || !r->Get(&p.auc) ||
+          !r->Get(&p.champion_auc) || !r->Get(&p.labels) || !r->Get(&p.event_time) ||
+          !r->Get(&p.at)) {
+        return false;
+      }
+      p.challenger = challenger;
+    }
+    if (!r->Get(&n) || n > promoted_.size()) return false;
+    result_.promotions.resize(n);
+    for (PromotionRecord& p : result_.promotions) {
+      if (!r->GetString(&p.challenger) || !r->Get(&p.version) || !r->Get(&p.rolling_auc) ||
+          !r->Get(&p.champion_rolling_auc) || !r->Get(&p.labels) || !r->Get(&p.events)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  // Registers challenger p.challenger as a version beside the champion's other model, and has
+  // the writer move alias "champion" to it, saying why.
+  void RegisterPromotion(const PendingPromotion& p, const std::string& anomaly_state,
+                         double event_time, const SourcePosition& position) {
+    Snapshotter& snapshotter = *options_.snapshotter;
+    const Challengers& c = *options_.challengers;
+    Snapshot s;
+    if (snapshotter.version() > 0) s.parent = snapshotter.version();
+    s.version = snapshotter.TakeVersion();
+    s.trigger = "promotion";
+    if (std::isfinite(event_time)) s.event_time = event_time;
+    Pipeline::Options o = pipeline_.options();
+    const Pipeline::Options& mine = c.spec(p.challenger).options;
+    const std::string state = c.SaveModel(p.challenger);
+    if (c.anomaly(p.challenger)) {
+      o.hst = mine.hst;
+      s.models = PackModels(state, pipeline_.SaveFraud());
+    } else {
+      o.lr = mine.lr;
+      o.fraud_scaler = mine.fraud_scaler;
+      s.models = PackModels(anomaly_state, state);
+    }
+    s.config_json = options_.promote->config_json(o);
+    s.alias = "champion";
+    s.alias_reason = absl::StrCat(
+        "challenger ", c.spec(p.challenger).text, " promoted: rolling AUC ",
+        core::FormatDouble(p.auc), " vs the champion's ", core::FormatDouble(p.champion_auc),
+        " over ", p.labels, " labels (at event time ", core::FormatDouble(p.event_time), ")");
+    s.metrics_json =
+        [json = absl::StrCat("{\"promoted\": ", core::JsonQuote(c.spec(p.challenger).text),
+                             ", \"rolling_auc\": ", core::JsonNumber(p.auc),
+                             ", \"champion_rolling_auc\": ", core::JsonNumber(p.champion_auc),
+                             ", \"labels\": ", p.labels, "}")] { return json; };
+    s.rows_read = position.records;
+    s.input_sha256 = position.digest;
+    s.events = result_.events;
+    s.labels = result_.labels;
+    s.first_event_id = checkpoint_.first_event_id;
+    s.last_event_id = last_event_id_;
+    if (std::isfinite(checkpoint_.first_event_time))
+      s.first_event_time = checkpoint_.first_event_time;
+    if (std::isfinite(last_event_time_)) s.last_event_time = last_event_time_;
+    result_.promotions.push_back(
+        {c.spec(p.challenger).text, s.version, p.auc, p.champion_auc, p.labels, result_.events});
+    observer_.OnPromotion(result_.promotions.back());
+    snapshotter.Submit(std::move(s));
   }
 
   // Reports a drift `detector` found at update `index` of `signal` (the event scored last: `id`
@@ -764,12 +885,37 @@ class Runner {
     if (result_.drift_count++ < 1000) result_.drifts.push_back(d);
     observer_.OnDrift(d);
     if (sink_ != nullptr) sink_->WriteDrift(d);
-    if (options_.snapshot_on_drift && options_.snapshotter != nullptr && parse_ != nullptr) {
-      const int64_t after = result_.events + kDriftSnapshotLag;
-      if (after > requested_snapshot_) {  // Two drifts this close share one version.
-        parse_->RequestSnapshotAfter(after);
-        requested_snapshot_ = after;
-      }
+    if (options_.snapshot_on_drift) RequestSnapshot("drift");
+  }
+
+  // Asks the parse stage for a snapshot after event result_.events + kDriftSnapshotLag, unless
+  // one is asked for there already (two drifts this close share a version); returns its event
+  // count. Without a snapshotter, or once the parse stage is done, none is taken.
+  int64_t RequestSnapshot(const char* trigger) {
+    const int64_t after = result_.events + kDriftSnapshotLag;
+    if (options_.snapshotter != nullptr && parse_ != nullptr && after > requested_snapshot_) {
+      parse_->RequestSnapshotAfter(after, trigger);
+      requested_snapshot_ = after;
+    }
+    return after;
+  }
+
+  // After each label: a challenger that now beats its champion by RunOptions::promote's margin
+  // is promoted at the snapshot asked for here.
+  void MaybePromote() {
+    if (!options_.promote.has_value() || options_.challengers == nullptr) return;
+    const Challengers& c = *options_.challengers;
+    for (size_t i = 0; i < c.size(); ++i) {
+      if (promoted_[i]) continue;
+      const ModelMetrics& mine = c.metrics(i);
+      const ModelMetrics& champion =
+          c.anomaly(i) ? pipeline_.anomaly_metrics() : pipeline_.fraud_metrics();
+      if (mine.labels < options_.promote->min_labels) continue;
+      const double auc = mine.rolling.Auc(), champion_auc = champion.rolling.Auc();
+      if (!(auc - champion_auc >= options_.promote->delta)) continue;  // NaN: no.
+      promoted_[i] = true;
+      promotions_.push_back(
+          {i, auc, champion_auc, mine.labels, last_event_time_, RequestSnapshot("promotion")});
     }
   }
 
@@ -777,6 +923,11 @@ class Runner {
   absl::Status TakeSnapshot(const std::string& trigger, std::string anomaly_state,
                             double event_time, SourcePosition position) {
     Snapshotter& snapshotter = *options_.snapshotter;
+    // Promotions due are registered first: the checkpoint below stays the newest version.
+    while (!promotions_.empty() && promotions_.front().at <= result_.events) {
+      RegisterPromotion(promotions_.front(), anomaly_state, event_time, position);
+      promotions_.pop_front();
+    }
     Snapshot s;
     s.parent = snapshotter.version() > 0 && snapshotter.version() >= run_first_version_
                    ? std::optional<int64_t>(snapshotter.version())
@@ -821,6 +972,7 @@ class Runner {
     feed_.Save(&w);
     joiner_.SaveExtra(&w);
     if (options_.challengers != nullptr) options_.challengers->SaveModels(&w);
+    SavePromotions(&w);
     s.checkpoint = core::SealState(kCheckpointKind, kCheckpointFormat, w.payload());
     s.metrics_json = MetricsJson(pipeline_, result_);
     s.rows_read = position.records;
@@ -863,8 +1015,10 @@ class Runner {
   std::string last_event_id_;
   double last_event_time_ = core::kMissing;
   std::optional<metrics::Adwin> anomaly_drift_, fraud_drift_;  // RunOptions::drift
-  ParseStage* parse_ = nullptr;     // While it runs: where drift snapshots are asked for.
-  std::vector<double> shadow_;      // The challengers' scores of the event being processed.
+  ParseStage* parse_ = nullptr;  // While it runs: where drift snapshots are asked for.
+  std::vector<double> shadow_;   // The challengers' scores of the event being processed.
+  std::vector<bool> promoted_;   // By challenger: once only.
+  std::deque<PendingPromotion> promotions_;
   int64_t requested_snapshot_ = 0;  // The last one asked for.
 };
 

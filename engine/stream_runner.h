@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -60,6 +61,15 @@ struct Drift {
 };
 // "anomaly_score" or "fraud_error".
 const char* SignalName(Drift::Signal signal);
+
+// A challenger promoted (RunOptions::promote): registered as `version`, alias "champion" moved.
+struct PromotionRecord {
+  std::string challenger;  // Its spec.
+  int64_t version = 0;
+  double rolling_auc = 0, champion_rolling_auc = 0;
+  int64_t labels = 0;  // Its labels when it won.
+  int64_t events = 0;  // Events scored when registered.
+};
 
 // Where predictions go (a CSV file now; Kafka topics and HTTP responses later). Called on the
 // runner's thread only.
@@ -124,6 +134,8 @@ class RunObserver {
   virtual void OnLabelCounts(const LabelCounts& /*counts*/) {}
   // A drift, when found.
   virtual void OnDrift(const Drift& /*drift*/) {}
+  // A challenger promoted, when registered.
+  virtual void OnPromotion(const PromotionRecord& /*promotion*/) {}
 };
 
 // Labels from outside the event stream (a labels file, a labels topic), in the order they became
@@ -186,6 +198,18 @@ struct RunOptions {
   // Challengers scoring and learning every event in shadow (never served); null: none. Must
   // outlive the run. Checkpoints carry them: a resumed run needs the same challengers.
   Challengers* challengers = nullptr;
+  // Automatic promotion (with challengers and a snapshotter): once a challenger's rolling AUC
+  // beats the champion's (same kind) by at least `delta` over at least `min_labels` labels, it
+  // is registered as a version (trigger "promotion": the champion's other model and the
+  // challenger's, `config_json` of those options) and alias "champion" moves to it, the history
+  // saying why. Taken with the snapshot kDriftSnapshotLag events later (as a drift's), so at the
+  // same event every run; a challenger is promoted at most once.
+  struct Promotion {
+    double delta = 0.05;
+    int64_t min_labels = 1000;
+    std::function<std::string(const Pipeline::Options&)> config_json;
+  };
+  std::optional<Promotion> promote;
 };
 inline constexpr int64_t kDriftSnapshotLag = 4096;
 
@@ -207,6 +231,7 @@ struct RunResult {
   std::vector<double> snapshot_pauses;
   std::vector<Drift> drifts;  // In the order found (the first 1,000; drift_count counts all).
   int64_t drift_count = 0;
+  std::vector<PromotionRecord> promotions;  // RunOptions::promote's, in order.
 };
 
 // Runs `source` through `pipeline` to its end: scores each event, writes it to `sink` (may be

@@ -54,6 +54,8 @@ struct ReplayFlags {
   int explain = 0;  // --explain K
   DriftFlags drift;
   std::vector<engine::ChallengerSpec> challengers;
+  std::optional<double> auto_promote;  // --auto-promote DELTA
+  int64_t promote_min_labels = 1000;
   std::optional<HttpFlags> http;  // --http-port: the HTTP API during the run and after it.
 };
 
@@ -78,6 +80,8 @@ cxxopts::Options Spec() {
     ("quiet", "No progress and no summary table")
     ("summary-timing", "Put seconds and events_per_second in the summary (false: the summary depends on the input only)", cxxopts::value<bool>()->default_value("true"))
     ("resume", "Continue from the registry's last snapshot (after a crash); outputs continue where it left off")
+    ("auto-promote", "Register a challenger whose rolling AUC beats its champion's by this much, and point alias champion at it", cxxopts::value<std::string>())
+    ("promote-min-labels", "... over at least this many labels", cxxopts::value<std::string>()->default_value("1000"))
     ("http-port", "Serve the HTTP API and the dashboard on this port (0: any free one) during the run, and after it until SIGINT/SIGTERM", cxxopts::value<std::string>())
     ("h,help", "Show this help");
   // clang-format on
@@ -132,6 +136,14 @@ std::optional<ReplayFlags> ParseFlags(int argc, char** argv) {
   r.registry = ParseRegistryFlags(f, c.pipeline.serving);
   r.drift = ParseDriftFlags(f, r.registry.path);
   r.challengers = ParseChallengerFlags(f);
+  if (f.Has("auto-promote")) {
+    if (r.challengers.empty() || r.registry.path.empty()) {
+      throw FlagError(
+          "--auto-promote registers a challenger that wins: give --challenger and --registry");
+    }
+    r.auto_promote = f.Double("auto-promote", 0);
+  }
+  r.promote_min_labels = f.Int("promote-min-labels", 1);
   r.resume = f.Has("resume");
   if (r.registry.path.empty() && r.resume) throw FlagError("--resume needs --registry FILE");
   if (f.Has("http-port")) {
@@ -378,6 +390,15 @@ int Replay(ReplayFlags& flags) {
                                                  config.pipeline.metric_window);
   if (!challengers.ok()) return Fail(challengers.status());
   if ((*challengers)->size() > 0) options.challengers = challengers->get();
+  if (flags.auto_promote.has_value()) {
+    options.promote =
+        engine::RunOptions::Promotion{*flags.auto_promote, flags.promote_min_labels,
+                                      [config](const engine::Pipeline::Options& o) {
+                                        engine::RunConfig promoted = config;
+                                        promoted.pipeline = o;
+                                        return core::WriteFlatJson(engine::ConfigJson(promoted));
+                                      }};
+  }
   run.challengers = challengers->get();
   options.drift = flags.drift.adwin;
   options.snapshot_on_drift = flags.drift.snapshot;

@@ -119,6 +119,18 @@ std::string ChallengersJson(const RunDescription& run) {
   return absl::StrCat("[", absl::StrJoin(items, ", "), "]");
 }
 
+std::string PromotionsJson(const engine::RunResult& result) {
+  std::vector<std::string> items;
+  for (const engine::PromotionRecord& p : result.promotions) {
+    items.push_back(absl::StrCat(
+        "{\"challenger\": ", core::JsonQuote(p.challenger), ", \"version\": ", p.version,
+        ", \"rolling_auc\": ", core::JsonNumber(p.rolling_auc),
+        ", \"champion_rolling_auc\": ", core::JsonNumber(p.champion_rolling_auc),
+        ", \"labels\": ", p.labels, ", \"events\": ", p.events, "}"));
+  }
+  return absl::StrCat("[", absl::StrJoin(items, ", "), "]");
+}
+
 std::string LabelJoinJson(const engine::RunResult& result) {
   const engine::LabelCounts& c = result.label_counts;
   return absl::StrCat("{\"joined\": ", c.joined, ", \"expired\": ", c.expired,
@@ -777,6 +789,13 @@ void ReplayRecorder::OnDrift(const engine::Drift& drift) {
                          core::FormatDouble(drift.window), " points"));
 }
 
+void ReplayRecorder::OnPromotion(const engine::PromotionRecord& p) {
+  AddMarker(labels_, "promotion",
+            absl::StrCat(p.challenger, " promoted as version ", p.version, ": rolling AUC ",
+                         core::FormatDouble(p.rolling_auc), " vs ",
+                         core::FormatDouble(p.champion_rolling_auc)));
+}
+
 void ReplayRecorder::OnBadRecord(const std::string& message) {
   if (!progress_) return;
   if (progress_shown_ && tty_) std::fputs("\n", stderr);
@@ -853,6 +872,7 @@ std::string ReplayRecorder::SummaryJson(const RunDescription& run,
           ? ModelJson(run.fraud_model, pipeline_.fraud_metrics(), result.fraud_nan)
           : "null",
       ",\n  \"challengers\": ", ChallengersJson(run),
+      ",\n  \"promotions\": ", PromotionsJson(result),
       ",\n  \"drifts\": ", engine::DriftsJson(result), "\n}\n");
 }
 

@@ -51,6 +51,8 @@ class ReplayRecorder final : public engine::RunObserver {
   void OnProgress(int64_t rows_read) override;
   // A "drift" marker (AddMarker) at the labels seen when it was found.
   void OnDrift(const engine::Drift& drift) override;
+  // A "promotion" marker at the labels seen when it was registered.
+  void OnPromotion(const engine::PromotionRecord& promotion) override;
 
   // Marks something that happened in the stream after `labels_seen` labels (0: before any),
   // drawn on the rolling-AUC chart as a vertical line with `text` as its tooltip. `kind` is

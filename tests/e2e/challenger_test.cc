@@ -4,6 +4,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "tests/support/cli.h"
 #include "tests/support/raw_sql.h"
 #include "tests/support/test_util.h"
@@ -81,6 +82,37 @@ TEST(ChallengerTest, AResumedRunContinuesItsChallengers) {
   r = RunSluice(flags + " --resume");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(ReadFileOrDie(summary), reference);
+}
+
+// A stream whose fraud pattern changes midway (every event with V14 > 1 is a fraud from row
+// 6,000 on): LogisticRegression with a higher learning rate adapts faster, wins, and is
+// promoted at the same event every run, with the reason in the alias history.
+TEST(ChallengerTest, AChallengerThatWinsIsPromotedAtTheSameEventEveryRun) {
+  TempDir dir;
+  ASSERT_EQ(RunSluice("gen --rows 6000 --seed 5 --out " + dir.File("a.csv")).exit_code, 0);
+  ASSERT_EQ(RunSluice("gen --rows 10000 --seed 6 --out " + dir.File("b.csv")).exit_code, 0);
+  std::string csv = ReadFileOrDie(dir.File("a.csv"));
+  for (std::vector<std::string> row : ReadCsv(dir.File("b.csv")).rows) {
+    row.back() = std::stod(row[14]) > 1 ? "1" : "0";
+    absl::StrAppend(&csv, absl::StrJoin(row, ","), "\n");
+  }
+  WriteFile(dir.File("in.csv"), csv);
+  std::vector<std::string> summaries;
+  for (const char* run : {"1", "2"}) {
+    const std::string registry = dir.File(absl::StrCat("r", run, ".db"));
+    const std::string summary = dir.File(absl::StrCat("s", run, ".json"));
+    const CliResult r =
+        RunSluice("replay --quiet --summary-timing=false --input " + dir.File("in.csv") +
+                  " --registry " + registry + " --summary " + summary +
+                  " --challenger logreg:lr=0.5 --auto-promote 0.05 --promote-min-labels 2000");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    summaries.push_back(ReadFileOrDie(summary));
+    EXPECT_THAT(summaries.back(), HasSubstr("\"promotions\": [{\"challenger\": \"logreg:lr=0.5\""));
+    const CliResult history = RunSluice("registry --registry " + registry + " history champion");
+    ASSERT_EQ(history.exit_code, 0) << history.err;
+    EXPECT_THAT(history.out, HasSubstr("challenger logreg:lr=0.5 promoted: rolling AUC "));
+  }
+  EXPECT_EQ(summaries[0], summaries[1]);
 }
 
 }  // namespace
