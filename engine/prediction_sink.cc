@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "core/format.h"
 #include "core/sha256.h"
 #include "core/status_macros.h"
@@ -212,6 +213,40 @@ std::string DriftsJson(const RunResult& result) {
     json.Close();
   }
   return out + "]}";
+}
+
+std::string ModelJson(const std::string& model, const ModelMetrics& m, const NanScores& nan) {
+  return absl::StrCat("{\"model\": ", core::JsonQuote(model), ", \"labels\": ", m.labels,
+                      ", \"auc\": ", core::JsonNumber(m.auc.Auc()),
+                      ", \"rolling_auc\": ", core::JsonNumber(m.rolling.Auc()),
+                      ", \"river_rocauc\": ", core::JsonNumber(m.river.Get()),
+                      ", \"river_rolling_rocauc\": ", core::JsonNumber(m.river_rolling.Get()),
+                      ", \"nan_predictions\": ", nan.count, ", \"first_nan_event\": ",
+                      nan.count > 0 ? core::JsonQuote(nan.first_event_id) : "null", "}");
+}
+
+std::string ChallengersJson(const Challengers* challengers) {
+  std::vector<std::string> items;
+  for (size_t i = 0; challengers != nullptr && i < challengers->size(); ++i) {
+    std::string item =
+        ModelJson(challengers->spec(i).text, challengers->metrics(i), challengers->nan(i));
+    item.insert(
+        1, absl::StrCat("\"shadows\": \"", challengers->anomaly(i) ? "anomaly" : "fraud", "\", "));
+    items.push_back(std::move(item));
+  }
+  return absl::StrCat("[", absl::StrJoin(items, ", "), "]");
+}
+
+std::string PromotionsJson(const RunResult& result) {
+  std::vector<std::string> items;
+  for (const PromotionRecord& p : result.promotions) {
+    items.push_back(absl::StrCat(
+        "{\"challenger\": ", core::JsonQuote(p.challenger), ", \"version\": ", p.version,
+        ", \"rolling_auc\": ", core::JsonNumber(p.rolling_auc),
+        ", \"champion_rolling_auc\": ", core::JsonNumber(p.champion_rolling_auc),
+        ", \"labels\": ", p.labels, ", \"events\": ", p.events, "}"));
+  }
+  return absl::StrCat("[", absl::StrJoin(items, ", "), "]");
 }
 
 absl::StatusOr<std::unique_ptr<CsvPredictionSink>> NewCsvPredictionSink(

@@ -59,6 +59,14 @@ void AppendPredictionJson(const core::Event& event, const Pipeline::Scores& scor
 void AppendDriftJson(const Drift& drift, core::FlatJsonWriter& json);
 // A run's drifts for its summary: {"count": N, "found": [drift, ...]} (the first 1,000).
 std::string DriftsJson(const RunResult& result);
+// A model's metrics for a summary: {"model": name, "labels", "auc", "rolling_auc",
+// "river_rocauc", "river_rolling_rocauc", "nan_predictions", "first_nan_event"}.
+std::string ModelJson(const std::string& model, const ModelMetrics& m, const NanScores& nan);
+// Each challenger as ModelJson, "shadows" first (the champion model it shadows); [] for none.
+std::string ChallengersJson(const Challengers* challengers);
+// A run's promotions: [{"challenger", "version", "rolling_auc", "champion_rolling_auc",
+// "labels", "events"}, ...].
+std::string PromotionsJson(const RunResult& result);
 
 // Whether a prediction is an alert: its fraud probability over `threshold`, or, with the fraud
 // model off, its anomaly score. NaN (a diverged model) never alerts.

@@ -43,14 +43,9 @@ absl::StatusOr<std::unique_ptr<const ServingModel>> LoadVersion(const registry::
 absl::StatusOr<ResumePoint> FindResumePoint(const registry::Registry& registry,
                                             absl::string_view model, const core::FlatJson& config,
                                             CheckpointInfo* info) {
-  SLUICE_ASSIGN_OR_RETURN(registry::Version latest, registry.Latest(model));
-  // A promotion's version (no checkpoint of its own) goes with the checkpoint right after it;
-  // one left newest by a crash between the two is passed over (the resumed run makes it again).
-  while (latest.checkpoint.empty() && latest.trigger == "promotion" && latest.version > 1) {
-    absl::StatusOr<registry::Version> before = registry.Get(model, latest.version - 1);
-    if (!before.ok()) break;
-    latest = *std::move(before);
-  }
+  // A promotion's version (no checkpoint of its own) is written with the checkpoint after it,
+  // in one transaction: never the newest.
+  SLUICE_ASSIGN_OR_RETURN(const registry::Version latest, registry.Latest(model));
   if (latest.checkpoint.empty()) {
     return absl::FailedPreconditionError(
         absl::StrCat("version ", latest.version, " of \"", model,

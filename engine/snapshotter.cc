@@ -9,6 +9,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "core/features.h"
 #include "core/flat_json.h"
 #include "core/format.h"
@@ -136,12 +137,18 @@ absl::Status Snapshotter::WaitWritten(int64_t version) {
 }
 
 void Snapshotter::Submit(Snapshot snapshot) {
+  std::vector<Snapshot> group;
+  group.push_back(std::move(snapshot));
+  Submit(std::move(group));
+}
+
+void Snapshotter::Submit(std::vector<Snapshot> group) {
   absl::MutexLock lock(&mu_);
   mu_.Await(absl::Condition(
       +[](Snapshotter* self)
            ABSL_EXCLUSIVE_LOCKS_REQUIRED(self->mu_) { return self->queue_.size() < kMaxQueued; },
       this));
-  queue_.push_back(std::move(snapshot));
+  queue_.push_back(std::move(group));
 }
 
 std::vector<std::string> Snapshotter::Finish() {
@@ -154,6 +161,34 @@ std::vector<std::string> Snapshotter::Finish() {
   return errors_;
 }
 
+registry::NewVersion Snapshotter::ToVersion(Snapshot& snapshot) const {
+  registry::NewVersion v;
+  v.model = options_.model_name;
+  v.version = snapshot.version;
+  v.parent = snapshot.parent;
+  v.created_event_time = snapshot.event_time;
+  v.trigger = snapshot.trigger;
+  v.config_json = snapshot.config_json.value_or(options_.config_json);
+  v.metrics_json = snapshot.metrics_json ? snapshot.metrics_json() : std::string("{}");
+  v.state = std::move(snapshot.models);
+  v.checkpoint = std::move(snapshot.checkpoint);
+  v.alias = snapshot.alias;
+  v.alias_reason = snapshot.alias_reason;
+  v.lineage_json = absl::StrCat(
+      "{\"source\": ",
+      absl::StartsWith(options_.input_description, "kafka:") ? "\"kafka\"" : "\"csv\"",
+      ", \"input\": ", core::JsonQuote(options_.input_description),
+      ", \"input_sha256\": ", core::JsonQuote(snapshot.input_sha256), ", \"rows\": [0, ",
+      snapshot.rows_read, "], \"events_learned\": ", snapshot.events,
+      ", \"labels_learned\": ", snapshot.labels,
+      ", \"first_event_id\": ", core::JsonQuote(snapshot.first_event_id),
+      ", \"last_event_id\": ", core::JsonQuote(snapshot.last_event_id), ", \"first_event_time\": ",
+      core::JsonNumber(snapshot.first_event_time.value_or(core::kMissing)),
+      ", \"last_event_time\": ",
+      core::JsonNumber(snapshot.last_event_time.value_or(core::kMissing)), "}");
+  return v;
+}
+
 void Snapshotter::Write() {
   // Background work at the lowest priority (nice 19, this thread only): it takes the little
   // CPU the stream's two threads leave and rarely preempts them mid-event. Failure to lower it
@@ -161,7 +196,7 @@ void Snapshotter::Write() {
   if (options_.background) setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), 19);
   // From here on registry_ belongs to this thread alone.
   while (true) {
-    Snapshot snapshot;
+    std::vector<Snapshot> group;
     std::string refused;
     {
       absl::MutexLock lock(&mu_);
@@ -171,53 +206,34 @@ void Snapshotter::Write() {
           },
           this));
       if (queue_.empty()) break;
-      snapshot = std::move(queue_.front());
+      group = std::move(queue_.front());
       queue_.pop_front();
       refused = refused_;
     }
     const auto done = [&](std::string error) {
       absl::MutexLock lock(&mu_);
       if (!error.empty()) {
-        error = absl::StrCat("snapshot version ", snapshot.version, " (", snapshot.trigger,
-                             ") was not written: ", error);
+        std::vector<std::string> names;
+        for (const Snapshot& s : group)
+          names.push_back(absl::StrCat(s.version, " (", s.trigger, ")"));
+        error = absl::StrCat("snapshot version", group.size() == 1 ? " " : "s ",
+                             absl::StrJoin(names, " and "), group.size() == 1 ? " was" : " were",
+                             " not written: ", error);
         errors_.push_back(error);
       }
-      done_version_ = snapshot.version;
+      done_version_ = group.back().version;
       last_error_ = std::move(error);
     };
     if (!refused.empty()) {
       done(refused);
       continue;
     }
-    registry::NewVersion v;
-    v.model = options_.model_name;
-    v.version = snapshot.version;
-    v.parent = snapshot.parent;
-    v.created_event_time = snapshot.event_time;
-    v.trigger = snapshot.trigger;
-    v.config_json = snapshot.config_json.value_or(options_.config_json);
-    v.metrics_json = snapshot.metrics_json ? snapshot.metrics_json() : std::string("{}");
-    v.state = std::move(snapshot.models);
-    v.checkpoint = std::move(snapshot.checkpoint);
-    v.lineage_json = absl::StrCat(
-        "{\"source\": ",
-        absl::StartsWith(options_.input_description, "kafka:") ? "\"kafka\"" : "\"csv\"",
-        ", \"input\": ", core::JsonQuote(options_.input_description),
-        ", \"input_sha256\": ", core::JsonQuote(snapshot.input_sha256), ", \"rows\": [0, ",
-        snapshot.rows_read, "], \"events_learned\": ", snapshot.events,
-        ", \"labels_learned\": ", snapshot.labels,
-        ", \"first_event_id\": ", core::JsonQuote(snapshot.first_event_id),
-        ", \"last_event_id\": ", core::JsonQuote(snapshot.last_event_id),
-        ", \"first_event_time\": ",
-        core::JsonNumber(snapshot.first_event_time.value_or(core::kMissing)),
-        ", \"last_event_time\": ",
-        core::JsonNumber(snapshot.last_event_time.value_or(core::kMissing)), "}");
-    absl::Status status = registry_->Put(v).status();
+    std::vector<registry::NewVersion> versions;
+    for (Snapshot& snapshot : group) versions.push_back(ToVersion(snapshot));
+    absl::Status status = registry_->Put(versions).status();
     // Only checkpoints move between processes: a promotion's version is not published.
-    if (status.ok() && options_.publish && !v.checkpoint.empty()) status = options_.publish(v);
-    if (status.ok() && !snapshot.alias.empty()) {
-      status = registry_->SetAlias(options_.model_name, snapshot.alias, snapshot.version,
-                                   snapshot.alias_reason);
+    for (const registry::NewVersion& v : versions) {
+      if (status.ok() && options_.publish && !v.checkpoint.empty()) status = options_.publish(v);
     }
     done(status.ok() ? "" : std::string(status.message()));
   }

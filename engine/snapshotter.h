@@ -47,8 +47,8 @@ struct Snapshot {
   std::string first_event_id, last_event_id;
   std::optional<double> first_event_time, last_event_time;
   // A promotion (a challenger registered as a version): its own config (the challenger's
-  // options; default: the run's), no checkpoint, and once written the writer points `alias` at
-  // it, keeping `alias_reason` in the alias history.
+  // options; default: the run's), no checkpoint, and `alias` pointed at it as it is written,
+  // keeping `alias_reason` in the alias history.
   std::optional<std::string> config_json;
   std::string alias, alias_reason;
 };
@@ -112,6 +112,9 @@ class Snapshotter {
   // blocks first: a writer that falls behind pauses the stream rather than memory growing.
   static constexpr size_t kMaxQueued = 4;
   void Submit(Snapshot snapshot);
+  // Queues snapshots to be written in one registry transaction, all or none: promotions with
+  // the checkpoint after them, so that a crash never leaves a promotion newest.
+  void Submit(std::vector<Snapshot> group);
   // Waits until `version`, submitted, was written: its error if it could not be.
   absl::Status WaitWritten(int64_t version);
   // Waits until everything submitted was written or failed and releases the writer lease;
@@ -123,6 +126,7 @@ class Snapshotter {
   Snapshotter(const Options& options, const core::Clock& wall,
               std::unique_ptr<registry::Registry> registry, int64_t last_version);
   void Write();
+  registry::NewVersion ToVersion(Snapshot& snapshot) const;
 
   const Options options_;
   const core::Clock& wall_;
@@ -134,7 +138,7 @@ class Snapshotter {
   absl::Time last_wall_;
 
   absl::Mutex mu_;
-  std::deque<Snapshot> queue_ ABSL_GUARDED_BY(mu_);
+  std::deque<std::vector<Snapshot>> queue_ ABSL_GUARDED_BY(mu_);
   bool finishing_ ABSL_GUARDED_BY(mu_) = false;
   std::vector<std::string> errors_ ABSL_GUARDED_BY(mu_);
   int64_t done_version_ ABSL_GUARDED_BY(mu_) = 0;  // The last version written or failed.

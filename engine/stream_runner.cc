@@ -758,6 +758,7 @@ class Runner {
         MaybePromote();
       }
       observer_.OnLabel(r.label, r.scores);
+      if (options_.challengers != nullptr) observer_.OnChallengerLabel(r.label, r.extra);
       if (fraud_drift_.has_value() && !std::isnan(r.scores.fraud) &&
           fraud_drift_->Update(std::abs((r.label ? 1.0 : 0.0) - r.scores.fraud))) {
         Found(Drift::Signal::kFraudError, index, *fraud_drift_, last_event_id_, last_event_time_);
@@ -828,10 +829,10 @@ class Runner {
     return true;
   }
 
-  // Registers challenger p.challenger as a version beside the champion's other model, and has
-  // the writer move alias "champion" to it, saying why.
-  void RegisterPromotion(const PendingPromotion& p, const std::string& anomaly_state,
-                         double event_time, const SourcePosition& position) {
+  // Challenger p.challenger as a version beside the champion's other model, alias "champion"
+  // moved to it as it is written, saying why.
+  Snapshot PromotionSnapshot(const PendingPromotion& p, const std::string& anomaly_state,
+                             double event_time, const SourcePosition& position) {
     Snapshotter& snapshotter = *options_.snapshotter;
     const Challengers& c = *options_.challengers;
     Snapshot s;
@@ -873,7 +874,7 @@ class Runner {
     result_.promotions.push_back(
         {c.spec(p.challenger).text, s.version, p.auc, p.champion_auc, p.labels, result_.events});
     observer_.OnPromotion(result_.promotions.back());
-    snapshotter.Submit(std::move(s));
+    return s;
   }
 
   // Reports a drift `detector` found at update `index` of `signal` (the event scored last: `id`
@@ -923,9 +924,11 @@ class Runner {
   absl::Status TakeSnapshot(const std::string& trigger, std::string anomaly_state,
                             double event_time, SourcePosition position) {
     Snapshotter& snapshotter = *options_.snapshotter;
-    // Promotions due are registered first: the checkpoint below stays the newest version.
+    // Promotions due are registered first, with the checkpoint below in one transaction: it
+    // stays the newest version.
+    std::vector<Snapshot> group;
     while (!promotions_.empty() && promotions_.front().at <= result_.events) {
-      RegisterPromotion(promotions_.front(), anomaly_state, event_time, position);
+      group.push_back(PromotionSnapshot(promotions_.front(), anomaly_state, event_time, position));
       promotions_.pop_front();
     }
     Snapshot s;
@@ -983,7 +986,8 @@ class Runner {
     s.last_event_id = last_event_id_;
     if (std::isfinite(c.first_event_time)) s.first_event_time = c.first_event_time;
     if (std::isfinite(last_event_time_)) s.last_event_time = last_event_time_;
-    snapshotter.Submit(std::move(s));
+    group.push_back(std::move(s));
+    snapshotter.Submit(std::move(group));
     if (sink_ != nullptr && sink_->CommitsWithCheckpoints()) {
       // The outputs so far become visible with this checkpoint, never before it is durable:
       // a restart finds the checkpoint of whatever was committed last.

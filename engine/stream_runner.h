@@ -124,6 +124,8 @@ class RunObserver {
                             const Served& /*served*/) {}
   // After a label was applied (metrics already updated).
   virtual void OnLabel(bool /*label*/, const Pipeline::Scores& /*scores*/) {}
+  // Right after, with challengers: their scores of that event, in RunOptions::challengers' order.
+  virtual void OnChallengerLabel(bool /*label*/, const std::vector<double>& /*scores*/) {}
   // A bad record that was skipped.
   virtual void OnBadRecord(const std::string& /*message*/) {}
   // About every 16,384 records.

@@ -510,34 +510,65 @@ absl::Status Registry::EnableWal() {
   }
 }
 
+namespace {
+
+absl::Status CheckAliasName(absl::string_view alias) {
+  int64_t unused = 0;
+  if (alias.empty() || alias == "latest" || absl::SimpleAtoi(alias, &unused)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("alias name \"", alias, "\" is reserved or a number; choose a name"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::StatusOr<int64_t> Registry::Put(const NewVersion& v) {
-  const std::string where = absl::StrCat(path_, ": register a version of \"", v.model, "\"");
+  SLUICE_ASSIGN_OR_RETURN(const std::vector<int64_t> numbers, Put(std::span(&v, 1)));
+  return numbers[0];
+}
+
+absl::StatusOr<std::vector<int64_t>> Registry::Put(std::span<const NewVersion> versions) {
+  std::vector<int64_t> numbers;
+  if (versions.empty()) return numbers;
+  std::string where = absl::StrCat(path_, ": register a version of \"", versions[0].model, "\"");
   const auto annotate = [&](const absl::Status& s) {
     return absl::Status(s.code(), absl::StrCat(where, ": ", s.message()));
   };
   absl::StatusOr<Transaction> txn = Transaction::Begin(db_);
   if (!txn.ok()) return annotate(txn.status());
-  if (absl::Status s = CheckNoOtherWriter(v.model); !s.ok()) return annotate(s);
-  absl::StatusOr<int64_t> next = NextVersion(db_, v.model);
-  if (!next.ok()) return annotate(next.status());
-  Version row;
-  row.model = v.model;
-  row.version = v.version.value_or(*next);
-  row.parent = v.parent;
-  row.created_wall_ms = absl::ToUnixMillis(clock_.Now());
-  row.created_event_time = v.created_event_time;
-  row.trigger = v.trigger;
-  row.code_version = SLUICE_GIT_DESCRIBE;
-  row.config_json = v.config_json;
-  row.lineage_json = v.lineage_json;
-  row.metrics_json = v.metrics_json;
-  row.state_sha256 = core::Sha256Hex(v.state);
-  row.state_format = v.state_format;
-  row.state = v.state;
-  row.checkpoint = v.checkpoint;
-  if (absl::Status s = InsertVersion(db_, row); !s.ok()) return annotate(s);
+  for (const NewVersion& v : versions) {
+    where = absl::StrCat(path_, ": register a version of \"", v.model, "\"");
+    if (absl::Status s = CheckNoOtherWriter(v.model); !s.ok()) return annotate(s);
+    absl::StatusOr<int64_t> next = NextVersion(db_, v.model);
+    if (!next.ok()) return annotate(next.status());
+    Version row;
+    row.model = v.model;
+    row.version = v.version.value_or(*next);
+    row.parent = v.parent;
+    row.created_wall_ms = absl::ToUnixMillis(clock_.Now());
+    row.created_event_time = v.created_event_time;
+    row.trigger = v.trigger;
+    row.code_version = SLUICE_GIT_DESCRIBE;
+    row.config_json = v.config_json;
+    row.lineage_json = v.lineage_json;
+    row.metrics_json = v.metrics_json;
+    row.state_sha256 = core::Sha256Hex(v.state);
+    row.state_format = v.state_format;
+    row.state = v.state;
+    row.checkpoint = v.checkpoint;
+    if (absl::Status s = InsertVersion(db_, row); !s.ok()) return annotate(s);
+    if (!v.alias.empty()) {
+      if (absl::Status s = CheckAliasName(v.alias); !s.ok()) return annotate(s);
+      if (absl::Status s = WriteAlias(v.model, v.alias, row.version, where, v.alias_reason);
+          !s.ok()) {
+        return s;
+      }
+    }
+    numbers.push_back(row.version);
+  }
   if (absl::Status s = txn->Commit(); !s.ok()) return annotate(s);
-  return row.version;
+  return numbers;
 }
 
 absl::StatusOr<Version> Registry::Get(absl::string_view model, int64_t version) const {
@@ -635,30 +666,21 @@ absl::StatusOr<int64_t> Registry::Resolve(absl::string_view model, absl::string_
   return s.Int(0);
 }
 
-namespace {
-
-absl::Status CheckAliasName(absl::string_view alias) {
-  int64_t unused = 0;
-  if (alias.empty() || alias == "latest" || absl::SimpleAtoi(alias, &unused)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("alias name \"", alias, "\" is reserved or a number; choose a name"));
-  }
-  return absl::OkStatus();
-}
-
-}  // namespace
-
-absl::Status Registry::WriteAlias(absl::string_view model, absl::string_view alias, int64_t version,
-                                  absl::string_view what, absl::string_view reason) {
+absl::Status Registry::WriteAlias(absl::string_view model, absl::string_view alias,
+                                  std::optional<int64_t> version, absl::string_view what,
+                                  absl::string_view reason) {
   std::optional<int64_t> previous;
   if (absl::StatusOr<int64_t> old = Resolve(model, alias); old.ok()) previous = *old;
   SLUICE_ASSIGN_OR_RETURN(
-      Statement upsert,
-      Statement::Prepare(db_,
-                         "INSERT INTO aliases (model, alias, version) VALUES (?, ?, ?) "
-                         "ON CONFLICT (model, alias) DO UPDATE SET version = excluded.version"));
-  upsert.Bind(1, model).Bind(2, alias).Bind(3, version);
-  SLUICE_RETURN_IF_ERROR(Annotate(upsert.Run("set alias"), what));
+      Statement write,
+      Statement::Prepare(db_, version.has_value()
+                                  ? "INSERT INTO aliases (model, alias, version) VALUES (?1, ?2, "
+                                    "?3) ON CONFLICT (model, alias) DO UPDATE SET version = "
+                                    "excluded.version"
+                                  : "DELETE FROM aliases WHERE model = ?1 AND alias = ?2"));
+  write.Bind(1, model).Bind(2, alias);
+  if (version.has_value()) write.Bind(3, *version);
+  SLUICE_RETURN_IF_ERROR(Annotate(write.Run("set alias"), what));
   SLUICE_ASSIGN_OR_RETURN(
       Statement history,
       Statement::Prepare(db_,
@@ -940,21 +962,35 @@ absl::StatusOr<int64_t> Registry::Gc(absl::string_view model, int64_t keep) {
   return deleted;
 }
 
-absl::StatusOr<int64_t> Registry::DropNewer(absl::string_view model, int64_t version) {
+absl::Status Registry::MoveAliasesBack(absl::string_view model, int64_t version,
+                                       absl::string_view what, absl::string_view why) {
+  SLUICE_ASSIGN_OR_RETURN(
+      Statement aliased,
+      Statement::Prepare(db_, "SELECT alias FROM aliases WHERE model = ?1 AND version > ?2"));
+  aliased.Bind(1, model).Bind(2, version);
+  std::vector<std::string> aliases;
+  while (true) {
+    SLUICE_ASSIGN_OR_RETURN(const bool row, Annotate(aliased.Step("find aliases"), what));
+    if (!row) break;
+    aliases.push_back(aliased.Text(0));
+  }
+  for (const std::string& alias : aliases) {
+    SLUICE_ASSIGN_OR_RETURN(const std::vector<AliasChange> history, AliasHistory(model, alias));
+    std::optional<int64_t> back;
+    for (auto change = history.rbegin(); change != history.rend() && !back; ++change) {
+      if (change->version.has_value() && *change->version <= version) back = change->version;
+    }
+    SLUICE_RETURN_IF_ERROR(WriteAlias(model, alias, back, what, why));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<int64_t> Registry::DropNewer(absl::string_view model, int64_t version,
+                                            absl::string_view why) {
   const std::string what =
       absl::StrCat(path_, ": dropping the versions of model \"", model, "\" after ", version);
   SLUICE_ASSIGN_OR_RETURN(Transaction txn, Annotate(Transaction::Begin(db_), what));
-  SLUICE_ASSIGN_OR_RETURN(
-      Statement aliased,
-      Statement::Prepare(db_,
-                         "SELECT alias, version FROM aliases WHERE model = ?1 AND version > ?2 "
-                         "ORDER BY version LIMIT 1"));
-  aliased.Bind(1, model).Bind(2, version);
-  SLUICE_ASSIGN_OR_RETURN(const bool row, Annotate(aliased.Step("find aliases"), what));
-  if (row) {
-    return absl::FailedPreconditionError(
-        absl::StrCat(what, ": alias \"", aliased.Text(0), "\" points at version ", aliased.Int(1)));
-  }
+  SLUICE_RETURN_IF_ERROR(MoveAliasesBack(model, version, what, why));
   SLUICE_ASSIGN_OR_RETURN(
       Statement s,
       Statement::Prepare(db_, "DELETE FROM versions WHERE model = ?1 AND version > ?2"));

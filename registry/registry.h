@@ -33,6 +33,9 @@ struct NewVersion {
   std::string state;         // The model blob.
   int32_t state_format = 1;  // Format version of the blob.
   std::string checkpoint;    // Opaque run state for --resume (may be empty).
+  // If set, `alias` is pointed at it in the same transaction (a promotion), the history
+  // keeping `alias_reason`.
+  std::string alias, alias_reason;
 };
 
 // One stored version. Blobs are filled only by Get().
@@ -109,6 +112,9 @@ class Registry {
   // Unavailable if the file is locked past the busy timeout, ResourceExhausted if the disk (or
   // the page cap) is full, PermissionDenied if read-only; the registry is unchanged then.
   absl::StatusOr<int64_t> Put(const NewVersion& v);
+  // Stores `versions` in order in one transaction: all or none (a promotion and the checkpoint
+  // after it). Returns their numbers; errors as Put's.
+  absl::StatusOr<std::vector<int64_t>> Put(std::span<const NewVersion> versions);
   // One version with its blobs, whose SHA-256 is verified. NotFound if absent; DataLoss (naming
   // the version) if the state does not match its recorded SHA-256.
   absl::StatusOr<Version> Get(absl::string_view model, int64_t version) const;
@@ -170,9 +176,11 @@ class Registry {
   // many were deleted.
   absl::StatusOr<int64_t> Gc(absl::string_view model, int64_t keep);
   // Deletes the versions of `model` newer than `version` (0: all of them): checkpoints of a run
-  // whose outputs were never committed. FailedPrecondition, naming it, if one is aliased.
-  // Returns how many were deleted.
-  absl::StatusOr<int64_t> DropNewer(absl::string_view model, int64_t version);
+  // whose outputs were never committed, which never happened. An alias pointing at one of them
+  // (a promotion among them) moves back to the newest version up to `version` it pointed at
+  // before, or is removed if none, the history saying `why`. Returns how many were deleted.
+  absl::StatusOr<int64_t> DropNewer(absl::string_view model, int64_t version,
+                                    absl::string_view why);
 
   const std::string& path() const { return path_; }
 
@@ -186,8 +194,14 @@ class Registry {
   absl::Status CheckNoOtherWriter(absl::string_view model) const;
   // Points `alias` of `model` at `version` and records the change and its `reason`. Call inside
   // a write transaction; `what` describes the operation for messages.
-  absl::Status WriteAlias(absl::string_view model, absl::string_view alias, int64_t version,
-                          absl::string_view what, absl::string_view reason);
+  // nullopt: removes it.
+  absl::Status WriteAlias(absl::string_view model, absl::string_view alias,
+                          std::optional<int64_t> version, absl::string_view what,
+                          absl::string_view reason);
+  // DropNewer's aliases: those pointing past `version` move back (see DropNewer). Call inside
+  // a write transaction.
+  absl::Status MoveAliasesBack(absl::string_view model, int64_t version, absl::string_view what,
+                               absl::string_view why);
 
   sqlite3* db_;
   std::string path_;

@@ -68,6 +68,7 @@ struct LiveFlags {
   double alert_threshold = 0.5;
   int explain = 0;  // --explain K
   DriftFlags drift;
+  ChallengerFlags challengers;
   engine::Pipeline::Options pipeline;
   engine::LabelJoiner::Options join;
   std::vector<std::string> features;
@@ -168,6 +169,7 @@ std::optional<LiveFlags> ParseFlags(int argc, char** argv) {
   }
   l.registry = ParseRegistryFlags(f, l.pipeline.serving);
   l.drift = ParseDriftFlags(f, l.registry.path);
+  l.challengers = ParseChallengerFlags(f, l.registry.path);
   l.exactly_once = f.OneOf("exactly-once", {"auto", "transactions", "read-back"});
   l.features = absl::StrSplit(f.NonEmpty("features"), ',', absl::SkipEmpty());
   l.exit_at_end = f.Has("exit-at-end");
@@ -217,13 +219,23 @@ std::optional<LiveFlags> ParseFlags(int argc, char** argv) {
   return l;
 }
 
-// Rolling AUCs over the last 10,000 labels of all partitions, for the status line.
+// Rolling AUCs over the last 10,000 labels of all partitions, for the status line and the
+// HTTP state: the champion's models and each challenger (--challenger order).
 struct StatusAucs {
+  static constexpr int64_t kWindow = 10000;
+  explicit StatusAucs(const std::vector<engine::ChallengerSpec>& specs) {
+    for (const engine::ChallengerSpec& spec : specs) {
+      challenger_names.push_back(spec.text);
+      challengers.emplace_back(kWindow);
+    }
+  }
   engine::PredictionFormat format;  // With alert_threshold: what counts as an alert.
   double alert_threshold = 0.5;
+  std::vector<std::string> challenger_names;
   absl::Mutex mu;
-  metrics::RollingRocAuc anomaly ABSL_GUARDED_BY(mu){10000};
-  metrics::RollingRocAuc fraud ABSL_GUARDED_BY(mu){10000};
+  metrics::RollingRocAuc anomaly ABSL_GUARDED_BY(mu){kWindow};
+  metrics::RollingRocAuc fraud ABSL_GUARDED_BY(mu){kWindow};
+  std::vector<metrics::RollingRocAuc> challengers ABSL_GUARDED_BY(mu);
 };
 
 // Counts what one partition's runner did, for the status line (read from another thread).
@@ -242,6 +254,19 @@ class LiveCounter final : public engine::RunObserver {
     absl::MutexLock lock(&aucs_->mu);
     aucs_->anomaly.Update(label, scores.anomaly);
     aucs_->fraud.Update(label, scores.fraud);
+  }
+  void OnChallengerLabel(bool label, const std::vector<double>& scores) override {
+    absl::MutexLock lock(&aucs_->mu);
+    for (size_t i = 0; i < scores.size(); ++i) aucs_->challengers[i].Update(label, scores[i]);
+  }
+  void OnPromotion(const engine::PromotionRecord& promotion) override {
+    absl::MutexLock lock(&counts_mu_);
+    promotions_.push_back(promotion);
+  }
+  // The promotions since the last call.
+  std::vector<engine::PromotionRecord> TakePromotions() {
+    absl::MutexLock lock(&counts_mu_);
+    return std::exchange(promotions_, {});
   }
   void OnPending(int64_t pending_joins) override {
     pending.store(pending_joins, std::memory_order_relaxed);
@@ -272,6 +297,7 @@ class LiveCounter final : public engine::RunObserver {
   mutable absl::Mutex counts_mu_;
   engine::LabelCounts label_counts_ ABSL_GUARDED_BY(counts_mu_);
   engine::http::DriftLog drifts_ ABSL_GUARDED_BY(counts_mu_);
+  std::vector<engine::PromotionRecord> promotions_ ABSL_GUARDED_BY(counts_mu_);
 };
 
 // One partition's run and what its observer counts.
@@ -311,6 +337,8 @@ absl::StatusOr<std::unique_ptr<PartitionRun>> StartPartition(
   o.explain = flags.explain;
   o.drift = flags.drift.adwin;
   o.snapshot_on_drift = flags.drift.snapshot;
+  o.challengers = flags.challengers.specs;
+  o.promote = flags.challengers.promote;
   o.registry = flags.registry.path;
   o.model_name = flags.registry.model_name;
   o.schedule = flags.registry.schedule;
@@ -395,7 +423,9 @@ std::string SummaryJson(const LiveFlags& flags,
         ", \"label_join\": {\"joined\": ", r.label_counts.joined,
         ", \"expired\": ", r.label_counts.expired, ", \"duplicate\": ", r.label_counts.duplicate,
         ", \"late\": ", r.label_counts.late, ", \"unknown\": ", r.label_counts.unknown,
-        ", \"evicted\": ", r.label_counts.evicted, "}}");
+        ", \"evicted\": ", r.label_counts.evicted, "}", ", \"drifts\": ", engine::DriftsJson(r),
+        ", \"challengers\": ", engine::ChallengersJson(&live.challengers()),
+        ", \"promotions\": ", engine::PromotionsJson(r), "}");
   }
   absl::StrAppend(
       &json, "\n  ],\n  \"events\": ", events,
@@ -626,6 +656,24 @@ void PrintGlobalNotes(const LiveFlags& flags, engine::kafka::GlobalModelService&
   }
 }
 
+// The challengers promoted since the last look, one line each.
+void PrintPromotions(const LiveFlags& flags,
+                     const std::vector<std::unique_ptr<PartitionRun>>& runs) {
+  for (const auto& r : runs) {
+    for (const engine::PromotionRecord& p : r->counter.TakePromotions()) {
+      if (flags.quiet) continue;
+      std::fprintf(
+          stderr,
+          "sluice live: partition %d: challenger %s promoted: version %lld of %s, alias "
+          "champion moved (rolling AUC %s vs the champion's %s over %lld labels)\n",
+          r->live->partition(), p.challenger.c_str(), static_cast<long long>(p.version),
+          registry::PartitionModel(flags.registry.model_name, r->live->partition()).c_str(),
+          core::FormatDouble(p.rolling_auc).c_str(),
+          core::FormatDouble(p.champion_rolling_auc).c_str(), static_cast<long long>(p.labels));
+    }
+  }
+}
+
 // What the HTTP API shows of the stream (GET /v1/state, /metrics), published once a second.
 engine::http::StreamState HttpState(const std::vector<std::unique_ptr<PartitionRun>>& runs,
                                     const Status& status, double rate,
@@ -642,10 +690,17 @@ engine::http::StreamState HttpState(const std::vector<std::unique_ptr<PartitionR
     state.latency_p50_ms = 1000 * l.prediction.Quantile(0.5);
     state.latency_p99_ms = 1000 * l.prediction.Quantile(0.99);
   }
-  if (status.labels > 0) {
+  {
     absl::MutexLock lock(&aucs.mu);
-    state.auc_anomaly = aucs.anomaly.Auc();
-    state.auc_fraud = aucs.fraud.Auc();
+    if (status.labels > 0) {
+      state.auc_anomaly = aucs.anomaly.Auc();
+      state.auc_fraud = aucs.fraud.Auc();
+    }
+    for (size_t i = 0; i < aucs.challengers.size(); ++i) {
+      state.challenger_aucs.emplace_back(
+          aucs.challenger_names[i],
+          status.labels > 0 ? std::optional(aucs.challengers[i].Auc()) : std::nullopt);
+    }
   }
   for (const auto& r : runs) {
     state.alerts += r->counter.alerts.load(std::memory_order_relaxed);
@@ -660,9 +715,11 @@ engine::http::StreamState HttpState(const std::vector<std::unique_ptr<PartitionR
     for (size_t k = 0; k < drifts.counts.size(); ++k) state.drifts.counts[k] += drifts.counts[k];
     for (const engine::Drift& d : drifts.recent) state.drifts.recent.push_back(d);
     if (r->revoked) continue;
-    state.partitions.push_back({r->live->partition(),
-                                r->counter.events.load(std::memory_order_relaxed),
-                                std::max<int64_t>(r->live->lag(), 0)});
+    engine::http::StreamState::Partition& p = state.partitions.emplace_back();
+    p.partition = r->live->partition();
+    p.position = r->live->offset();
+    p.events = r->counter.events.load(std::memory_order_relaxed);
+    p.lag = std::max<int64_t>(r->live->lag(), 0);
     state.ready = true;
   }
   return state;
@@ -707,6 +764,7 @@ Measured Watch(const LiveFlags& flags, Partitions& partitions, engine::kafka::Gr
     if (stop_requested.load()) partitions.Stop();
     collect();
     const Status now_status = Gather(runs, dead_letters_producer);
+    PrintPromotions(flags, runs);
     if (global != nullptr) {
       global->Observe(now_status.events, partitions.HoldsPartitionZero());
       PrintGlobalNotes(flags, *global);
@@ -735,6 +793,7 @@ Measured Watch(const LiveFlags& flags, Partitions& partitions, engine::kafka::Gr
   }
   collect();
   close_interval();
+  PrintPromotions(flags, runs);
   if (global != nullptr) {
     // The events scored since the last look count too (with --exit-at-end, often all of them).
     global->Observe(Gather(runs, dead_letters_producer).events, partitions.HoldsPartitionZero());
@@ -863,7 +922,7 @@ int Live(LiveFlags& flags) {
     PrintGlobalNotes(flags, *global);
   }
   const auto start = std::chrono::steady_clock::now();
-  StatusAucs aucs;
+  StatusAucs aucs(flags.challengers.specs);
   aucs.format = {engine::VersionColumns::kNone, flags.pipeline.anomaly, flags.pipeline.fraud, {}};
   aucs.alert_threshold = flags.alert_threshold;
   Partitions partitions(flags, *brokers, **inputs, dead_letters, &aucs,

@@ -30,6 +30,8 @@ void AddModelFlags(cxxopts::Options& spec, const char* serving) {
     ("drift-delta", "ADWIN's significance delta (River's default; lower: fewer alarms)", cxxopts::value<std::string>()->default_value("0.002"))
     ("snapshot-on-drift", "Register a version (trigger drift) 4,096 events after each drift")
     ("challenger", "A model that scores and learns every event in shadow, with its own AUCs (repeatable): hst:trees=25,height=15,window=250,seed=7 or logreg:lr=0.05,l2=0.001,scaler=minmax", cxxopts::value<std::vector<std::string>>())
+    ("auto-promote", "Register a challenger whose rolling AUC beats its champion's by this much, and point alias champion at it", cxxopts::value<std::string>())
+    ("promote-min-labels", "... over at least this many labels", cxxopts::value<std::string>()->default_value("1000"))
     ("metric-window", "Window of the rolling AUCs", cxxopts::value<std::string>()->default_value("1000"))
     ("serving", "continuous (serve the learning model) | frozen (serve the last registered version)", cxxopts::value<std::string>()->default_value(serving))
     ("label-ttl", "Seconds of event time a scored event waits for its label", cxxopts::value<std::string>())
@@ -69,14 +71,22 @@ int ParseExplainFlag(const FlagReader& f, const engine::Pipeline::Options& o) {
   return k;
 }
 
-std::vector<engine::ChallengerSpec> ParseChallengerFlags(const FlagReader& f) {
-  std::vector<engine::ChallengerSpec> specs;
+ChallengerFlags ParseChallengerFlags(const FlagReader& f, const std::string& registry) {
+  ChallengerFlags c;
   for (const std::string& text : f.All("challenger")) {
     absl::StatusOr<engine::ChallengerSpec> spec = engine::ParseChallengerSpec(text);
     if (!spec.ok()) throw FlagError(absl::StrCat("--challenger: ", spec.status().message()));
-    specs.push_back(*std::move(spec));
+    c.specs.push_back(*std::move(spec));
   }
-  return specs;
+  if (f.Has("auto-promote")) {
+    if (c.specs.empty() || registry.empty()) {
+      throw FlagError(
+          "--auto-promote registers a challenger that wins: give --challenger and --registry");
+    }
+    c.promote = engine::RunOptions::Promotion{f.Double("auto-promote", 0),
+                                              f.Int("promote-min-labels", 1), nullptr};
+  }
+  return c;
 }
 
 DriftFlags ParseDriftFlags(const FlagReader& f, const std::string& registry) {

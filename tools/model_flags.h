@@ -13,6 +13,7 @@
 #include "engine/label_joiner.h"
 #include "engine/pipeline.h"
 #include "engine/snapshotter.h"
+#include "engine/stream_runner.h"
 #include "metrics/adwin.h"
 #include "tools/flags.h"
 
@@ -33,13 +34,20 @@ int ParseExplainFlag(const FlagReader& f, const engine::Pipeline::Options& o);
 // --drift, --drift-delta, --snapshot-on-drift (added by AddModelFlags): RunOptions::drift and
 // RunOptions::snapshot_on_drift. FlagError for --snapshot-on-drift without a registry
 // (`registry` empty) or with --drift off.
-// --challenger SPEC... (added by AddModelFlags). FlagError naming a malformed spec.
-std::vector<engine::ChallengerSpec> ParseChallengerFlags(const FlagReader& f);
 struct DriftFlags {
   std::optional<metrics::Adwin::Options> adwin;
   bool snapshot = false;
 };
 DriftFlags ParseDriftFlags(const FlagReader& f, const std::string& registry);
+// --challenger SPEC..., --auto-promote DELTA, --promote-min-labels N (added by AddModelFlags).
+// FlagError naming a malformed spec, or for --auto-promote without challengers or a registry
+// (`registry` empty).
+struct ChallengerFlags {
+  std::vector<engine::ChallengerSpec> specs;
+  // RunOptions::promote without its config_json, which the command fills in.
+  std::optional<engine::RunOptions::Promotion> promote;
+};
+ChallengerFlags ParseChallengerFlags(const FlagReader& f, const std::string& registry);
 // Where versions go and when: --registry, --model-name, --snapshot-every-{events,seconds,wall}.
 struct RegistryFlags {
   std::string path;  // --registry; empty: none.

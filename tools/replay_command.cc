@@ -53,9 +53,7 @@ struct ReplayFlags {
   bool resume = false;
   int explain = 0;  // --explain K
   DriftFlags drift;
-  std::vector<engine::ChallengerSpec> challengers;
-  std::optional<double> auto_promote;  // --auto-promote DELTA
-  int64_t promote_min_labels = 1000;
+  ChallengerFlags challengers;
   std::optional<HttpFlags> http;  // --http-port: the HTTP API during the run and after it.
 };
 
@@ -80,8 +78,6 @@ cxxopts::Options Spec() {
     ("quiet", "No progress and no summary table")
     ("summary-timing", "Put seconds and events_per_second in the summary (false: the summary depends on the input only)", cxxopts::value<bool>()->default_value("true"))
     ("resume", "Continue from the registry's last snapshot (after a crash); outputs continue where it left off")
-    ("auto-promote", "Register a challenger whose rolling AUC beats its champion's by this much, and point alias champion at it", cxxopts::value<std::string>())
-    ("promote-min-labels", "... over at least this many labels", cxxopts::value<std::string>()->default_value("1000"))
     ("http-port", "Serve the HTTP API and the dashboard on this port (0: any free one) during the run, and after it until SIGINT/SIGTERM", cxxopts::value<std::string>())
     ("h,help", "Show this help");
   // clang-format on
@@ -135,15 +131,7 @@ std::optional<ReplayFlags> ParseFlags(int argc, char** argv) {
   r.summary_timing = parsed["summary-timing"].as<bool>();
   r.registry = ParseRegistryFlags(f, c.pipeline.serving);
   r.drift = ParseDriftFlags(f, r.registry.path);
-  r.challengers = ParseChallengerFlags(f);
-  if (f.Has("auto-promote")) {
-    if (r.challengers.empty() || r.registry.path.empty()) {
-      throw FlagError(
-          "--auto-promote registers a challenger that wins: give --challenger and --registry");
-    }
-    r.auto_promote = f.Double("auto-promote", 0);
-  }
-  r.promote_min_labels = f.Int("promote-min-labels", 1);
+  r.challengers = ParseChallengerFlags(f, r.registry.path);
   r.resume = f.Has("resume");
   if (r.registry.path.empty() && r.resume) throw FlagError("--resume needs --registry FILE");
   if (f.Has("http-port")) {
@@ -386,18 +374,17 @@ int Replay(ReplayFlags& flags) {
   if (!config.labels_file.empty()) options.labels = label_source.get();
   options.snapshotter = snapshotter->get();
   options.explain = flags.explain;
-  auto challengers = engine::Challengers::Create(flags.challengers, config.features,
+  auto challengers = engine::Challengers::Create(flags.challengers.specs, config.features,
                                                  config.pipeline.metric_window);
   if (!challengers.ok()) return Fail(challengers.status());
   if ((*challengers)->size() > 0) options.challengers = challengers->get();
-  if (flags.auto_promote.has_value()) {
-    options.promote =
-        engine::RunOptions::Promotion{*flags.auto_promote, flags.promote_min_labels,
-                                      [config](const engine::Pipeline::Options& o) {
-                                        engine::RunConfig promoted = config;
-                                        promoted.pipeline = o;
-                                        return core::WriteFlatJson(engine::ConfigJson(promoted));
-                                      }};
+  options.promote = flags.challengers.promote;
+  if (options.promote.has_value()) {
+    options.promote->config_json = [config](const engine::Pipeline::Options& o) {
+      engine::RunConfig promoted = config;
+      promoted.pipeline = o;
+      return core::WriteFlatJson(engine::ConfigJson(promoted));
+    };
   }
   run.challengers = challengers->get();
   options.drift = flags.drift.adwin;

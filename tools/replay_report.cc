@@ -95,42 +95,6 @@ MetricValues Values(const engine::ModelMetrics& m) {
   return {m.labels, m.auc.Auc(), m.rolling.Auc(), m.river.Get(), m.river_rolling.Get()};
 }
 
-std::string ModelJson(const std::string& model, const engine::ModelMetrics& m,
-                      const engine::NanScores& nan) {
-  const MetricValues v = Values(m);
-  return absl::StrCat("{\"model\": ", core::JsonQuote(model), ", \"labels\": ", v.labels,
-                      ", \"auc\": ", core::JsonNumber(v.auc),
-                      ", \"rolling_auc\": ", core::JsonNumber(v.rolling_auc),
-                      ", \"river_rocauc\": ", core::JsonNumber(v.river_rocauc),
-                      ", \"river_rolling_rocauc\": ", core::JsonNumber(v.river_rolling_rocauc),
-                      ", \"nan_predictions\": ", nan.count, ", \"first_nan_event\": ",
-                      nan.count > 0 ? core::JsonQuote(nan.first_event_id) : "null", "}");
-}
-
-// Each challenger as ModelJson, with which champion model it shadows: [] without.
-std::string ChallengersJson(const RunDescription& run) {
-  std::vector<std::string> items;
-  const engine::Challengers* c = run.challengers;
-  for (size_t i = 0; c != nullptr && i < c->size(); ++i) {
-    std::string item = ModelJson(c->spec(i).text, c->metrics(i), c->nan(i));
-    item.insert(1, absl::StrCat("\"shadows\": \"", c->anomaly(i) ? "anomaly" : "fraud", "\", "));
-    items.push_back(std::move(item));
-  }
-  return absl::StrCat("[", absl::StrJoin(items, ", "), "]");
-}
-
-std::string PromotionsJson(const engine::RunResult& result) {
-  std::vector<std::string> items;
-  for (const engine::PromotionRecord& p : result.promotions) {
-    items.push_back(absl::StrCat(
-        "{\"challenger\": ", core::JsonQuote(p.challenger), ", \"version\": ", p.version,
-        ", \"rolling_auc\": ", core::JsonNumber(p.rolling_auc),
-        ", \"champion_rolling_auc\": ", core::JsonNumber(p.champion_rolling_auc),
-        ", \"labels\": ", p.labels, ", \"events\": ", p.events, "}"));
-  }
-  return absl::StrCat("[", absl::StrJoin(items, ", "), "]");
-}
-
 std::string LabelJoinJson(const engine::RunResult& result) {
   const engine::LabelCounts& c = result.label_counts;
   return absl::StrCat("{\"joined\": ", c.joined, ", \"expired\": ", c.expired,
@@ -865,14 +829,14 @@ std::string ReplayRecorder::SummaryJson(const RunDescription& run,
       ",\n  \"label_delay\": ", core::JsonQuote(run.label_delay),
       ",\n  \"metric_window\": ", run.metric_window, ",\n  \"anomaly\": ",
       pipeline_.options().anomaly
-          ? ModelJson(run.anomaly_model, pipeline_.anomaly_metrics(), result.anomaly_nan)
+          ? engine::ModelJson(run.anomaly_model, pipeline_.anomaly_metrics(), result.anomaly_nan)
           : "null",
       ",\n  \"fraud\": ",
       pipeline_.options().fraud
-          ? ModelJson(run.fraud_model, pipeline_.fraud_metrics(), result.fraud_nan)
+          ? engine::ModelJson(run.fraud_model, pipeline_.fraud_metrics(), result.fraud_nan)
           : "null",
-      ",\n  \"challengers\": ", ChallengersJson(run),
-      ",\n  \"promotions\": ", PromotionsJson(result),
+      ",\n  \"challengers\": ", engine::ChallengersJson(run.challengers),
+      ",\n  \"promotions\": ", engine::PromotionsJson(result),
       ",\n  \"drifts\": ", engine::DriftsJson(result), "\n}\n");
 }
 

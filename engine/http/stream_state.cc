@@ -151,6 +151,7 @@ void PublishedStream::AppendState(core::FlatJsonWriter& json) const {
     std::string item;
     core::FlatJsonWriter(&item)
         .Int("partition", p.partition)
+        .Raw("position", p.position < 0 ? "null" : absl::StrCat(p.position))
         .Int("events", p.events)
         .Int("lag", p.lag)
         .Close();

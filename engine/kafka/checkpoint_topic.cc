@@ -143,8 +143,12 @@ absl::StatusOr<Imported> ImportCheckpoint(registry::Registry& registry,
   const absl::StatusOr<registry::Version> local = registry.Get(v.model, number);
   Imported result;
   result.stored = !(local.ok() && local->state == v.state && local->checkpoint == v.checkpoint);
-  SLUICE_ASSIGN_OR_RETURN(result.dropped,
-                          registry.DropNewer(v.model, result.stored ? number - 1 : number));
+  SLUICE_ASSIGN_OR_RETURN(
+      result.dropped,
+      registry.DropNewer(v.model, result.stored ? number - 1 : number,
+                         absl::StrCat("the versions after ", number,
+                                      " were dropped: the checkpoints topic's version ", number,
+                                      " supersedes them")));
   if (result.stored) SLUICE_RETURN_IF_ERROR(registry.Put(v).status());
   return result;
 }

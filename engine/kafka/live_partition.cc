@@ -50,6 +50,8 @@ LivePartition::~LivePartition() {
 absl::Status LivePartition::Open(DeadLetters& dead_letters) {
   const PartitionInput& in = options_.input;
   SLUICE_ASSIGN_OR_RETURN(pipeline_, Pipeline::Create(options_.pipeline, options_.features));
+  SLUICE_ASSIGN_OR_RETURN(challengers_, Challengers::Create(options_.challengers, options_.features,
+                                                            options_.pipeline.metric_window));
   // A producer of its own: a checkpoint's flush or commit is this partition's only.
   const bool transactions = !options_.registry.empty() &&
                             options_.exactly_once == LiveOptions::ExactlyOnce::kTransactions;
@@ -174,6 +176,7 @@ absl::Status LivePartition::DropUncommitted(registry::Registry& registry,
   int64_t keep = 0;
   for (auto v = versions.rbegin(); v != versions.rend() && keep == 0; ++v) {
     SLUICE_ASSIGN_OR_RETURN(const std::string checkpoint, registry.Checkpoint(model, v->version));
+    if (checkpoint.empty()) continue;  // A promotion's version, written with the checkpoint after.
     SLUICE_ASSIGN_OR_RETURN(const CheckpointInfo info, ReadCheckpointInfo(checkpoint));
     if (info.position.records == committed[0].offset &&
         info.label_position == committed[1].offset) {
@@ -192,7 +195,11 @@ absl::Status LivePartition::DropUncommitted(registry::Registry& registry,
         " up to offset ", committed[0].offset, " but no version of ", model, " in ",
         options_.registry, " was checkpointed there: not the registry of that group's outputs"));
   }
-  SLUICE_ASSIGN_OR_RETURN(dropped_versions_, registry.DropNewer(model, keep));
+  SLUICE_ASSIGN_OR_RETURN(
+      dropped_versions_,
+      registry.DropNewer(model, keep,
+                         absl::StrCat("the versions after ", keep,
+                                      " were dropped: their Kafka transaction never committed")));
   return absl::OkStatus();
 }
 
@@ -208,6 +215,15 @@ void LivePartition::Run(RunObserver& observer) {
   o.explain = options_.explain;
   o.drift = options_.drift;
   o.snapshot_on_drift = options_.snapshot_on_drift;
+  if (challengers_->size() > 0) o.challengers = challengers_.get();
+  o.promote = options_.promote;
+  if (o.promote.has_value()) {
+    o.promote->config_json = [this](const Pipeline::Options& promoted) {
+      LiveOptions with = options_;
+      with.pipeline = promoted;
+      return core::WriteFlatJson(Config(with));
+    };
+  }
   result_ = RunStream(*source_, *pipeline_, sink_.get(), observer, o, core::Clock::Real());
   if (absl::StatusOr<PredictionSink::Position> flushed = sink_->Flush();
       !flushed.ok() && result_.ok()) {

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "engine/challenger.h"
 #include "engine/kafka/client.h"
 #include "engine/kafka/topics.h"
 #include "engine/label_joiner.h"
@@ -36,6 +37,11 @@ struct LiveOptions {
   int explain = 0;  // Explain each anomaly score by its top features (RunOptions::explain).
   std::optional<metrics::Adwin::Options> drift = metrics::Adwin::Options();  // RunOptions::drift
   bool snapshot_on_drift = false;
+  // Models in shadow (RunOptions::challengers), and their automatic promotion (RunOptions::
+  // promote, with a registry; its config_json is this partition's config with the
+  // challenger's options, filled in here).
+  std::vector<ChallengerSpec> challengers;
+  std::optional<RunOptions::Promotion> promote;
   // Versions and checkpoints; an empty path: none (nothing survives a restart).
   std::string registry;
   std::string model_name = "default";  // Partition P's versions: registry::PartitionModel.
@@ -98,6 +104,8 @@ class LivePartition {
   KafkaPredictionSink::Counts sink_counts() const { return sink_->counts(); }
   KafkaPredictionSink::BusyTime busy() const { return sink_->busy(); }
   int64_t producer_queue() const { return producer_->queued(); }
+  // Its challengers (empty without); read after Join().
+  const Challengers& challengers() const { return *challengers_; }
 
  private:
   explicit LivePartition(const LiveOptions& options) : options_(options) {}
@@ -109,6 +117,7 @@ class LivePartition {
 
   const LiveOptions options_;
   std::unique_ptr<Pipeline> pipeline_;
+  std::unique_ptr<Challengers> challengers_;
   std::unique_ptr<Producer> producer_;
   std::unique_ptr<KafkaEventSource> source_;
   std::unique_ptr<LabelSource> labels_;

@@ -84,19 +84,12 @@ TEST(ChallengerTest, AResumedRunContinuesItsChallengers) {
   EXPECT_EQ(ReadFileOrDie(summary), reference);
 }
 
-// A stream whose fraud pattern changes midway (every event with V14 > 1 is a fraud from row
-// 6,000 on): LogisticRegression with a higher learning rate adapts faster, wins, and is
-// promoted at the same event every run, with the reason in the alias history.
+// A stream whose fraud pattern changes midway (WriteChangingFraudStream): LogisticRegression
+// with a higher learning rate adapts faster, wins, and is promoted at the same event every run,
+// with the reason in the alias history.
 TEST(ChallengerTest, AChallengerThatWinsIsPromotedAtTheSameEventEveryRun) {
   TempDir dir;
-  ASSERT_EQ(RunSluice("gen --rows 6000 --seed 5 --out " + dir.File("a.csv")).exit_code, 0);
-  ASSERT_EQ(RunSluice("gen --rows 10000 --seed 6 --out " + dir.File("b.csv")).exit_code, 0);
-  std::string csv = ReadFileOrDie(dir.File("a.csv"));
-  for (std::vector<std::string> row : ReadCsv(dir.File("b.csv")).rows) {
-    row.back() = std::stod(row[14]) > 1 ? "1" : "0";
-    absl::StrAppend(&csv, absl::StrJoin(row, ","), "\n");
-  }
-  WriteFile(dir.File("in.csv"), csv);
+  ASSERT_NO_FATAL_FAILURE(WriteChangingFraudStream(dir, dir.File("in.csv")));
   std::vector<std::string> summaries;
   for (const char* run : {"1", "2"}) {
     const std::string registry = dir.File(absl::StrCat("r", run, ".db"));

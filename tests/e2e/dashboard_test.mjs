@@ -5,8 +5,10 @@
 //   node tests/e2e/dashboard_test.mjs --sluice build/tools/sluice --out build/e2e \
 //       [--node-modules DIR]   (default: the first NODE_PATH entry holding playwright-core)
 //
-// Checks: the page shows the served version; the AUC chart gains points as it polls; the
-// alias switch button moves the served version and the alias history shows the move. Keeps
+// Checks: the page shows the served version; the AUC chart gains points as it polls, and a
+// drift marker when ADWIN finds drifts; the challenger's AUC and the drifts are shown as
+// /v1/state has them; the alias switch button moves the served version and the alias history
+// shows the move. Keeps
 // a screenshot in <out>/dashboard.png (dashboard-failure.png when a check fails).
 // Exits 0 when every check passes, 1 with the reason otherwise.
 import {spawn} from 'node:child_process';
@@ -20,10 +22,13 @@ import {setTimeout as sleep} from 'node:timers/promises';
 // The command under test, in one place: adapt it here if a flag changes.
 function sluiceArgs(port, tmpdir) {
   return ['live', '--demo', '--http-port', String(port), '--registry', path.join(tmpdir, 'r.db'),
-          '--snapshot-every-events', '10000', '--quiet'];
+          '--snapshot-every-events', '10000', '--challenger', kChallenger, '--quiet'];
 }
 
+const kChallenger = 'logreg:lr=0.05';
 const kHealthTimeoutMs = 60_000;
+const kLabelsTimeoutMs = 60_000;
+const kDriftTimeoutMs = 90_000;
 const kServedTimeoutMs = 60_000;
 const kVersionsTimeoutMs = 60_000;
 const kSwitchTimeoutMs = 10_000;
@@ -139,6 +144,29 @@ async function checkDashboard(page, base, checked) {
   if (!(after - before >= 2)) fail(`#auc-chart data-points went ${before} -> ${after} in 3 s`);
   checked.push(`the AUC chart gained points (${before} -> ${after} in 3 s)`);
 
+  // The challenger's row: its AUC once labels came, equal to the state the page last polled.
+  await waitFor(page, `#challengers shows ${kChallenger} with an AUC`, kLabelsTimeoutMs, (spec) => {
+    const cells = document.querySelectorAll('#challengers tr:first-child td');
+    return cells.length === 4 && cells[0].textContent === spec &&
+        /^\d\.\d{3}$/.test(cells[2].textContent) && state.challenger_auc[spec] !== null &&
+        cells[2].textContent === state.challenger_auc[spec].toFixed(3);
+  }, kChallenger);
+  const row = await page.locator('#challengers tr:first-child td').allTextContents();
+  checked.push(`the challenger's row: ${row.join(' | ')}`);
+
+  // New drifts draw a marker at the poll that saw them; the table lists the last ones.
+  await waitFor(page, 'a drift marker on the AUC chart', kDriftTimeoutMs, () =>
+    Number(document.getElementById('auc-chart').getAttribute('data-drift-markers')) >= 1);
+  await waitFor(page, '#drifts lists /v1/state\'s recent drifts, newest first', 5000, () => {
+    const rows = document.querySelectorAll('#drifts tr');
+    const recent = state.drifts.recent;
+    return recent.length > 0 && rows.length === recent.length &&
+        rows[0].cells[3].textContent === recent[recent.length - 1].id;
+  });
+  const markers = await page.locator('#auc-chart').getAttribute('data-drift-markers');
+  const drifts = await page.locator('#drifts tr').count();
+  checked.push(`drift markers on the chart (${markers}) and the last ${drifts} drifts listed`);
+
   await waitFor(page, '#alias-version offers at least 2 versions', kVersionsTimeoutMs,
                 () => document.querySelectorAll('#alias-version option').length >= 2);
   const options = await page.locator('#alias-version option').evaluateAll(
@@ -159,7 +187,7 @@ async function checkDashboard(page, base, checked) {
   await waitFor(page, `the alias history's newest row shows version ${chosen}`, kSwitchTimeoutMs,
                 (v) => {
                   const cells = document.querySelectorAll('#history tr:first-child td');
-                  return cells.length === 3 && cells[1].textContent.trim() === v;
+                  return cells.length === 4 && cells[1].textContent.trim() === v;
                 }, String(chosen));
   checked.push(`the alias history shows the switch`);
 }

@@ -465,7 +465,7 @@ TEST_F(HttpBeside, ReplayPublishesItsCountsAndServesItsVersionsAfterTheEnd) {
 
 TEST_F(HttpBeside, LiveTakesLabelsIntoItsLabelsTopicAndShowsItsPartitions) {
   Start(absl::StrCat("live --demo --rate 5000 --seconds 60 --quiet --registry ", dir_.File("r.db"),
-                     " --snapshot-every-events 2000"));
+                     " --snapshot-every-events 2000 --challenger logreg:lr=0.05"));
   const std::string state = StateWith("{\"partition\": 3, ");
   EXPECT_THAT(state, HasSubstr("\"mode\": \"live\""));
   EXPECT_THAT(state, HasSubstr("\"model\": \"default.p0\""));
@@ -483,6 +483,15 @@ TEST_F(HttpBeside, LiveTakesLabelsIntoItsLabelsTopicAndShowsItsPartitions) {
   r = HttpCall(port_, "GET", "/metrics");
   EXPECT_THAT(r->body, HasSubstr("sluice_lag_messages{partition=\"3\"}"));
   EXPECT_THAT(r->body, HasSubstr("sluice_prediction_latency_seconds_bucket{le=\"+Inf\"}"));
+  // The challenger's rolling AUC over all partitions' labels, once labels came (an hour of
+  // event time after their events).
+  const std::string labelled = StateWith("\"challenger_auc\": {\"logreg:lr=0.05\": 0.");
+  // Each partition's next offset, the events it scored and its lag, by name.
+  EXPECT_THAT(labelled, ::testing::ContainsRegex(
+                            "\"partition\": 0, \"position\": [1-9][0-9]*, \"events\": [1-9]"));
+  r = HttpCall(port_, "GET", "/metrics");
+  EXPECT_THAT(r->body, HasSubstr("sluice_rolling_auc{model=\"challenger logreg:lr=0.05\","
+                                 "version=\"shadow\"} 0."));
   EXPECT_EQ(Terminate(), 0);
 }
 

@@ -236,6 +236,43 @@ TEST(Snapshotter, ResumingFromAVersionThatIsNoLongerTheLatestWritesNothing) {
                   "from both"));
 }
 
+// A promotion and the checkpoint after it are one write: if the checkpoint cannot be
+// written, neither is, nor does the alias move, so a crash or a failure never leaves the
+// promotion newest (a resumed run could not number on after it).
+TEST(Snapshotter, APromotionIsWrittenWithItsCheckpointOrNotAtAll) {
+  TempDir dir;
+  FakeClock clock;
+  const std::string path = dir.File("r.db");
+  ASSERT_OK_AND_ASSIGN(auto snapshotter, Snapshotter::Start(OptionsFor(path), clock));
+  const auto group = [&](int64_t checkpoint_version) {
+    std::vector<Snapshot> both(2);
+    both[0].version = snapshotter->TakeVersion();
+    both[0].trigger = "promotion";
+    both[0].config_json = "{\"promoted\": true}";
+    both[0].alias = "champion";
+    both[0].alias_reason = "it won";
+    both[1].version = checkpoint_version > 0 ? checkpoint_version : snapshotter->TakeVersion();
+    both[1].trigger = "every 10 events";
+    both[1].checkpoint = "run state";
+    return both;
+  };
+  snapshotter->Submit(group(0));
+  ASSERT_OK(snapshotter->WaitWritten(2));
+  snapshotter->Submit(group(2));  // Version 2 is taken: the group fails as a whole.
+  EXPECT_THAT(snapshotter->Finish(),
+              ::testing::ElementsAre(HasSubstr(
+                  "snapshot versions 3 (promotion) and 2 (every 10 events) were not written: ")));
+  auto registry = registry::Registry::Open(path, clock).value();
+  ASSERT_OK_AND_ASSIGN(const auto versions, registry->List("default"));
+  ASSERT_EQ(versions.size(), 2u);
+  EXPECT_EQ(versions[0].config_json, "{\"promoted\": true}");
+  EXPECT_EQ(versions[1].config_json, "{}");
+  EXPECT_EQ(registry->Resolve("default", "champion").value_or(-1), 1);
+  ASSERT_OK_AND_ASSIGN(const auto history, registry->AliasHistory("default", "champion"));
+  ASSERT_EQ(history.size(), 1u);
+  EXPECT_EQ(history[0].reason, "it won");
+}
+
 TEST(PackModels, RoundTripsAndRefusesCorruption) {
   const std::string blob = PackModels("anomaly", "");
   std::string a, f;

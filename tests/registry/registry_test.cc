@@ -336,29 +336,63 @@ TEST_F(RegistryTest, GcKeepsTheNewestAndTheAliased) {
 }
 
 // A run's checkpoints whose Kafka transaction never committed go; the next version takes the
-// first dropped number. An aliased version is never dropped.
-TEST_F(RegistryTest, DropNewerDeletesTheVersionsAfterOneUnlessAliased) {
+// first dropped number. An alias pointing at one of them (a promotion that never happened)
+// moves back to where it pointed before, or is removed, the history saying why.
+TEST_F(RegistryTest, DropNewerDeletesTheVersionsAfterOneAndMovesAliasesBack) {
   auto registry = OpenOrDie();
   for (int i = 0; i < 5; ++i) ASSERT_OK(registry->Put(Sample("v")).status());
   NewVersion other_model = Sample("v");
   other_model.model = "other";
   ASSERT_OK(registry->Put(other_model).status());
-  ASSERT_OK(registry->SetAlias("default", "champion", 4));
-  EXPECT_THAT(registry->DropNewer("default", 2),
-              StatusIs(absl::StatusCode::kFailedPrecondition,
-                       HasSubstr("alias \"champion\" points at version 4")));
-  ASSERT_OK_AND_ASSIGN(int64_t dropped, registry->DropNewer("default", 4));
-  EXPECT_EQ(dropped, 1);
+  ASSERT_OK(registry->SetAlias("default", "champion", 2));
+  ASSERT_OK(registry->SetAlias("default", "champion", 4, "promoted"));
+  ASSERT_OK(registry->SetAlias("default", "canary", 5));
+  ASSERT_OK_AND_ASSIGN(int64_t dropped, registry->DropNewer("default", 3, "never committed"));
+  EXPECT_EQ(dropped, 2);
   ASSERT_OK_AND_ASSIGN(const auto listed, registry->List("default"));
-  ASSERT_EQ(listed.size(), 4u);
-  EXPECT_EQ(listed.back().version, 4);
+  ASSERT_EQ(listed.size(), 3u);
+  EXPECT_EQ(listed.back().version, 3);
+  EXPECT_EQ(registry->Resolve("default", "champion").value_or(-1), 2);
+  EXPECT_THAT(registry->Resolve("default", "canary"), StatusIs(absl::StatusCode::kNotFound));
+  ASSERT_OK_AND_ASSIGN(const auto history, registry->AliasHistory("default", "champion"));
+  ASSERT_EQ(history.size(), 3u);
+  EXPECT_EQ(history[2].version, 2);
+  EXPECT_EQ(history[2].previous, 4);
+  EXPECT_EQ(history[2].reason, "never committed");
+  ASSERT_OK_AND_ASSIGN(const auto canary, registry->AliasHistory("default", "canary"));
+  ASSERT_EQ(canary.size(), 2u);
+  EXPECT_EQ(canary[1].version, std::nullopt);
+  EXPECT_EQ(canary[1].previous, 5);
   ASSERT_OK_AND_ASSIGN(const int64_t next, registry->Put(Sample("v")));
-  EXPECT_EQ(next, 5);
-  ASSERT_OK(registry->SetAlias("default", "champion", 1));
-  ASSERT_OK_AND_ASSIGN(dropped, registry->DropNewer("default", 1));
+  EXPECT_EQ(next, 4);
+  ASSERT_OK_AND_ASSIGN(dropped, registry->DropNewer("default", 0, "all"));
   EXPECT_EQ(dropped, 4);
   ASSERT_OK_AND_ASSIGN(const auto other, registry->List("other"));
   EXPECT_EQ(other.size(), 1u);  // Other models are untouched.
+}
+
+// A promotion and the checkpoint after it go in one transaction, the alias move with them:
+// all or nothing.
+TEST_F(RegistryTest, SeveralVersionsAndAnAliasArePutAtomically) {
+  auto registry = OpenOrDie();
+  ASSERT_OK(registry->Put(Sample("v1")).status());
+  std::vector<NewVersion> both = {Sample("promoted", 1), Sample("checkpoint", 2)};
+  both[0].alias = "champion";
+  both[0].alias_reason = "it won";
+  ASSERT_OK_AND_ASSIGN(const std::vector<int64_t> numbers, registry->Put(both));
+  EXPECT_EQ(numbers, (std::vector<int64_t>{2, 3}));
+  EXPECT_EQ(registry->Resolve("default", "champion").value_or(-1), 2);
+  ASSERT_OK_AND_ASSIGN(const auto history, registry->AliasHistory("default", "champion"));
+  EXPECT_EQ(history.back().reason, "it won");
+  // The second one's number is taken: neither is stored, and the alias does not move.
+  both[0].alias_reason = "again";
+  both[1].version = 1;
+  EXPECT_THAT(registry->Put(both), StatusIs(absl::StatusCode::kAlreadyExists));
+  ASSERT_OK_AND_ASSIGN(const auto listed, registry->List("default"));
+  EXPECT_EQ(listed.size(), 3u);
+  EXPECT_EQ(registry->Resolve("default", "champion").value_or(-1), 2);
+  ASSERT_OK_AND_ASSIGN(const auto after, registry->AliasHistory("default", "champion"));
+  EXPECT_EQ(after.size(), history.size());
 }
 
 TEST_F(RegistryTest, FilesThatAreNotRegistriesAreRefused) {

@@ -7,6 +7,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -96,6 +98,32 @@ inline pid_t SpawnSluice(const std::string& args, const std::string& err_path = 
 
 inline void WriteFile(const std::string& path, const std::string& contents) {
   std::ofstream(path, std::ios::binary) << contents;
+}
+
+// A stream whose fraud pattern changes midway, written to `path`: `before` rows of `sluice gen
+// --seed 5`, then `after` of seed 6 (later in time) where every event with V14 > 1 is a fraud. A
+// LogisticRegression with a higher learning rate adapts faster and wins there.
+inline void WriteChangingFraudStream(const TempDir& dir, const std::string& path, int before = 6000,
+                                     int after = 10000) {
+  ASSERT_EQ(
+      RunSluice("gen --rows " + std::to_string(before) + " --seed 5 --out " + dir.File("a.csv"))
+          .exit_code,
+      0);
+  ASSERT_EQ(
+      RunSluice("gen --rows " + std::to_string(after) + " --seed 6 --out " + dir.File("b.csv"))
+          .exit_code,
+      0);
+  std::ifstream a(dir.File("a.csv"), std::ios::binary);
+  std::string csv((std::istreambuf_iterator<char>(a)), std::istreambuf_iterator<char>());
+  // Its times go on from the first part's (each part's starts at 0).
+  const double offset = std::stod(ReadCsv(dir.File("a.csv")).rows.back()[0]) + 1;
+  for (std::vector<std::string> row : ReadCsv(dir.File("b.csv")).rows) {
+    row[0] = std::to_string(std::stod(row[0]) + offset);
+    row.back() = std::stod(row[14]) > 1 ? "1" : "0";
+    for (size_t i = 0; i < row.size(); ++i) csv += (i == 0 ? "" : ",") + row[i];
+    csv += "\n";
+  }
+  WriteFile(path, csv);
 }
 
 }  // namespace sluice::testing
