@@ -13,6 +13,7 @@
 #include "core/flat_json.h"
 #include "core/format.h"
 #include "core/status_macros.h"
+#include "engine/event_scan.h"
 #include "simdjson.h"
 
 namespace sluice::engine {
@@ -27,6 +28,18 @@ absl::Status Bad(absl::string_view what) {
 std::string Error(simdjson::error_code code) { return simdjson::error_message(code); }
 
 using FeatureIndex = absl::flat_hash_map<std::string, size_t>;
+
+// A number value, read from its text by ReadJsonNumber: simdjson 3.0.1's get_double misreads
+// numbers of 20 or more digits after "0." (see event_scan.h).
+simdjson::error_code GetNumber(od::value value, double* out) {
+  od::json_type type;
+  if (auto e = value.type().get(type); e) return e;
+  if (type != od::json_type::number) return simdjson::INCORRECT_TYPE;
+  const std::string_view raw = value.raw_json_token();
+  const absl::string_view text =
+      absl::StripTrailingAsciiWhitespace(absl::string_view(raw.data(), raw.size()));
+  return ParseJsonNumber(text, out) ? simdjson::SUCCESS : simdjson::NUMBER_ERROR;
+}
 
 // The features of `object` into event->features (all kMissing on entry). Events of one producer
 // name their features in one order, so the feature after the last one found is tried before the
@@ -58,7 +71,9 @@ absl::Status ParseFeatures(od::object object, const std::vector<std::string>& fe
       return Bad(absl::StrCat("feature \"", std::string(key), "\" appears twice"));
     }
     double value = 0;
-    if (auto e = field.value().get_double().get(value); e) {
+    od::value token;
+    if (auto e = field.value().get(token); e) return Bad(Error(e));
+    if (auto e = GetNumber(token, &value); e) {
       return Bad(absl::StrCat("feature \"", features[slot], "\": not a number (", Error(e), ")"));
     }
     if (!std::isfinite(value))
@@ -87,7 +102,7 @@ absl::Status ParseId(od::value value, std::string* out) {
 
 absl::Status ParseTime(od::value value, double* out) {
   double time = 0;
-  if (value.get_double().get(time) || !std::isfinite(time)) {
+  if (GetNumber(value, &time) || !std::isfinite(time)) {
     return Bad("time must be a finite number");
   }
   *out = time;
@@ -130,12 +145,15 @@ absl::Status BadLabel(absl::string_view what) {
 struct EventJsonParser::State {
   std::vector<std::string> features;
   FeatureIndex index;
+  bool fast_path = true;
+  std::vector<core::Event> scanned;  // Parse()'s, through ScanEvents.
   od::parser parser;
   std::string buffer;  // The message and simdjson's padding.
 };
 
-EventJsonParser::EventJsonParser(std::vector<std::string> features)
+EventJsonParser::EventJsonParser(std::vector<std::string> features, bool fast_path)
     : state_(std::make_unique<State>()) {
+  state_->fast_path = fast_path;
   state_->features = std::move(features);
   for (size_t i = 0; i < state_->features.size(); ++i) {
     state_->index.emplace(state_->features[i], i);
@@ -231,6 +249,17 @@ absl::Status ParseEventDocument(od::document& doc, absl::string_view json,
 }  // namespace
 
 absl::Status EventJsonParser::Parse(absl::string_view json, core::Event* event) {
+  if (bool is_array = false;
+      state_->fast_path &&
+      ScanEvents(json, state_->features, state_->index, &state_->scanned, &is_array) && !is_array) {
+    // The fields Parse() sets, swapped: each keeps the other's buffers for next time.
+    core::Event& scanned = state_->scanned[0];
+    std::swap(event->id, scanned.id);
+    std::swap(event->features, scanned.features);
+    event->event_time = scanned.event_time;
+    event->label = scanned.label;
+    return absl::OkStatus();
+  }
   od::document doc;
   if (auto e = Iterate(json, state_->parser, state_->buffer).get(doc); e) return Bad(Error(e));
   return ParseEventDocument(doc, json, state_->features, state_->index, event);
@@ -238,6 +267,9 @@ absl::Status EventJsonParser::Parse(absl::string_view json, core::Event* event) 
 
 absl::Status EventJsonParser::ParseBatch(absl::string_view json, std::vector<core::Event>* events,
                                          bool* is_array) {
+  if (state_->fast_path && ScanEvents(json, state_->features, state_->index, events, is_array)) {
+    return absl::OkStatus();
+  }
   od::document doc;
   if (auto e = Iterate(json, state_->parser, state_->buffer).get(doc); e) return Bad(Error(e));
   od::json_type type;

@@ -28,7 +28,9 @@ absl::Status ParseEventJson(absl::string_view json, const std::vector<std::strin
 // feature index between calls (a topic's events). Not thread-safe.
 class EventJsonParser {
  public:
-  explicit EventJsonParser(std::vector<std::string> features);
+  // `fast_path`: events in the plain form are read by ScanEvents (event_scan.h), the rest by
+  // simdjson; false: simdjson alone (tests compare the two).
+  explicit EventJsonParser(std::vector<std::string> features, bool fast_path = true);
   ~EventJsonParser();
   EventJsonParser(const EventJsonParser&) = delete;
   EventJsonParser& operator=(const EventJsonParser&) = delete;

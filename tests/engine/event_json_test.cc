@@ -4,14 +4,18 @@
 
 #include <algorithm>
 #include <bit>
+#include <cmath>
 #include <optional>
 #include <string>
 #include <tuple>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "core/format.h"
 #include "core/random.h"
+#include "engine/event_scan.h"
 #include "tests/support/test_util.h"
 
 namespace sluice::engine {
@@ -230,6 +234,160 @@ TEST(FindJsonSyntaxError, NamesTheByteAndTheFault) {
        {"0", "-1.5e+3", "\"\\u00e9\\n\"", " [ ] ", "{\"a\": [1, {\"b\": null}], \"c\": true}"}) {
     EXPECT_FALSE(FindJsonSyntaxError(good).has_value()) << good;
   }
+}
+
+// A JSON number of one of the forms producers write, or of a corner: integers of 1-20 digits,
+// decimals of up to 25 digits (past 2^53 and 10^22), leading zeros after the point, -0,
+// exponents, shortest round trips of doubles of every magnitude.
+std::string GeneratedNumber(core::PyRandom& rng) {
+  const auto digits = [&](uint64_t n, bool leading) {
+    std::string out;
+    for (uint64_t i = 0; i < n; ++i) out += static_cast<char>('0' + rng.RandBelow(10));
+    if (leading && out[0] == '0') out[0] = static_cast<char>('1' + rng.RandBelow(9));
+    return out;
+  };
+  std::string sign = rng.RandBelow(2) == 0 ? "-" : "";
+  switch (rng.RandBelow(6)) {
+    case 0:
+      return sign + digits(1 + rng.RandBelow(20), true);
+    case 1:
+      return sign + (rng.RandBelow(3) == 0 ? "0" : digits(1 + rng.RandBelow(5), true)) + "." +
+             digits(1 + rng.RandBelow(25), false);
+    case 2:
+      return sign + "0." + std::string(rng.RandBelow(25), '0') + digits(1 + rng.RandBelow(8), true);
+    case 3:
+      return sign + (rng.RandBelow(2) == 0 ? "0" : "0.0");
+    case 4:
+      return sign + digits(1 + rng.RandBelow(3), true) + (rng.RandBelow(2) == 0 ? "." : "") +
+             digits(rng.RandBelow(2) + 1, false) + (rng.RandBelow(2) == 0 ? "e" : "E-") +
+             std::to_string(rng.RandBelow(300));
+    default: {
+      std::string out;
+      core::AppendDouble(std::ldexp(rng.Random(), static_cast<int>(rng.RandBelow(200)) - 100),
+                         &out);
+      return sign + out;
+    }
+  }
+}
+
+// Numbers are correctly rounded, as glibc's strtod (an exact decimal-to-binary conversion)
+// rounds them: the m / 10^k path, std::from_chars past it, and the range's edges. simdjson
+// 3.0.1's get_double, used before, read "0.95000000000000000000" as 0.0277.
+TEST(EventScan, NumbersAreCorrectlyRounded) {
+  core::PyRandom rng(5);
+  std::vector<std::string> numbers = {"0.95000000000000000000",
+                                      "-0.836791601108436469748212",
+                                      "9007199254740993",
+                                      "1e400",
+                                      "-1e400",
+                                      "1e-400",
+                                      "4.9e-324",
+                                      "2.2250738585072011e-308",
+                                      "-0",
+                                      "0e5"};
+  for (int i = 0; i < 100000; ++i) numbers.push_back(GeneratedNumber(rng));
+  for (const std::string& text : numbers) {
+    double v = 0;
+    ASSERT_TRUE(ParseJsonNumber(text, &v)) << text;
+    ASSERT_EQ(std::bit_cast<uint64_t>(v),
+              std::bit_cast<uint64_t>(std::strtod(text.c_str(), nullptr)))
+        << text;
+  }
+  double value = 0;
+  ASSERT_TRUE(ParseJsonNumber("0.95000000000000000000", &value));
+  EXPECT_EQ(value, 0.95);
+  for (const char* bad :
+       {"", "-", "01", "1.", ".5", "1e", "1e+", "+1", "0x10", "inf", "NaN", "1 "}) {
+    double v = 0;
+    EXPECT_FALSE(ParseJsonNumber(bad, &v)) << bad;
+  }
+}
+
+// The fast path reads every plain event (keys in any order, some features left out, ids as
+// strings or integers, labels in every spelling) exactly as the simdjson path does.
+TEST(EventScan, PlainEventsAreReadAsSimdjsonReadsThemBitForBit) {
+  const std::vector<std::string> names = {"Time", "V1", "V2", "Amount"};
+  absl::flat_hash_map<std::string, size_t> index;
+  for (size_t i = 0; i < names.size(); ++i) index[names[i]] = i;
+  EventJsonParser simdjson_only(names, /*fast_path=*/false);
+  core::PyRandom rng(11);
+  const char* labels[] = {"0", "1", "true", "false", "null"};
+  for (int batch = 0; batch < 200; ++batch) {
+    std::string json = "[";
+    for (int e = 0; e < 50; ++e) {
+      std::vector<std::string> fields;
+      for (const std::string& name : names) {
+        if (rng.RandBelow(5) > 0) fields.push_back("\"" + name + "\": " + GeneratedNumber(rng));
+      }
+      if (rng.RandBelow(2) == 0) std::reverse(fields.begin(), fields.end());
+      std::vector<std::string> members = {"\"features\":{" + absl::StrJoin(fields, ",\n ") + "}"};
+      if (rng.RandBelow(3) > 0) {
+        members.push_back(rng.RandBelow(2) == 0 ? absl::StrCat("\"id\": \"t-", e, "\"")
+                                                : absl::StrCat("\"id\":", batch * 100 - e));
+      }
+      if (rng.RandBelow(2) == 0) members.push_back("\"time\": " + GeneratedNumber(rng));
+      if (rng.RandBelow(2) == 0) members.push_back(absl::StrCat("\"label\": ", labels[e % 5]));
+      std::rotate(members.begin(), members.begin() + rng.RandBelow(members.size()), members.end());
+      absl::StrAppend(&json, e == 0 ? "" : ", ", "{", absl::StrJoin(members, ", "), "}");
+    }
+    json += "]";
+    std::vector<core::Event> scanned, expected;
+    bool is_array = false, expected_is_array = false;
+    const absl::Status status = simdjson_only.ParseBatch(json, &expected, &expected_is_array);
+    if (!status.ok()) {  // A number out of range (1e300 and up): left to simdjson to refuse.
+      EXPECT_THAT(std::string(status.message()), HasSubstr("not finite")) << json;
+      EXPECT_FALSE(ScanEvents(json, names, index, &scanned, &is_array));
+      continue;
+    }
+    ASSERT_TRUE(ScanEvents(json, names, index, &scanned, &is_array)) << json;
+    ASSERT_TRUE(is_array);
+    ASSERT_EQ(scanned.size(), expected.size());
+    for (size_t i = 0; i < scanned.size(); ++i) {
+      EXPECT_EQ(scanned[i].id, expected[i].id);
+      EXPECT_EQ(scanned[i].label, expected[i].label);
+      EXPECT_EQ(std::bit_cast<uint64_t>(scanned[i].event_time),
+                std::bit_cast<uint64_t>(expected[i].event_time));
+      for (size_t f = 0; f < names.size(); ++f) {
+        ASSERT_EQ(std::bit_cast<uint64_t>(scanned[i].features[f]),
+                  std::bit_cast<uint64_t>(expected[i].features[f]))
+            << "batch " << batch << " event " << i << " feature " << names[f] << " in " << json;
+      }
+    }
+  }
+}
+
+// What is not plain goes to simdjson, which reads it or says what is wrong, as before.
+TEST(EventScan, WhatIsNotPlainIsLeftToSimdjson) {
+  const std::vector<std::string> names = {"a", "b"};
+  absl::flat_hash_map<std::string, size_t> index = {{"a", 0}, {"b", 1}};
+  EventJsonParser parser(names);
+  for (const char* json : {
+           "{\"id\": \"t\\u0041\", \"features\": {\"a\": 1}}",     // An escape.
+           "{\"id\": \"caf\xc3\xa9\", \"features\": {\"a\": 1}}",  // Not ASCII.
+           "{\"id\": 1, \"id\": 2, \"features\": {\"a\": 1}}",     // A key twice.
+           "{\"id\": -0, \"features\": {\"a\": 1}}",               // Not canonical.
+           "{\"features\": {\"a\": 1, \"a\": 2}}",                 // A feature twice.
+           "{\"features\": {\"c\": 1}}",                           // Not in the schema.
+           "{\"features\": {\"a\": 01}}",                          // Not JSON.
+           "{\"features\": {\"a\": 1e999}}",                       // Not finite.
+           "{\"features\": {\"a\": 1}, \"label\": 2}",             // Not a label.
+           "[{\"features\": {}}] x",                               // Trailing text.
+           "[{\"features\": {\"a\": 1}}, {\"features\": {}, \"label\": null1}]",  // Found by
+                                                                                  // fuzzing.
+       }) {
+    std::vector<core::Event> events;
+    bool is_array = false;
+    EXPECT_FALSE(ScanEvents(json, names, index, &events, &is_array)) << json;
+    EventJsonParser simdjson_only(names, /*fast_path=*/false);
+    std::vector<core::Event> expected;
+    EXPECT_EQ(parser.ParseBatch(json, &events, &is_array),
+              simdjson_only.ParseBatch(json, &expected, &is_array))
+        << json;
+  }
+  core::Event event;
+  ASSERT_OK(parser.Parse("{\"id\": \"t\\u0041\", \"features\": {\"b\": 2.5}}", &event));
+  EXPECT_EQ(event.id, "tA");
+  EXPECT_EQ(event.features[1], 2.5);
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 // tests/fuzz/http_request_fuzz.cc. A POST /v1/score body of arbitrary bytes, as the API reads it:
-// the batch parser either refuses it with a message or reads events of finite values; for one
+// the batch parser either refuses it with a message or reads events of finite values, exactly as
+// it does with simdjson alone (its fast path changes nothing); for one
 // object it agrees with the single-event parser; the syntax locator, asked where a refused body
 // breaks JSON's grammar, names a byte inside it (or the end); and a body the parser accepted is
 // well-formed by the locator too.
@@ -17,9 +18,28 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const absl::string_view text = fuzz::Bytes(data, size);
   static const std::vector<std::string> features = {"Time", "V1", "V2", "Amount"};
   static engine::EventJsonParser* parser = new engine::EventJsonParser(features);
+  static engine::EventJsonParser* simdjson_only =
+      new engine::EventJsonParser(features, /*fast_path=*/false);
   std::vector<core::Event> events;
   bool is_array = false;
   const absl::Status status = parser->ParseBatch(text, &events, &is_array);
+  // The fast path (engine/event_scan.h) changes nothing: the same answer, the same events.
+  std::vector<core::Event> reference;
+  bool reference_is_array = false;
+  const absl::Status expected = simdjson_only->ParseBatch(text, &reference, &reference_is_array);
+  SLUICE_FUZZ_CHECK(status == expected);
+  if (status.ok()) {
+    SLUICE_FUZZ_CHECK(is_array == reference_is_array && events.size() == reference.size());
+    for (size_t i = 0; i < events.size(); ++i) {
+      SLUICE_FUZZ_CHECK(events[i].id == reference[i].id && events[i].label == reference[i].label);
+      SLUICE_FUZZ_CHECK(std::bit_cast<uint64_t>(events[i].event_time) ==
+                        std::bit_cast<uint64_t>(reference[i].event_time));
+      for (size_t f = 0; f < features.size(); ++f) {
+        SLUICE_FUZZ_CHECK(std::bit_cast<uint64_t>(events[i].features[f]) ==
+                          std::bit_cast<uint64_t>(reference[i].features[f]));
+      }
+    }
+  }
   const std::optional<engine::JsonSyntaxError> syntax = engine::FindJsonSyntaxError(text);
   if (syntax.has_value()) {
     SLUICE_FUZZ_CHECK(syntax->offset <= text.size());
