@@ -35,10 +35,16 @@ simdjson::error_code GetNumber(od::value value, double* out) {
   od::json_type type;
   if (auto e = value.type().get(type); e) return e;
   if (type != od::json_type::number) return simdjson::INCORRECT_TYPE;
+  // The token runs to the next structural character: the number, then JSON white space only
+  // (not \v or \f, which absl::StripTrailingAsciiWhitespace would take too).
   const std::string_view raw = value.raw_json_token();
-  const absl::string_view text =
-      absl::StripTrailingAsciiWhitespace(absl::string_view(raw.data(), raw.size()));
-  return ParseJsonNumber(text, out) ? simdjson::SUCCESS : simdjson::NUMBER_ERROR;
+  const char* end = raw.data() + raw.size();
+  const char* stop = ReadJsonNumber(raw.data(), end, out);
+  while (stop != nullptr && stop != end &&
+         (*stop == ' ' || *stop == '\t' || *stop == '\n' || *stop == '\r')) {
+    ++stop;
+  }
+  return stop == end ? simdjson::SUCCESS : simdjson::NUMBER_ERROR;
 }
 
 // The features of `object` into event->features (all kMissing on entry). Events of one producer
@@ -306,27 +312,9 @@ absl::Status ParseEventJson(absl::string_view json, const std::vector<std::strin
 
 namespace {
 
-// Whether `s` is a number by JSON's grammar: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?
+// Whether `s` is a number by JSON's grammar.
 bool IsJsonNumber(absl::string_view s) {
-  size_t i = 0;
-  const auto digits = [&] {
-    const size_t start = i;
-    while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i;
-    return i > start;
-  };
-  if (i < s.size() && s[i] == '-') ++i;
-  if (i < s.size() && s[i] == '0') {
-    ++i;
-  } else if (!digits()) {
-    return false;
-  }
-  if (i < s.size() && s[i] == '.' && (++i, !digits())) return false;
-  if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
-    ++i;
-    if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
-    if (!digits()) return false;
-  }
-  return i == s.size();
+  return !s.empty() && JsonNumberEnd(s.data(), s.data() + s.size()) == s.data() + s.size();
 }
 
 void AppendEvent(const core::Event& event, const std::vector<std::string>& features,

@@ -1,76 +1,55 @@
 // engine/event_scan.cc
 #include "engine/event_scan.h"
 
-#include <charconv>
 #include <cmath>
-#include <cstdint>
-#include <cstdlib>
 #include <optional>
-#include <string>
-#include <system_error>
 
 #include "core/features.h"
+#include "core/format.h"
 
 namespace sluice::engine {
 namespace {
-
-// 10^0 .. 10^22: every one an exact double.
-constexpr double kPow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
-                             1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
-constexpr uint64_t kMaxExact = uint64_t{1} << 53;
 
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 
 }  // namespace
 
-const char* ReadJsonNumber(const char* p, const char* end, double* out) {
-  const char* start = p;
-  const bool negative = p < end && *p == '-';
-  if (negative) ++p;
-  uint64_t m = 0;
-  int digits = 0, decimals = 0;
-  const auto take = [&](bool decimal) {
-    const char* first = p;
-    for (; p < end && IsDigit(*p); ++p) {
-      if (digits++ < 19) m = m * 10 + static_cast<uint64_t>(*p - '0');
-      decimals += decimal ? 1 : 0;
-    }
-    return p > first;
-  };
-  if (p < end && *p == '0') {
-    ++p;  // A leading zero stands alone: in "01" the number is "0".
-  } else if (!take(false)) {
-    return nullptr;
-  }
-  if (p < end && *p == '.' && (++p, !take(true))) return nullptr;
-  bool exponent = false;
-  if (p < end && (*p == 'e' || *p == 'E')) {
-    exponent = true;
-    ++p;
-    if (p < end && (*p == '+' || *p == '-')) ++p;
+const char* JsonNumberEnd(const char* p, const char* end) {
+  const auto digits = [&] {
     const char* first = p;
     while (p < end && IsDigit(*p)) ++p;
-    if (p == first) return nullptr;
-  }
-  if (!exponent && digits <= 19 && m <= kMaxExact && decimals <= 22) {
-    const double v =
-        decimals == 0 ? static_cast<double>(m) : static_cast<double>(m) / kPow10[decimals];
-    *out = negative ? -v : v;
-    return p;
-  }
-  const std::from_chars_result r = std::from_chars(start, p, *out);
-  if (r.ec == std::errc::result_out_of_range) {
-    // Past the double range: strtod's ±HUGE_VAL (infinity), or what an underflow rounds to.
-    *out = std::strtod(std::string(start, p).c_str(), nullptr);
-  } else if (r.ec != std::errc() || r.ptr != p) {
+    return p > first;
+  };
+  if (p < end && *p == '-') ++p;
+  if (p < end && *p == '0') {
+    ++p;  // A leading zero stands alone: in "01" the number is "0".
+  } else if (!digits()) {
     return nullptr;
+  }
+  if (p < end && *p == '.' && (++p, !digits())) return nullptr;
+  if (p < end && (*p == 'e' || *p == 'E')) {
+    ++p;
+    if (p < end && (*p == '+' || *p == '-')) ++p;
+    if (!digits()) return nullptr;
   }
   return p;
 }
 
+const char* ReadJsonNumber(const char* p, const char* end, double* out) {
+  const char* stop = JsonNumberEnd(p, end);
+  if (stop == nullptr) return nullptr;
+  // The CSV reader's conversions: Clinger's fast path, else from_chars (strtod past the range).
+  bool exact = false;
+  if (core::ParseDecimalPrefix(p, end, out, &exact) == stop && exact) return stop;
+  const std::optional<double> v = core::ParseDouble(absl::string_view(p, stop - p));
+  if (!v.has_value()) return nullptr;
+  *out = *v;
+  return stop;
+}
+
 bool ParseJsonNumber(absl::string_view text, double* out) {
-  return !text.empty() &&
-         ReadJsonNumber(text.data(), text.data() + text.size(), out) == text.data() + text.size();
+  const char* end = text.data() + text.size();
+  return ReadJsonNumber(text.data(), end, out) == end;
 }
 
 namespace {

@@ -8,7 +8,6 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <iterator>
 #include <string>
 #include <vector>
 
@@ -113,8 +112,7 @@ inline void WriteChangingFraudStream(const TempDir& dir, const std::string& path
       RunSluice("gen --rows " + std::to_string(after) + " --seed 6 --out " + dir.File("b.csv"))
           .exit_code,
       0);
-  std::ifstream a(dir.File("a.csv"), std::ios::binary);
-  std::string csv((std::istreambuf_iterator<char>(a)), std::istreambuf_iterator<char>());
+  std::string csv = ReadFileOrDie(dir.File("a.csv"));
   // Its times go on from the first part's (each part's starts at 0).
   const double offset = std::stod(ReadCsv(dir.File("a.csv")).rows.back()[0]) + 1;
   for (std::vector<std::string> row : ReadCsv(dir.File("b.csv")).rows) {
