@@ -149,8 +149,8 @@ absl::Status BadLabel(absl::string_view what) {
 }  // namespace
 
 struct EventJsonParser::State {
-  std::vector<std::string> features;
-  FeatureIndex index;
+  explicit State(std::vector<std::string> features) : schema(std::move(features)) {}
+  ScanSchema schema;  // The features, their index, and what the fast path reads of them.
   bool fast_path = true;
   std::vector<core::Event> scanned;  // Parse()'s, through ScanEvents.
   od::parser parser;
@@ -158,17 +158,15 @@ struct EventJsonParser::State {
 };
 
 EventJsonParser::EventJsonParser(std::vector<std::string> features, bool fast_path)
-    : state_(std::make_unique<State>()) {
+    : state_(std::make_unique<State>(std::move(features))) {
   state_->fast_path = fast_path;
-  state_->features = std::move(features);
-  for (size_t i = 0; i < state_->features.size(); ++i) {
-    state_->index.emplace(state_->features[i], i);
-  }
 }
 
 EventJsonParser::~EventJsonParser() = default;
 
-const std::vector<std::string>& EventJsonParser::features() const { return state_->features; }
+const std::vector<std::string>& EventJsonParser::features() const {
+  return state_->schema.features;
+}
 
 namespace {
 
@@ -255,9 +253,9 @@ absl::Status ParseEventDocument(od::document& doc, absl::string_view json,
 }  // namespace
 
 absl::Status EventJsonParser::Parse(absl::string_view json, core::Event* event) {
-  if (bool is_array = false;
-      state_->fast_path &&
-      ScanEvents(json, state_->features, state_->index, &state_->scanned, &is_array) && !is_array) {
+  if (bool is_array = false; state_->fast_path &&
+                             ScanEvents(json, state_->schema, &state_->scanned, &is_array) &&
+                             !is_array) {
     // The fields Parse() sets, swapped: each keeps the other's buffers for next time.
     core::Event& scanned = state_->scanned[0];
     std::swap(event->id, scanned.id);
@@ -268,12 +266,12 @@ absl::Status EventJsonParser::Parse(absl::string_view json, core::Event* event) 
   }
   od::document doc;
   if (auto e = Iterate(json, state_->parser, state_->buffer).get(doc); e) return Bad(Error(e));
-  return ParseEventDocument(doc, json, state_->features, state_->index, event);
+  return ParseEventDocument(doc, json, state_->schema.features, state_->schema.index, event);
 }
 
 absl::Status EventJsonParser::ParseBatch(absl::string_view json, std::vector<core::Event>* events,
                                          bool* is_array) {
-  if (state_->fast_path && ScanEvents(json, state_->features, state_->index, events, is_array)) {
+  if (state_->fast_path && ScanEvents(json, state_->schema, events, is_array)) {
     return absl::OkStatus();
   }
   od::document doc;
@@ -283,7 +281,8 @@ absl::Status EventJsonParser::ParseBatch(absl::string_view json, std::vector<cor
   *is_array = type == od::json_type::array;
   if (!*is_array) {
     events->resize(1);
-    return ParseEventDocument(doc, json, state_->features, state_->index, &(*events)[0]);
+    return ParseEventDocument(doc, json, state_->schema.features, state_->schema.index,
+                              &(*events)[0]);
   }
   od::array array;
   if (auto e = doc.get_array().get(array); e) return Bad(Error(e));
@@ -294,7 +293,8 @@ absl::Status EventJsonParser::ParseBatch(absl::string_view json, std::vector<cor
       return Bad(absl::StrCat("event ", n, ": expected an object (", Error(e), ")"));
     }
     if (events->size() <= n) events->resize(n + 1);
-    if (absl::Status s = ParseEventObject(object, state_->features, state_->index, &(*events)[n]);
+    if (absl::Status s =
+            ParseEventObject(object, state_->schema.features, state_->schema.index, &(*events)[n]);
         !s.ok()) {
       return Bad(absl::StrCat("event ", n, ": ", absl::StripPrefix(s.message(), "event JSON: ")));
     }

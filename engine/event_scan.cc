@@ -1,9 +1,13 @@
 // engine/event_scan.cc
 #include "engine/event_scan.h"
 
+#include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <optional>
+#include <utility>
 
+#include "absl/strings/str_cat.h"
 #include "core/features.h"
 #include "core/format.h"
 
@@ -35,11 +39,28 @@ const char* JsonNumberEnd(const char* p, const char* end) {
   return p;
 }
 
+namespace {
+
+// Whether [p, stop), as core::ParseDecimalPrefix read it, is the JSON number at p whole: a digit
+// after the optional '-' (not '+'), no zero before another digit, a digit last (not the point),
+// and no exponent after it. It stops before no digit, so JsonNumberEnd would stop there too.
+bool IsPlainJsonNumber(const char* p, const char* stop, const char* end) {
+  const char* first = p + (p < stop && *p == '-');
+  return first < stop && IsDigit(*first) &&
+         !(*first == '0' && first + 1 < stop && IsDigit(first[1])) && IsDigit(stop[-1]) &&
+         (stop == end || (*stop != 'e' && *stop != 'E'));
+}
+
+}  // namespace
+
 const char* ReadJsonNumber(const char* p, const char* end, double* out) {
-  const char* stop = JsonNumberEnd(p, end);
-  if (stop == nullptr) return nullptr;
   // The CSV reader's conversions: Clinger's fast path, else from_chars (strtod past the range).
+  // The plain number, what producers write, is read once; the grammar is checked after.
   bool exact = false;
+  const char* stop = core::ParseDecimalPrefix(p, end, out, &exact);
+  if (exact && IsPlainJsonNumber(p, stop, end)) return stop;
+  stop = JsonNumberEnd(p, end);
+  if (stop == nullptr) return nullptr;
   if (core::ParseDecimalPrefix(p, end, out, &exact) == stop && exact) return stop;
   const std::optional<double> v = core::ParseDouble(absl::string_view(p, stop - p));
   if (!v.has_value()) return nullptr;
@@ -121,6 +142,16 @@ class Scanner {
     *out = absl::string_view(start, static_cast<size_t>(p_ - start));
     return true;
   }
+  // The key `key` (its quotes included) if it is next; else false, having moved past white space.
+  bool Key(const ScanSchema::Key& key) {
+    Space();
+    if (key.size == 0 || end_ - p_ < 8) return false;
+    uint64_t word;
+    std::memcpy(&word, p_, sizeof word);
+    if ((word & key.mask) != key.bytes) return false;
+    p_ += key.size;
+    return true;
+  }
   bool AtString() {
     Space();
     return p_ < end_ && *p_ == '"';
@@ -136,22 +167,23 @@ class Scanner {
 
 // The "features" object into event->features (all kMissing on entry). As the simdjson path,
 // the name after the last one found is tried before the index.
-bool ScanFeatures(Scanner& s, const std::vector<std::string>& features,
-                  const absl::flat_hash_map<std::string, size_t>& index, core::Event* event) {
+bool ScanFeatures(Scanner& s, const ScanSchema& schema, core::Event* event) {
   if (!s.Eat('{')) return false;
   if (s.Eat('}')) return true;
   size_t next = 0;
   do {
-    absl::string_view key;
-    if (!s.String(&key) || !s.Eat(':')) return false;
     size_t slot = next;
-    if (slot >= features.size() || key != features[slot]) {
-      const auto it = index.find(key);
-      if (it == index.end()) return false;
-      slot = it->second;
+    if (slot >= schema.keys.size() || !s.Key(schema.keys[slot])) {
+      absl::string_view key;
+      if (!s.String(&key)) return false;
+      if (slot >= schema.features.size() || key != schema.features[slot]) {
+        const auto it = schema.index.find(key);
+        if (it == schema.index.end()) return false;
+        slot = it->second;
+      }
     }
     double& out = event->features[slot];
-    if (!core::IsMissing(out) || !s.Number(&out)) return false;
+    if (!s.Eat(':') || !core::IsMissing(out) || !s.Number(&out)) return false;
     next = slot + 1;
   } while (s.Eat(','));
   return s.Eat('}');
@@ -170,12 +202,11 @@ bool ScanLabel(Scanner& s, std::optional<bool>* label) {
   return true;
 }
 
-bool ScanEvent(Scanner& s, const std::vector<std::string>& features,
-               const absl::flat_hash_map<std::string, size_t>& index, core::Event* event) {
+bool ScanEvent(Scanner& s, const ScanSchema& schema, core::Event* event) {
   event->id.clear();
   event->event_time = core::kMissing;
   event->label.reset();
-  event->features.assign(features.size(), core::kMissing);
+  event->features.assign(schema.features.size(), core::kMissing);
   if (!s.Eat('{')) return false;
   bool id = false, time = false, label = false, has_features = false;
   do {
@@ -183,7 +214,7 @@ bool ScanEvent(Scanner& s, const std::vector<std::string>& features,
     if (!s.String(&key) || !s.Eat(':')) return false;
     bool ok = false;
     if (key == "features" && !has_features) {
-      has_features = ok = ScanFeatures(s, features, index, event);
+      has_features = ok = ScanFeatures(s, schema, event);
     } else if (key == "id" && !id) {
       absl::string_view text;
       id = ok = s.AtString() ? s.String(&text) : s.Integer(&text);
@@ -200,20 +231,37 @@ bool ScanEvent(Scanner& s, const std::vector<std::string>& features,
 
 }  // namespace
 
-bool ScanEvents(absl::string_view json, const std::vector<std::string>& features,
-                const absl::flat_hash_map<std::string, size_t>& index,
-                std::vector<core::Event>* events, bool* is_array) {
+ScanSchema::ScanSchema(std::vector<std::string> feature_names)
+    : features(std::move(feature_names)), keys(features.size()) {
+  for (size_t i = 0; i < features.size(); ++i) {
+    index.emplace(features[i], i);
+    const size_t size = features[i].size() + 2;
+    // A name that needs escaping in JSON is matched only by the index, as Scanner::String reads.
+    if (size > 8 || !std::all_of(features[i].begin(), features[i].end(), [](char c) {
+          return c >= 0x20 && c < 0x7F && c != '"' && c != '\\';
+        })) {
+      continue;
+    }
+    const std::string quoted = absl::StrCat("\"", features[i], "\"");
+    std::memcpy(&keys[i].bytes, quoted.data(), size);  // Little-endian: the first byte lowest.
+    keys[i].mask = size == 8 ? ~uint64_t{0} : (uint64_t{1} << (8 * size)) - 1;
+    keys[i].size = size;
+  }
+}
+
+bool ScanEvents(absl::string_view json, const ScanSchema& schema, std::vector<core::Event>* events,
+                bool* is_array) {
   Scanner s(json);
   *is_array = s.Eat('[');
   if (!*is_array) {
     events->resize(1);
-    return ScanEvent(s, features, index, &(*events)[0]) && s.AtEnd();
+    return ScanEvent(s, schema, &(*events)[0]) && s.AtEnd();
   }
   size_t n = 0;
   if (!s.Eat(']')) {
     do {
       if (events->size() <= n) events->resize(n + 1);
-      if (!ScanEvent(s, features, index, &(*events)[n])) return false;
+      if (!ScanEvent(s, schema, &(*events)[n])) return false;
       ++n;
     } while (s.Eat(','));
     if (!s.Eat(']')) return false;

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -24,15 +25,30 @@ const char* ReadJsonNumber(const char* p, const char* end, double* out);
 // Whether `text` is one JSON number, nothing around it; its value into *out.
 bool ParseJsonNumber(absl::string_view text, double* out);
 
-// Reads `json`, one event object or an array of them, into *events (features in the order of
-// `features`; `index` maps each name to its slot) and sets *is_array, if it is in the plain form:
-// strings of printable ASCII without escapes, each key once per object, "id" a string or a
-// canonical integer, "label" 0, 1, true, false or null, and numbers that are finite doubles.
-// Returns false for anything else, valid or not, leaving *events in any state: the simdjson path
-// then reads it, or refuses it with a message. What it accepts, that path reads to the same
-// events bit for bit (fuzzed against it); both read numbers with ReadJsonNumber.
-bool ScanEvents(absl::string_view json, const std::vector<std::string>& features,
-                const absl::flat_hash_map<std::string, size_t>& index,
-                std::vector<core::Event>* events, bool* is_array);
+// The schema as ScanEvents reads it, built once per parser: the features in their order, each
+// name's slot, and each name as a key in the plain form (`"V1"`, quotes included) to compare in
+// one 8-byte load where it fits.
+struct ScanSchema {
+  explicit ScanSchema(std::vector<std::string> feature_names);
+
+  struct Key {
+    uint64_t bytes = 0;  // The quoted name, little-endian; unused when size is 0.
+    uint64_t mask = 0;   // Its bytes' bits.
+    size_t size = 0;     // Its length: 0 for a name of more than 6 characters.
+  };
+  std::vector<std::string> features;
+  absl::flat_hash_map<std::string, size_t> index;
+  std::vector<Key> keys;
+};
+
+// Reads `json`, one event object or an array of them, into *events (features in the schema's
+// order) and sets *is_array, if it is in the plain form: strings of printable ASCII without
+// escapes, each key once per object, "id" a string or a canonical integer, "label" 0, 1, true,
+// false or null, and numbers that are finite doubles. Returns false for anything else, valid or
+// not, leaving *events in any state: the simdjson path then reads it, or refuses it with a
+// message. What it accepts, that path reads to the same events bit for bit (fuzzed against it);
+// both read numbers with ReadJsonNumber.
+bool ScanEvents(absl::string_view json, const ScanSchema& schema, std::vector<core::Event>* events,
+                bool* is_array);
 
 }  // namespace sluice::engine

@@ -306,9 +306,9 @@ TEST(EventScan, NumbersAreCorrectlyRounded) {
 // The fast path reads every plain event (keys in any order, some features left out, ids as
 // strings or integers, labels in every spelling) exactly as the simdjson path does.
 TEST(EventScan, PlainEventsAreReadAsSimdjsonReadsThemBitForBit) {
-  const std::vector<std::string> names = {"Time", "V1", "V2", "Amount"};
-  absl::flat_hash_map<std::string, size_t> index;
-  for (size_t i = 0; i < names.size(); ++i) index[names[i]] = i;
+  // Names of up to 6 characters are matched in one load, longer ones by the index.
+  const std::vector<std::string> names = {"Time", "V1", "V2", "Amount", "Amount_eur"};
+  const ScanSchema schema(names);
   EventJsonParser simdjson_only(names, /*fast_path=*/false);
   core::PyRandom rng(11);
   const char* labels[] = {"0", "1", "true", "false", "null"};
@@ -336,10 +336,10 @@ TEST(EventScan, PlainEventsAreReadAsSimdjsonReadsThemBitForBit) {
     const absl::Status status = simdjson_only.ParseBatch(json, &expected, &expected_is_array);
     if (!status.ok()) {  // A number out of range (1e300 and up): left to simdjson to refuse.
       EXPECT_THAT(std::string(status.message()), HasSubstr("not finite")) << json;
-      EXPECT_FALSE(ScanEvents(json, names, index, &scanned, &is_array));
+      EXPECT_FALSE(ScanEvents(json, schema, &scanned, &is_array));
       continue;
     }
-    ASSERT_TRUE(ScanEvents(json, names, index, &scanned, &is_array)) << json;
+    ASSERT_TRUE(ScanEvents(json, schema, &scanned, &is_array)) << json;
     ASSERT_TRUE(is_array);
     ASSERT_EQ(scanned.size(), expected.size());
     for (size_t i = 0; i < scanned.size(); ++i) {
@@ -358,8 +358,8 @@ TEST(EventScan, PlainEventsAreReadAsSimdjsonReadsThemBitForBit) {
 
 // What is not plain goes to simdjson, which reads it or says what is wrong, as before.
 TEST(EventScan, WhatIsNotPlainIsLeftToSimdjson) {
-  const std::vector<std::string> names = {"a", "b"};
-  absl::flat_hash_map<std::string, size_t> index = {{"a", 0}, {"b", 1}};
+  const std::vector<std::string> names = {"a", "b", "c\\b"};
+  const ScanSchema schema(names);
   EventJsonParser parser(names);
   for (const char* json : {
            "{\"id\": \"t\\u0041\", \"features\": {\"a\": 1}}",     // An escape.
@@ -368,16 +368,17 @@ TEST(EventScan, WhatIsNotPlainIsLeftToSimdjson) {
            "{\"id\": -0, \"features\": {\"a\": 1}}",               // Not canonical.
            "{\"features\": {\"a\": 1, \"a\": 2}}",                 // A feature twice.
            "{\"features\": {\"c\": 1}}",                           // Not in the schema.
-           "{\"features\": {\"a\": 01}}",                          // Not JSON.
-           "{\"features\": {\"a\": 1e999}}",                       // Not finite.
-           "{\"features\": {\"a\": 1}, \"label\": 2}",             // Not a label.
-           "[{\"features\": {}}] x",                               // Trailing text.
+           "{\"features\": {\"c\\b\": 1}}",             // c, backspace: not the name c\b.
+           "{\"features\": {\"a\": 01}}",               // Not JSON.
+           "{\"features\": {\"a\": 1e999}}",            // Not finite.
+           "{\"features\": {\"a\": 1}, \"label\": 2}",  // Not a label.
+           "[{\"features\": {}}] x",                    // Trailing text.
            "[{\"features\": {\"a\": 1}}, {\"features\": {}, \"label\": null1}]",  // Found by
                                                                                   // fuzzing.
        }) {
     std::vector<core::Event> events;
     bool is_array = false;
-    EXPECT_FALSE(ScanEvents(json, names, index, &events, &is_array)) << json;
+    EXPECT_FALSE(ScanEvents(json, schema, &events, &is_array)) << json;
     EventJsonParser simdjson_only(names, /*fast_path=*/false);
     std::vector<core::Event> expected;
     EXPECT_EQ(parser.ParseBatch(json, &events, &is_array),

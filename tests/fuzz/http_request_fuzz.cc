@@ -3,13 +3,15 @@
 // it does with simdjson alone (its fast path changes nothing); for one
 // object it agrees with the single-event parser; the syntax locator, asked where a refused body
 // breaks JSON's grammar, names a byte inside it (or the end); and a body the parser accepted is
-// well-formed by the locator too.
+// well-formed by the locator too. The bytes are also read as one number.
 #include <bit>
 #include <cmath>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
 #include "engine/event_json.h"
+#include "engine/event_scan.h"
 #include "engine/http/server.h"
 #include "tests/fuzz/fuzz_util.h"
 
@@ -64,6 +66,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                           std::bit_cast<uint64_t>(events[0].features[i]));
       }
     }
+  }
+  // The number reader, on the bytes as a number: it stops where JSON's grammar ends the number
+  // (its plain path checks the grammar after reading) with the value strtod gives that text.
+  double number = 0;
+  const char* const end = text.data() + text.size();
+  const char* const stop = engine::ReadJsonNumber(text.data(), end, &number);
+  SLUICE_FUZZ_CHECK(stop == engine::JsonNumberEnd(text.data(), end));
+  if (stop != nullptr) {
+    const std::string token(text.data(), stop);
+    SLUICE_FUZZ_CHECK(std::bit_cast<uint64_t>(number) ==
+                      std::bit_cast<uint64_t>(std::strtod(token.c_str(), nullptr)));
   }
   // The query string of a request target, split as the API splits it.
   (void)engine::http::QueryParameter(text, "version");
