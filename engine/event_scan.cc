@@ -79,8 +79,15 @@ namespace {
 // take (the caller gives up).
 class Scanner {
  public:
-  explicit Scanner(absl::string_view json) : p_(json.data()), end_(json.data() + json.size()) {}
+  explicit Scanner(absl::string_view json, size_t offset = 0)
+      : begin_(json.data()), p_(json.data() + offset), end_(json.data() + json.size()) {}
 
+  size_t offset() const { return static_cast<size_t>(p_ - begin_); }
+  // The next byte after white space, or '\0' at the end.
+  char Peek() {
+    Space();
+    return p_ == end_ ? '\0' : *p_;
+  }
   void Space() {
     while (p_ < end_ && (*p_ == ' ' || *p_ == '\n' || *p_ == '\r' || *p_ == '\t')) ++p_;
   }
@@ -161,6 +168,7 @@ class Scanner {
   static bool Delimiter(char c) {
     return c == ',' || c == '}' || c == ']' || c == ' ' || c == '\n' || c == '\r' || c == '\t';
   }
+  const char* begin_;
   const char* p_;
   const char* end_;
 };
@@ -268,6 +276,32 @@ bool ScanEvents(absl::string_view json, const ScanSchema& schema, std::vector<co
   }
   events->resize(n);
   return s.AtEnd();
+}
+
+BatchScanner::Step BatchScanner::Next(absl::string_view json, core::Event* event) {
+  while (expect_ != Expect::kNotPlain) {
+    Scanner s(json, offset_);
+    if (expect_ == Expect::kEvent) {
+      // A failure may be the end of the bytes so far: the event is read again with more of them.
+      // A success is final: the event's closing brace was read, so every token in it ended.
+      if (!ScanEvent(s, schema_, event)) return Step::kMore;
+      offset_ = s.offset();
+      expect_ = Expect::kSeparator;
+      return Step::kEvent;
+    }
+    const char c = s.Peek();
+    if (c == '\0' && s.AtEnd()) return expect_ == Expect::kClosed ? Step::kEnd : Step::kMore;
+    Expect next = Expect::kNotPlain;
+    if (expect_ == Expect::kOpen && c == '[') next = Expect::kFirst;
+    if (expect_ == Expect::kFirst && c == '{') next = Expect::kEvent;
+    if (expect_ == Expect::kSeparator && c == ',') next = Expect::kEvent;
+    if ((expect_ == Expect::kFirst || expect_ == Expect::kSeparator) && c == ']') {
+      next = Expect::kClosed;
+    }
+    expect_ = next;
+    offset_ = s.offset() + (c == '{' ? 0 : 1);  // An event's brace is ScanEvent's to read.
+  }
+  return Step::kNotPlain;
 }
 
 }  // namespace sluice::engine

@@ -51,4 +51,28 @@ struct ScanSchema {
 bool ScanEvents(absl::string_view json, const ScanSchema& schema, std::vector<core::Event>* events,
                 bool* is_array);
 
+// Reads a batch, a JSON array of events in the plain form, while its bytes arrive (a large body
+// over HTTP comes in several reads): each call is given all the bytes so far (the same ones, then
+// more) and reads on from where the last stopped. The events it gives are those ScanEvents
+// gives for the whole body, in order, when the whole body is plain.
+class BatchScanner {
+ public:
+  // `schema` must outlive the scanner.
+  explicit BatchScanner(const ScanSchema& schema) : schema_(schema) {}
+
+  enum class Step {
+    kEvent,     // The next event is in *event.
+    kMore,      // No complete event in the bytes so far; on the whole body: not plain.
+    kEnd,       // The array has closed, with only white space after it so far.
+    kNotPlain,  // Not a plain array of events, whatever follows (and from now on).
+  };
+  Step Next(absl::string_view json, core::Event* event);
+
+ private:
+  enum class Expect { kOpen, kFirst, kEvent, kSeparator, kClosed, kNotPlain };
+  const ScanSchema& schema_;
+  size_t offset_ = 0;  // Where the next token starts: what was read before it is done.
+  Expect expect_ = Expect::kOpen;
+};
+
 }  // namespace sluice::engine

@@ -63,7 +63,7 @@ absl::StatusOr<HttpService> StartHttp(const HttpFlags& flags, std::optional<Stre
   service.api = *std::move(api);
   auto server = engine::http::Server::Start(
       flags.server, [api = service.api.get()](const auto& r) { return api->Handle(r); },
-      service.api->Observer());
+      service.api->Observer(), service.api->BodyStreams());
   if (!server.ok()) return server.status();
   service.server = *std::move(server);
   const int port = service.server->port();

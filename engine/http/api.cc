@@ -5,6 +5,7 @@
 #include <cmath>
 #include <deque>
 #include <map>
+#include <span>
 #include <utility>
 #include <vector>
 
@@ -20,6 +21,7 @@
 #include "core/clock.h"
 #include "core/status_macros.h"
 #include "engine/event_json.h"
+#include "engine/event_scan.h"
 #include "engine/http/dashboard_page.h"
 #include "engine/prediction_sink.h"
 #include "registry/registry.h"
@@ -173,6 +175,19 @@ class ApiImpl final : public Api {
     };
   }
 
+  BodyStreamStarter BodyStreams() override {
+    return [this](const Request& head,
+                  std::optional<uint64_t> length) -> std::unique_ptr<BodyStream> {
+      // A body under 64 KiB comes in one read or two: nothing to gain.
+      if (head.method != "POST" || head.path != "/v1/score" || length.value_or(0) < (64 << 10)) {
+        return nullptr;
+      }
+      absl::StatusOr<ScoreQuery> query = ScoreQueryFor(head);
+      if (!query.ok()) return nullptr;  // Score answers it.
+      return std::make_unique<ScoreStream>(*this, *std::move(query));
+    };
+  }
+
   int64_t served_version() const override {
     MaybeRefresh();
     const auto m = Served();
@@ -287,21 +302,113 @@ class ApiImpl final : public Api {
     return served;
   }
 
-  Response Score(const Request& r) {
-    absl::StatusOr<std::shared_ptr<const ServingModel>> model = ModelFor(r);
-    if (!model.ok()) return FromStatus(model.status());
-    const ServingModel& m = **model;
+  // What a scoring request asks for, from its query: the model, and how to write predictions.
+  struct ScoreQuery {
+    std::shared_ptr<const ServingModel> model;
     int explain = 0;
+    PredictionFormat format;
+  };
+
+  absl::StatusOr<ScoreQuery> ScoreQueryFor(const Request& r) const {
+    SLUICE_ASSIGN_OR_RETURN(std::shared_ptr<const ServingModel> model, ModelFor(r));
+    const Pipeline::Options& pipeline = model->config().pipeline;
+    ScoreQuery q{model, 0, {VersionColumns::kFrozen, pipeline.anomaly, pipeline.fraud, {}}};
     if (std::optional<std::string> k = QueryParameter(r.query, "explain"); k.has_value()) {
-      if (!absl::SimpleAtoi(*k, &explain) || explain < 0) {
-        return ErrorResponse(400,
-                             absl::StrCat("explain must be a count of features, not \"", *k, "\""));
+      if (!absl::SimpleAtoi(*k, &q.explain) || q.explain < 0) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("explain must be a count of features, not \"", *k, "\""));
       }
-      if (explain > 0 && !m.config().pipeline.anomaly) {
-        return ErrorResponse(
-            400, absl::StrCat("version ", m.version(), " has no anomaly model to explain"));
+      if (q.explain > 0 && !pipeline.anomaly) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("version ", model->version(), " has no anomaly model to explain"));
       }
     }
+    if (q.explain > 0) q.format.explain_features = model->features();
+    return q;
+  }
+
+  // Scores `events`, rows first_row on, and appends their predictions to *body, each after a
+  // comma but row 0's.
+  void AppendPredictions(const ScoreQuery& q, std::span<core::Event> events, size_t first_row,
+                         std::string* body) const {
+    const ServingModel& m = *q.model;
+    Pipeline::Explanation why;
+    for (size_t i = 0; i < events.size(); ++i) {
+      core::Event& event = events[i];
+      event.row = static_cast<int64_t>(first_row + i);
+      Pipeline::Scores scores = m.Score(event.features);
+      if (q.explain > 0 && m.Explain(event.features, q.explain, &why)) scores.why = &why;
+      if (event.row > 0) body->push_back(',');
+      core::FlatJsonWriter json(body);
+      AppendPredictionJson(event, scores, {m.version(), 0}, q.format, json);
+      json.Raw("alert", IsAlert(scores, q.format, options_.alert_threshold) ? "true" : "false");
+      json.Close();
+    }
+  }
+
+  // A batch scored while its body arrives (BodyStream): the events of each part are parsed and
+  // scored as they come, as long as the body is a plain array (event_scan.h) of events with
+  // all their features, within the batch limit. Anything else is left to Score's reading of the
+  // whole body, which says what is wrong; what it accepts it scores to the same bytes.
+  class ScoreStream final : public BodyStream {
+   public:
+    ScoreStream(ApiImpl& api, ScoreQuery query)
+        : api_(api), query_(std::move(query)), schema_(query_.model->features()), scan_(schema_) {
+      body_.push_back('[');
+    }
+
+    void Received(absl::string_view json) override {
+      if (failed_) return;
+      // What is complete is read first, then scored, so that the scoring time is measured once.
+      size_t n = 0;
+      BatchScanner::Step step;
+      for (;;) {
+        if (events_.size() <= n) events_.resize(n + 1);
+        step = scan_.Next(json, &events_[n]);
+        if (step != BatchScanner::Step::kEvent) break;
+        const std::vector<double>& x = events_[n].features;
+        failed_ = rows_ + n >= api_.options_.max_batch_events ||
+                  std::any_of(x.begin(), x.end(), [](double v) { return core::IsMissing(v); });
+        if (failed_) return;
+        ++n;
+      }
+      failed_ = step == BatchScanner::Step::kNotPlain;
+      ended_ = step == BatchScanner::Step::kEnd;
+      const absl::Time start = absl::Now();
+      api_.AppendPredictions(query_, std::span(events_.data(), n), rows_, &body_);
+      scoring_ += absl::Now() - start;
+      rows_ += n;
+    }
+
+    // The answer to the whole body, if it was all scored here.
+    std::optional<Response> Finish(absl::string_view json) {
+      Received(json);  // Nothing new: the server gave the last part already.
+      if (failed_ || !ended_) return std::nullopt;
+      body_.push_back(']');
+      api_.RecordUse(*query_.model, rows_, scoring_);
+      return JsonResponse(200, std::move(body_));
+    }
+
+   private:
+    ApiImpl& api_;
+    const ScoreQuery query_;
+    const ScanSchema schema_;  // Its own: a thread's parser may change between parts.
+    BatchScanner scan_;
+    std::vector<core::Event> events_;  // A part's, reused.
+    std::string body_;
+    size_t rows_ = 0;
+    absl::Duration scoring_;
+    bool failed_ = false;
+    bool ended_ = false;
+  };
+
+  Response Score(const Request& r) {
+    if (auto* stream = dynamic_cast<ScoreStream*>(r.stream.get()); stream != nullptr) {
+      if (std::optional<Response> answer = stream->Finish(r.body)) return *std::move(answer);
+    }
+    absl::StatusOr<ScoreQuery> query = ScoreQueryFor(r);
+    if (!query.ok()) return FromStatus(query.status());
+    const ServingModel& m = *query->model;
     std::vector<core::Event>& events = ScratchEvents();
     bool is_array = false;
     if (absl::Status s = ParserFor(m.features()).ParseBatch(r.body, &events, &is_array); !s.ok()) {
@@ -323,24 +430,11 @@ class ApiImpl final : public Api {
                                                "missing features: ", missing));
       }
     }
-    PredictionFormat format{
-        VersionColumns::kFrozen, m.config().pipeline.anomaly, m.config().pipeline.fraud, {}};
-    if (explain > 0) format.explain_features = m.features();
-    Pipeline::Explanation why;
     const absl::Time start = absl::Now();
     std::string body;
     body.reserve(events.size() * 160 + 2);
     if (is_array) body.push_back('[');
-    for (size_t i = 0; i < events.size(); ++i) {
-      events[i].row = static_cast<int64_t>(i);
-      Pipeline::Scores scores = m.Score(events[i].features);
-      if (explain > 0 && m.Explain(events[i].features, explain, &why)) scores.why = &why;
-      if (i > 0) body.push_back(',');
-      core::FlatJsonWriter json(&body);
-      AppendPredictionJson(events[i], scores, {m.version(), 0}, format, json);
-      json.Raw("alert", IsAlert(scores, format, options_.alert_threshold) ? "true" : "false");
-      json.Close();
-    }
+    AppendPredictions(*query, std::span(events), 0, &body);
     if (is_array) body.push_back(']');
     RecordUse(m, events.size(), absl::Now() - start);
     return JsonResponse(200, std::move(body));

@@ -62,6 +62,8 @@ class Api {
   virtual Response Handle(const Request& request) = 0;
   // Records each request's duration for GET /metrics; give it to the Server.
   virtual RequestObserver Observer() = 0;
+  // Parses and scores a large batch while its body arrives; give it to the Server.
+  virtual BodyStreamStarter BodyStreams() = 0;
   // The version served now (0 if none).
   virtual int64_t served_version() const = 0;
 };

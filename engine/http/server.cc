@@ -9,10 +9,12 @@
 #include <boost/beast/http.hpp>
 #include <chrono>
 #include <thread>
+#include <type_traits>
 #include <utility>  // Before Asio: its C++20 headers use std::exchange (dependencies.md).
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
 
 namespace sluice::engine::http {
 namespace {
@@ -41,15 +43,80 @@ struct Shared {
   Server::Options options;
   Handler handler;
   RequestObserver observer;
+  BodyStreamStarter streams;
+};
+
+// A request's method, path and query from its head.
+template <class Fields>
+Request HeadOf(const bhttp::header<true, Fields>& head) {
+  Request request;
+  request.method = std::string(head.method_string());
+  const absl::string_view target(head.target().data(), head.target().size());
+  const size_t q = target.find('?');
+  request.path = std::string(target.substr(0, q));
+  if (q != absl::string_view::npos) request.query = std::string(target.substr(q + 1));
+  return request;
+}
+
+// A request body read into a string, as Beast's string_body, that also shows each part as it
+// arrives to the BodyStream the handler starts for the request, if it starts one.
+struct StreamedBody {
+  struct value_type {
+    std::string text;
+    const BodyStreamStarter* starter = nullptr;  // Set before the read.
+    std::shared_ptr<BodyStream> stream;          // What it started for this request.
+    std::optional<absl::Time> last_part;         // When the last part arrived.
+  };
+
+  class reader {
+   public:
+    // Made with the parser, before the head is read: init() reads it.
+    template <bool isRequest, class Fields>  // Beast's requirement: responses never come here.
+    reader(bhttp::header<isRequest, Fields>& head, value_type& body) : body_(body) {
+      if constexpr (isRequest && std::is_same_v<Fields, bhttp::fields>) head_ = &head;
+    }
+
+    void init(const boost::optional<uint64_t>& length, beast::error_code& ec) {
+      ec = {};
+      // The parser has refused a length over its body limit already.
+      if (length) body_.text.reserve(static_cast<size_t>(*length));
+      if (head_ != nullptr && body_.starter != nullptr && *body_.starter) {
+        body_.stream = (*body_.starter)(HeadOf(*head_),
+                                        length ? std::optional<uint64_t>(*length) : std::nullopt);
+      }
+    }
+    template <class Buffers>
+    size_t put(const Buffers& buffers, beast::error_code& ec) {
+      ec = {};
+      body_.last_part = absl::Now();
+      const size_t n = beast::buffer_bytes(buffers);
+      for (const auto buffer : beast::buffers_range_ref(buffers)) {
+        body_.text.append(static_cast<const char*>(buffer.data()), buffer.size());
+      }
+      if (body_.stream != nullptr) body_.stream->Received(body_.text);
+      return n;
+    }
+    void finish(beast::error_code& ec) { ec = {}; }
+
+   private:
+    const bhttp::request_header<>* head_ = nullptr;
+    value_type& body_;
+  };
 };
 
 // One connection: read a request, answer it, and again while the client keeps it alive.
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, const Shared& shared) : stream_(std::move(socket)), shared_(shared) {}
+  Session(tcp::socket socket, const Shared& shared) : stream_(std::move(socket)), shared_(shared) {
+    // A flat buffer reads as much as it has room for, 512 bytes at least: a large body would
+    // come in 512-byte reads, each a system call and a re-armed timer. Memory is only touched
+    // as bytes arrive, so an idle connection costs little more.
+    buffer_.reserve(64 << 10);
+  }
 
   void Read() {
     parser_.emplace();
+    parser_->get().body().starter = &shared_.streams;
     parser_->body_limit(shared_.options.max_body_bytes);
     parser_->header_limit(64 << 10);
     stream_.expires_after(ToChrono(shared_.options.request_timeout));
@@ -60,7 +127,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
  private:
   void OnRead(beast::error_code ec) {
-    const absl::Time start = absl::Now();
+    absl::Time start = absl::Now();
     if (ec == bhttp::error::end_of_stream || ec == beast::error::timeout ||
         ec == asio::error::operation_aborted || ec == asio::error::connection_reset ||
         ec == asio::error::eof) {
@@ -82,12 +149,12 @@ class Session : public std::enable_shared_from_this<Session> {
                   {}};
     } else {
       auto& message = parser_->get();
-      request.method = std::string(message.method_string());
-      const absl::string_view target(message.target().data(), message.target().size());
-      const size_t q = target.find('?');
-      request.path = std::string(target.substr(0, q));
-      if (q != absl::string_view::npos) request.query = std::string(target.substr(q + 1));
-      request.body = std::move(message.body());
+      request = HeadOf(message);
+      request.body = std::move(message.body().text);
+      request.stream = std::move(message.body().stream);
+      // The answer counts from the last byte read: the body's last part (the parts before it
+      // may have been worked on as they arrived, by the request's stream).
+      if (message.body().last_part.has_value()) start = *message.body().last_part;
       keep_alive = message.keep_alive();
       response = shared_.handler(request);
     }
@@ -120,7 +187,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
-  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  std::optional<bhttp::request_parser<StreamedBody>> parser_;
   const Shared& shared_;
 };
 
@@ -213,9 +280,10 @@ std::optional<std::string> QueryParameter(absl::string_view query, absl::string_
 }
 
 absl::StatusOr<std::unique_ptr<Server>> Server::Start(const Options& options, Handler handler,
-                                                      RequestObserver observer) {
-  auto server =
-      std::make_unique<BeastServer>(Shared{options, std::move(handler), std::move(observer)});
+                                                      RequestObserver observer,
+                                                      BodyStreamStarter streams) {
+  auto server = std::make_unique<BeastServer>(
+      Shared{options, std::move(handler), std::move(observer), std::move(streams)});
   if (absl::Status s = server->Listen(); !s.ok()) return s;
   return std::unique_ptr<Server>(std::move(server));
 }

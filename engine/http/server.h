@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -18,13 +19,34 @@
 
 namespace sluice::engine::http {
 
+class BodyStream;
+
 // One request, as read.
 struct Request {
   std::string method;  // "GET", "POST", ... as sent.
   std::string path;    // The target before '?', percent-decoding left to the handler.
   std::string query;   // After '?' (may be empty).
   std::string body;
+  // What the handler's BodyStreamStarter started for this request, having seen its body arrive
+  // (null if none): the handler finishes its work with it.
+  std::shared_ptr<BodyStream> stream;
 };
+
+// Work a handler does on a request's body while the rest of it is still arriving, so that less
+// is left to do once the last byte is read (a batch of events is parsed and scored as it comes).
+class BodyStream {
+ public:
+  virtual ~BodyStream() = default;
+  // Called after each part of the body arrives, with all of it so far, on the connection's
+  // thread; must not throw.
+  virtual void Received(absl::string_view body) = 0;
+};
+
+// Called once a request's head is read (the body still empty), with its Content-Length if it
+// has one: a BodyStream for its body, or null to take the body whole. Any pool thread; must not
+// throw.
+using BodyStreamStarter =
+    std::function<std::unique_ptr<BodyStream>(const Request& head, std::optional<uint64_t> length)>;
 
 // The value of `key` in a query string "a=1&b=2" (no percent-decoding: sluice's parameters are
 // numbers and names), or nullopt.
@@ -41,7 +63,8 @@ struct Response {
 using Handler = std::function<Response(const Request&)>;
 
 // What the server says of a request it answered itself (malformed, too large) or of one the
-// handler answered, for metrics: called on the pool thread after the response is made.
+// handler answered, for metrics: called on the pool thread after the response is made. `took`
+// counts from the request's last byte read (its body's last part, or its head).
 using RequestObserver = std::function<void(const Request&, int status, absl::Duration took)>;
 
 class Server {
@@ -59,7 +82,8 @@ class Server {
   // Binds and starts serving. InvalidArgument for a bad address; Unavailable, naming it, if the
   // address cannot be bound (in use, not permitted).
   static absl::StatusOr<std::unique_ptr<Server>> Start(const Options& options, Handler handler,
-                                                       RequestObserver observer = nullptr);
+                                                       RequestObserver observer = nullptr,
+                                                       BodyStreamStarter streams = nullptr);
   virtual ~Server() = default;
   // The port it listens on.
   virtual int port() const = 0;

@@ -397,5 +397,70 @@ TEST(EventScan, WhatIsNotPlainIsLeftToSimdjson) {
   EXPECT_EQ(event.features[1], 2.5);
 }
 
+// A batch read as it arrives, cut at every byte: the events ScanEvents reads from the whole, and
+// the end only once the array has closed.
+TEST(BatchScanner, ABatchCutAnywhereGivesTheEventsOfTheWhole) {
+  const std::vector<std::string> names = {"Time", "V1", "Amount_eur"};
+  const ScanSchema schema(names);
+  const std::string json =
+      "[ {\"id\": \"a\", \"features\": {\"Time\": 0, \"V1\": -1.25e-3, \"Amount_eur\": 149.62}},\n"
+      "{\"features\": {\"V1\": 0.5}, \"label\": true, \"id\": 17, \"time\": 3.5},"
+      "{\"features\": {}} ] ";
+  std::vector<core::Event> whole;
+  bool is_array = false;
+  ASSERT_TRUE(ScanEvents(json, schema, &whole, &is_array));
+  ASSERT_EQ(whole.size(), 3u);
+  for (size_t cut = 0; cut <= json.size(); ++cut) {
+    BatchScanner scan(schema);
+    std::vector<core::Event> events;
+    core::Event event;
+    BatchScanner::Step step;
+    for (const size_t end : {cut, json.size()}) {
+      while ((step = scan.Next(absl::string_view(json).substr(0, end), &event)) ==
+             BatchScanner::Step::kEvent) {
+        events.push_back(event);
+      }
+      if (end == cut) {
+        // Before the closing bracket, more is awaited; the events so far are those whose closing
+        // brace has come.
+        const bool closed = cut > json.rfind(']');
+        EXPECT_EQ(step, closed ? BatchScanner::Step::kEnd : BatchScanner::Step::kMore) << cut;
+        EXPECT_EQ(events.size(), cut > json.find("} ]")       ? 3u
+                                 : cut > json.find("},{")     ? 2u
+                                 : cut > json.find("}},") + 1 ? 1u
+                                                              : 0u)
+            << cut;
+      }
+    }
+    EXPECT_EQ(step, BatchScanner::Step::kEnd);
+    ASSERT_EQ(events.size(), whole.size());
+    for (size_t i = 0; i < events.size(); ++i) {
+      EXPECT_EQ(events[i].id, whole[i].id);
+      EXPECT_EQ(events[i].label, whole[i].label);
+      // Bit for bit: a missing value is a NaN.
+      const auto bits = [](const core::Event& e) {
+        std::vector<uint64_t> out = {std::bit_cast<uint64_t>(e.event_time)};
+        for (double v : e.features) out.push_back(std::bit_cast<uint64_t>(v));
+        return out;
+      };
+      EXPECT_EQ(bits(events[i]), bits(whole[i]));
+    }
+  }
+  // What is not a plain array says so as soon as it shows, and for good; what is not a plain
+  // event waits for more, which on the whole body means it is not plain either.
+  for (const char* bad : {"{\"features\": {}}", "[{\"features\": {}}] x", "[{\"features\": {}};"}) {
+    BatchScanner scan(schema);
+    core::Event event;
+    BatchScanner::Step step;
+    while ((step = scan.Next(bad, &event)) == BatchScanner::Step::kEvent) {
+    }
+    EXPECT_EQ(step, BatchScanner::Step::kNotPlain) << bad;
+    EXPECT_EQ(scan.Next(bad, &event), BatchScanner::Step::kNotPlain) << bad;
+  }
+  BatchScanner scan(schema);
+  core::Event event;
+  EXPECT_EQ(scan.Next("[{\"features\": {\"V1\": \"x\"}}]", &event), BatchScanner::Step::kMore);
+}
+
 }  // namespace
 }  // namespace sluice::engine

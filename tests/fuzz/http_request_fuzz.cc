@@ -3,7 +3,9 @@
 // it does with simdjson alone (its fast path changes nothing); for one
 // object it agrees with the single-event parser; the syntax locator, asked where a refused body
 // breaks JSON's grammar, names a byte inside it (or the end); and a body the parser accepted is
-// well-formed by the locator too. The bytes are also read as one number.
+// well-formed by the locator too. The bytes are also read as a batch arriving in parts, and as one
+// number.
+#include <algorithm>
 #include <bit>
 #include <cmath>
 #include <cstdlib>
@@ -14,6 +16,23 @@
 #include "engine/event_scan.h"
 #include "engine/http/server.h"
 #include "tests/fuzz/fuzz_util.h"
+
+namespace {
+
+// The same event, bit for bit.
+bool SameEvent(const sluice::core::Event& x, const sluice::core::Event& y) {
+  const auto bits = [](double v) { return std::bit_cast<uint64_t>(v); };
+  if (x.id != y.id || x.label != y.label || bits(x.event_time) != bits(y.event_time) ||
+      x.features.size() != y.features.size()) {
+    return false;
+  }
+  for (size_t f = 0; f < x.features.size(); ++f) {
+    if (bits(x.features[f]) != bits(y.features[f])) return false;
+  }
+  return true;
+}
+
+}  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace sluice;  // NOLINT: a fuzz target's body.
@@ -32,15 +51,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   SLUICE_FUZZ_CHECK(status == expected);
   if (status.ok()) {
     SLUICE_FUZZ_CHECK(is_array == reference_is_array && events.size() == reference.size());
-    for (size_t i = 0; i < events.size(); ++i) {
-      SLUICE_FUZZ_CHECK(events[i].id == reference[i].id && events[i].label == reference[i].label);
-      SLUICE_FUZZ_CHECK(std::bit_cast<uint64_t>(events[i].event_time) ==
-                        std::bit_cast<uint64_t>(reference[i].event_time));
-      for (size_t f = 0; f < features.size(); ++f) {
-        SLUICE_FUZZ_CHECK(std::bit_cast<uint64_t>(events[i].features[f]) ==
-                          std::bit_cast<uint64_t>(reference[i].features[f]));
-      }
-    }
+    for (size_t i = 0; i < events.size(); ++i)
+      SLUICE_FUZZ_CHECK(SameEvent(events[i], reference[i]));
   }
   const std::optional<engine::JsonSyntaxError> syntax = engine::FindJsonSyntaxError(text);
   if (syntax.has_value()) {
@@ -66,6 +78,28 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                           std::bit_cast<uint64_t>(events[0].features[i]));
       }
     }
+  }
+  // The batch read as it arrives, in three parts cut where the input's first bytes say: the
+  // events read whole, and the end only where the whole is a plain array.
+  static const engine::ScanSchema* schema = new engine::ScanSchema(features);
+  std::vector<core::Event> whole;
+  bool whole_is_array = false;
+  const bool plain = engine::ScanEvents(text, *schema, &whole, &whole_is_array) && whole_is_array;
+  engine::BatchScanner scan(*schema);
+  std::vector<core::Event> parts;
+  core::Event event;
+  engine::BatchScanner::Step step = engine::BatchScanner::Step::kMore;
+  const size_t a = size > 0 ? data[0] % (size + 1) : 0;
+  const size_t b = size > 1 ? data[1] * 64 % (size + 1) : size;
+  for (const size_t cut : {std::min(a, b), std::max(a, b), size}) {
+    while ((step = scan.Next(text.substr(0, cut), &event)) == engine::BatchScanner::Step::kEvent) {
+      parts.push_back(event);
+    }
+  }
+  SLUICE_FUZZ_CHECK((step == engine::BatchScanner::Step::kEnd) == plain);
+  if (plain) {
+    SLUICE_FUZZ_CHECK(parts.size() == whole.size());
+    for (size_t i = 0; i < parts.size(); ++i) SLUICE_FUZZ_CHECK(SameEvent(parts[i], whole[i]));
   }
   // The number reader, on the bytes as a number: it stops where JSON's grammar ends the number
   // (its plain path checks the grammar after reading) with the value strtod gives that text.
