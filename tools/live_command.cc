@@ -134,6 +134,44 @@ cxxopts::Options Spec() {
   return spec;
 }
 
+// --demo, --rate, --seconds (after the join flags: the demo has its own label TTL).
+void ParseDemoFlags(const FlagReader& f, LiveFlags* l) {
+  l->demo = f.Has("demo");
+  l->demo_rate = f.Double("rate", 1);
+  l->seconds = f.Double("seconds", 0);
+  if (!l->demo) return;
+  if (l->brokers != "embedded") throw FlagError("--demo runs its own embedded broker");
+  if (!f.Has("label-ttl")) {
+    // The demo labels only the frauds, an hour late: no chargeback within the hour means
+    // legitimate, so that the fraud model learns both classes.
+    l->join.ttl_seconds = 1.5 * kDemoLabelDelay;  // A margin for the labels topic's lag.
+    l->join.expired = engine::LabelJoiner::Expired::kNegative;
+  }
+}
+
+// --global-model every:N and --serve (after the assignment and registry flags they need).
+void ParseGlobalModelFlags(const FlagReader& f, LiveFlags* l) {
+  if (const std::string every = f.Str("global-model"); !every.empty()) {
+    if (!absl::StartsWith(every, "every:") ||
+        !absl::SimpleAtoi(absl::string_view(every).substr(6), &l->global_every_events) ||
+        l->global_every_events < 1) {
+      throw FlagError(absl::StrCat("--global-model \"", every,
+                                   "\": expected every:N, N a positive number of events"));
+    }
+  }
+  l->serve_global = f.OneOf("serve", {"local", "global"}) == "global";
+  const char* global_flag = l->global_every_events > 0 ? "--global-model"
+                            : l->serve_global          ? "--serve global"
+                                                       : nullptr;
+  if (global_flag != nullptr && (l->assignment == "static" || l->registry.path.empty())) {
+    throw FlagError(absl::StrCat(
+        global_flag,
+        " needs a consumer group (--assignment cooperative|eager, against a broker, without "
+        "--partitions) and --registry: the partitions' versions are merged from the checkpoints "
+        "topic"));
+  }
+}
+
 std::optional<LiveFlags> ParseFlags(int argc, char** argv) {
   cxxopts::Options spec = Spec();
   const cxxopts::ParseResult parsed = spec.parse(argc, argv);
@@ -173,39 +211,10 @@ std::optional<LiveFlags> ParseFlags(int argc, char** argv) {
   l.exactly_once = f.OneOf("exactly-once", {"auto", "transactions", "read-back"});
   l.features = absl::StrSplit(f.NonEmpty("features"), ',', absl::SkipEmpty());
   l.exit_at_end = f.Has("exit-at-end");
-  l.demo = f.Has("demo");
-  l.demo_rate = f.Double("rate", 1);
-  l.seconds = f.Double("seconds", 0);
-  if (l.demo) {
-    if (l.brokers != "embedded") throw FlagError("--demo runs its own embedded broker");
-    if (!f.Has("label-ttl")) {
-      // The demo labels only the frauds, an hour late: no chargeback within the hour means
-      // legitimate, so that the fraud model learns both classes.
-      l.join.ttl_seconds = 1.5 * kDemoLabelDelay;  // A margin for the labels topic's lag.
-      l.join.expired = engine::LabelJoiner::Expired::kNegative;
-    }
-  }
+  ParseDemoFlags(f, &l);
   l.summary = f.Str("summary");
   l.quiet = f.Has("quiet");
-  if (const std::string every = f.Str("global-model"); !every.empty()) {
-    if (!absl::StartsWith(every, "every:") ||
-        !absl::SimpleAtoi(absl::string_view(every).substr(6), &l.global_every_events) ||
-        l.global_every_events < 1) {
-      throw FlagError(absl::StrCat("--global-model \"", every,
-                                   "\": expected every:N, N a positive number of events"));
-    }
-  }
-  l.serve_global = f.OneOf("serve", {"local", "global"}) == "global";
-  const char* global_flag = l.global_every_events > 0 ? "--global-model"
-                            : l.serve_global          ? "--serve global"
-                                                      : nullptr;
-  if (global_flag != nullptr && (l.assignment == "static" || l.registry.path.empty())) {
-    throw FlagError(absl::StrCat(
-        global_flag,
-        " needs a consumer group (--assignment cooperative|eager, against a broker, without "
-        "--partitions) and --registry: the partitions' versions are merged from the checkpoints "
-        "topic"));
-  }
+  ParseGlobalModelFlags(f, &l);
   if (f.Has("http-port")) {
     if (l.registry.path.empty())
       throw FlagError("--http-port serves registered versions: give --registry");
@@ -892,6 +901,36 @@ absl::StatusOr<HttpService> StartLiveHttp(const LiveFlags& flags,
                    "sluice live");
 }
 
+// --global-model / --serve global: the service that merges and follows the global versions,
+// serving the latest of them into `slot` before the first partition starts; else null.
+absl::StatusOr<std::unique_ptr<engine::kafka::GlobalModelService>> StartGlobalModel(
+    const LiveFlags& flags, const std::string& brokers, engine::ServingSlot* slot) {
+  if (flags.global_every_events == 0 && !flags.serve_global) {
+    return std::unique_ptr<engine::kafka::GlobalModelService>();
+  }
+  SLUICE_ASSIGN_OR_RETURN(
+      auto global, engine::kafka::GlobalModelService::Create(GlobalOptions(flags, brokers, slot)));
+  PrintGlobalNotes(flags, *global);
+  return global;
+}
+
+// In a consumer group, the member that joins it (the group assigns the partitions); otherwise
+// every partition is assigned here, and there is no member.
+absl::StatusOr<std::unique_ptr<engine::kafka::GroupMember>> JoinOrAssign(const LiveFlags& flags,
+                                                                         const std::string& brokers,
+                                                                         Partitions& partitions) {
+  if (!GroupMode(flags)) {
+    std::vector<int32_t> all(static_cast<size_t>(flags.partitions));
+    for (size_t p = 0; p < all.size(); ++p) all[p] = static_cast<int32_t>(p);
+    partitions.Assigned(all);
+    return std::unique_ptr<engine::kafka::GroupMember>();
+  }
+  return engine::kafka::GroupMember::Create(
+      brokers, flags.group, flags.settings, flags.topics.transactions,
+      flags.assignment == "eager" ? engine::kafka::GroupMember::Protocol::kEager
+                                  : engine::kafka::GroupMember::Protocol::kCooperative);
+}
+
 int Live(LiveFlags& flags) {
   const auto fail = [](const absl::Status& status) {
     std::fprintf(stderr, "sluice live: %s\n", std::string(status.message()).c_str());
@@ -913,33 +952,16 @@ int Live(LiveFlags& flags) {
   // --global-model / --serve global: the served slot outlives the partitions, and the service
   // serves the latest global version before the first partition starts.
   engine::ServingSlot global_slot;
-  std::unique_ptr<engine::kafka::GlobalModelService> global;
-  if (flags.global_every_events > 0 || flags.serve_global) {
-    auto created =
-        engine::kafka::GlobalModelService::Create(GlobalOptions(flags, *brokers, &global_slot));
-    if (!created.ok()) return fail(created.status());
-    global = *std::move(created);
-    PrintGlobalNotes(flags, *global);
-  }
+  auto global = StartGlobalModel(flags, *brokers, &global_slot);
+  if (!global.ok()) return fail(global.status());
   const auto start = std::chrono::steady_clock::now();
   StatusAucs aucs(flags.challengers.specs);
   aucs.format = {engine::VersionColumns::kNone, flags.pipeline.anomaly, flags.pipeline.fraud, {}};
   aucs.alert_threshold = flags.alert_threshold;
   Partitions partitions(flags, *brokers, **inputs, dead_letters, &aucs,
                         flags.serve_global ? &global_slot : nullptr);
-  std::unique_ptr<engine::kafka::GroupMember> member;
-  if (GroupMode(flags)) {
-    auto joined = engine::kafka::GroupMember::Create(
-        *brokers, flags.group, flags.settings, flags.topics.transactions,
-        flags.assignment == "eager" ? engine::kafka::GroupMember::Protocol::kEager
-                                    : engine::kafka::GroupMember::Protocol::kCooperative);
-    if (!joined.ok()) return fail(joined.status());
-    member = *std::move(joined);
-  } else {
-    std::vector<int32_t> all(static_cast<size_t>(flags.partitions));
-    for (size_t p = 0; p < all.size(); ++p) all[p] = static_cast<int32_t>(p);
-    partitions.Assigned(all);
-  }
+  const auto member = JoinOrAssign(flags, *brokers, partitions);
+  if (!member.ok()) return fail(member.status());
   if (!partitions.failure().ok()) return fail(partitions.failure());
   std::optional<HttpService> http;
   if (flags.http.has_value()) {
@@ -951,12 +973,12 @@ int Live(LiveFlags& flags) {
   absl::Status feed_status;
   std::thread feeder;
   if (flags.demo) feeder = std::thread([&] { feed_status = Demo(flags, *brokers); });
-  const Measured measured = Watch(flags, partitions, member.get(), aucs, dead_letters, **producer,
-                                  global.get(), http.has_value() ? &*http : nullptr, start);
-  if (member != nullptr) member->Leave(partitions);  // Its runs have ended: nothing to wait for.
-  if (global != nullptr) {
-    global->Finish();  // A merge due at the end is made from the partitions' final versions.
-    PrintGlobalNotes(flags, *global);
+  const Measured measured = Watch(flags, partitions, member->get(), aucs, dead_letters, **producer,
+                                  global->get(), http.has_value() ? &*http : nullptr, start);
+  if (*member != nullptr) (*member)->Leave(partitions);  // Its runs have ended: nothing to wait.
+  if (*global != nullptr) {
+    (*global)->Finish();  // A merge due at the end is made from the partitions' final versions.
+    PrintGlobalNotes(flags, **global);
   }
   if (feeder.joinable()) feeder.join();
   if (!partitions.failure().ok()) return fail(partitions.failure());

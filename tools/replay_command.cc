@@ -336,48 +336,68 @@ void WarnDiverged(const engine::RunResult& result) {
   }
 }
 
-int Replay(ReplayFlags& flags) {
+// What a replay runs on. Opened in an order that keeps a run the registry refuses (another
+// writer holds the model, a resume that does not match) from touching any output.
+struct ReplayParts {
+  RunDescription run;
+  std::function<double(int64_t)> done_fraction;
+  std::unique_ptr<engine::Pipeline> pipeline;
+  std::vector<engine::LabelRecord> labels;  // --labels FILE
+  std::unique_ptr<engine::Snapshotter> snapshotter;
+  std::optional<engine::ResumePoint> resume;
+  std::unique_ptr<engine::CsvPredictionSink> sink;
+  std::unique_ptr<engine::Source> source;
+  std::unique_ptr<engine::Challengers> challengers;
+};
+
+absl::StatusOr<ReplayParts> OpenParts(ReplayFlags& flags) {
   engine::RunConfig& config = flags.config;
-  if (absl::Status s = CheckFiles(flags); !s.ok()) return Fail(s);
-  if (absl::Status s = CheckModelMemory(config.pipeline); !s.ok()) return Fail(s);
-  if (absl::Status s = ApplyLabelsFile(flags, &config.csv); !s.ok()) return Fail(s);
+  SLUICE_RETURN_IF_ERROR(CheckFiles(flags));
+  SLUICE_RETURN_IF_ERROR(CheckModelMemory(config.pipeline));
+  SLUICE_RETURN_IF_ERROR(ApplyLabelsFile(flags, &config.csv));
   // The input's SHA-256 goes into lineage and guards --resume: only a registry needs it.
   config.csv.hash = !flags.registry.path.empty();
-  RunDescription run;
-  auto reader = OpenReader(flags, config.csv, &run.input);
-  if (!reader.ok()) return Fail(reader.status());
-  std::function<double(int64_t)> done_fraction = DoneFraction(flags, reader->get());
-  config.features = (*reader)->feature_names();
-  auto pipeline = engine::Pipeline::Create(config.pipeline, config.features);
-  if (!pipeline.ok()) return Fail(pipeline.status());
-  std::vector<engine::LabelRecord> labels;
+  ReplayParts p;
+  SLUICE_ASSIGN_OR_RETURN(std::unique_ptr<engine::CsvReader> reader,
+                          OpenReader(flags, config.csv, &p.run.input));
+  p.done_fraction = DoneFraction(flags, reader.get());
+  config.features = reader->feature_names();
+  SLUICE_ASSIGN_OR_RETURN(p.pipeline, engine::Pipeline::Create(config.pipeline, config.features));
   if (!config.labels_file.empty()) {
-    auto read = engine::ReadLabelsFile(config.labels_file);
-    if (!read.ok()) return Fail(read.status());
-    labels = *std::move(read);
+    SLUICE_ASSIGN_OR_RETURN(p.labels, engine::ReadLabelsFile(config.labels_file));
   }
   const core::FlatJson config_json = engine::ConfigJson(config);
   // First take the model's writer lease: a refused second run must not touch any output.
-  auto snapshotter = StartSnapshotter(flags, config_json, run.input);
-  if (!snapshotter.ok()) return Fail(snapshotter.status());
+  SLUICE_ASSIGN_OR_RETURN(p.snapshotter, StartSnapshotter(flags, config_json, p.run.input));
   engine::CheckpointInfo resumed;
-  auto resume = FindResume(flags, config_json, &resumed);
-  if (!resume.ok()) return Fail(resume.status());
-  auto sink =
-      OpenSink(flags, config.features, resume->has_value() ? std::optional(resumed) : std::nullopt);
-  if (!sink.ok()) return Fail(sink.status());
-  std::unique_ptr<engine::Source> source = engine::NewCsvSource(
-      *std::move(reader), flags.input.has_value() ? flags.rows.value_or(-1) : -1);
+  SLUICE_ASSIGN_OR_RETURN(p.resume, FindResume(flags, config_json, &resumed));
+  SLUICE_ASSIGN_OR_RETURN(p.sink,
+                          OpenSink(flags, config.features,
+                                   p.resume.has_value() ? std::optional(resumed) : std::nullopt));
+  p.source = engine::NewCsvSource(std::move(reader),
+                                  flags.input.has_value() ? flags.rows.value_or(-1) : -1);
+  SLUICE_ASSIGN_OR_RETURN(p.challengers,
+                          engine::Challengers::Create(flags.challengers.specs, config.features,
+                                                      config.pipeline.metric_window));
+  p.run.challengers = p.challengers.get();
+  p.run.anomaly_model = DescribeModels(config.pipeline, &p.run.fraud_model);
+  p.run.metric_window = config.pipeline.metric_window;
+  if (flags.http.has_value()) p.run.alert_threshold = flags.http->api.alert_threshold;
+  p.run.label_delay = LabelsDescription(config);
+  p.run.summary_timing = flags.summary_timing;
+  return p;
+}
 
+// The run's options beyond the config's: where labels, snapshots and challengers come from, a
+// promotion's config, drift, the resume point. `labels` and `p` must outlive the run.
+engine::RunOptions OptionsFor(const ReplayFlags& flags, engine::LabelSource* labels,
+                              ReplayParts& p) {
+  const engine::RunConfig& config = flags.config;
   engine::RunOptions options = engine::RunOptionsFor(config);
-  const auto label_source = engine::NewLabelVectorSource(labels);
-  if (!config.labels_file.empty()) options.labels = label_source.get();
-  options.snapshotter = snapshotter->get();
+  if (!config.labels_file.empty()) options.labels = labels;
+  options.snapshotter = p.snapshotter.get();
   options.explain = flags.explain;
-  auto challengers = engine::Challengers::Create(flags.challengers.specs, config.features,
-                                                 config.pipeline.metric_window);
-  if (!challengers.ok()) return Fail(challengers.status());
-  if ((*challengers)->size() > 0) options.challengers = challengers->get();
+  if (p.challengers->size() > 0) options.challengers = p.challengers.get();
   options.promote = flags.challengers.promote;
   if (options.promote.has_value()) {
     options.promote->config_json = [config](const engine::Pipeline::Options& o) {
@@ -386,15 +406,21 @@ int Replay(ReplayFlags& flags) {
       return core::WriteFlatJson(engine::ConfigJson(promoted));
     };
   }
-  run.challengers = challengers->get();
   options.drift = flags.drift.adwin;
   options.snapshot_on_drift = flags.drift.snapshot;
-  if (resume->has_value()) options.resume = &**resume;
-  run.anomaly_model = DescribeModels(config.pipeline, &run.fraud_model);
-  run.metric_window = config.pipeline.metric_window;
-  if (flags.http.has_value()) run.alert_threshold = flags.http->api.alert_threshold;
-  run.label_delay = LabelsDescription(config);
-  ReplayRecorder recorder(**pipeline, !flags.quiet, std::move(done_fraction), core::Clock::Real());
+  if (p.resume.has_value()) options.resume = &*p.resume;
+  return options;
+}
+
+int Replay(ReplayFlags& flags) {
+  absl::StatusOr<ReplayParts> parts = OpenParts(flags);
+  if (!parts.ok()) return Fail(parts.status());
+  ReplayParts& p = *parts;
+  const engine::RunConfig& config = flags.config;
+  const auto label_source = engine::NewLabelVectorSource(p.labels);
+  const engine::RunOptions options = OptionsFor(flags, label_source.get(), p);
+  ReplayRecorder recorder(*p.pipeline, !flags.quiet, std::move(p.done_fraction),
+                          core::Clock::Real());
   std::optional<HttpService> http;
   std::optional<engine::http::PublishingObserver> published;
   if (flags.http.has_value()) {
@@ -407,7 +433,7 @@ int Replay(ReplayFlags& flags) {
     http = *std::move(started);
     const engine::http::Api* api = http->api.get();
     published.emplace(
-        recorder, **pipeline, *http->stream,
+        recorder, *p.pipeline, *http->stream,
         engine::PredictionFormat{
             engine::VersionColumns::kNone, config.pipeline.anomaly, config.pipeline.fraud, {}},
         flags.http->api.alert_threshold, [api] { return api->served_version(); });
@@ -415,24 +441,23 @@ int Replay(ReplayFlags& flags) {
   }
   engine::RunObserver& observer =
       published.has_value() ? static_cast<engine::RunObserver&>(*published) : recorder;
-  const absl::StatusOr<engine::RunResult> result =
-      engine::RunStream(*source, **pipeline, sink->get(), observer, options, core::Clock::Real());
+  const absl::StatusOr<engine::RunResult> result = engine::RunStream(
+      *p.source, *p.pipeline, p.sink.get(), observer, options, core::Clock::Real());
   recorder.Finish();
   if (published.has_value()) published->Finish();
   if (!result.ok()) return Fail(result.status());
-  if (*sink != nullptr) {
-    if (absl::Status closed = (*sink)->Close(); !closed.ok()) return Fail(closed);
+  if (p.sink != nullptr) {
+    if (absl::Status closed = p.sink->Close(); !closed.ok()) return Fail(closed);
   }
-  run.rows_read = source->records_read();
-  run.summary_timing = flags.summary_timing;
+  p.run.rows_read = p.source->records_read();
   for (const std::string& error : result->snapshot_errors) {
     std::fprintf(stderr, "sluice replay: %s\n", error.c_str());
   }
   WarnDiverged(*result);
   if (result->events == 0) {
-    return Fail(absl::InvalidArgumentError(absl::StrCat(run.input, ": no data rows")));
+    return Fail(absl::InvalidArgumentError(absl::StrCat(p.run.input, ": no data rows")));
   }
-  if (absl::Status s = WriteOutputs(flags, run, recorder, *result); !s.ok()) return Fail(s);
+  if (absl::Status s = WriteOutputs(flags, p.run, recorder, *result); !s.ok()) return Fail(s);
   if (http.has_value()) {
     // The run is over; its versions stay served until the user stops the process.
     std::fprintf(stderr, "sluice replay: done; the HTTP API serves on until SIGINT or SIGTERM\n");

@@ -473,46 +473,73 @@ std::string CurveNotes(const ModelCurves& curves) {
 }
 
 // The ROC and precision-recall charts, both models on each, with the AUC and AP in the legend.
+// Opens chart 0 (ROC) or 1 (precision-recall) in charts[chart]: its axes and the dashed line of
+// a model that guesses; and starts data[chart], the points for the page's script, as JSON.
+void OpenCurveChart(const Frame& f, int chart, double prevalence, std::string charts[2],
+                    std::string data[2]) {
+  const char* id = chart == 0 ? "roc" : "pr";
+  std::string& svg = charts[chart];
+  svg = SvgOpen(f, chart == 0 ? "ROC curves" : "precision-recall curves",
+                absl::StrFormat(" data-points=\"%s-data\" data-readout=\"%s-readout\"", id, id));
+  const std::vector<Tick> ticks = LinearTicks(0, 1, 0.1, 1);
+  if (chart == 0) {
+    absl::StrAppend(
+        &svg,
+        Axes(f, ticks, ticks, "false-positive rate (share of legitimate events flagged)",
+             "true-positive rate (recall)"),
+        absl::StrFormat("<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
+                        "stroke=\"#adb5bd\" stroke-dasharray=\"4 4\"/>\n",
+                        f.X(0), f.Y(0), f.X(1), f.Y(1)));
+  } else {
+    absl::StrAppend(&svg, Axes(f, ticks, ticks, "recall (share of frauds caught)",
+                               "precision (share of alerts that are fraud)"));
+    if (std::isfinite(prevalence)) {
+      absl::StrAppend(
+          &svg, absl::StrFormat("<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
+                                "stroke=\"#adb5bd\" stroke-dasharray=\"4 4\"/><text x=\"%.1f\" "
+                                "y=\"%.1f\" text-anchor=\"end\">fraud rate %s</text>\n",
+                                f.X(0), f.Y(prevalence), f.X(1), f.Y(prevalence), f.X(1) - 4,
+                                f.Y(prevalence) - 5, Percent(prevalence)));
+    }
+  }
+  data[chart] = absl::StrFormat(
+      "{\"x0\":%.1f,\"y0\":%.1f,\"w\":%.1f,\"h\":%.1f,\"x\":\"%s\",\"y\":\"%s\",\"series\":[",
+      f.X(0), f.Y(0), f.plot_width(), f.plot_height(), chart == 0 ? "FPR" : "recall",
+      chart == 0 ? "TPR" : "precision");
+}
+
+// The fraud model's alert threshold, as a ring on both curves, its figures in the ring's title.
+void AppendThresholdRings(const Frame& f, const Curves& c, double alert_threshold,
+                          std::string charts[2]) {
+  const ThresholdRow at = AtThreshold(c, alert_threshold);
+  const double tpr = static_cast<double>(at.tp) / static_cast<double>(c.positives);
+  const double fpr = static_cast<double>(at.fp) / static_cast<double>(c.negatives);
+  const double precision =
+      at.alerts > 0 ? static_cast<double>(at.tp) / static_cast<double>(at.alerts) : kNaN;
+  const std::string title =
+      absl::StrCat("alert threshold: fraud probability \u2265 ", Score(alert_threshold), ": ",
+                   Thousands(at.alerts), " alerts, recall ", Percent(tpr), ", precision ",
+                   Percent(precision), ", false-positive rate ", Percent(fpr));
+  const auto ring = [&](double fx, double fy) {
+    return absl::StrFormat(
+        "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"5.5\" fill=\"#fff\" "
+        "fill-opacity=\"0.6\" stroke=\"%s\" stroke-width=\"2\"><title>%s"
+        "</title></circle>\n",
+        f.X(fx), f.Y(fy), kColors[1], HtmlEscape(title));
+  };
+  absl::StrAppend(&charts[0], ring(fpr, tpr));
+  if (at.alerts > 0) absl::StrAppend(&charts[1], ring(tpr, precision));
+}
+
 std::string CurveCharts(const ModelCurves& curves, double alert_threshold) {
   const Curves* any = curves[0] != nullptr ? curves[0] : curves[1];
   const double prevalence =
       any->events() > 0 ? static_cast<double>(any->positives) / static_cast<double>(any->events())
                         : kNaN;
   const Frame f{560, 400, 56, 12, 14, 42};
-  const char* ids[2] = {"roc", "pr"};
   std::string charts[2];
   std::string data[2];  // The points for the page's script, as JSON.
-  for (int chart = 0; chart < 2; ++chart) {
-    std::string& svg = charts[chart];
-    svg = SvgOpen(f, chart == 0 ? "ROC curves" : "precision-recall curves",
-                  absl::StrFormat(" data-points=\"%s-data\" data-readout=\"%s-readout\"",
-                                  ids[chart], ids[chart]));
-    const std::vector<Tick> ticks = LinearTicks(0, 1, 0.1, 1);
-    if (chart == 0) {
-      absl::StrAppend(
-          &svg,
-          Axes(f, ticks, ticks, "false-positive rate (share of legitimate events flagged)",
-               "true-positive rate (recall)"),
-          absl::StrFormat("<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
-                          "stroke=\"#adb5bd\" stroke-dasharray=\"4 4\"/>\n",
-                          f.X(0), f.Y(0), f.X(1), f.Y(1)));
-    } else {
-      absl::StrAppend(&svg, Axes(f, ticks, ticks, "recall (share of frauds caught)",
-                                 "precision (share of alerts that are fraud)"));
-      if (std::isfinite(prevalence)) {
-        absl::StrAppend(
-            &svg, absl::StrFormat("<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
-                                  "stroke=\"#adb5bd\" stroke-dasharray=\"4 4\"/><text x=\"%.1f\" "
-                                  "y=\"%.1f\" text-anchor=\"end\">fraud rate %s</text>\n",
-                                  f.X(0), f.Y(prevalence), f.X(1), f.Y(prevalence), f.X(1) - 4,
-                                  f.Y(prevalence) - 5, Percent(prevalence)));
-      }
-    }
-    data[chart] = absl::StrFormat(
-        "{\"x0\":%.1f,\"y0\":%.1f,\"w\":%.1f,\"h\":%.1f,\"x\":\"%s\",\"y\":\"%s\",\"series\":[",
-        f.X(0), f.Y(0), f.plot_width(), f.plot_height(), chart == 0 ? "FPR" : "recall",
-        chart == 0 ? "TPR" : "precision");
-  }
+  for (int chart = 0; chart < 2; ++chart) OpenCurveChart(f, chart, prevalence, charts, data);
   std::string legend = "<ul class=\"legend\">";
   bool first_series = true;
   for (size_t model = 0; model < 2; ++model) {
@@ -530,26 +557,7 @@ std::string CurveCharts(const ModelCurves& curves, double alert_threshold) {
                       "\",\"color\":\"", kColors[model], "\",\"p\":", PointsJson(curve, kept), "}");
     }
     first_series = false;
-    if (model == 1) {  // The alert threshold, as a ring on both curves.
-      const ThresholdRow at = AtThreshold(c, alert_threshold);
-      const double tpr = static_cast<double>(at.tp) / static_cast<double>(c.positives);
-      const double fpr = static_cast<double>(at.fp) / static_cast<double>(c.negatives);
-      const double precision =
-          at.alerts > 0 ? static_cast<double>(at.tp) / static_cast<double>(at.alerts) : kNaN;
-      const std::string title =
-          absl::StrCat("alert threshold: fraud probability \u2265 ", Score(alert_threshold), ": ",
-                       Thousands(at.alerts), " alerts, recall ", Percent(tpr), ", precision ",
-                       Percent(precision), ", false-positive rate ", Percent(fpr));
-      const auto ring = [&](double fx, double fy) {
-        return absl::StrFormat(
-            "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"5.5\" fill=\"#fff\" "
-            "fill-opacity=\"0.6\" stroke=\"%s\" stroke-width=\"2\"><title>%s"
-            "</title></circle>\n",
-            f.X(fx), f.Y(fy), kColors[1], HtmlEscape(title));
-      };
-      absl::StrAppend(&charts[0], ring(fpr, tpr));
-      if (at.alerts > 0) absl::StrAppend(&charts[1], ring(tpr, precision));
-    }
+    if (model == 1) AppendThresholdRings(f, c, alert_threshold, charts);
     absl::StrAppend(&legend, "<li data-auc-", kKeys[model], "=\"", Exact(c.auc), "\" data-ap-",
                     kKeys[model], "=\"", Exact(c.ap),
                     "\"><span class=\"sw\" style=\"background:", kColors[model], "\"></span><b>",
@@ -558,6 +566,7 @@ std::string CurveCharts(const ModelCurves& curves, double alert_threshold) {
                     Thousands(c.events()), " labels)</li>");
   }
   std::string out = absl::StrCat(legend, "</ul>\n<div class=\"grid2\">\n");
+  const char* ids[2] = {"roc", "pr"};
   const char* titles[2] = {"ROC curve", "Precision-recall curve"};
   const char* hints[2] = {
       "Dashed: a model that guesses. Up and to the left is better.",

@@ -32,6 +32,47 @@ bool SameEvent(const sluice::core::Event& x, const sluice::core::Event& y) {
   return true;
 }
 
+// The batch read as it arrives (BatchScanner), in three parts cut where the input's first bytes
+// say: the events read whole, and the end only where the whole is a plain array.
+void CheckBatchInParts(absl::string_view text, const std::vector<std::string>& features) {
+  using sluice::engine::BatchScanner;
+  static const sluice::engine::ScanSchema* schema = new sluice::engine::ScanSchema(features);
+  std::vector<sluice::core::Event> whole;
+  bool is_array = false;
+  const bool plain = sluice::engine::ScanEvents(text, *schema, &whole, &is_array) && is_array;
+  BatchScanner scan(*schema);
+  std::vector<sluice::core::Event> parts;
+  sluice::core::Event event;
+  BatchScanner::Step step = BatchScanner::Step::kMore;
+  const size_t size = text.size();
+  const size_t a = size > 0 ? static_cast<uint8_t>(text[0]) % (size + 1) : 0;
+  const size_t b = size > 1 ? static_cast<uint8_t>(text[1]) * 64 % (size + 1) : size;
+  for (const size_t cut : {std::min(a, b), std::max(a, b), size}) {
+    while ((step = scan.Next(text.substr(0, cut), &event)) == BatchScanner::Step::kEvent) {
+      parts.push_back(event);
+    }
+  }
+  SLUICE_FUZZ_CHECK((step == BatchScanner::Step::kEnd) == plain);
+  if (plain) {
+    SLUICE_FUZZ_CHECK(parts.size() == whole.size());
+    for (size_t i = 0; i < parts.size(); ++i) SLUICE_FUZZ_CHECK(SameEvent(parts[i], whole[i]));
+  }
+}
+
+// The number reader on the bytes as a number: it stops where JSON's grammar ends the number (its
+// plain path checks the grammar after reading), with the value strtod gives that text.
+void CheckNumber(absl::string_view text) {
+  double number = 0;
+  const char* const end = text.data() + text.size();
+  const char* const stop = sluice::engine::ReadJsonNumber(text.data(), end, &number);
+  SLUICE_FUZZ_CHECK(stop == sluice::engine::JsonNumberEnd(text.data(), end));
+  if (stop != nullptr) {
+    const std::string token(text.data(), stop);
+    SLUICE_FUZZ_CHECK(std::bit_cast<uint64_t>(number) ==
+                      std::bit_cast<uint64_t>(std::strtod(token.c_str(), nullptr)));
+  }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -51,8 +92,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   SLUICE_FUZZ_CHECK(status == expected);
   if (status.ok()) {
     SLUICE_FUZZ_CHECK(is_array == reference_is_array && events.size() == reference.size());
-    for (size_t i = 0; i < events.size(); ++i)
+    for (size_t i = 0; i < events.size(); ++i) {
       SLUICE_FUZZ_CHECK(SameEvent(events[i], reference[i]));
+    }
   }
   const std::optional<engine::JsonSyntaxError> syntax = engine::FindJsonSyntaxError(text);
   if (syntax.has_value()) {
@@ -79,39 +121,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       }
     }
   }
-  // The batch read as it arrives, in three parts cut where the input's first bytes say: the
-  // events read whole, and the end only where the whole is a plain array.
-  static const engine::ScanSchema* schema = new engine::ScanSchema(features);
-  std::vector<core::Event> whole;
-  bool whole_is_array = false;
-  const bool plain = engine::ScanEvents(text, *schema, &whole, &whole_is_array) && whole_is_array;
-  engine::BatchScanner scan(*schema);
-  std::vector<core::Event> parts;
-  core::Event event;
-  engine::BatchScanner::Step step = engine::BatchScanner::Step::kMore;
-  const size_t a = size > 0 ? data[0] % (size + 1) : 0;
-  const size_t b = size > 1 ? data[1] * 64 % (size + 1) : size;
-  for (const size_t cut : {std::min(a, b), std::max(a, b), size}) {
-    while ((step = scan.Next(text.substr(0, cut), &event)) == engine::BatchScanner::Step::kEvent) {
-      parts.push_back(event);
-    }
-  }
-  SLUICE_FUZZ_CHECK((step == engine::BatchScanner::Step::kEnd) == plain);
-  if (plain) {
-    SLUICE_FUZZ_CHECK(parts.size() == whole.size());
-    for (size_t i = 0; i < parts.size(); ++i) SLUICE_FUZZ_CHECK(SameEvent(parts[i], whole[i]));
-  }
-  // The number reader, on the bytes as a number: it stops where JSON's grammar ends the number
-  // (its plain path checks the grammar after reading) with the value strtod gives that text.
-  double number = 0;
-  const char* const end = text.data() + text.size();
-  const char* const stop = engine::ReadJsonNumber(text.data(), end, &number);
-  SLUICE_FUZZ_CHECK(stop == engine::JsonNumberEnd(text.data(), end));
-  if (stop != nullptr) {
-    const std::string token(text.data(), stop);
-    SLUICE_FUZZ_CHECK(std::bit_cast<uint64_t>(number) ==
-                      std::bit_cast<uint64_t>(std::strtod(token.c_str(), nullptr)));
-  }
+  CheckBatchInParts(text, features);
+  CheckNumber(text);
   // The query string of a request target, split as the API splits it.
   (void)engine::http::QueryParameter(text, "version");
   return 0;
