@@ -284,7 +284,12 @@ BatchScanner::Step BatchScanner::Next(absl::string_view json, core::Event* event
     if (expect_ == Expect::kEvent) {
       // A failure may be the end of the bytes so far: the event is read again with more of them.
       // A success is final: the event's closing brace was read, so every token in it ended.
-      if (!ScanEvent(s, schema_, event)) return Step::kMore;
+      if (!ScanEvent(s, schema_, event)) {
+        // Each part reads the unfinished event again from its start: a huge one would cost
+        // the square of its size.
+        if (json.size() - offset_ > kMaxEventBytes) break;
+        return Step::kMore;
+      }
       offset_ = s.offset();
       expect_ = Expect::kSeparator;
       return Step::kEvent;
@@ -301,6 +306,7 @@ BatchScanner::Step BatchScanner::Next(absl::string_view json, core::Event* event
     expect_ = next;
     offset_ = s.offset() + (c == '{' ? 0 : 1);  // An event's brace is ScanEvent's to read.
   }
+  expect_ = Expect::kNotPlain;
   return Step::kNotPlain;
 }
 

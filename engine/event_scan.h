@@ -54,7 +54,8 @@ bool ScanEvents(absl::string_view json, const ScanSchema& schema, std::vector<co
 // Reads a batch, a JSON array of events in the plain form, while its bytes arrive (a large body
 // over HTTP comes in several reads): each call is given all the bytes so far (the same ones, then
 // more) and reads on from where the last stopped. The events it gives are those ScanEvents
-// gives for the whole body, in order, when the whole body is plain.
+// gives for the whole body, in order, when the whole body is plain (and no event is longer than
+// kMaxEventBytes).
 class BatchScanner {
  public:
   // `schema` must outlive the scanner.
@@ -64,9 +65,14 @@ class BatchScanner {
     kEvent,     // The next event is in *event.
     kMore,      // No complete event in the bytes so far; on the whole body: not plain.
     kEnd,       // The array has closed, with only white space after it so far.
-    kNotPlain,  // Not a plain array of events, whatever follows (and from now on).
+    kNotPlain,  // Not a plain array of events, whatever follows (and from now on); or an
+                // event of more than kMaxEventBytes is not complete yet.
   };
   Step Next(absl::string_view json, core::Event* event);
+
+  // An event still incomplete past this many bytes is not waited for (each call reads an
+  // unfinished event again from its start): the body is left to be read whole.
+  static constexpr size_t kMaxEventBytes = 64 << 10;
 
  private:
   enum class Expect { kOpen, kFirst, kEvent, kSeparator, kClosed, kNotPlain };

@@ -460,6 +460,17 @@ TEST(BatchScanner, ABatchCutAnywhereGivesTheEventsOfTheWhole) {
   BatchScanner scan(schema);
   core::Event event;
   EXPECT_EQ(scan.Next("[{\"features\": {\"V1\": \"x\"}}]", &event), BatchScanner::Step::kMore);
+  // An event still unfinished past kMaxEventBytes is not waited for (each part would read it
+  // again from its start), though it is plain: the whole body is read instead.
+  const std::string huge =
+      "[{\"id\": \"" + std::string(BatchScanner::kMaxEventBytes, 'x') + "\", \"features\": {}}]";
+  BatchScanner patient(schema);
+  EXPECT_EQ(patient.Next(absl::string_view(huge).substr(0, BatchScanner::kMaxEventBytes), &event),
+            BatchScanner::Step::kMore);
+  EXPECT_EQ(
+      patient.Next(absl::string_view(huge).substr(0, BatchScanner::kMaxEventBytes + 2), &event),
+      BatchScanner::Step::kNotPlain);
+  EXPECT_TRUE(ScanEvents(huge, schema, &whole, &is_array));
 }
 
 }  // namespace
