@@ -446,8 +446,13 @@ TEST(BatchScanner, ABatchCutAnywhereGivesTheEventsOfTheWhole) {
       EXPECT_EQ(bits(events[i]), bits(whole[i]));
     }
   }
-  // What is not a plain array says so as soon as it shows, and for good; what is not a plain
-  // event waits for more, which on the whole body means it is not plain either.
+}
+
+// What is not a plain array says so as soon as it shows, and for good; what is not a plain event
+// waits for more, which on the whole body means it is not plain either; and so does an event
+// unfinished past kMaxEventBytes.
+TEST(BatchScanner, WhatIsNotPlainOrTooLongIsLeftToTheWholeBody) {
+  const ScanSchema schema({"Time", "V1"});
   for (const char* bad : {"{\"features\": {}}", "[{\"features\": {}}] x", "[{\"features\": {}};"}) {
     BatchScanner scan(schema);
     core::Event event;
@@ -470,6 +475,8 @@ TEST(BatchScanner, ABatchCutAnywhereGivesTheEventsOfTheWhole) {
   EXPECT_EQ(
       patient.Next(absl::string_view(huge).substr(0, BatchScanner::kMaxEventBytes + 2), &event),
       BatchScanner::Step::kNotPlain);
+  std::vector<core::Event> whole;
+  bool is_array = false;
   EXPECT_TRUE(ScanEvents(huge, schema, &whole, &is_array));
 }
 
